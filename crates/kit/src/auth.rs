@@ -1,0 +1,250 @@
+//! Tokens: user access tokens (HS256 JWT signed with `jwt_secret`) and the short-lived
+//! service tokens components present to each other's internal endpoints (signed with
+//! `internal_secret`). The algorithm is pinned and expiry is checked with no leeway.
+
+use jsonwebtoken::{Algorithm, DecodingKey, EncodingKey, Header, Validation};
+use serde::{Deserialize, Serialize, de::DeserializeOwned};
+
+use crate::config;
+use crate::error::{ApiError, ApiResult};
+use crate::request::ApiRequest;
+
+const USER_TOKEN_ISSUER: &str = "spinshop-users";
+const SERVICE_TOKEN_ISSUER: &str = "spinshop-internal";
+/// Long enough for one internal call and its retries, short enough to be useless if leaked.
+const SERVICE_TOKEN_TTL_SECONDS: i64 = 60;
+/// The header carrying a service token on calls between components.
+pub const SERVICE_TOKEN_HEADER: &str = "x-service-token";
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Role {
+    Customer,
+    Admin,
+}
+
+impl Role {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Role::Customer => "customer",
+            Role::Admin => "admin",
+        }
+    }
+
+    pub fn parse(raw: &str) -> Option<Role> {
+        match raw {
+            "customer" => Some(Role::Customer),
+            "admin" => Some(Role::Admin),
+            _ => None,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct AccessClaims {
+    pub iss: String,
+    /// The user id, as a string (RFC 7519).
+    pub sub: String,
+    pub role: Role,
+    pub iat: i64,
+    pub exp: i64,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+struct ServiceClaims {
+    iss: String,
+    /// The calling service.
+    sub: String,
+    iat: i64,
+    exp: i64,
+}
+
+/// Who is calling, as proven by a verified access token.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Caller {
+    pub user_id: i64,
+    pub role: Role,
+}
+
+impl Caller {
+    pub fn is_admin(&self) -> bool {
+        self.role == Role::Admin
+    }
+
+    pub fn require_admin(&self) -> ApiResult<()> {
+        if self.is_admin() {
+            Ok(())
+        } else {
+            Err(ApiError::Forbidden("admin role required".into()))
+        }
+    }
+}
+
+pub fn now_seconds() -> i64 {
+    jsonwebtoken::get_current_timestamp() as i64
+}
+
+/// Signs an access token; returns it with its expiry (seconds since the epoch).
+pub fn issue_access_token(
+    secret: &str,
+    user_id: i64,
+    role: Role,
+    ttl_seconds: i64,
+) -> ApiResult<(String, i64)> {
+    let iat = now_seconds();
+    let claims = AccessClaims {
+        iss: USER_TOKEN_ISSUER.into(),
+        sub: user_id.to_string(),
+        role,
+        iat,
+        exp: iat + ttl_seconds,
+    };
+    Ok((sign(secret, &claims)?, claims.exp))
+}
+
+/// Verifies signature (HS256 only), issuer and expiry.
+pub fn verify_access_token(secret: &str, token: &str) -> ApiResult<AccessClaims> {
+    verify(secret, token, USER_TOKEN_ISSUER)
+        .map_err(|_| ApiError::Unauthorized("invalid or expired token".into()))
+}
+
+/// The bearer token of the request, or 401.
+pub fn bearer_token(req: &ApiRequest) -> ApiResult<&str> {
+    req.header("authorization")
+        .and_then(|value| {
+            let (scheme, token) = value.split_once(' ')?;
+            scheme.eq_ignore_ascii_case("bearer").then(|| token.trim())
+        })
+        .filter(|token| !token.is_empty())
+        .ok_or_else(|| ApiError::Unauthorized("missing bearer token".into()))
+}
+
+/// Verifies the request's access token locally with the `jwt_secret` variable.
+pub fn authenticate(req: &ApiRequest) -> ApiResult<Caller> {
+    let token = bearer_token(req)?;
+    let claims = verify_access_token(&config::secret_var("jwt_secret")?, token)?;
+    let user_id = claims
+        .sub
+        .parse()
+        .map_err(|_| ApiError::Unauthorized("invalid or expired token".into()))?;
+    Ok(Caller {
+        user_id,
+        role: claims.role,
+    })
+}
+
+/// A token proving to a sibling that the call comes from `service`.
+pub fn issue_service_token(secret: &str, service: &str) -> ApiResult<String> {
+    let iat = now_seconds();
+    sign(
+        secret,
+        &ServiceClaims {
+            iss: SERVICE_TOKEN_ISSUER.into(),
+            sub: service.into(),
+            iat,
+            exp: iat + SERVICE_TOKEN_TTL_SECONDS,
+        },
+    )
+}
+
+/// Guards an internal endpoint: the caller must present a valid service token
+/// (signed with `internal_secret`). Returns the calling service's name.
+pub fn require_service(req: &ApiRequest) -> ApiResult<String> {
+    let refused = || ApiError::Forbidden("internal endpoint".into());
+    let token = req.header(SERVICE_TOKEN_HEADER).ok_or_else(refused)?;
+    let secret = config::secret_var("internal_secret")?;
+    let claims: ServiceClaims =
+        verify(&secret, token, SERVICE_TOKEN_ISSUER).map_err(|_| refused())?;
+    Ok(claims.sub)
+}
+
+fn sign<T: Serialize>(secret: &str, claims: &T) -> ApiResult<String> {
+    jsonwebtoken::encode(
+        &Header::new(Algorithm::HS256),
+        claims,
+        &EncodingKey::from_secret(secret.as_bytes()),
+    )
+    .map_err(|err| ApiError::Internal(err.into()))
+}
+
+fn verify<T: DeserializeOwned>(
+    secret: &str,
+    token: &str,
+    issuer: &str,
+) -> Result<T, jsonwebtoken::errors::Error> {
+    let mut validation = Validation::new(Algorithm::HS256);
+    validation.leeway = 0;
+    validation.set_issuer(&[issuer]);
+    validation.set_required_spec_claims(&["exp", "iat", "iss", "sub"]);
+    jsonwebtoken::decode::<T>(
+        token,
+        &DecodingKey::from_secret(secret.as_bytes()),
+        &validation,
+    )
+    .map(|data| data.claims)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const SECRET: &str = "test-secret-0123456789abcdef";
+
+    fn encode_raw(header: &str, claims: &str, signature: &str) -> String {
+        use base64_like::encode;
+        format!("{}.{}.{}", encode(header), encode(claims), signature)
+    }
+
+    /// Unpadded base64url, enough to forge tokens in tests.
+    mod base64_like {
+        pub fn encode(input: &str) -> String {
+            const ALPHABET: &[u8] =
+                b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
+            let bytes = input.as_bytes();
+            let mut out = String::new();
+            for chunk in bytes.chunks(3) {
+                let n = chunk.iter().fold(0u32, |acc, b| (acc << 8) | *b as u32)
+                    << (8 * (3 - chunk.len()));
+                for i in 0..=chunk.len() {
+                    out.push(ALPHABET[((n >> (18 - 6 * i)) & 63) as usize] as char);
+                }
+            }
+            out
+        }
+    }
+
+    #[test]
+    fn a_fresh_token_verifies() {
+        let (token, exp) = issue_access_token(SECRET, 42, Role::Admin, 900).unwrap();
+        let claims = verify_access_token(SECRET, &token).unwrap();
+        assert_eq!(claims.sub, "42");
+        assert_eq!(claims.role, Role::Admin);
+        assert_eq!(claims.exp, exp);
+    }
+
+    #[test]
+    fn expired_wrong_key_and_alg_none_tokens_are_refused() {
+        let (expired, _) = issue_access_token(SECRET, 1, Role::Customer, -1).unwrap();
+        assert!(verify_access_token(SECRET, &expired).is_err());
+
+        let (token, _) =
+            issue_access_token("another-secret-0123456789", 1, Role::Customer, 900).unwrap();
+        assert!(verify_access_token(SECRET, &token).is_err());
+
+        let now = now_seconds();
+        let claims = format!(
+            r#"{{"iss":"spinshop-users","sub":"1","role":"admin","iat":{now},"exp":{}}}"#,
+            now + 900
+        );
+        let unsigned = encode_raw(r#"{"alg":"none","typ":"JWT"}"#, &claims, "");
+        assert!(verify_access_token(SECRET, &unsigned).is_err());
+    }
+
+    #[test]
+    fn service_tokens_are_not_user_tokens() {
+        let service = issue_service_token(SECRET, "orders").unwrap();
+        assert!(verify_access_token(SECRET, &service).is_err());
+        let claims: ServiceClaims = verify(SECRET, &service, SERVICE_TOKEN_ISSUER).unwrap();
+        assert_eq!(claims.sub, "orders");
+    }
+}

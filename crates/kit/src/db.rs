@@ -1,0 +1,198 @@
+//! Small helpers over Spin's Postgres interface (`spin:postgres/postgres@4.0.0`):
+//! opening the service's connection, decoding rows by column name, transactions,
+//! and reading constraint violations from SQLSTATE and constraint name.
+
+use spin_sdk::pg4::{self, Connection, Decode, ParameterValue, PgError, QueryError, RowSet};
+
+use crate::config;
+use crate::error::{ApiError, ApiResult};
+
+pub use spin_sdk::pg4::ParameterValue as Param;
+
+/// Selects a `timestamptz` column as RFC 3339 UTC text under its own name.
+/// Spin's Postgres interface cannot read `timestamptz` values directly.
+#[macro_export]
+macro_rules! ts {
+    ($column:literal) => {
+        concat!(
+            "to_char(",
+            $column,
+            " AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.US\"Z\"')"
+        )
+    };
+}
+
+/// A failed database call.
+#[derive(Debug, thiserror::Error)]
+#[error("{0}")]
+pub struct DbError(PgError);
+
+impl DbError {
+    fn db_error(&self) -> Option<&pg4::DbError> {
+        match &self.0 {
+            PgError::QueryFailed(QueryError::DbError(db)) => Some(db),
+            _ => None,
+        }
+    }
+
+    /// The SQLSTATE, e.g. `23505` for a unique violation.
+    pub fn sqlstate(&self) -> Option<&str> {
+        self.db_error().map(|db| db.code.as_str())
+    }
+
+    /// The name of the violated constraint, when Postgres names one.
+    pub fn constraint(&self) -> Option<&str> {
+        self.db_error()?
+            .extras
+            .iter()
+            .find(|(key, _)| key == "constraint")
+            .map(|(_, value)| value.as_str())
+    }
+
+    /// Whether this is a violation of the named constraint (unique, check, foreign key).
+    pub fn violates(&self, constraint: &str) -> bool {
+        self.sqlstate().is_some_and(|code| code.starts_with("23"))
+            && self.constraint() == Some(constraint)
+    }
+}
+
+impl From<DbError> for ApiError {
+    fn from(err: DbError) -> Self {
+        match err.0 {
+            PgError::ConnectionFailed(_) => ApiError::Unavailable("database unavailable".into()),
+            other => ApiError::Internal(anyhow::anyhow!("database error: {other}")),
+        }
+    }
+}
+
+/// The service's own database connection (its role sees only its schema).
+pub struct Db {
+    conn: Connection,
+}
+
+impl Db {
+    /// Opens the connection named by the component's `db_url` variable.
+    pub fn connect() -> ApiResult<Db> {
+        let url = config::var("db_url")?;
+        let conn = Connection::open(&url).map_err(|err| {
+            eprintln!(
+                "database connection failed: {}",
+                redact(&err.to_string(), &url)
+            );
+            ApiError::Unavailable("database unavailable".into())
+        })?;
+        Ok(Db { conn })
+    }
+
+    pub fn query(&self, sql: &str, params: &[ParameterValue]) -> Result<Rows, DbError> {
+        self.conn.query(sql, params).map(Rows).map_err(DbError)
+    }
+
+    pub fn execute(&self, sql: &str, params: &[ParameterValue]) -> Result<u64, DbError> {
+        self.conn.execute(sql, params).map_err(DbError)
+    }
+
+    /// Runs `work` inside `BEGIN ... COMMIT`, rolling back on any error: Spin's pooled
+    /// connections do not roll back on their own.
+    pub fn transaction<T>(&self, work: impl FnOnce(&Db) -> ApiResult<T>) -> ApiResult<T> {
+        self.execute("BEGIN", &[])?;
+        match work(self) {
+            Ok(value) => {
+                self.execute("COMMIT", &[])?;
+                Ok(value)
+            }
+            Err(err) => {
+                if let Err(rollback) = self.execute("ROLLBACK", &[]) {
+                    eprintln!("rollback failed: {rollback}");
+                }
+                Err(err)
+            }
+        }
+    }
+
+    /// True when the database answers.
+    pub fn ping(&self) -> bool {
+        self.query("SELECT 1", &[]).is_ok()
+    }
+}
+
+/// The rows of a query, decoded by column name.
+pub struct Rows(RowSet);
+
+impl Rows {
+    pub fn iter(&self) -> impl Iterator<Item = Row<'_>> {
+        self.0.rows.iter().map(|values| Row {
+            rows: &self.0,
+            values,
+        })
+    }
+
+    pub fn first(&self) -> Option<Row<'_>> {
+        self.iter().next()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.0.rows.is_empty()
+    }
+
+    /// Decodes every row with `decode`.
+    pub fn map<T>(&self, decode: impl Fn(&Row) -> ApiResult<T>) -> ApiResult<Vec<T>> {
+        self.iter().map(|row| decode(&row)).collect()
+    }
+}
+
+pub struct Row<'a> {
+    rows: &'a RowSet,
+    values: &'a [pg4::DbValue],
+}
+
+impl Row<'_> {
+    /// The value of `column` as `T` (use `Option<T>` for nullable columns).
+    pub fn get<T: Decode>(&self, column: &str) -> ApiResult<T> {
+        let index = self
+            .rows
+            .columns
+            .iter()
+            .position(|c| c.name == column)
+            .ok_or_else(|| ApiError::internal(format!("query returned no column {column}")))?;
+        T::decode(&self.values[index])
+            .map_err(|err| ApiError::internal(format!("column {column}: {err}")))
+    }
+}
+
+/// Removes a connection URL's password from a message before it is logged.
+fn redact(message: &str, url: &str) -> String {
+    match url
+        .split_once("://")
+        .and_then(|(_, rest)| rest.split_once('@'))
+    {
+        Some((userinfo, _)) => match userinfo.split_once(':') {
+            Some((_, password)) if !password.is_empty() => message.replace(password, "***"),
+            _ => message.to_string(),
+        },
+        None => message.to_string(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn passwords_are_redacted_from_logged_errors() {
+        let url = "postgres://svc:s3cret@db:5432/shop";
+        assert_eq!(
+            redact("cannot reach svc:s3cret@db", url),
+            "cannot reach svc:***@db"
+        );
+        assert_eq!(redact("plain", "postgres://svc@db/shop"), "plain");
+    }
+
+    #[test]
+    fn ts_selects_utc_text() {
+        assert_eq!(
+            ts!("created_at"),
+            "to_char(created_at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.US\"Z\"')"
+        );
+    }
+}

@@ -1,0 +1,145 @@
+//! The one error type every handler returns, and its one mapping to HTTP.
+
+use serde_json::{Value, json};
+
+/// An error a handler returns. Each variant knows its status and its public `code`;
+/// the JSON envelope is rendered in one place ([`ApiError::body`]).
+#[derive(Debug, thiserror::Error)]
+pub enum ApiError {
+    #[error("{message}")]
+    Validation {
+        message: String,
+        details: Option<Value>,
+    },
+    #[error("{0}")]
+    Unprocessable(String),
+    #[error("{0}")]
+    Unauthorized(String),
+    #[error("{0}")]
+    Forbidden(String),
+    #[error("{0}")]
+    NotFound(String),
+    #[error("method not allowed")]
+    MethodNotAllowed,
+    /// A 409 with a specific code: `conflict`, `email_taken`, `insufficient_stock`, ...
+    #[error("{message}")]
+    Conflict {
+        code: &'static str,
+        message: String,
+        details: Option<Value>,
+    },
+    #[error("request body exceeds {limit} bytes")]
+    PayloadTooLarge { limit: usize },
+    #[error("too many attempts, retry in {retry_after_seconds} s")]
+    RateLimited { retry_after_seconds: u64 },
+    /// A dependency (the database or a sibling service) cannot be reached.
+    #[error("{0}")]
+    Unavailable(String),
+    /// Anything else. Logged with the request id, rendered without detail.
+    #[error(transparent)]
+    Internal(#[from] anyhow::Error),
+}
+
+impl ApiError {
+    pub fn validation(message: impl Into<String>) -> Self {
+        ApiError::Validation {
+            message: message.into(),
+            details: None,
+        }
+    }
+
+    pub fn conflict(code: &'static str, message: impl Into<String>) -> Self {
+        ApiError::Conflict {
+            code,
+            message: message.into(),
+            details: None,
+        }
+    }
+
+    pub fn not_found(what: impl Into<String>) -> Self {
+        ApiError::NotFound(what.into())
+    }
+
+    pub fn internal(message: impl Into<String>) -> Self {
+        ApiError::Internal(anyhow::anyhow!(message.into()))
+    }
+
+    pub fn status(&self) -> u16 {
+        match self {
+            ApiError::Validation { .. } => 400,
+            ApiError::Unauthorized(_) => 401,
+            ApiError::Forbidden(_) => 403,
+            ApiError::NotFound(_) => 404,
+            ApiError::MethodNotAllowed => 405,
+            ApiError::Conflict { .. } => 409,
+            ApiError::PayloadTooLarge { .. } => 413,
+            ApiError::Unprocessable(_) => 422,
+            ApiError::RateLimited { .. } => 429,
+            ApiError::Internal(_) => 500,
+            ApiError::Unavailable(_) => 503,
+        }
+    }
+
+    pub fn code(&self) -> &'static str {
+        match self {
+            ApiError::Validation { .. } | ApiError::Unprocessable(_) => "validation_error",
+            ApiError::Unauthorized(_) => "unauthorized",
+            ApiError::Forbidden(_) => "forbidden",
+            ApiError::NotFound(_) => "not_found",
+            ApiError::MethodNotAllowed => "method_not_allowed",
+            ApiError::Conflict { code, .. } => code,
+            ApiError::PayloadTooLarge { .. } => "payload_too_large",
+            ApiError::RateLimited { .. } => "rate_limited",
+            ApiError::Internal(_) => "internal",
+            ApiError::Unavailable(_) => "unavailable",
+        }
+    }
+
+    /// The public JSON envelope. Internal errors say nothing about their cause.
+    pub fn body(&self) -> Value {
+        let message = match self {
+            ApiError::Internal(_) => "internal error".to_string(),
+            other => other.to_string(),
+        };
+        let mut error = json!({ "code": self.code(), "message": message });
+        let details = match self {
+            ApiError::Validation { details, .. } | ApiError::Conflict { details, .. } => {
+                details.clone()
+            }
+            _ => None,
+        };
+        if let Some(details) = details {
+            error["details"] = details;
+        }
+        json!({ "error": error })
+    }
+}
+
+pub type ApiResult<T> = Result<T, ApiError>;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn internal_errors_hide_their_cause() {
+        let err = ApiError::Internal(anyhow::anyhow!("relation users.secret does not exist"));
+        assert_eq!(err.status(), 500);
+        assert_eq!(
+            err.body(),
+            json!({"error": {"code": "internal", "message": "internal error"}})
+        );
+    }
+
+    #[test]
+    fn conflicts_carry_their_own_code_and_details() {
+        let err = ApiError::Conflict {
+            code: "insufficient_stock",
+            message: "not enough stock for product 7".into(),
+            details: Some(json!({"product_id": 7})),
+        };
+        assert_eq!(err.status(), 409);
+        assert_eq!(err.body()["error"]["code"], "insufficient_stock");
+        assert_eq!(err.body()["error"]["details"]["product_id"], 7);
+    }
+}

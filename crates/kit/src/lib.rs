@@ -1,0 +1,19 @@
+//! The library every spinshop component builds on: one error envelope, request
+//! parsing with a size limit, tokens and roles, paging, configuration from Spin
+//! variables, Postgres helpers, and the entry point that ties them together.
+
+pub mod auth;
+pub mod config;
+pub mod db;
+pub mod error;
+pub mod paging;
+pub mod password;
+pub mod request;
+pub mod response;
+pub mod service;
+
+pub use error::{ApiError, ApiResult};
+pub use request::ApiRequest;
+pub use response::ApiResponse;
+pub use service::{method_not_allowed, no_route, serve};
+pub use spin_sdk::http::Method;

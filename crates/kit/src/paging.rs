@@ -1,0 +1,68 @@
+//! `?limit=&offset=` for every list.
+
+use crate::error::{ApiError, ApiResult};
+use crate::request::ApiRequest;
+
+pub const DEFAULT_LIMIT: i64 = 20;
+pub const MAX_LIMIT: i64 = 100;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Paging {
+    pub limit: i64,
+    pub offset: i64,
+}
+
+impl Paging {
+    pub fn from_request(req: &ApiRequest) -> ApiResult<Self> {
+        Self::parse(req.query("limit"), req.query("offset"))
+    }
+
+    pub fn parse(limit: Option<&str>, offset: Option<&str>) -> ApiResult<Self> {
+        let limit = match limit {
+            None => DEFAULT_LIMIT,
+            Some(raw) => raw
+                .parse::<i64>()
+                .ok()
+                .filter(|n| (1..=MAX_LIMIT).contains(n))
+                .ok_or_else(|| {
+                    ApiError::validation(format!("limit must be an integer from 1 to {MAX_LIMIT}"))
+                })?,
+        };
+        let offset = match offset {
+            None => 0,
+            Some(raw) => raw
+                .parse::<i64>()
+                .ok()
+                .filter(|n| *n >= 0)
+                .ok_or_else(|| ApiError::validation("offset must be an integer >= 0"))?,
+        };
+        Ok(Paging { limit, offset })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn defaults_and_bounds() {
+        assert_eq!(
+            Paging::parse(None, None).unwrap(),
+            Paging {
+                limit: 20,
+                offset: 0
+            }
+        );
+        assert_eq!(
+            Paging::parse(Some("100"), Some("5")).unwrap(),
+            Paging {
+                limit: 100,
+                offset: 5
+            }
+        );
+        for bad in ["0", "101", "-1", "ten", ""] {
+            assert!(Paging::parse(Some(bad), None).is_err(), "limit {bad}");
+        }
+        assert!(Paging::parse(None, Some("-1")).is_err());
+    }
+}

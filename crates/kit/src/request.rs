@@ -1,0 +1,219 @@
+//! An incoming request, reduced to what handlers need: method, the path below the
+//! service's prefix, query, headers, body, and the request id.
+
+use serde::de::DeserializeOwned;
+use spin_sdk::http::Method;
+
+use crate::error::{ApiError, ApiResult};
+
+/// Bodies larger than this are refused with 413.
+pub const MAX_BODY_BYTES: usize = 1024 * 1024;
+
+pub struct ApiRequest {
+    pub method: Method,
+    /// The full request path, e.g. `/api/users/auth/login`.
+    pub path: String,
+    query: Vec<(String, String)>,
+    /// Header names are lower case.
+    headers: Vec<(String, String)>,
+    body: Vec<u8>,
+    /// The caller's `x-request-id`, or a fresh one.
+    pub request_id: String,
+    /// Where the service is mounted, e.g. `/api/users`.
+    prefix: &'static str,
+}
+
+impl ApiRequest {
+    /// Builds the request from what Spin hands the component. Components route on
+    /// the path itself: requests that arrive by service chaining carry no per-route headers.
+    pub fn from_spin(req: &spin_sdk::http::Request, prefix: &'static str) -> Self {
+        let headers: Vec<(String, String)> = req
+            .headers()
+            .filter_map(|(name, value)| {
+                Some((name.to_ascii_lowercase(), value.as_str()?.to_string()))
+            })
+            .collect();
+        let request_id = headers
+            .iter()
+            .find(|(name, _)| name == "x-request-id")
+            .map(|(_, value)| value.as_str())
+            .filter(|id| is_acceptable_request_id(id))
+            .map(str::to_string)
+            .unwrap_or_else(|| uuid::Uuid::new_v4().to_string());
+        let query = form_urlencoded::parse(req.query().as_bytes())
+            .into_owned()
+            .collect();
+        ApiRequest {
+            method: req.method().clone(),
+            path: req.path().to_string(),
+            query,
+            headers,
+            body: req.body().to_vec(),
+            request_id,
+            prefix,
+        }
+    }
+
+    /// A request built in code, for unit tests of routing and parsing.
+    pub fn new(method: Method, path_and_query: &str, body: &[u8], prefix: &'static str) -> Self {
+        let (path, query) = path_and_query
+            .split_once('?')
+            .unwrap_or((path_and_query, ""));
+        ApiRequest {
+            method,
+            path: path.to_string(),
+            query: form_urlencoded::parse(query.as_bytes())
+                .into_owned()
+                .collect(),
+            headers: Vec::new(),
+            body: body.to_vec(),
+            request_id: "test".into(),
+            prefix,
+        }
+    }
+
+    pub fn with_header(mut self, name: &str, value: &str) -> Self {
+        self.headers
+            .push((name.to_ascii_lowercase(), value.to_string()));
+        self
+    }
+
+    /// The path below the service prefix, split on `/`: `/api/users/auth/login` -> `["auth", "login"]`.
+    pub fn segments(&self) -> Vec<&str> {
+        self.path
+            .strip_prefix(self.prefix)
+            .unwrap_or("")
+            .split('/')
+            .filter(|segment| !segment.is_empty())
+            .collect()
+    }
+
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.headers
+            .iter()
+            .find(|(key, _)| key.eq_ignore_ascii_case(name))
+            .map(|(_, value)| value.as_str())
+    }
+
+    pub fn query(&self, name: &str) -> Option<&str> {
+        self.query
+            .iter()
+            .find(|(key, _)| key == name)
+            .map(|(_, value)| value.as_str())
+    }
+
+    /// The caller's address as Spin reports it (`0.0.0.0:0` for chained requests).
+    pub fn client_addr(&self) -> &str {
+        self.header("spin-client-addr").unwrap_or("unknown")
+    }
+
+    pub fn body(&self) -> &[u8] {
+        &self.body
+    }
+
+    /// Parses a JSON body into `T`, naming the offending field in the error.
+    pub fn json<T: DeserializeOwned>(&self) -> ApiResult<T> {
+        if let Some(content_type) = self.header("content-type")
+            && !content_type.starts_with("application/json")
+        {
+            return Err(ApiError::validation(format!(
+                "content-type must be application/json, got {content_type}"
+            )));
+        }
+        parse_json(&self.body)
+    }
+
+    /// Parses `application/x-www-form-urlencoded` pairs (OAuth2 password grant).
+    pub fn form(&self) -> Vec<(String, String)> {
+        form_urlencoded::parse(&self.body).into_owned().collect()
+    }
+
+    pub fn is_form(&self) -> bool {
+        self.header("content-type")
+            .is_some_and(|ct| ct.starts_with("application/x-www-form-urlencoded"))
+    }
+
+    /// Refuses an oversized body before anything else looks at it.
+    pub fn check_body_size(&self) -> ApiResult<()> {
+        if self.body.len() > MAX_BODY_BYTES {
+            return Err(ApiError::PayloadTooLarge {
+                limit: MAX_BODY_BYTES,
+            });
+        }
+        Ok(())
+    }
+}
+
+/// Parses JSON with messages that name the field: `items[0].qty: invalid type: ...`.
+pub fn parse_json<T: DeserializeOwned>(body: &[u8]) -> ApiResult<T> {
+    if body.iter().all(u8::is_ascii_whitespace) {
+        return Err(ApiError::validation("request body must be a JSON object"));
+    }
+    let deserializer = &mut serde_json::Deserializer::from_slice(body);
+    serde_path_to_error::deserialize(deserializer).map_err(|err| {
+        let path = err.path().to_string();
+        let inner = err.into_inner();
+        if inner.is_syntax() || inner.is_eof() {
+            return ApiError::validation(format!("invalid JSON body: {inner}"));
+        }
+        if path == "." {
+            return ApiError::validation(inner.to_string());
+        }
+        ApiError::Validation {
+            message: format!("{path}: {inner}"),
+            details: Some(serde_json::json!({ "field": path })),
+        }
+    })
+}
+
+/// Request ids are echoed into logs and headers, so only short printable ones are kept.
+fn is_acceptable_request_id(id: &str) -> bool {
+    !id.is_empty()
+        && id.len() <= 128
+        && id
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b"-_.:".contains(&b))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde::Deserialize;
+
+    #[derive(Debug, Deserialize)]
+    #[allow(dead_code)]
+    struct Item {
+        product_id: i64,
+        qty: i64,
+    }
+
+    #[derive(Debug, Deserialize)]
+    #[allow(dead_code)]
+    struct Order {
+        items: Vec<Item>,
+    }
+
+    #[test]
+    fn segments_are_relative_to_the_service_prefix() {
+        let req = ApiRequest::new(Method::Get, "/api/users/users/7/?x=1", b"", "/api/users");
+        assert_eq!(req.segments(), ["users", "7"]);
+        assert_eq!(req.query("x"), Some("1"));
+    }
+
+    #[test]
+    fn json_errors_name_the_field() {
+        let err = parse_json::<Order>(br#"{"items":[{"product_id":1,"qty":"two"}]}"#).unwrap_err();
+        assert!(err.to_string().starts_with("items[0].qty:"), "{err}");
+        let err = parse_json::<Order>(b"{").unwrap_err();
+        assert!(err.to_string().starts_with("invalid JSON body"), "{err}");
+        let err = parse_json::<Order>(b"").unwrap_err();
+        assert_eq!(err.status(), 400);
+    }
+
+    #[test]
+    fn odd_request_ids_are_replaced() {
+        assert!(is_acceptable_request_id("abc-123"));
+        assert!(!is_acceptable_request_id("a b"));
+        assert!(!is_acceptable_request_id(&"x".repeat(200)));
+    }
+}

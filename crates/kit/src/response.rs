@@ -1,0 +1,71 @@
+//! Responses as handlers build them, turned into Spin responses in one place.
+
+use serde::Serialize;
+
+use crate::error::{ApiError, ApiResult};
+
+#[derive(Debug)]
+pub struct ApiResponse {
+    pub status: u16,
+    pub headers: Vec<(String, String)>,
+    pub body: Vec<u8>,
+}
+
+impl ApiResponse {
+    pub fn json<T: Serialize>(status: u16, value: &T) -> ApiResult<Self> {
+        let body = serde_json::to_vec(value).map_err(anyhow::Error::from)?;
+        Ok(ApiResponse {
+            status,
+            headers: vec![("content-type".into(), "application/json".into())],
+            body,
+        })
+    }
+
+    pub fn ok<T: Serialize>(value: &T) -> ApiResult<Self> {
+        Self::json(200, value)
+    }
+
+    pub fn created<T: Serialize>(value: &T) -> ApiResult<Self> {
+        Self::json(201, value)
+    }
+
+    /// A page of a list: the items as a JSON array, the total in `X-Total-Count`.
+    pub fn page<T: Serialize>(items: &[T], total: i64) -> ApiResult<Self> {
+        Ok(Self::json(200, &items)?.with_header("x-total-count", &total.to_string()))
+    }
+
+    pub fn no_content() -> Self {
+        ApiResponse {
+            status: 204,
+            headers: Vec::new(),
+            body: Vec::new(),
+        }
+    }
+
+    pub fn with_header(mut self, name: &str, value: &str) -> Self {
+        self.headers.push((name.to_string(), value.to_string()));
+        self
+    }
+
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.headers
+            .iter()
+            .find(|(key, _)| key.eq_ignore_ascii_case(name))
+            .map(|(_, value)| value.as_str())
+    }
+
+    pub fn from_error(err: &ApiError) -> Self {
+        let mut response = ApiResponse {
+            status: err.status(),
+            headers: vec![("content-type".into(), "application/json".into())],
+            body: err.body().to_string().into_bytes(),
+        };
+        if let ApiError::RateLimited {
+            retry_after_seconds,
+        } = err
+        {
+            response = response.with_header("retry-after", &retry_after_seconds.to_string());
+        }
+        response
+    }
+}
