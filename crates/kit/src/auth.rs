@@ -46,6 +46,9 @@ pub struct AccessClaims {
     /// The user id, as a string (RFC 7519).
     pub sub: String,
     pub role: Role,
+    /// The session (refresh-token family) the token was issued for, so revoking a
+    /// session also stops its access tokens at introspection.
+    pub sid: String,
     pub iat: i64,
     pub exp: i64,
 }
@@ -89,6 +92,7 @@ pub fn issue_access_token(
     secret: &str,
     user_id: i64,
     role: Role,
+    session_id: &str,
     ttl_seconds: i64,
 ) -> ApiResult<(String, i64)> {
     let iat = now_seconds();
@@ -96,6 +100,7 @@ pub fn issue_access_token(
         iss: USER_TOKEN_ISSUER.into(),
         sub: user_id.to_string(),
         role,
+        sid: session_id.into(),
         iat,
         exp: iat + ttl_seconds,
     };
@@ -123,14 +128,18 @@ pub fn bearer_token(req: &ApiRequest) -> ApiResult<&str> {
 pub fn authenticate(req: &ApiRequest) -> ApiResult<Caller> {
     let token = bearer_token(req)?;
     let claims = verify_access_token(&config::secret_var("jwt_secret")?, token)?;
-    let user_id = claims
-        .sub
-        .parse()
-        .map_err(|_| ApiError::Unauthorized("invalid or expired token".into()))?;
     Ok(Caller {
-        user_id,
+        user_id: claims.user_id()?,
         role: claims.role,
     })
+}
+
+impl AccessClaims {
+    pub fn user_id(&self) -> ApiResult<i64> {
+        self.sub
+            .parse()
+            .map_err(|_| ApiError::Unauthorized("invalid or expired token".into()))
+    }
 }
 
 /// A token proving to a sibling that the call comes from `service`.
@@ -215,7 +224,7 @@ mod tests {
 
     #[test]
     fn a_fresh_token_verifies() {
-        let (token, exp) = issue_access_token(SECRET, 42, Role::Admin, 900).unwrap();
+        let (token, exp) = issue_access_token(SECRET, 42, Role::Admin, "s1", 900).unwrap();
         let claims = verify_access_token(SECRET, &token).unwrap();
         assert_eq!(claims.sub, "42");
         assert_eq!(claims.role, Role::Admin);
@@ -224,16 +233,16 @@ mod tests {
 
     #[test]
     fn expired_wrong_key_and_alg_none_tokens_are_refused() {
-        let (expired, _) = issue_access_token(SECRET, 1, Role::Customer, -1).unwrap();
+        let (expired, _) = issue_access_token(SECRET, 1, Role::Customer, "s1", -1).unwrap();
         assert!(verify_access_token(SECRET, &expired).is_err());
 
         let (token, _) =
-            issue_access_token("another-secret-0123456789", 1, Role::Customer, 900).unwrap();
+            issue_access_token("another-secret-0123456789", 1, Role::Customer, "s1", 900).unwrap();
         assert!(verify_access_token(SECRET, &token).is_err());
 
         let now = now_seconds();
         let claims = format!(
-            r#"{{"iss":"spinshop-users","sub":"1","role":"admin","iat":{now},"exp":{}}}"#,
+            r#"{{"iss":"spinshop-users","sub":"1","role":"admin","sid":"s1","iat":{now},"exp":{}}}"#,
             now + 900
         );
         let unsigned = encode_raw(r#"{"alg":"none","typ":"JWT"}"#, &claims, "");

@@ -9,6 +9,11 @@ use crate::error::{ApiError, ApiResult};
 
 pub use spin_sdk::pg4::ParameterValue as Param;
 
+/// A text parameter (`&str` has no `Into<Param>` in the SDK).
+pub fn text(value: &str) -> Param {
+    Param::Str(value.to_string())
+}
+
 /// Selects a `timestamptz` column as RFC 3339 UTC text under its own name.
 /// Spin's Postgres interface cannot read `timestamptz` values directly.
 #[macro_export]

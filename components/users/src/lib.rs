@@ -1,0 +1,54 @@
+//! users: accounts, authentication (access + refresh tokens), admin management.
+//! Mounted at `/api/users/...`; this file is the route table.
+
+mod domain;
+mod handlers;
+mod sessions;
+mod settings;
+mod store;
+
+use spin_sdk::http::{Request, Response};
+use spin_sdk::http_component;
+use spinshop_kit::{ApiRequest, ApiResponse, ApiResult, Method, method_not_allowed, no_route};
+
+#[http_component]
+async fn handle(req: Request) -> Response {
+    spinshop_kit::serve(req, "/api/users", route).await
+}
+
+async fn route(req: &ApiRequest) -> ApiResult<ApiResponse> {
+    use Method::*;
+    match (&req.method, req.segments().as_slice()) {
+        (Get, ["healthz"]) => handlers::health(),
+        (_, ["healthz"]) => method_not_allowed(),
+
+        (Post, ["auth", "register"]) => handlers::register(req),
+        (Post, ["auth", "login"]) => handlers::login(req),
+        (Get, ["auth", "introspect"]) => handlers::introspect(req),
+        (Post, ["auth", "refresh"]) => handlers::refresh(req),
+        (Post, ["auth", "logout"]) => handlers::logout(req),
+        (
+            _,
+            [
+                "auth",
+                "register" | "login" | "introspect" | "refresh" | "logout",
+            ],
+        ) => method_not_allowed(),
+
+        (Get, ["users", "me"]) => handlers::get_me(req),
+        (Patch, ["users", "me"]) => handlers::update_me(req),
+        (Delete, ["users", "me"]) => handlers::delete_me(req),
+        (_, ["users", "me"]) => method_not_allowed(),
+        (Put, ["users", "me", "password"]) => handlers::change_password(req),
+        (_, ["users", "me", "password"]) => method_not_allowed(),
+
+        (Get, ["users"]) => handlers::list_users(req),
+        (_, ["users"]) => method_not_allowed(),
+        (Get, ["users", id]) => handlers::get_user(req, id),
+        (Patch, ["users", id]) => handlers::update_user(req, id),
+        (Delete, ["users", id]) => handlers::delete_user(req, id),
+        (_, ["users", _]) => method_not_allowed(),
+
+        _ => no_route(req),
+    }
+}

@@ -1,0 +1,265 @@
+//! Every SQL statement of the users service, and row decoding.
+
+use spinshop_kit::auth::Role;
+use spinshop_kit::db::{Db, DbError, Param, Row, text};
+use spinshop_kit::paging::Paging;
+use spinshop_kit::{ApiError, ApiResult, ts};
+
+use crate::domain::{AccountChange, Email, User};
+
+const USER_COLUMNS: &str = concat!(
+    "id, email, name, role, ",
+    ts!("created_at"),
+    " AS created_at, ",
+    ts!("updated_at"),
+    " AS updated_at"
+);
+
+/// Two accounts can't share an email; the unique constraint decides, so two
+/// registrations at once can't both win.
+fn email_conflict(err: DbError) -> ApiError {
+    if err.violates("users_email_key") {
+        ApiError::conflict("email_taken", "an account with this email already exists")
+    } else {
+        err.into()
+    }
+}
+
+fn decode_user(row: &Row) -> ApiResult<User> {
+    let role: String = row.get("role")?;
+    Ok(User {
+        id: row.get("id")?,
+        email: row.get("email")?,
+        name: row.get("name")?,
+        role: Role::parse(&role)
+            .ok_or_else(|| ApiError::internal(format!("unknown role {role}")))?,
+        created_at: row.get("created_at")?,
+        updated_at: row.get("updated_at")?,
+    })
+}
+
+fn one_user(db: &Db, sql: &str, params: &[Param]) -> ApiResult<Option<User>> {
+    let rows = db.query(sql, params)?;
+    rows.first().map(|row| decode_user(&row)).transpose()
+}
+
+pub fn insert_user(
+    db: &Db,
+    email: &Email,
+    name: Option<&str>,
+    password_hash: &str,
+) -> ApiResult<User> {
+    let sql = format!(
+        "INSERT INTO users.users (email, name, password_hash) VALUES ($1, $2, $3) \
+         RETURNING {USER_COLUMNS}"
+    );
+    let params = [
+        text(email.as_str()),
+        name.map(str::to_string).into(),
+        text(password_hash),
+    ];
+    let rows = db.query(&sql, &params).map_err(email_conflict)?;
+    let row = rows
+        .first()
+        .ok_or_else(|| ApiError::internal("insert returned no row"))?;
+    decode_user(&row)
+}
+
+pub fn find_user(db: &Db, id: i64) -> ApiResult<Option<User>> {
+    let sql = format!("SELECT {USER_COLUMNS} FROM users.users WHERE id = $1");
+    one_user(db, &sql, &[id.into()])
+}
+
+/// The account and its password hash, for login.
+pub fn find_credentials(db: &Db, email: &Email) -> ApiResult<Option<(User, String)>> {
+    let sql = format!("SELECT {USER_COLUMNS}, password_hash FROM users.users WHERE email = $1");
+    let rows = db.query(&sql, &[text(email.as_str())])?;
+    rows.first()
+        .map(|row| Ok((decode_user(&row)?, row.get("password_hash")?)))
+        .transpose()
+}
+
+pub fn password_hash(db: &Db, id: i64) -> ApiResult<Option<String>> {
+    let rows = db.query(
+        "SELECT password_hash FROM users.users WHERE id = $1",
+        &[id.into()],
+    )?;
+    rows.first().map(|row| row.get("password_hash")).transpose()
+}
+
+pub fn list_users(db: &Db, paging: Paging) -> ApiResult<(Vec<User>, i64)> {
+    let sql = format!("SELECT {USER_COLUMNS} FROM users.users ORDER BY id LIMIT $1 OFFSET $2");
+    let users = db
+        .query(&sql, &[paging.limit.into(), paging.offset.into()])?
+        .map(decode_user)?;
+    let total = db
+        .query("SELECT count(*) AS total FROM users.users", &[])?
+        .first()
+        .map(|row| row.get("total"))
+        .transpose()?
+        .unwrap_or(0);
+    Ok((users, total))
+}
+
+/// Applies the fields `change` sets; `None` when there is no such account.
+pub fn update_user(db: &Db, id: i64, change: &AccountChange) -> ApiResult<Option<User>> {
+    let sql = format!(
+        "UPDATE users.users SET \
+           name = COALESCE($2, name), \
+           email = COALESCE($3, email), \
+           role = COALESCE($4, role), \
+           updated_at = now() \
+         WHERE id = $1 RETURNING {USER_COLUMNS}"
+    );
+    let params = [
+        id.into(),
+        change.name.clone().into(),
+        change.email.as_ref().map(|e| e.as_str().to_string()).into(),
+        change.role.map(|r| r.as_str().to_string()).into(),
+    ];
+    let rows = db.query(&sql, &params).map_err(email_conflict)?;
+    rows.first().map(|row| decode_user(&row)).transpose()
+}
+
+pub fn set_password_hash(db: &Db, id: i64, password_hash: &str) -> ApiResult<()> {
+    db.execute(
+        "UPDATE users.users SET password_hash = $2, updated_at = now() WHERE id = $1",
+        &[id.into(), text(password_hash)],
+    )?;
+    Ok(())
+}
+
+/// Deletes an account; its refresh tokens go with it (ON DELETE CASCADE).
+pub fn delete_user(db: &Db, id: i64) -> ApiResult<bool> {
+    Ok(db.execute("DELETE FROM users.users WHERE id = $1", &[id.into()])? > 0)
+}
+
+// Sessions -------------------------------------------------------------------
+
+pub fn insert_refresh_token(
+    db: &Db,
+    user_id: i64,
+    family_id: &str,
+    token_hash: &str,
+    ttl_seconds: i64,
+) -> ApiResult<()> {
+    db.execute(
+        "INSERT INTO users.refresh_tokens (user_id, family_id, token_hash, expires_at) \
+         VALUES ($1, $2::uuid, $3, now() + make_interval(secs => $4))",
+        &[
+            user_id.into(),
+            text(family_id),
+            text(token_hash),
+            (ttl_seconds as f64).into(),
+        ],
+    )?;
+    Ok(())
+}
+
+/// Marks a live token as rotated, in one conditional statement so two concurrent
+/// refreshes with one token can't both succeed. Returns its user and family.
+pub fn rotate_refresh_token(db: &Db, token_hash: &str) -> ApiResult<Option<(i64, String)>> {
+    let rows = db.query(
+        "UPDATE users.refresh_tokens SET rotated_at = now() \
+         WHERE token_hash = $1 AND rotated_at IS NULL AND revoked_at IS NULL \
+           AND expires_at > now() \
+         RETURNING user_id, family_id::text AS family_id",
+        &[text(token_hash)],
+    )?;
+    rows.first()
+        .map(|row| Ok((row.get("user_id")?, row.get("family_id")?)))
+        .transpose()
+}
+
+/// The family of a token that was already rotated (a replayed token).
+pub fn rotated_token_family(db: &Db, token_hash: &str) -> ApiResult<Option<String>> {
+    let rows = db.query(
+        "SELECT family_id::text AS family_id FROM users.refresh_tokens \
+         WHERE token_hash = $1 AND rotated_at IS NOT NULL",
+        &[text(token_hash)],
+    )?;
+    rows.first().map(|row| row.get("family_id")).transpose()
+}
+
+pub fn family_of(db: &Db, token_hash: &str) -> ApiResult<Option<String>> {
+    let rows = db.query(
+        "SELECT family_id::text AS family_id FROM users.refresh_tokens WHERE token_hash = $1",
+        &[text(token_hash)],
+    )?;
+    rows.first().map(|row| row.get("family_id")).transpose()
+}
+
+pub fn revoke_family(db: &Db, family_id: &str) -> ApiResult<()> {
+    db.execute(
+        "UPDATE users.refresh_tokens SET revoked_at = now() \
+         WHERE family_id = $1::uuid AND revoked_at IS NULL",
+        &[text(family_id)],
+    )?;
+    Ok(())
+}
+
+/// Revokes every session of a user but `keep_family` (after a password change).
+pub fn revoke_other_sessions(db: &Db, user_id: i64, keep_family: &str) -> ApiResult<()> {
+    db.execute(
+        "UPDATE users.refresh_tokens SET revoked_at = now() \
+         WHERE user_id = $1 AND family_id <> $2::uuid AND revoked_at IS NULL",
+        &[user_id.into(), text(keep_family)],
+    )?;
+    Ok(())
+}
+
+/// The account behind an access token, provided its session is still live.
+pub fn user_with_live_session(db: &Db, user_id: i64, family_id: &str) -> ApiResult<Option<User>> {
+    let sql = format!(
+        "SELECT {USER_COLUMNS} FROM users.users u WHERE u.id = $1 AND EXISTS ( \
+           SELECT 1 FROM users.refresh_tokens t \
+           WHERE t.user_id = u.id AND t.family_id = $2::uuid AND t.revoked_at IS NULL)"
+    );
+    // A malformed session id can't name a live session.
+    if uuid::Uuid::parse_str(family_id).is_err() {
+        return Ok(None);
+    }
+    one_user(db, &sql, &[user_id.into(), text(family_id)])
+}
+
+// Login rate limiting --------------------------------------------------------
+
+/// Failures recorded for `key` within the window, and the seconds until the oldest
+/// of them leaves it.
+pub fn recent_failures(db: &Db, key: &str, window_seconds: i64) -> ApiResult<(i64, i64)> {
+    let rows = db.query(
+        "SELECT count(*) AS failures, \
+           COALESCE(ceil(extract(epoch FROM \
+             min(failed_at) + make_interval(secs => $2) - now()))::bigint, 0) AS retry_after \
+         FROM users.login_failures \
+         WHERE key = $1 AND failed_at > now() - make_interval(secs => $2)",
+        &[text(key), (window_seconds as f64).into()],
+    )?;
+    let row = rows
+        .first()
+        .ok_or_else(|| ApiError::internal("count returned no row"))?;
+    Ok((row.get("failures")?, row.get("retry_after")?))
+}
+
+/// Records failed logins and forgets the ones that left the window.
+pub fn record_failures(db: &Db, keys: &[String], window_seconds: i64) -> ApiResult<()> {
+    for key in keys {
+        db.execute(
+            "INSERT INTO users.login_failures (key) VALUES ($1)",
+            &[text(key.as_str())],
+        )?;
+    }
+    db.execute(
+        "DELETE FROM users.login_failures WHERE failed_at < now() - make_interval(secs => $1)",
+        &[(window_seconds as f64).into()],
+    )?;
+    Ok(())
+}
+
+pub fn clear_failures(db: &Db, key: &str) -> ApiResult<()> {
+    db.execute(
+        "DELETE FROM users.login_failures WHERE key = $1",
+        &[text(key)],
+    )?;
+    Ok(())
+}
