@@ -32,6 +32,9 @@ pub enum ApiError {
     PayloadTooLarge { limit: usize },
     #[error("too many attempts, retry in {retry_after_seconds} s")]
     RateLimited { retry_after_seconds: u64 },
+    /// A sibling's client error, passed on to our caller with its own status and envelope.
+    #[error("{}", body["error"]["message"].as_str().unwrap_or("error from a sibling service"))]
+    Relayed { status: u16, body: Value },
     /// A dependency (the database or a sibling service) cannot be reached.
     #[error("{0}")]
     Unavailable(String),
@@ -77,10 +80,11 @@ impl ApiError {
             ApiError::RateLimited { .. } => 429,
             ApiError::Internal(_) => 500,
             ApiError::Unavailable(_) => 503,
+            ApiError::Relayed { status, .. } => *status,
         }
     }
 
-    pub fn code(&self) -> &'static str {
+    pub fn code(&self) -> &str {
         match self {
             ApiError::Validation { .. } | ApiError::Unprocessable(_) => "validation_error",
             ApiError::Unauthorized(_) => "unauthorized",
@@ -92,11 +96,17 @@ impl ApiError {
             ApiError::RateLimited { .. } => "rate_limited",
             ApiError::Internal(_) => "internal",
             ApiError::Unavailable(_) => "unavailable",
+            ApiError::Relayed { body, .. } => {
+                body["error"]["code"].as_str().unwrap_or("upstream_error")
+            }
         }
     }
 
     /// The public JSON envelope. Internal errors say nothing about their cause.
     pub fn body(&self) -> Value {
+        if let ApiError::Relayed { body, .. } = self {
+            return body.clone();
+        }
         let message = match self {
             ApiError::Internal(_) => "internal error".to_string(),
             other => other.to_string(),

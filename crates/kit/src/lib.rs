@@ -3,6 +3,7 @@
 //! variables, Postgres helpers, and the entry point that ties them together.
 
 pub mod auth;
+pub mod client;
 pub mod config;
 pub mod db;
 pub mod error;

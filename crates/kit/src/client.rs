@@ -1,0 +1,235 @@
+//! Calls from one component to a sibling's endpoints, the one way services talk.
+//!
+//! The target is reached by Spin's service chaining (`http://<component>.spin.internal`)
+//! or, where the platform lacks chaining (Fermyon Cloud), by a self-request through the
+//! public router; the `internal_mode` variable chooses. Every call carries the request
+//! id and a short-lived service token, and has a timeout. A sibling that is down,
+//! slow or failing becomes 503 `unavailable`, never a hang or a 500 with internals.
+
+use std::time::Duration;
+
+use serde::de::DeserializeOwned;
+use serde_json::Value;
+use wasi::http::outgoing_handler;
+use wasi::http::types::{Fields, Method, OutgoingBody, OutgoingRequest, RequestOptions, Scheme};
+use wasi::io::streams::StreamError;
+
+use crate::auth::{SERVICE_TOKEN_HEADER, issue_service_token};
+use crate::config;
+use crate::error::{ApiError, ApiResult};
+use crate::request::ApiRequest;
+
+/// How long a sibling may take to start answering.
+const TIMEOUT: Duration = Duration::from_secs(10);
+/// Outgoing bodies are written in chunks of at most this size (a WASI stream limit).
+const WRITE_CHUNK: usize = 4096;
+
+/// A sibling's answer.
+#[derive(Debug)]
+pub struct Reply {
+    pub status: u16,
+    pub body: Vec<u8>,
+}
+
+impl Reply {
+    pub fn is_success(&self) -> bool {
+        (200..300).contains(&self.status)
+    }
+
+    /// The body of a successful answer as `T`; a sibling's client error is relayed
+    /// to our caller as it is; anything else is `unavailable`.
+    pub fn into_json<T: DeserializeOwned>(self, service: &str) -> ApiResult<T> {
+        if !self.is_success() {
+            return Err(self.into_error(service));
+        }
+        serde_json::from_slice(&self.body).map_err(|err| {
+            ApiError::internal(format!("{service} answered with unexpected JSON: {err}"))
+        })
+    }
+
+    /// The error this answer stands for: 4xx relayed with the sibling's own envelope,
+    /// 5xx and the rest as 503.
+    pub fn into_error(self, service: &str) -> ApiError {
+        match serde_json::from_slice::<Value>(&self.body) {
+            Ok(body) if (400..500).contains(&self.status) && body.get("error").is_some() => {
+                ApiError::Relayed {
+                    status: self.status,
+                    body,
+                }
+            }
+            _ => ApiError::Unavailable(format!("{service} is unavailable")),
+        }
+    }
+}
+
+/// Who is calling: the component's name, the request being served (for its id) and,
+/// when the sibling must see the user, their bearer token.
+pub struct Caller<'a> {
+    pub service: &'static str,
+    pub request: &'a ApiRequest,
+    pub forward_bearer: bool,
+}
+
+/// Sends `body` (if any) to `path` on the `target` component and waits for the answer.
+pub fn call(
+    caller: &Caller,
+    target: &str,
+    method: Method,
+    path: &str,
+    body: Option<&Value>,
+) -> ApiResult<Reply> {
+    let token = issue_service_token(&config::secret_var("internal_secret")?, caller.service)?;
+    let mut headers: Vec<(String, Vec<u8>)> = vec![
+        (
+            "x-request-id".into(),
+            caller.request.request_id.clone().into_bytes(),
+        ),
+        (SERVICE_TOKEN_HEADER.into(), token.into_bytes()),
+        ("accept".into(), b"application/json".to_vec()),
+    ];
+    if caller.forward_bearer
+        && let Some(authorization) = caller.request.header("authorization")
+    {
+        headers.push(("authorization".into(), authorization.as_bytes().to_vec()));
+    }
+    let body = body.map(|value| value.to_string().into_bytes());
+    if body.is_some() {
+        headers.push(("content-type".into(), b"application/json".to_vec()));
+    }
+    let target_url = Target::from_mode(&config::var("internal_mode")?, target)?;
+    send(&target_url, method, path, &headers, body.as_deref()).map_err(|reason| {
+        eprintln!(
+            "{} {} -> {target} {path}: {reason}",
+            caller.service, caller.request.request_id
+        );
+        ApiError::Unavailable(format!("{target} is unavailable"))
+    })
+}
+
+/// Where a sibling is reached.
+#[derive(Debug, PartialEq, Eq)]
+enum Target {
+    /// `http://<component>.spin.internal`
+    Chained(String),
+    /// A relative request through the app's own router.
+    SelfRequest,
+}
+
+impl Target {
+    fn from_mode(mode: &str, component: &str) -> ApiResult<Target> {
+        match mode {
+            "chaining" => Ok(Target::Chained(format!("{component}.spin.internal"))),
+            "self" => Ok(Target::SelfRequest),
+            other => Err(ApiError::internal(format!(
+                "internal_mode must be \"chaining\" or \"self\", not {other:?}"
+            ))),
+        }
+    }
+}
+
+fn send(
+    target: &Target,
+    method: Method,
+    path: &str,
+    headers: &[(String, Vec<u8>)],
+    body: Option<&[u8]>,
+) -> Result<Reply, String> {
+    let fields = Fields::from_list(headers).map_err(|err| format!("bad header: {err:?}"))?;
+    let request = OutgoingRequest::new(fields);
+    let set = |ok: Result<(), ()>, what: &str| ok.map_err(|()| format!("invalid {what}"));
+    set(request.set_method(&method), "method")?;
+    set(request.set_path_with_query(Some(path)), "path")?;
+    if let Target::Chained(authority) = target {
+        set(request.set_scheme(Some(&Scheme::Http)), "scheme")?;
+        set(request.set_authority(Some(authority)), "authority")?;
+    }
+    let outgoing_body = request.body().map_err(|()| "request body taken twice")?;
+
+    let options = RequestOptions::new();
+    let nanos = TIMEOUT.as_nanos() as u64;
+    // A host may not support a timeout; the call still proceeds.
+    let _ = options.set_connect_timeout(Some(nanos));
+    let _ = options.set_first_byte_timeout(Some(nanos));
+    let pending = outgoing_handler::handle(request, Some(options))
+        .map_err(|code| format!("request refused: {code:?}"))?;
+
+    write_body(outgoing_body, body.unwrap_or_default())?;
+
+    pending.subscribe().block();
+    let response = pending
+        .get()
+        .ok_or("no response")?
+        .map_err(|()| "response taken twice")?
+        .map_err(|code| format!("request failed: {code:?}"))?;
+    let status = response.status();
+    let incoming = response
+        .consume()
+        .map_err(|()| "response body taken twice")?;
+    let stream = incoming
+        .stream()
+        .map_err(|()| "response stream taken twice")?;
+    let mut bytes = Vec::new();
+    loop {
+        match stream.blocking_read(64 * 1024) {
+            Ok(chunk) => bytes.extend_from_slice(&chunk),
+            Err(StreamError::Closed) => break,
+            Err(StreamError::LastOperationFailed(err)) => {
+                return Err(format!("reading the response: {}", err.to_debug_string()));
+            }
+        }
+    }
+    Ok(Reply {
+        status,
+        body: bytes,
+    })
+}
+
+fn write_body(outgoing_body: OutgoingBody, body: &[u8]) -> Result<(), String> {
+    {
+        let stream = outgoing_body
+            .write()
+            .map_err(|()| "request stream taken twice")?;
+        for chunk in body.chunks(WRITE_CHUNK) {
+            stream
+                .blocking_write_and_flush(chunk)
+                .map_err(|err| format!("writing the request: {err:?}"))?;
+        }
+    }
+    OutgoingBody::finish(outgoing_body, None)
+        .map_err(|code| format!("finishing the request: {code:?}"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_mode_chooses_chaining_or_self_requests() {
+        assert_eq!(
+            Target::from_mode("chaining", "products").unwrap(),
+            Target::Chained("products.spin.internal".into())
+        );
+        assert_eq!(
+            Target::from_mode("self", "products").unwrap(),
+            Target::SelfRequest
+        );
+        assert!(Target::from_mode("carrier-pigeon", "products").is_err());
+    }
+
+    #[test]
+    fn client_errors_are_relayed_and_server_errors_become_unavailable() {
+        let conflict = Reply {
+            status: 409,
+            body: br#"{"error":{"code":"insufficient_stock","message":"not enough"}}"#.to_vec(),
+        };
+        let err = conflict.into_error("products");
+        assert_eq!(err.status(), 409);
+        assert_eq!(err.code(), "insufficient_stock");
+
+        let broken = Reply {
+            status: 500,
+            body: b"{}".to_vec(),
+        };
+        assert_eq!(broken.into_error("products").status(), 503);
+    }
+}

@@ -1,0 +1,58 @@
+#!/usr/bin/env bash
+# Smoke test against a running spinshop (./dev up, or spin up): curl + jq only.
+#   BASE=http://127.0.0.1:3000 tests/smoke.sh
+# Admin credentials default to the manifest's local defaults; override with
+# ADMIN_EMAIL / ADMIN_PASSWORD when the app was migrated with others.
+set -euo pipefail
+BASE="${BASE:-http://127.0.0.1:3000}"
+ADMIN_EMAIL="${ADMIN_EMAIL:-admin@spinshop.local}"
+ADMIN_PASSWORD="${ADMIN_PASSWORD:-change-me-admin}"
+RUN="$(date +%s)-$$"
+
+fail() { echo "FAIL: $*" >&2; exit 1; }
+step() { printf '== %s\n' "$*"; }
+
+# call METHOD PATH [BODY] [TOKEN] [EXTRA_HEADER]: prints the body, sets $STATUS
+call() {
+  local method=$1 path=$2 body=${3:-} token=${4:-} extra=${5:-}
+  local args=(-sS -o /tmp/smoke.$$ -w '%{http_code}' -X "$method" "$BASE$path")
+  [ -n "$body" ] && args+=(-H 'content-type: application/json' -d "$body")
+  [ -n "$token" ] && args+=(-H "authorization: Bearer $token")
+  [ -n "$extra" ] && args+=(-H "$extra")
+  STATUS=$(curl "${args[@]}") || fail "$method $path: no answer"
+  BODY=$(cat /tmp/smoke.$$); rm -f /tmp/smoke.$$
+}
+expect() { [ "$STATUS" = "$1" ] || fail "expected $1, got $STATUS: $BODY"; }
+
+step "health"
+for service in users products; do
+  call GET "/api/$service/healthz"; expect 200
+  [ "$(jq -r .ok <<<"$BODY")" = true ] || fail "$service not healthy: $BODY"
+  echo "  $service ok"
+done
+
+step "admin logs in and creates a product"
+call POST /api/users/auth/login "{\"email\":\"$ADMIN_EMAIL\",\"password\":\"$ADMIN_PASSWORD\"}"; expect 200
+ADMIN=$(jq -r .token <<<"$BODY")
+call POST /api/products/products '{"name":"Keyboard","price":999,"stock":5}' "$ADMIN"; expect 201
+PRODUCT=$(jq -r .id <<<"$BODY")
+echo "  product $PRODUCT"
+
+step "register and log in"
+EMAIL="alice-$RUN@example.com"
+call POST /api/users/auth/register "{\"email\":\"$EMAIL\",\"password\":\"secret-password\"}"; expect 201
+call POST /api/users/auth/login "{\"email\":\"$EMAIL\",\"password\":\"secret-password\"}"; expect 200
+TOKEN=$(jq -r .token <<<"$BODY")
+call GET /api/users/auth/introspect "" "$TOKEN"; expect 200
+[ "$(jq -r .email <<<"$BODY")" = "$EMAIL" ] || fail "introspect: $BODY"
+echo "  $EMAIL signed in"
+
+step "list and fetch the product, read its stock"
+call GET "/api/products/products?limit=100"; expect 200
+jq -e "map(.id) | index($PRODUCT) != null" <<<"$BODY" >/dev/null || fail "product $PRODUCT not listed"
+call GET "/api/products/products/$PRODUCT"; expect 200
+[ "$(jq -r .name <<<"$BODY")" = Keyboard ] || fail "fetch: $BODY"
+call GET "/api/products/products/$PRODUCT/stock"; expect 200
+[ "$(jq -r .stock <<<"$BODY")" = 5 ] || fail "stock: $BODY"
+
+echo "smoke: all passed"

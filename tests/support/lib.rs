@@ -1,0 +1,317 @@
+//! The harness of spinshop's end-to-end tests: each test gets its own migrated
+//! database and its own app in the Spin-compatible test host, running the real
+//! release `.wasm` files, and speaks HTTP to it only.
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::sync::OnceLock;
+use std::sync::atomic::{AtomicU32, Ordering};
+
+use bytes::Bytes;
+use serde_json::{Value, json};
+use spinshop_host::{App, AppBuilder};
+
+pub const ADMIN_EMAIL: &str = "admin@spinshop.test";
+pub const ADMIN_PASSWORD: &str = "admin-password-1";
+pub const JWT_SECRET: &str = "test-jwt-secret-0123456789abcdef";
+pub const INTERNAL_SECRET: &str = "test-internal-secret-0123456789ab";
+/// Connections per component pool: the tests run apps side by side on one server.
+const TEST_POOL_SIZE: usize = 16;
+
+/// The components a test app needs, built once per test process.
+const COMPONENTS: &[&str] = &["users", "products"];
+
+pub fn workspace_root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .expect("tests/ lives in the workspace")
+        .to_path_buf()
+}
+
+/// Builds the release `.wasm` files (a no-op when they are fresh).
+fn build_components() {
+    static BUILT: OnceLock<()> = OnceLock::new();
+    BUILT.get_or_init(|| {
+        let mut cargo = Command::new(std::env::var("CARGO").unwrap_or_else(|_| "cargo".into()));
+        cargo
+            .current_dir(workspace_root())
+            .args(["build", "--release", "--target", "wasm32-wasip2"]);
+        for component in COMPONENTS {
+            cargo.args(["-p", component]);
+        }
+        let status = cargo.status().expect("running cargo build for the components");
+        assert!(status.success(), "building the components failed");
+    });
+}
+
+/// `host:port` of a Postgres server the tests may use (started if none is running).
+fn postgres() -> &'static str {
+    static SERVER: OnceLock<String> = OnceLock::new();
+    SERVER.get_or_init(|| {
+        let address = spinshop_host::postgres::ensure_server().expect("a Postgres server for the tests");
+        drop_stale_databases(&address);
+        address
+    })
+}
+
+fn superuser_url(address: &str, database: &str) -> String {
+    format!("postgres://postgres@{address}/{database}")
+}
+
+/// Databases left by earlier test processes that have ended.
+fn drop_stale_databases(address: &str) {
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .expect("a runtime");
+    runtime.block_on(async {
+        let Ok((client, connection)) =
+            tokio_postgres::connect(&superuser_url(address, "postgres"), tokio_postgres::NoTls).await
+        else {
+            return;
+        };
+        tokio::spawn(connection);
+        let Ok(rows) = client
+            .query("SELECT datname FROM pg_database WHERE datname LIKE 'spinshop_test_%'", &[])
+            .await
+        else {
+            return;
+        };
+        for row in rows {
+            let name: String = row.get(0);
+            let pid = name.split('_').nth(2).and_then(|pid| pid.parse::<u32>().ok());
+            let alive = pid.is_some_and(|pid| Path::new(&format!("/proc/{pid}")).exists());
+            if !alive {
+                let _ = client
+                    .execute(&format!("DROP DATABASE IF EXISTS \"{name}\" WITH (FORCE)"), &[])
+                    .await;
+            }
+        }
+    });
+}
+
+/// A running app with its own database.
+pub struct TestApp {
+    pub app: App,
+    pub database: String,
+    pub postgres: String,
+}
+
+pub struct Response {
+    pub status: u16,
+    pub headers: http::HeaderMap,
+    pub body: Bytes,
+}
+
+impl Response {
+    pub fn json(&self) -> Value {
+        serde_json::from_slice(&self.body).unwrap_or_else(|err| {
+            panic!(
+                "status {} body is not JSON ({err}): {}",
+                self.status,
+                String::from_utf8_lossy(&self.body)
+            )
+        })
+    }
+
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.headers.get(name).and_then(|v| v.to_str().ok())
+    }
+
+    /// The error code of an error envelope.
+    pub fn error_code(&self) -> String {
+        self.json()["error"]["code"].as_str().unwrap_or_default().to_string()
+    }
+}
+
+/// A signed-in user.
+#[derive(Clone, Debug)]
+pub struct Session {
+    pub user_id: i64,
+    pub email: String,
+    pub password: String,
+    pub access_token: String,
+    pub refresh_token: String,
+}
+
+impl TestApp {
+    pub async fn spawn() -> TestApp {
+        Self::spawn_with(|builder| builder).await
+    }
+
+    /// Spawns an app after `customize` adjusts its builder (variables, missing
+    /// components, outbound interceptors).
+    pub async fn spawn_with(customize: impl FnOnce(AppBuilder) -> AppBuilder) -> TestApp {
+        build_components();
+        let postgres = postgres().to_string();
+        let database = Self::create_database(&postgres).await;
+        let url = superuser_url(&postgres, &database);
+        let migrations = workspace_root().join("migrations");
+        spinshop_host::migrate::apply(&url, &migrations)
+            .await
+            .expect("migrating the test database");
+        spinshop_host::migrate::ensure_admin(&url, ADMIN_EMAIL, ADMIN_PASSWORD)
+            .await
+            .expect("creating the admin");
+
+        let service_url = |role: &str| format!("postgres://spinshop_{role}@{postgres}/{database}");
+        let builder = App::builder(workspace_root().join("spin.toml"))
+            .env_overrides(false)
+            .pg_pool_size(TEST_POOL_SIZE)
+            .variable("db_host", &postgres)
+            .variable("users_db_url", &service_url("users"))
+            .variable("products_db_url", &service_url("products"))
+            .variable("jwt_secret", JWT_SECRET)
+            .variable("internal_secret", INTERNAL_SECRET);
+        let app = customize(builder).build().await.expect("loading the app");
+        TestApp { app, database, postgres }
+    }
+
+    async fn create_database(postgres: &str) -> String {
+        static NEXT: AtomicU32 = AtomicU32::new(0);
+        let name = format!(
+            "spinshop_test_{}_{}",
+            std::process::id(),
+            NEXT.fetch_add(1, Ordering::SeqCst)
+        );
+        let client = connect(&superuser_url(postgres, "postgres")).await;
+        client
+            .execute(&format!("CREATE DATABASE \"{name}\""), &[])
+            .await
+            .expect("creating the test database");
+        name
+    }
+
+    /// A superuser connection to this app's database, to check what was stored.
+    pub async fn db(&self) -> tokio_postgres::Client {
+        connect(&superuser_url(&self.postgres, &self.database)).await
+    }
+
+    pub async fn request(
+        &self,
+        method: &str,
+        path: &str,
+        body: Option<&Value>,
+        token: Option<&str>,
+    ) -> Response {
+        let mut builder = http::Request::builder().method(method).uri(path);
+        if let Some(token) = token {
+            builder = builder.header("authorization", format!("Bearer {token}"));
+        }
+        let body = match body {
+            Some(value) => {
+                builder = builder.header("content-type", "application/json");
+                Bytes::from(serde_json::to_vec(value).expect("serialisable body"))
+            }
+            None => Bytes::new(),
+        };
+        self.send(builder.body(body).expect("a valid request")).await
+    }
+
+    pub async fn send(&self, request: http::Request<Bytes>) -> Response {
+        let response = self.app.handle(request).await;
+        let (parts, body) = response.into_parts();
+        Response {
+            status: parts.status.as_u16(),
+            headers: parts.headers,
+            body,
+        }
+    }
+
+    pub async fn get(&self, path: &str, token: Option<&str>) -> Response {
+        self.request("GET", path, None, token).await
+    }
+
+    pub async fn post(&self, path: &str, body: &Value, token: Option<&str>) -> Response {
+        self.request("POST", path, Some(body), token).await
+    }
+
+    pub async fn patch(&self, path: &str, body: &Value, token: Option<&str>) -> Response {
+        self.request("PATCH", path, Some(body), token).await
+    }
+
+    pub async fn put(&self, path: &str, body: &Value, token: Option<&str>) -> Response {
+        self.request("PUT", path, Some(body), token).await
+    }
+
+    pub async fn delete(&self, path: &str, token: Option<&str>) -> Response {
+        self.request("DELETE", path, None, token).await
+    }
+
+    /// Registers a new customer and returns their session.
+    pub async fn register(&self, email: &str, password: &str) -> Session {
+        let response = self
+            .post(
+                "/api/users/auth/register",
+                &json!({"email": email, "password": password}),
+                None,
+            )
+            .await;
+        assert_eq!(response.status, 201, "register: {}", String::from_utf8_lossy(&response.body));
+        session_from(&response.json(), email, password)
+    }
+
+    pub async fn login(&self, email: &str, password: &str) -> Response {
+        self.post(
+            "/api/users/auth/login",
+            &json!({"email": email, "password": password}),
+            None,
+        )
+        .await
+    }
+
+    /// The admin created at migration time, signed in.
+    pub async fn admin(&self) -> Session {
+        let response = self.login(ADMIN_EMAIL, ADMIN_PASSWORD).await;
+        assert_eq!(response.status, 200, "admin login: {}", String::from_utf8_lossy(&response.body));
+        session_from(&response.json(), ADMIN_EMAIL, ADMIN_PASSWORD)
+    }
+
+    /// Creates a product as the admin and returns its id.
+    pub async fn create_product(&self, admin: &Session, name: &str, price: i64, stock: i64) -> i64 {
+        let response = self
+            .post(
+                "/api/products/products",
+                &json!({"name": name, "price": price, "stock": stock}),
+                Some(&admin.access_token),
+            )
+            .await;
+        assert_eq!(response.status, 201, "create product: {}", String::from_utf8_lossy(&response.body));
+        response.json()["id"].as_i64().expect("product id")
+    }
+
+    /// A request as a sibling component sends it: with a valid service token.
+    pub fn service_token(&self, service: &str) -> String {
+        spinshop_kit::auth::issue_service_token(INTERNAL_SECRET, service).expect("a service token")
+    }
+
+    /// POSTs to an internal endpoint with the service credential.
+    pub async fn post_internal(&self, path: &str, body: &Value) -> Response {
+        let request = http::Request::builder()
+            .method("POST")
+            .uri(path)
+            .header("content-type", "application/json")
+            .header(spinshop_kit::auth::SERVICE_TOKEN_HEADER, self.service_token("tests"))
+            .body(Bytes::from(body.to_string()))
+            .expect("a valid request");
+        self.send(request).await
+    }
+}
+
+pub fn session_from(body: &Value, email: &str, password: &str) -> Session {
+    Session {
+        user_id: body["user"]["id"].as_i64().expect("user.id"),
+        email: email.to_string(),
+        password: password.to_string(),
+        access_token: body["access_token"].as_str().expect("access_token").to_string(),
+        refresh_token: body["refresh_token"].as_str().expect("refresh_token").to_string(),
+    }
+}
+
+async fn connect(url: &str) -> tokio_postgres::Client {
+    let (client, connection) = tokio_postgres::connect(url, tokio_postgres::NoTls)
+        .await
+        .unwrap_or_else(|err| panic!("connecting to {url}: {err}"));
+    tokio::spawn(connection);
+    client
+}
