@@ -14,7 +14,7 @@ use wasi::http::outgoing_handler;
 use wasi::http::types::{Fields, Method, OutgoingBody, OutgoingRequest, RequestOptions, Scheme};
 use wasi::io::streams::StreamError;
 
-use crate::auth::{SERVICE_TOKEN_HEADER, issue_service_token};
+use crate::auth::{Caller, Role, SERVICE_TOKEN_HEADER, issue_service_token};
 use crate::config;
 use crate::error::{ApiError, ApiResult};
 use crate::request::ApiRequest;
@@ -64,7 +64,7 @@ impl Reply {
 
 /// Who is calling: the component's name, the request being served (for its id) and,
 /// when the sibling must see the user, their bearer token.
-pub struct Caller<'a> {
+pub struct CallContext<'a> {
     pub service: &'static str,
     pub request: &'a ApiRequest,
     pub forward_bearer: bool,
@@ -72,7 +72,7 @@ pub struct Caller<'a> {
 
 /// Sends `body` (if any) to `path` on the `target` component and waits for the answer.
 pub fn call(
-    caller: &Caller,
+    caller: &CallContext,
     target: &str,
     method: Method,
     path: &str,
@@ -104,6 +104,32 @@ pub fn call(
         );
         ApiError::Unavailable(format!("{target} is unavailable"))
     })
+}
+
+/// The caller of a request, authenticated twice: the access token is verified
+/// locally (cheap, refuses forgeries), then users confirms the session is still live
+/// and reports the account's current role.
+pub fn introspect(service: &'static str, request: &ApiRequest) -> ApiResult<Caller> {
+    crate::auth::authenticate(request)?;
+    let caller = CallContext {
+        service,
+        request,
+        forward_bearer: true,
+    };
+    let reply = call(
+        &caller,
+        "users",
+        Method::Get,
+        "/api/users/auth/introspect",
+        None,
+    )?;
+    let body: Value = reply.into_json("users")?;
+    let user_id = body["user_id"].as_i64();
+    let role = body["role"].as_str().and_then(Role::parse);
+    match (body["active"].as_bool(), user_id, role) {
+        (Some(true), Some(user_id), Some(role)) => Ok(Caller { user_id, role }),
+        _ => Err(ApiError::Unauthorized("invalid or expired token".into())),
+    }
 }
 
 /// Where a sibling is reached.
