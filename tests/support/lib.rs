@@ -18,14 +18,23 @@ pub const INTERNAL_SECRET: &str = "test-internal-secret-0123456789ab";
 /// Connections per component pool: the tests run apps side by side on one server.
 const TEST_POOL_SIZE: usize = 16;
 
-/// The components a test app needs, built once per test process.
-const COMPONENTS: &[&str] = &["users", "products"];
 
 pub fn workspace_root() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR"))
         .parent()
         .expect("tests/ lives in the workspace")
         .to_path_buf()
+}
+
+/// The components spin.toml declares (`[component.<name>]`), each a crate of that name.
+pub fn components() -> Vec<String> {
+    let manifest = std::fs::read_to_string(workspace_root().join("spin.toml")).expect("reading spin.toml");
+    manifest
+        .lines()
+        .filter_map(|line| line.trim().strip_prefix("[component.")?.strip_suffix(']'))
+        .filter(|name| !name.contains('.'))
+        .map(str::to_string)
+        .collect()
 }
 
 /// Builds the release `.wasm` files (a no-op when they are fresh).
@@ -36,8 +45,8 @@ fn build_components() {
         cargo
             .current_dir(workspace_root())
             .args(["build", "--release", "--target", "wasm32-wasip2"]);
-        for component in COMPONENTS {
-            cargo.args(["-p", component]);
+        for component in components() {
+            cargo.args(["-p", &component]);
         }
         let status = cargo.status().expect("running cargo build for the components");
         assert!(status.success(), "building the components failed");
@@ -154,15 +163,17 @@ impl TestApp {
             .await
             .expect("creating the admin");
 
-        let service_url = |role: &str| format!("postgres://spinshop_{role}@{postgres}/{database}");
-        let builder = App::builder(workspace_root().join("spin.toml"))
+        let mut builder = App::builder(workspace_root().join("spin.toml"))
             .env_overrides(false)
             .pg_pool_size(TEST_POOL_SIZE)
             .variable("db_host", &postgres)
-            .variable("users_db_url", &service_url("users"))
-            .variable("products_db_url", &service_url("products"))
             .variable("jwt_secret", JWT_SECRET)
             .variable("internal_secret", INTERNAL_SECRET);
+        // Each service connects with its own role, which sees only its own schema.
+        for component in components() {
+            let url = format!("postgres://spinshop_{component}@{postgres}/{database}");
+            builder = builder.variable(&format!("{component}_db_url"), &url);
+        }
         let app = customize(builder).build().await.expect("loading the app");
         TestApp { app, database, postgres }
     }
