@@ -195,7 +195,16 @@ impl TestApp {
 
     /// A superuser connection to this app's database, to check what was stored.
     pub async fn db(&self) -> tokio_postgres::Client {
-        connect(&superuser_url(&self.postgres, &self.database)).await
+        connect(&self.superuser_url()).await
+    }
+
+    pub fn superuser_url(&self) -> String {
+        superuser_url(&self.postgres, &self.database)
+    }
+
+    /// A connection to this app's database as `role` (a service's role).
+    pub async fn connect_as(&self, role: &str) -> tokio_postgres::Client {
+        connect(&format!("postgres://{role}@{}/{}", self.postgres, self.database)).await
     }
 
     pub async fn request(

@@ -11,8 +11,9 @@ use crate::domain::{
     AccountChange, AdminPatchBody, Email, LoginBody, Password, PasswordChangeBody,
     ProfilePatchBody, RefreshBody, RegisterBody, User, client_ip, parse_name,
 };
+use crate::sessions::{self, Rotation};
 use crate::settings::Settings;
-use crate::{sessions, store};
+use crate::store;
 
 pub fn health() -> ApiResult<ApiResponse> {
     let db_ok = Db::connect().is_ok_and(|db| db.ping());
@@ -121,18 +122,15 @@ pub fn refresh(req: &ApiRequest) -> ApiResult<ApiResponse> {
     let settings = Settings::load()?;
     let body: RefreshBody = req.json()?;
     let db = Db::connect()?;
-    let tokens = db.transaction(|db| sessions::rotate(db, &settings, &body.refresh_token));
-    // A detected reuse revokes the family inside the transaction, which must still commit.
-    match tokens {
-        Err(ApiError::Unauthorized(message)) if message.contains("reuse") => {
-            if let Some(family) =
-                store::family_of(&db, &sessions::hash_refresh_token(&body.refresh_token))?
-            {
-                store::revoke_family(&db, &family)?;
-            }
-            Err(ApiError::Unauthorized(message))
-        }
-        other => ApiResponse::ok(&other?),
+    // Every outcome commits: a detected reuse must leave its session revoked.
+    match db.transaction(|db| sessions::rotate(db, &settings, &body.refresh_token))? {
+        Rotation::Rotated(tokens) => ApiResponse::ok(&tokens),
+        Rotation::ReuseDetected => Err(ApiError::Unauthorized(
+            "refresh token reuse detected; the session was revoked".into(),
+        )),
+        Rotation::Invalid => Err(ApiError::Unauthorized(
+            "invalid or expired refresh token".into(),
+        )),
     }
 }
 

@@ -3,9 +3,9 @@
 
 use serde::Serialize;
 use sha2::{Digest, Sha256};
+use spinshop_kit::ApiResult;
 use spinshop_kit::auth::issue_access_token;
 use spinshop_kit::db::Db;
-use spinshop_kit::{ApiError, ApiResult};
 
 use crate::domain::User;
 use crate::settings::Settings;
@@ -43,22 +43,33 @@ pub fn start(db: &Db, settings: &Settings, user: User) -> ApiResult<TokenRespons
     issue(db, settings, user, &family_id)
 }
 
-/// Exchanges a refresh token for a new pair. A token that was already rotated is a
-/// sign of theft: the whole family is revoked and the caller gets 401.
-pub fn rotate(db: &Db, settings: &Settings, refresh_token: &str) -> ApiResult<TokenResponse> {
-    let invalid = || ApiError::Unauthorized("invalid or expired refresh token".into());
+/// What presenting a refresh token led to.
+pub enum Rotation {
+    /// A live token was exchanged for a new pair.
+    Rotated(TokenResponse),
+    /// An already-rotated token came back: a sign of theft, so its whole session
+    /// (family) was revoked.
+    ReuseDetected,
+    /// Unknown, expired or revoked.
+    Invalid,
+}
+
+/// Exchanges a refresh token for a new pair within its session.
+pub fn rotate(db: &Db, settings: &Settings, refresh_token: &str) -> ApiResult<Rotation> {
     let token_hash = hash_refresh_token(refresh_token);
     let Some((user_id, family_id)) = store::rotate_refresh_token(db, &token_hash)? else {
-        if let Some(family_id) = store::rotated_token_family(db, &token_hash)? {
-            store::revoke_family(db, &family_id)?;
-            return Err(ApiError::Unauthorized(
-                "refresh token reuse detected; the session was revoked".into(),
-            ));
-        }
-        return Err(invalid());
+        return match store::rotated_token_family(db, &token_hash)? {
+            Some(family_id) => {
+                store::revoke_family(db, &family_id)?;
+                Ok(Rotation::ReuseDetected)
+            }
+            None => Ok(Rotation::Invalid),
+        };
     };
-    let user = store::find_user(db, user_id)?.ok_or_else(invalid)?;
-    issue(db, settings, user, &family_id)
+    match store::find_user(db, user_id)? {
+        Some(user) => Ok(Rotation::Rotated(issue(db, settings, user, &family_id)?)),
+        None => Ok(Rotation::Invalid),
+    }
 }
 
 fn issue(db: &Db, settings: &Settings, user: User, family_id: &str) -> ApiResult<TokenResponse> {
