@@ -7,16 +7,18 @@ mod sessions;
 mod settings;
 mod store;
 
-use spin_sdk::http::{Request, Response};
-use spin_sdk::http_component;
 use spinshop_kit::{ApiRequest, ApiResponse, ApiResult, Method, method_not_allowed, no_route};
 
-#[http_component]
-async fn handle(req: Request) -> Response {
+/// The component's export. Only built for wasm: a native build (for unit tests)
+/// can't link Spin's export names into a shared library.
+#[cfg(target_arch = "wasm32")]
+#[spin_sdk::http_component]
+async fn handle(req: spin_sdk::http::Request) -> spin_sdk::http::Response {
     spinshop_kit::serve(req, "/api/users", route).await
 }
 
-async fn route(req: &ApiRequest) -> ApiResult<ApiResponse> {
+/// The route table: every path of the service, and the handler behind it.
+pub async fn route(req: &ApiRequest) -> ApiResult<ApiResponse> {
     use Method::*;
     match (&req.method, req.segments().as_slice()) {
         (Get, ["healthz"]) => handlers::health(),
