@@ -51,6 +51,14 @@ impl ApiError {
         }
     }
 
+    /// A 400 naming the offending field in `details.field`, so clients can point at it.
+    pub fn invalid_field(field: &str, message: impl Into<String>) -> Self {
+        ApiError::Validation {
+            message: message.into(),
+            details: Some(json!({ "field": field })),
+        }
+    }
+
     pub fn conflict(code: &'static str, message: impl Into<String>) -> Self {
         ApiError::Conflict {
             code,
@@ -138,6 +146,17 @@ mod tests {
         assert_eq!(
             err.body(),
             json!({"error": {"code": "internal", "message": "internal error"}})
+        );
+    }
+
+    #[test]
+    fn field_errors_name_the_field() {
+        let err = ApiError::invalid_field("price", "price must be >= 0");
+        assert_eq!(err.status(), 400);
+        assert_eq!(
+            err.body(),
+            json!({"error": {"code": "validation_error", "message": "price must be >= 0",
+                             "details": {"field": "price"}}})
         );
     }
 

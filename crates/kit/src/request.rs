@@ -1,7 +1,9 @@
 //! An incoming request, reduced to what handlers need: method, the path below the
 //! service's prefix, query, headers, body, and the request id.
 
-use serde::de::DeserializeOwned;
+use std::fmt;
+
+use serde::de::{self, DeserializeOwned, Deserializer, Visitor};
 use spin_sdk::http::Method;
 
 use crate::error::{ApiError, ApiResult};
@@ -166,6 +168,48 @@ pub fn parse_json<T: DeserializeOwned>(body: &[u8]) -> ApiResult<T> {
     })
 }
 
+/// Deserializes a positive id sent as a JSON number or as a string of digits: the
+/// seed's clients send `"order_id": "1"`, and the API accepts both.
+/// Use as `#[serde(deserialize_with = "spinshop_kit::request::id")]`.
+pub fn id<'de, D: Deserializer<'de>>(deserializer: D) -> Result<i64, D::Error> {
+    struct IdVisitor;
+
+    impl Visitor<'_> for IdVisitor {
+        type Value = i64;
+
+        fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+            f.write_str("a positive integer id (a number or a string of digits)")
+        }
+
+        fn visit_i64<E: de::Error>(self, value: i64) -> Result<i64, E> {
+            if value > 0 {
+                Ok(value)
+            } else {
+                Err(E::invalid_value(de::Unexpected::Signed(value), &self))
+            }
+        }
+
+        fn visit_u64<E: de::Error>(self, value: u64) -> Result<i64, E> {
+            i64::try_from(value)
+                .map_err(|_| E::invalid_value(de::Unexpected::Unsigned(value), &self))
+                .and_then(|value| self.visit_i64(value))
+        }
+
+        fn visit_str<E: de::Error>(self, value: &str) -> Result<i64, E> {
+            let digits = value.trim();
+            if digits.is_empty() || !digits.bytes().all(|b| b.is_ascii_digit()) {
+                return Err(E::invalid_value(de::Unexpected::Str(value), &self));
+            }
+            digits
+                .parse::<i64>()
+                .map_err(|_| E::invalid_value(de::Unexpected::Str(value), &self))
+                .and_then(|value| self.visit_i64(value))
+        }
+    }
+
+    deserializer.deserialize_any(IdVisitor)
+}
+
 /// Request ids are echoed into logs and headers, so only short printable ones are kept.
 fn is_acceptable_request_id(id: &str) -> bool {
     !id.is_empty()
@@ -208,6 +252,34 @@ mod tests {
         assert!(err.to_string().starts_with("invalid JSON body"), "{err}");
         let err = parse_json::<Order>(b"").unwrap_err();
         assert_eq!(err.status(), 400);
+    }
+
+    #[derive(Debug, Deserialize)]
+    struct Ref {
+        #[serde(deserialize_with = "id")]
+        order_id: i64,
+    }
+
+    #[test]
+    fn ids_are_accepted_as_numbers_or_digit_strings() {
+        assert_eq!(parse_json::<Ref>(br#"{"order_id":7}"#).unwrap().order_id, 7);
+        assert_eq!(
+            parse_json::<Ref>(br#"{"order_id":"7"}"#).unwrap().order_id,
+            7
+        );
+        for bad in [
+            r#"{"order_id":0}"#,
+            r#"{"order_id":-3}"#,
+            r#"{"order_id":"-3"}"#,
+            r#"{"order_id":"7a"}"#,
+            r#"{"order_id":""}"#,
+            r#"{"order_id":1.5}"#,
+            r#"{"order_id":"99999999999999999999"}"#,
+            r#"{"order_id":null}"#,
+        ] {
+            let err = parse_json::<Ref>(bad.as_bytes()).unwrap_err();
+            assert!(err.to_string().starts_with("order_id:"), "{bad}: {err}");
+        }
     }
 
     #[test]
