@@ -11,7 +11,10 @@ use std::time::Duration;
 use serde::de::DeserializeOwned;
 use serde_json::Value;
 use wasi::http::outgoing_handler;
-use wasi::http::types::{Fields, Method, OutgoingBody, OutgoingRequest, RequestOptions, Scheme};
+use wasi::http::types::{Fields, OutgoingBody, OutgoingRequest, RequestOptions, Scheme};
+/// The method type [`call`] takes. It is the `wasi` crate's, not `spin_sdk::http::Method`
+/// (a separate binding of the same WIT type), so callers name it from here.
+pub use wasi::http::types::Method;
 use wasi::io::streams::StreamError;
 
 use crate::auth::{Caller, Role, SERVICE_TOKEN_HEADER, issue_service_token};
@@ -45,6 +48,16 @@ impl Reply {
         serde_json::from_slice(&self.body).map_err(|err| {
             ApiError::internal(format!("{service} answered with unexpected JSON: {err}"))
         })
+    }
+
+    /// Success, for calls whose answer body doesn't matter; otherwise the error as
+    /// [`Reply::into_error`] maps it.
+    pub fn expect_success(self, service: &str) -> ApiResult<()> {
+        if self.is_success() {
+            Ok(())
+        } else {
+            Err(self.into_error(service))
+        }
     }
 
     /// The error this answer stands for: 4xx relayed with the sibling's own envelope,
@@ -257,5 +270,19 @@ mod tests {
             body: b"{}".to_vec(),
         };
         assert_eq!(broken.into_error("products").status(), 503);
+    }
+
+    #[test]
+    fn expect_success_ignores_the_body_of_a_success() {
+        let empty = Reply {
+            status: 204,
+            body: Vec::new(),
+        };
+        assert!(empty.expect_success("products").is_ok());
+        let missing = Reply {
+            status: 404,
+            body: br#"{"error":{"code":"not_found","message":"no order 7"}}"#.to_vec(),
+        };
+        assert_eq!(missing.expect_success("products").unwrap_err().status(), 404);
     }
 }

@@ -1,0 +1,52 @@
+//! orders: placing orders (priced and reserved at products), listing and cancelling
+//! them, and the INTERNAL transitions payments drives (paid, payment failed, refunded).
+//! Mounted at `/api/orders/...`; this file is the route table.
+
+mod domain;
+mod handlers;
+mod siblings;
+mod store;
+
+use spinshop_kit::{ApiRequest, ApiResponse, ApiResult, Method, method_not_allowed, no_route};
+
+/// The name orders goes by in service tokens, logs and health answers.
+pub const SERVICE: &str = "orders";
+
+/// The component's export. Only built for wasm: a native build (for unit tests)
+/// can't link Spin's export names into a shared library.
+#[cfg(target_arch = "wasm32")]
+#[spin_sdk::http_component]
+async fn handle(req: spin_sdk::http::Request) -> spin_sdk::http::Response {
+    spinshop_kit::serve(req, "/api/orders", route).await
+}
+
+/// The route table: every path of the service, and the handler behind it.
+pub async fn route(req: &ApiRequest) -> ApiResult<ApiResponse> {
+    use Method::*;
+    match (&req.method, req.segments().as_slice()) {
+        (Get, ["healthz"]) => handlers::health(),
+        (_, ["healthz"]) => method_not_allowed(),
+
+        (Get, ["orders"]) => handlers::list_orders(req),
+        (Post, ["orders"]) => handlers::place_order(req),
+        (_, ["orders"]) => method_not_allowed(),
+        (Get, ["orders", id]) => handlers::get_order(req, id),
+        (_, ["orders", _]) => method_not_allowed(),
+        (Post, ["orders", id, "cancel"]) => handlers::cancel_order(req, id),
+
+        // INTERNAL: payments only (service token), refused with 403 for anyone else.
+        (Post, ["orders", id, "paid"]) => handlers::mark_paid(req, id),
+        (Post, ["orders", id, "payment-failed"]) => handlers::mark_payment_failed(req, id),
+        (Post, ["orders", id, "refunded"]) => handlers::mark_refunded(req, id),
+        (
+            _,
+            [
+                "orders",
+                _,
+                "cancel" | "paid" | "payment-failed" | "refunded",
+            ],
+        ) => method_not_allowed(),
+
+        _ => no_route(req),
+    }
+}

@@ -1,0 +1,98 @@
+//! Every call orders makes to products and payments. Their INTERNAL endpoints are
+//! reached with the service token kit's client attaches; a sibling that is down,
+//! slow or failing becomes 503 `unavailable`.
+
+use serde_json::{Value, json};
+use spinshop_kit::client::{CallContext, Method, Reply, call};
+use spinshop_kit::{ApiError, ApiRequest, ApiResult};
+
+use crate::SERVICE;
+use crate::domain::{Product, RequestedItem};
+
+pub struct Siblings<'a> {
+    context: CallContext<'a>,
+}
+
+/// What payments did when asked to refund an order.
+#[derive(Debug, PartialEq, Eq)]
+pub enum Refund {
+    Refunded,
+    /// Payments holds no succeeded payment for the order.
+    NothingToRefund,
+}
+
+impl<'a> Siblings<'a> {
+    /// Calls made while serving `request` (its id travels with them). The caller's
+    /// bearer token is not forwarded: siblings trust orders' service token here.
+    pub fn new(request: &'a ApiRequest) -> Siblings<'a> {
+        Siblings {
+            context: CallContext {
+                service: SERVICE,
+                request,
+                forward_bearer: false,
+            },
+        }
+    }
+
+    /// The product's current name, price and currency; an unknown product is the
+    /// products' own 404, relayed.
+    pub fn product(&self, id: i64) -> ApiResult<Product> {
+        call(
+            &self.context,
+            "products",
+            Method::Get,
+            &format!("/api/products/products/{id}"),
+            None,
+        )?
+        .into_json("products")
+    }
+
+    /// Holds stock for every item of the order, or for none (409 `insufficient_stock`
+    /// relayed as products words it).
+    pub fn reserve_stock(&self, order_id: i64, items: &[RequestedItem]) -> ApiResult<()> {
+        let body = json!({ "order_id": order_id, "items": items });
+        self.post_products("/api/products/reserve", &body)?
+            .expect_success("products")
+    }
+
+    /// Returns the order's reserved units to the shelf; idempotent at products.
+    pub fn release_stock(&self, order_id: i64) -> ApiResult<()> {
+        self.post_products("/api/products/release", &json!({ "order_id": order_id }))?
+            .expect_success("products")
+    }
+
+    /// Takes a paid order's reserved units off the shelf; idempotent at products.
+    /// Products refusing (4xx) means the reservation is gone or was released: that
+    /// is an inconsistency to log, not a client error to relay to payments.
+    pub fn commit_stock(&self, order_id: i64) -> ApiResult<()> {
+        let reply = self.post_products("/api/products/commit", &json!({ "order_id": order_id }))?;
+        if reply.is_success() {
+            return Ok(());
+        }
+        match reply.into_error("products") {
+            ApiError::Relayed { status, body } => Err(ApiError::internal(format!(
+                "products refused to commit the stock of paid order {order_id}: {status} {body}"
+            ))),
+            unavailable => Err(unavailable),
+        }
+    }
+
+    /// Asks payments to refund the order's succeeded payment (idempotent there).
+    pub fn refund_order(&self, order_id: i64) -> ApiResult<Refund> {
+        let reply = call(
+            &self.context,
+            "payments",
+            Method::Post,
+            "/api/payments/internal/refund-order",
+            Some(&json!({ "order_id": order_id })),
+        )?;
+        if reply.status == 404 {
+            return Ok(Refund::NothingToRefund);
+        }
+        reply.expect_success("payments").map(|()| Refund::Refunded)
+    }
+
+    fn post_products(&self, path: &str, body: &Value) -> ApiResult<Reply> {
+        call(&self.context, "products", Method::Post, path, Some(body))
+    }
+}

@@ -1,0 +1,232 @@
+//! Every SQL statement of the orders service, and row decoding.
+//!
+//! Each state change is one conditional `UPDATE ... WHERE status = ... RETURNING`: when
+//! two transitions race, Postgres lets exactly one match and the other gets no row.
+
+use spinshop_kit::db::{Db, Param, Row, text};
+use spinshop_kit::paging::Paging;
+use spinshop_kit::{ApiError, ApiResult, ts};
+
+use crate::domain::{
+    IdempotencyKey, Order, OrderLine, OrderRequest, OrderStatus, PaymentStatus, PricedOrder,
+};
+
+/// The columns of an order (alias `o`), its lines aggregated as JSON in product order.
+const ORDER_COLUMNS: &str = concat!(
+    "o.id, o.user_id, o.status, o.payment_status, o.payment_id, o.total, o.currency, ",
+    "o.shipping_address, o.notes, ",
+    ts!("o.created_at"),
+    " AS created_at, ",
+    ts!("o.updated_at"),
+    " AS updated_at, ",
+    "(SELECT COALESCE(jsonb_agg(jsonb_build_object(",
+    "'product_id', i.product_id, 'name', i.name, 'qty', i.qty, ",
+    "'unit_price', i.unit_price, 'line_total', i.line_total) ORDER BY i.product_id), '[]'::jsonb) ",
+    "FROM orders.order_items i WHERE i.order_id = o.id) AS items"
+);
+
+fn decode_order(row: &Row) -> ApiResult<Order> {
+    let status: String = row.get("status")?;
+    let payment_status: String = row.get("payment_status")?;
+    let items: serde_json::Value = row.get("items")?;
+    Ok(Order {
+        id: row.get("id")?,
+        user_id: row.get("user_id")?,
+        status: OrderStatus::parse(&status)
+            .ok_or_else(|| ApiError::internal(format!("unknown order status {status}")))?,
+        items: serde_json::from_value::<Vec<OrderLine>>(items)
+            .map_err(|err| ApiError::internal(format!("order lines: {err}")))?,
+        total: row.get("total")?,
+        currency: row.get("currency")?,
+        shipping_address: row.get("shipping_address")?,
+        notes: row.get("notes")?,
+        payment_status: PaymentStatus::parse(&payment_status).ok_or_else(|| {
+            ApiError::internal(format!("unknown payment status {payment_status}"))
+        })?,
+        payment_id: row.get("payment_id")?,
+        created_at: row.get("created_at")?,
+        updated_at: row.get("updated_at")?,
+    })
+}
+
+fn one_order(db: &Db, sql: &str, params: &[Param]) -> ApiResult<Option<Order>> {
+    let rows = db.query(sql, params)?;
+    rows.first().map(|row| decode_order(&row)).transpose()
+}
+
+/// Draws the next order id before the order exists: products keys the stock
+/// reservation by it, and the reservation comes before the insert.
+pub fn next_order_id(db: &Db) -> ApiResult<i64> {
+    let rows = db.query(
+        "SELECT nextval(pg_get_serial_sequence('orders.orders', 'id')) AS id",
+        &[],
+    )?;
+    rows.first()
+        .ok_or_else(|| ApiError::internal("nextval returned no row"))?
+        .get("id")
+}
+
+pub fn find_order(db: &Db, id: i64) -> ApiResult<Option<Order>> {
+    let sql = format!("SELECT {ORDER_COLUMNS} FROM orders.orders o WHERE o.id = $1");
+    one_order(db, &sql, &[id.into()])
+}
+
+pub fn find_by_idempotency_key(
+    db: &Db,
+    user_id: i64,
+    key: &IdempotencyKey,
+) -> ApiResult<Option<Order>> {
+    let sql = format!(
+        "SELECT {ORDER_COLUMNS} FROM orders.orders o \
+         WHERE o.user_id = $1 AND o.idempotency_key = $2"
+    );
+    one_order(db, &sql, &[user_id.into(), text(key.as_str())])
+}
+
+/// An order about to be stored, under the id its stock was reserved for.
+pub struct NewOrder<'a> {
+    pub id: i64,
+    pub user_id: i64,
+    pub request: &'a OrderRequest,
+    pub priced: &'a PricedOrder,
+    pub idempotency_key: Option<&'a IdempotencyKey>,
+}
+
+pub enum Inserted {
+    Created(Order),
+    /// A concurrent request with the same Idempotency-Key stored its order first.
+    KeyTaken,
+}
+
+/// Stores the order and its lines in one transaction. The unique (user, key)
+/// constraint decides between concurrent twins: the loser's insert does nothing.
+pub fn insert_order(db: &Db, order: &NewOrder) -> ApiResult<Inserted> {
+    let created = db.transaction(|db| {
+        let rows = db.query(
+            "INSERT INTO orders.orders \
+               (id, user_id, total, currency, shipping_address, notes, idempotency_key) \
+             OVERRIDING SYSTEM VALUE VALUES ($1, $2, $3, $4, $5, $6, $7) \
+             ON CONFLICT ON CONSTRAINT orders_user_idempotency_key DO NOTHING \
+             RETURNING id",
+            &[
+                order.id.into(),
+                order.user_id.into(),
+                order.priced.total.into(),
+                text(&order.priced.currency),
+                order.request.shipping_address.clone().into(),
+                order.request.notes.clone().into(),
+                order
+                    .idempotency_key
+                    .map(|key| key.as_str().to_string())
+                    .into(),
+            ],
+        )?;
+        if rows.is_empty() {
+            return Ok(false);
+        }
+        for line in &order.priced.lines {
+            db.execute(
+                "INSERT INTO orders.order_items (order_id, product_id, name, qty, unit_price) \
+                 VALUES ($1, $2, $3, $4, $5)",
+                &[
+                    order.id.into(),
+                    line.product_id.into(),
+                    text(&line.name),
+                    line.qty.into(),
+                    line.unit_price.into(),
+                ],
+            )?;
+        }
+        Ok(true)
+    })?;
+    if !created {
+        return Ok(Inserted::KeyTaken);
+    }
+    let stored = find_order(db, order.id)?
+        .ok_or_else(|| ApiError::internal(format!("order {} vanished after insert", order.id)))?;
+    Ok(Inserted::Created(stored))
+}
+
+/// A page of orders, newest first: one user's, or everyone's when `user_id` is `None`.
+pub fn list_orders(db: &Db, user_id: Option<i64>, paging: Paging) -> ApiResult<(Vec<Order>, i64)> {
+    let sql = format!(
+        "SELECT {ORDER_COLUMNS} FROM orders.orders o \
+         WHERE ($1::bigint IS NULL OR o.user_id = $1) \
+         ORDER BY o.created_at DESC, o.id DESC LIMIT $2 OFFSET $3"
+    );
+    let orders = db
+        .query(
+            &sql,
+            &[user_id.into(), paging.limit.into(), paging.offset.into()],
+        )?
+        .map(decode_order)?;
+    let total = db
+        .query(
+            "SELECT count(*) AS total FROM orders.orders \
+             WHERE ($1::bigint IS NULL OR user_id = $1)",
+            &[user_id.into()],
+        )?
+        .first()
+        .map(|row| row.get("total"))
+        .transpose()?
+        .unwrap_or(0);
+    Ok((orders, total))
+}
+
+/// Runs a conditional `UPDATE orders.orders o SET ... WHERE ...` and returns the
+/// changed order, or `None` when no order matched.
+fn update_order(db: &Db, set_where: &str, params: &[Param]) -> ApiResult<Option<Order>> {
+    let sql = format!(
+        "UPDATE orders.orders o SET updated_at = now(), {set_where} RETURNING {ORDER_COLUMNS}"
+    );
+    one_order(db, &sql, params)
+}
+
+/// pending -> paid. A payment refunded before it was recorded can't pay the order.
+pub fn mark_paid(db: &Db, id: i64, payment_id: i64) -> ApiResult<Option<Order>> {
+    update_order(
+        db,
+        "status = 'paid', payment_status = 'paid', payment_id = $2 \
+         WHERE o.id = $1 AND o.status = 'pending' AND o.payment_status <> 'refunded'",
+        &[id.into(), payment_id.into()],
+    )
+}
+
+/// pending -> cancelled.
+pub fn cancel_pending(db: &Db, id: i64) -> ApiResult<Option<Order>> {
+    update_order(
+        db,
+        "status = 'cancelled' WHERE o.id = $1 AND o.status = 'pending'",
+        &[id.into()],
+    )
+}
+
+/// paid -> cancelled, with payment_status `refunded` when money went back.
+pub fn cancel_paid(db: &Db, id: i64, refunded: bool) -> ApiResult<Option<Order>> {
+    update_order(
+        db,
+        "status = 'cancelled', \
+         payment_status = CASE WHEN $2 THEN 'refunded' ELSE o.payment_status END \
+         WHERE o.id = $1 AND o.status = 'paid'",
+        &[id.into(), refunded.into()],
+    )
+}
+
+/// A declined payment leaves the order pending, open to another attempt.
+pub fn mark_payment_failed(db: &Db, id: i64) -> ApiResult<Option<Order>> {
+    update_order(
+        db,
+        "payment_status = 'failed' \
+         WHERE o.id = $1 AND o.status = 'pending' AND o.payment_status IN ('unpaid', 'failed')",
+        &[id.into()],
+    )
+}
+
+/// Records that the order's payment went back to the customer, whatever its status.
+pub fn mark_refunded(db: &Db, id: i64) -> ApiResult<Option<Order>> {
+    update_order(
+        db,
+        "payment_status = 'refunded' WHERE o.id = $1",
+        &[id.into()],
+    )
+}
