@@ -196,19 +196,18 @@ pub fn mark_paid(req: &ApiRequest, id: &str) -> ApiResult<ApiResponse> {
     ApiResponse::ok(&order)
 }
 
-/// INTERNAL, from payments: a declined payment; the order stays pending, open to
-/// another attempt. Idempotent; an order no longer pending is 409 `invalid_state`.
+/// INTERNAL, from payments: a declined payment; a pending order stays pending, open
+/// to another attempt. Idempotent. An order paid or cancelled meanwhile is left as it
+/// is and returned: the failed attempt no longer matters to it.
 pub fn mark_payment_failed(req: &ApiRequest, id: &str) -> ApiResult<ApiResponse> {
     require_service(req)?;
     let id = parse_order_id(id)?;
     let db = Db::connect()?;
-    match store::mark_payment_failed(&db, id)? {
-        Some(order) => ApiResponse::ok(&order),
-        None => {
-            let order = store::find_order(&db, id)?.ok_or_else(|| no_such_order(id))?;
-            Err(invalid_state(&order, "record a failed payment for"))
-        }
-    }
+    let order = match store::mark_payment_failed(&db, id)? {
+        Some(order) => order,
+        None => store::find_order(&db, id)?.ok_or_else(|| no_such_order(id))?,
+    };
+    ApiResponse::ok(&order)
 }
 
 /// INTERNAL, from payments: the order's payment was refunded. Idempotent.
