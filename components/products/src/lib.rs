@@ -1,0 +1,46 @@
+//! products: the catalog and its inventory, and the stock reservations orders hold.
+//! Mounted at `/api/products/...`; this file is the route table (who may call each
+//! route is described in `handlers`).
+
+mod domain;
+mod handlers;
+mod store;
+
+use spinshop_kit::{ApiRequest, ApiResponse, ApiResult, Method, method_not_allowed, no_route};
+
+/// The component's export. Only built for wasm: a native build (for unit tests)
+/// can't link Spin's export names into a shared library.
+#[cfg(target_arch = "wasm32")]
+#[spin_sdk::http_component]
+async fn handle(req: spin_sdk::http::Request) -> spin_sdk::http::Response {
+    spinshop_kit::serve(req, "/api/products", route).await
+}
+
+/// The route table: every path of the service, and the handler behind it.
+pub async fn route(req: &ApiRequest) -> ApiResult<ApiResponse> {
+    use Method::*;
+    match (&req.method, req.segments().as_slice()) {
+        (Get, ["healthz"]) => handlers::health(),
+        (_, ["healthz"]) => method_not_allowed(),
+
+        (Get, ["products"]) => handlers::list_products(req),
+        (Post, ["products"]) => handlers::create_product(req),
+        (_, ["products"]) => method_not_allowed(),
+        (Get, ["products", id]) => handlers::get_product(id),
+        (Put, ["products", id]) => handlers::replace_product(req, id),
+        (Patch, ["products", id]) => handlers::update_product(req, id),
+        (Delete, ["products", id]) => handlers::delete_product(req, id),
+        (_, ["products", _]) => method_not_allowed(),
+        (Get, ["products", id, "stock"]) => handlers::get_stock(id),
+        (Put, ["products", id, "stock"]) => handlers::set_stock(req, id),
+        (_, ["products", _, "stock"]) => method_not_allowed(),
+
+        // Internal: called by orders (and payments through orders) with a service token.
+        (Post, ["reserve"]) => handlers::reserve(req),
+        (Post, ["release"]) => handlers::release(req),
+        (Post, ["commit"]) => handlers::commit(req),
+        (_, ["reserve" | "release" | "commit"]) => method_not_allowed(),
+
+        _ => no_route(req),
+    }
+}

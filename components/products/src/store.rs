@@ -1,0 +1,391 @@
+//! Every SQL statement of the products service, and row decoding.
+//!
+//! Stock rules are enforced by the statements and constraints themselves
+//! (`products_reserved_within_stock`, conditional updates), never by reading a
+//! value in Rust and writing it back, so concurrent requests can't oversell.
+
+use spinshop_kit::db::{Db, DbError, Param, Row, text};
+use spinshop_kit::paging::Paging;
+use spinshop_kit::{ApiError, ApiResult, ts};
+
+use crate::domain::{
+    ListFilter, NewProduct, Product, ProductPatch, Reservation, ReservationLine,
+    ReservationRequest, ReservationStatus, ReservedItem, Stock, StockLevel, no_such_product,
+};
+
+const PRODUCT_COLUMNS: &str = concat!(
+    "id, name, description, price, currency, stock, reserved, available, ",
+    "archived_at IS NOT NULL AS archived, ",
+    ts!("created_at"),
+    " AS created_at, ",
+    ts!("updated_at"),
+    " AS updated_at"
+);
+
+const STOCK_COLUMNS: &str = "id, stock, reserved, archived_at IS NOT NULL AS archived";
+
+const RESERVATION_COLUMNS: &str = concat!(
+    "order_id, status, ",
+    ts!("created_at"),
+    " AS created_at, ",
+    ts!("updated_at"),
+    " AS updated_at"
+);
+
+/// `$1` name search (NULL: any), `$2` availability (NULL: any), `$3` include archived.
+/// `lower()` on both sides keeps the comparison in the database's own case rules.
+const LIST_FILTER: &str = "($1::text IS NULL OR strpos(lower(name), lower($1::text)) > 0) \
+     AND ($2::boolean IS NULL OR available = $2::boolean) \
+     AND ($3::boolean OR archived_at IS NULL)";
+
+fn decode_product(row: &Row) -> ApiResult<Product> {
+    Ok(Product {
+        id: row.get("id")?,
+        name: row.get("name")?,
+        description: row.get("description")?,
+        price: row.get("price")?,
+        currency: row.get("currency")?,
+        stock: row.get("stock")?,
+        reserved: row.get("reserved")?,
+        available: row.get("available")?,
+        archived: row.get("archived")?,
+        created_at: row.get("created_at")?,
+        updated_at: row.get("updated_at")?,
+    })
+}
+
+fn decode_stock(row: &Row) -> ApiResult<StockLevel> {
+    Ok(StockLevel::new(
+        row.get("id")?,
+        row.get("stock")?,
+        row.get("reserved")?,
+        row.get("archived")?,
+    ))
+}
+
+fn one_product(db: &Db, sql: &str, params: &[Param]) -> ApiResult<Option<Product>> {
+    let rows = db.query(sql, params)?;
+    rows.first().map(|row| decode_product(&row)).transpose()
+}
+
+/// Stock below what is reserved breaks `products_reserved_within_stock`: that
+/// constraint, checked on the row as it is at write time, decides, and the answer
+/// says how much is reserved.
+fn stock_conflict(db: &Db, id: i64, requested: Stock, err: DbError) -> ApiError {
+    if !err.violates("products_reserved_within_stock") {
+        return err.into();
+    }
+    match stock_level(db, id) {
+        Ok(Some(level)) => level.below_reserved(requested),
+        Ok(None) => no_such_product(id),
+        Err(err) => err,
+    }
+}
+
+pub fn list_products(
+    db: &Db,
+    filter: &ListFilter,
+    paging: Paging,
+) -> ApiResult<(Vec<Product>, i64)> {
+    let filter_params = [
+        filter.search.clone().into(),
+        filter.available.into(),
+        filter.include_archived.into(),
+    ];
+    let sql = format!(
+        "SELECT {PRODUCT_COLUMNS} FROM catalog.products WHERE {LIST_FILTER} \
+         ORDER BY id LIMIT $4 OFFSET $5"
+    );
+    let mut params = filter_params.to_vec();
+    params.extend([paging.limit.into(), paging.offset.into()]);
+    let products = db.query(&sql, &params)?.map(decode_product)?;
+    let total = db
+        .query(
+            &format!("SELECT count(*) AS total FROM catalog.products WHERE {LIST_FILTER}"),
+            &filter_params,
+        )?
+        .first()
+        .map(|row| row.get("total"))
+        .transpose()?
+        .unwrap_or(0);
+    Ok((products, total))
+}
+
+pub fn find_product(db: &Db, id: i64) -> ApiResult<Option<Product>> {
+    let sql = format!("SELECT {PRODUCT_COLUMNS} FROM catalog.products WHERE id = $1");
+    one_product(db, &sql, &[id.into()])
+}
+
+pub fn insert_product(db: &Db, product: &NewProduct) -> ApiResult<Product> {
+    let sql = format!(
+        "INSERT INTO catalog.products (name, description, price, currency, stock) \
+         VALUES ($1, $2, $3, $4, $5) RETURNING {PRODUCT_COLUMNS}"
+    );
+    let params = [
+        text(product.name.as_str()),
+        product.description.clone().into(),
+        product.price.cents().into(),
+        text(product.currency.as_str()),
+        product.stock.units().into(),
+    ];
+    one_product(db, &sql, &params)?.ok_or_else(|| ApiError::internal("insert returned no row"))
+}
+
+/// Replaces every field an admin sets; `None` when there is no such product.
+pub fn replace_product(db: &Db, id: i64, product: &NewProduct) -> ApiResult<Option<Product>> {
+    let sql = format!(
+        "UPDATE catalog.products SET name = $2, description = $3, price = $4, currency = $5, \
+           stock = $6, updated_at = now() \
+         WHERE id = $1 RETURNING {PRODUCT_COLUMNS}"
+    );
+    let params = [
+        id.into(),
+        text(product.name.as_str()),
+        product.description.clone().into(),
+        product.price.cents().into(),
+        text(product.currency.as_str()),
+        product.stock.units().into(),
+    ];
+    match db.query(&sql, &params) {
+        Ok(rows) => rows.first().map(|row| decode_product(&row)).transpose(),
+        Err(err) => Err(stock_conflict(db, id, product.stock, err)),
+    }
+}
+
+/// Applies the fields `patch` sets; `None` when there is no such product.
+pub fn update_product(db: &Db, id: i64, patch: &ProductPatch) -> ApiResult<Option<Product>> {
+    let sql = format!(
+        "UPDATE catalog.products SET \
+           name = COALESCE($2::text, name), \
+           description = CASE WHEN $3::boolean THEN $4::text ELSE description END, \
+           price = COALESCE($5::bigint, price), \
+           currency = COALESCE($6::text, currency), \
+           stock = COALESCE($7::bigint, stock), \
+           updated_at = now() \
+         WHERE id = $1 RETURNING {PRODUCT_COLUMNS}"
+    );
+    let params = [
+        id.into(),
+        patch
+            .name
+            .as_ref()
+            .map(|name| name.as_str().to_string())
+            .into(),
+        patch.description.is_some().into(),
+        patch.description.clone().flatten().into(),
+        patch.price.map(|price| price.cents()).into(),
+        patch
+            .currency
+            .as_ref()
+            .map(|c| c.as_str().to_string())
+            .into(),
+        patch.stock.map(Stock::units).into(),
+    ];
+    match db.query(&sql, &params) {
+        Ok(rows) => rows.first().map(|row| decode_product(&row)).transpose(),
+        Err(err) => match patch.stock {
+            Some(stock) => Err(stock_conflict(db, id, stock, err)),
+            None => Err(err.into()),
+        },
+    }
+}
+
+/// What removing a product did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Removal {
+    Deleted,
+    /// Reservations (and so orders) refer to it: it stays, hidden and unsellable.
+    Archived,
+    NotFound,
+}
+
+/// Deletes a product no reservation ever named; archives one that some did. The
+/// foreign key from `reservation_items` decides, so a reservation made at the same
+/// moment can't be left pointing at nothing.
+pub fn remove_product(db: &Db, id: i64) -> ApiResult<Removal> {
+    match db.execute("DELETE FROM catalog.products WHERE id = $1", &[id.into()]) {
+        Ok(0) => Ok(Removal::NotFound),
+        Ok(_) => Ok(Removal::Deleted),
+        Err(err) if err.violates("reservation_items_product_id_fkey") => {
+            let archived = db.execute(
+                "UPDATE catalog.products \
+                 SET archived_at = COALESCE(archived_at, now()), updated_at = now() \
+                 WHERE id = $1",
+                &[id.into()],
+            )?;
+            Ok(if archived > 0 {
+                Removal::Archived
+            } else {
+                Removal::NotFound
+            })
+        }
+        Err(err) => Err(err.into()),
+    }
+}
+
+pub fn stock_level(db: &Db, id: i64) -> ApiResult<Option<StockLevel>> {
+    let sql = format!("SELECT {STOCK_COLUMNS} FROM catalog.products WHERE id = $1");
+    let rows = db.query(&sql, &[id.into()])?;
+    rows.first().map(|row| decode_stock(&row)).transpose()
+}
+
+/// Sets the units on the shelf; `None` when there is no such product.
+pub fn set_stock(db: &Db, id: i64, stock: Stock) -> ApiResult<Option<StockLevel>> {
+    let sql = format!(
+        "UPDATE catalog.products SET stock = $2, updated_at = now() \
+         WHERE id = $1 RETURNING {STOCK_COLUMNS}"
+    );
+    match db.query(&sql, &[id.into(), stock.units().into()]) {
+        Ok(rows) => rows.first().map(|row| decode_stock(&row)).transpose(),
+        Err(err) => Err(stock_conflict(db, id, stock, err)),
+    }
+}
+
+// Reservations ------------------------------------------------------------------
+
+pub fn find_reservation(db: &Db, order_id: i64) -> ApiResult<Option<Reservation>> {
+    let sql = format!("SELECT {RESERVATION_COLUMNS} FROM catalog.reservations WHERE order_id = $1");
+    let rows = db.query(&sql, &[order_id.into()])?;
+    let Some(row) = rows.first() else {
+        return Ok(None);
+    };
+    let status: String = row.get("status")?;
+    let items = db
+        .query(
+            "SELECT product_id, qty FROM catalog.reservation_items \
+             WHERE order_id = $1 ORDER BY product_id",
+            &[order_id.into()],
+        )?
+        .map(|item| {
+            Ok(ReservedItem {
+                product_id: item.get("product_id")?,
+                qty: item.get("qty")?,
+            })
+        })?;
+    Ok(Some(Reservation {
+        order_id,
+        status: ReservationStatus::parse(&status)
+            .ok_or_else(|| ApiError::internal(format!("unknown reservation status {status}")))?,
+        items,
+        created_at: row.get("created_at")?,
+        updated_at: row.get("updated_at")?,
+    }))
+}
+
+fn existing_reservation(db: &Db, order_id: i64) -> ApiResult<Reservation> {
+    find_reservation(db, order_id)?
+        .ok_or_else(|| ApiError::internal(format!("reservation {order_id} vanished")))
+}
+
+/// Holds stock for every line of an order, or for none.
+///
+/// The reservation row, keyed by order id, goes in first with `ON CONFLICT DO
+/// NOTHING`: a repeat (even a concurrent one, which waits on the key) finds the
+/// first reservation and returns it without holding anything twice. Each line is one
+/// conditional update that succeeds only while enough unreserved stock remains;
+/// lines come in product id order so concurrent reservations lock rows in the same
+/// order. Any failing line rolls the whole transaction back.
+pub fn reserve(db: &Db, request: &ReservationRequest) -> ApiResult<Reservation> {
+    let order_id = request.order_id;
+    db.transaction(|db| {
+        let inserted = db.execute(
+            "INSERT INTO catalog.reservations (order_id) VALUES ($1) \
+             ON CONFLICT (order_id) DO NOTHING",
+            &[order_id.into()],
+        )?;
+        if inserted == 0 {
+            return existing_reservation(db, order_id);
+        }
+        for line in request.lines() {
+            hold(db, order_id, line)?;
+        }
+        existing_reservation(db, order_id)
+    })
+}
+
+fn hold(db: &Db, order_id: i64, line: &ReservationLine) -> ApiResult<()> {
+    let held = db.execute(
+        "UPDATE catalog.products SET reserved = reserved + $2, updated_at = now() \
+         WHERE id = $1 AND archived_at IS NULL AND stock - reserved >= $2",
+        &[line.product_id.into(), line.qty.units().into()],
+    )?;
+    if held == 0 {
+        return Err(match stock_level(db, line.product_id)? {
+            Some(level) => level.insufficient_for(line.qty),
+            None => no_such_product(line.product_id),
+        });
+    }
+    db.execute(
+        "INSERT INTO catalog.reservation_items (order_id, product_id, qty) VALUES ($1, $2, $3)",
+        &[
+            order_id.into(),
+            line.product_id.into(),
+            line.qty.units().into(),
+        ],
+    )?;
+    Ok(())
+}
+
+/// Locks the products an order's reservation holds, in id order (the order
+/// `reserve` locks them in), before a bulk update touches them.
+fn lock_reserved_products(db: &Db, order_id: i64) -> ApiResult<()> {
+    db.query(
+        "SELECT p.id FROM catalog.products p \
+         JOIN catalog.reservation_items i ON i.product_id = p.id \
+         WHERE i.order_id = $1 ORDER BY p.id FOR UPDATE OF p",
+        &[order_id.into()],
+    )?;
+    Ok(())
+}
+
+/// Moves an open reservation to `to`; true when this call made the move. Only one
+/// of any number of concurrent calls can, so stock is adjusted exactly once.
+fn close_reservation(db: &Db, order_id: i64, to: ReservationStatus) -> ApiResult<bool> {
+    let moved = db.execute(
+        "UPDATE catalog.reservations SET status = $2, updated_at = now() \
+         WHERE order_id = $1 AND status = 'reserved'",
+        &[order_id.into(), text(to.as_str())],
+    )?;
+    Ok(moved > 0)
+}
+
+/// Gives an open reservation's units back to the shelf. Releasing an order nothing
+/// was reserved for records it as released, so a reserve that arrives late for that
+/// order (a retry, a slow request) finds it released and holds nothing.
+pub fn release(db: &Db, order_id: i64) -> ApiResult<Reservation> {
+    db.transaction(|db| {
+        db.execute(
+            "INSERT INTO catalog.reservations (order_id, status) VALUES ($1, 'released') \
+             ON CONFLICT (order_id) DO NOTHING",
+            &[order_id.into()],
+        )?;
+        if close_reservation(db, order_id, ReservationStatus::Released)? {
+            lock_reserved_products(db, order_id)?;
+            db.execute(
+                "UPDATE catalog.products p SET reserved = p.reserved - i.qty, updated_at = now() \
+                 FROM catalog.reservation_items i \
+                 WHERE i.order_id = $1 AND p.id = i.product_id",
+                &[order_id.into()],
+            )?;
+        }
+        existing_reservation(db, order_id)
+    })
+}
+
+/// Takes an open reservation's units off the shelf for good (the order was paid).
+/// `None` when nothing was ever reserved for the order.
+pub fn commit(db: &Db, order_id: i64) -> ApiResult<Option<Reservation>> {
+    db.transaction(|db| {
+        if close_reservation(db, order_id, ReservationStatus::Committed)? {
+            lock_reserved_products(db, order_id)?;
+            db.execute(
+                "UPDATE catalog.products p \
+                 SET stock = p.stock - i.qty, reserved = p.reserved - i.qty, updated_at = now() \
+                 FROM catalog.reservation_items i \
+                 WHERE i.order_id = $1 AND p.id = i.product_id",
+                &[order_id.into()],
+            )?;
+        }
+        find_reservation(db, order_id)
+    })
+}
