@@ -1,0 +1,55 @@
+//! `spinshop`: serve the app without Spin, migrate its database, or start a local
+//! Postgres for development.
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+
+use clap::{Parser, Subcommand};
+use spinshop_host::{App, migrate};
+
+#[derive(Parser)]
+#[command(name = "spinshop", about = "spinshop's Spin-compatible host and tools")]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Serve the application, like `spin up`.
+    Up {
+        /// The application manifest.
+        #[arg(long, short = 'f', default_value = "spin.toml")]
+        manifest: PathBuf,
+        /// Address to listen on.
+        #[arg(long, default_value = "127.0.0.1:3000")]
+        listen: SocketAddr,
+    },
+    /// Apply database migrations.
+    Migrate(migrate::MigrateArgs),
+    /// Make sure a Postgres server runs (127.0.0.1:5432, or one of our own kept in
+    /// `--data-dir`) and print its `host:port`.
+    Postgres {
+        #[arg(long, default_value = ".pgdata")]
+        data_dir: PathBuf,
+    },
+}
+
+#[tokio::main]
+async fn main() -> anyhow::Result<()> {
+    match Cli::parse().command {
+        Command::Up { manifest, listen } => {
+            let app = App::builder(&manifest).build().await?;
+            app.serve(listen).await
+        }
+        Command::Migrate(args) => migrate::run(args).await,
+        Command::Postgres { data_dir } => {
+            let address = tokio::task::spawn_blocking(move || {
+                spinshop_host::postgres::ensure_server_in(&data_dir)
+            })
+            .await??;
+            println!("{address}");
+            Ok(())
+        }
+    }
+}

@@ -1,0 +1,212 @@
+//! `spin:postgres@4.0.0` against a real Postgres: types mapped as Spin maps them
+//! (including the `timestamptz` failure), structured errors, sessions held per
+//! connection, and `allowed_outbound_hosts`.
+
+mod common;
+
+use std::sync::OnceLock;
+
+use common::{Reply, post, probe_app};
+use serde_json::{Value, json};
+use spinshop_host::App;
+
+fn server() -> &'static str {
+    static SERVER: OnceLock<String> = OnceLock::new();
+    SERVER.get_or_init(|| spinshop_host::postgres::ensure_server().expect("a Postgres server"))
+}
+
+fn database_url() -> String {
+    format!("postgres://postgres@{}/postgres", server())
+}
+
+async fn app() -> App {
+    probe_app()
+        .variable("db_host", server())
+        .pg_pool_size(4)
+        .build()
+        .await
+        .expect("loads")
+}
+
+/// Runs `steps` on one connection opened by component a.
+async fn run(app: &App, address: &str, steps: Value) -> Reply {
+    let reply = post(
+        app,
+        "/api/a/pg",
+        &json!({ "address": address, "steps": steps }),
+    )
+    .await;
+    assert_eq!(reply.status, 200, "{}", reply.body);
+    reply
+}
+
+async fn run_steps(steps: Value) -> Vec<Value> {
+    let reply = run(&app().await, &database_url(), steps).await;
+    reply.body["results"].as_array().cloned().expect("results")
+}
+
+#[tokio::test]
+async fn column_types_map_as_on_spin() {
+    let results = run_steps(json!([{ "query": "SELECT
+        1::int8 AS i8, 2::int4 AS i4, 3::int2 AS i2, true AS b, 'x'::text AS t,
+        '{\"k\": 1}'::jsonb AS j, 'a0eebc99-9c0b-4ef8-bb6d-6bb9bd380a11'::uuid AS u,
+        '2024-01-02 03:04:05'::timestamp AS ts, '2024-01-02'::date AS d,
+        12.5::numeric AS n, 1.5::float8 AS f, NULL::text AS nothing,
+        ARRAY['a', NULL]::text[] AS arr, '\\x0102'::bytea AS bin" }]))
+    .await;
+    let result = &results[0];
+    let types: Vec<&str> = result["columns"]
+        .as_array()
+        .expect("columns")
+        .iter()
+        .map(|c| c[1].as_str().unwrap_or_default())
+        .collect();
+    assert_eq!(
+        types,
+        [
+            "DbDataType::Int64",
+            "DbDataType::Int32",
+            "DbDataType::Int16",
+            "DbDataType::Boolean",
+            "DbDataType::Str",
+            "DbDataType::Jsonb",
+            "DbDataType::Uuid",
+            "DbDataType::Datetime",
+            "DbDataType::Date",
+            "DbDataType::Decimal",
+            "DbDataType::Floating64",
+            "DbDataType::Str",
+            "DbDataType::ArrayStr",
+            "DbDataType::Binary",
+        ]
+    );
+    let row: Vec<&str> = result["rows"][0]
+        .as_array()
+        .expect("a row")
+        .iter()
+        .map(|v| v.as_str().unwrap_or_default())
+        .collect();
+    assert_eq!(row[0], "DbValue::Int64(1)");
+    assert_eq!(row[3], "DbValue::Boolean(true)");
+    assert_eq!(row[4], "DbValue::Str(\"x\")");
+    assert_eq!(row[5], "DbValue::Jsonb([123, 34, 107, 34, 58, 49, 125])");
+    assert_eq!(
+        row[6],
+        "DbValue::Uuid(\"a0eebc99-9c0b-4ef8-bb6d-6bb9bd380a11\")"
+    );
+    assert_eq!(row[7], "DbValue::Datetime((2024, 1, 2, 3, 4, 5, 0))");
+    assert_eq!(row[8], "DbValue::Date((2024, 1, 2))");
+    assert_eq!(row[9], "DbValue::Decimal(\"12.5\")");
+    assert_eq!(row[11], "DbValue::DbNull");
+    assert_eq!(row[12], "DbValue::ArrayStr([Some(\"a\"), None])");
+    assert_eq!(row[13], "DbValue::Binary([1, 2])");
+}
+
+#[tokio::test]
+async fn a_timestamptz_column_fails_the_query_as_on_spin() {
+    let results = run_steps(json!([
+        { "query": "SELECT now() AS created_at" },
+        { "query": "SELECT to_char(now() AT TIME ZONE 'UTC', 'YYYY') AS year" },
+    ]))
+    .await;
+    let error = &results[0]["error"];
+    assert_eq!(error["kind"], "text", "{error}");
+    let message = error["message"].as_str().unwrap_or_default();
+    assert!(message.contains("timestamptz"), "{message}");
+    assert!(
+        results[1]["rows"][0][0]
+            .as_str()
+            .unwrap_or_default()
+            .starts_with("DbValue::Str")
+    );
+}
+
+#[tokio::test]
+async fn parameters_map_as_on_spin() {
+    let results = run_steps(json!([{
+        "query": "SELECT $1::int8 + 1, $2::text, ($3::jsonb)->>'k', $4::timestamptz = to_timestamp(0), $5::text IS NULL",
+        "params": [41, "str", { "jsonb": { "k": "v" } }, { "ts": 0 }, null],
+    }]))
+    .await;
+    let row = &results[0]["rows"][0];
+    assert_eq!(row[0], "DbValue::Int64(42)");
+    assert_eq!(row[1], "DbValue::Str(\"str\")");
+    assert_eq!(row[2], "DbValue::Str(\"v\")");
+    assert_eq!(row[3], "DbValue::Boolean(true)");
+    assert_eq!(row[4], "DbValue::Boolean(true)");
+}
+
+#[tokio::test]
+async fn an_empty_result_has_no_columns() {
+    let results = run_steps(json!([{ "query": "SELECT 1 AS one WHERE false" }])).await;
+    assert_eq!(results[0]["columns"], json!([]));
+    assert_eq!(results[0]["rows"], json!([]));
+}
+
+#[tokio::test]
+async fn constraint_violations_carry_sqlstate_and_constraint_name() {
+    let results = run_steps(json!([
+        { "execute": "CREATE TEMP TABLE t (v int CONSTRAINT t_v_check CHECK (v > 0), u text UNIQUE)" },
+        { "execute": "INSERT INTO t VALUES (1, 'a')" },
+        { "execute": "INSERT INTO t VALUES (2, 'a')" },
+        { "execute": "INSERT INTO t VALUES (-1, 'b')" },
+    ]))
+    .await;
+    assert_eq!(results[1]["count"], 1);
+    let unique = &results[2]["error"];
+    assert_eq!(unique["kind"], "db-error");
+    assert_eq!(unique["code"], "23505");
+    assert!(
+        unique["extras"]
+            .as_array()
+            .expect("extras")
+            .contains(&json!(["constraint", "t_u_key"]))
+    );
+    let check = &results[3]["error"];
+    assert_eq!(check["code"], "23514");
+    assert!(
+        check["extras"]
+            .as_array()
+            .expect("extras")
+            .contains(&json!(["constraint", "t_v_check"]))
+    );
+}
+
+#[tokio::test]
+async fn a_connection_holds_one_session_for_transactions() {
+    let results = run_steps(json!([
+        { "execute": "CREATE TEMP TABLE tx (v int)" },
+        { "execute": "BEGIN" },
+        { "execute": "INSERT INTO tx VALUES (1)" },
+        { "execute": "ROLLBACK" },
+        { "execute": "BEGIN" },
+        { "execute": "INSERT INTO tx VALUES (2)" },
+        { "execute": "COMMIT" },
+        { "query": "SELECT sum(v)::int8 FROM tx" },
+    ]))
+    .await;
+    assert_eq!(results[7]["rows"][0][0], "DbValue::Int64(2)");
+}
+
+#[tokio::test]
+async fn open_is_refused_for_hosts_not_allowed() {
+    let app = app().await;
+    let reply = run(&app, "postgres://postgres@127.0.0.1:1/postgres", json!([])).await;
+    let error = &reply.body["open_error"];
+    assert_eq!(error["kind"], "connection-failed");
+    assert!(
+        error["message"]
+            .as_str()
+            .unwrap_or_default()
+            .contains("not permitted"),
+        "{error}"
+    );
+    // b declares no Postgres host at all.
+    let reply = post(
+        &app,
+        "/api/b/pg",
+        &json!({ "address": database_url(), "steps": [] }),
+    )
+    .await;
+    assert_eq!(reply.body["open_error"]["kind"], "connection-failed");
+}

@@ -1,0 +1,67 @@
+//! Every component spin.toml references imports only what `wit/world.wit` allows
+//! (what Spin provides).
+
+use std::path::Path;
+
+use spinshop_host::manifest::Manifest;
+use spinshop_host::world::unsupported_imports;
+
+#[test]
+fn built_components_import_only_the_platform_world() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../..");
+    let manifest = Manifest::load(&root.join("spin.toml")).expect("spin.toml loads");
+    let world = root.join("wit/world.wit");
+    let mut checked = 0;
+    let mut problems = Vec::new();
+    for (name, component) in &manifest.components {
+        let wasm = manifest.source_path(component);
+        if !wasm.exists() {
+            eprintln!("{name}: {} is not built, not checked", wasm.display());
+            continue;
+        }
+        let outside = unsupported_imports(&wasm, &world).expect("the component can be inspected");
+        if !outside.is_empty() {
+            problems.push(format!("{name} imports {outside:?}"));
+        }
+        checked += 1;
+    }
+    if checked == 0 {
+        eprintln!(
+            "skipped: no component of spin.toml is built (cargo build --release --target wasm32-wasip2)"
+        );
+        return;
+    }
+    assert!(
+        problems.is_empty(),
+        "imports outside wit/world.wit: {problems:#?}"
+    );
+}
+
+#[test]
+fn the_probe_component_fits_the_world() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../..");
+    let probe = root.join("target/wasm32-wasip2/release/host_probe.wasm");
+    if !probe.exists() {
+        eprintln!("skipped: host_probe.wasm is not built");
+        return;
+    }
+    let outside = unsupported_imports(&probe, &root.join("wit/world.wit")).expect("inspectable");
+    assert_eq!(outside, Vec::<String>::new());
+}
+
+#[test]
+fn an_import_outside_the_world_is_reported() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../..");
+    let probe = root.join("target/wasm32-wasip2/release/host_probe.wasm");
+    if !probe.exists() {
+        eprintln!("skipped: host_probe.wasm is not built");
+        return;
+    }
+    let world = std::fs::read_to_string(root.join("wit/world.wit")).expect("world.wit");
+    let narrower = world.replace("import spin:postgres/postgres@4.0.0;", "");
+    let path = std::env::temp_dir().join(format!("spinshop-world-{}.wit", std::process::id()));
+    std::fs::write(&path, narrower).expect("writing a temp world");
+    let outside = unsupported_imports(&probe, &path).expect("inspectable");
+    let _ = std::fs::remove_file(&path);
+    assert_eq!(outside, ["spin:postgres/postgres@4.0.0"]);
+}
