@@ -1,0 +1,1190 @@
+//! products: the catalog (who may change it, validation, search, availability,
+//! archiving), stock levels, and the internal reservations orders hold: all or
+//! nothing, idempotent per order, released or committed once, never oversold.
+
+use bytes::Bytes;
+use serde_json::{Value, json};
+use spinshop_kit::auth::{SERVICE_TOKEN_HEADER, issue_service_token};
+use spinshop_tests::{Response, Session, TestApp};
+
+const PRODUCTS: &str = "/api/products/products";
+
+fn product_path(id: i64) -> String {
+    format!("{PRODUCTS}/{id}")
+}
+
+fn stock_path(id: i64) -> String {
+    format!("{PRODUCTS}/{id}/stock")
+}
+
+fn body_text(response: &Response) -> String {
+    String::from_utf8_lossy(&response.body).into_owned()
+}
+
+/// The field a 400 names in its details.
+fn field(response: &Response) -> String {
+    response.json()["error"]["details"]["field"]
+        .as_str()
+        .unwrap_or_default()
+        .to_string()
+}
+
+async fn create(app: &TestApp, admin: &Session, body: Value) -> Response {
+    app.post(PRODUCTS, &body, Some(&admin.access_token)).await
+}
+
+/// `(stock, reserved, available)` as the stock endpoint reports them.
+async fn stock_of(app: &TestApp, id: i64) -> (i64, i64, i64) {
+    let response = app.get(&stock_path(id), None).await;
+    assert_eq!(response.status, 200, "{}", body_text(&response));
+    let body = response.json();
+    (
+        body["stock"].as_i64().unwrap(),
+        body["reserved"].as_i64().unwrap(),
+        body["available"].as_i64().unwrap(),
+    )
+}
+
+async fn reserve(app: &TestApp, order_id: i64, items: Value) -> Response {
+    app.post_internal(
+        "/api/products/reserve",
+        &json!({"order_id": order_id, "items": items}),
+    )
+    .await
+}
+
+async fn release(app: &TestApp, order_id: i64) -> Response {
+    app.post_internal("/api/products/release", &json!({"order_id": order_id}))
+        .await
+}
+
+async fn commit(app: &TestApp, order_id: i64) -> Response {
+    app.post_internal("/api/products/commit", &json!({"order_id": order_id}))
+        .await
+}
+
+async fn reservation_rows(app: &TestApp) -> i64 {
+    app.db()
+        .await
+        .query_one("SELECT count(*) FROM catalog.reservations", &[])
+        .await
+        .unwrap()
+        .get(0)
+}
+
+/// A POST to an internal endpoint with whatever credential headers are given.
+async fn post_with_headers(
+    app: &TestApp,
+    path: &str,
+    body: &Value,
+    headers: &[(&str, String)],
+) -> Response {
+    let mut builder = http::Request::builder()
+        .method("POST")
+        .uri(path)
+        .header("content-type", "application/json");
+    for (name, value) in headers {
+        builder = builder.header(*name, value.as_str());
+    }
+    app.send(builder.body(Bytes::from(body.to_string())).unwrap())
+        .await
+}
+
+// Health ----------------------------------------------------------------------------
+
+#[tokio::test]
+async fn health_reports_the_database() {
+    let app = TestApp::spawn().await;
+    let response = app.get("/api/products/healthz", None).await;
+    assert_eq!(response.status, 200);
+    assert_eq!(
+        response.json(),
+        json!({"ok": true, "service": "products", "db": "ok"})
+    );
+}
+
+#[tokio::test]
+async fn health_is_503_when_the_database_is_unreachable() {
+    let app = TestApp::spawn_with(|b| {
+        b.variable(
+            "products_db_url",
+            "postgres://spinshop_products@127.0.0.1:5432/no_such_database",
+        )
+    })
+    .await;
+    let response = app.get("/api/products/healthz", None).await;
+    assert_eq!(response.status, 503);
+    assert_eq!(response.json()["ok"], false);
+    assert_eq!(response.json()["service"], "products");
+}
+
+// Creating and reading ----------------------------------------------------------------
+
+#[tokio::test]
+async fn an_admin_creates_a_product_with_defaults() {
+    let app = TestApp::spawn().await;
+    let admin = app.admin().await;
+    let response = create(&app, &admin, json!({"name": "  Keyboard ", "price": 999})).await;
+    assert_eq!(response.status, 201, "{}", body_text(&response));
+    let product = response.json();
+    assert!(product["id"].as_i64().unwrap() > 0);
+    assert_eq!(product["name"], "Keyboard");
+    assert_eq!(product["description"], Value::Null);
+    assert_eq!(product["price"], 999);
+    assert_eq!(product["currency"], "USD");
+    assert_eq!(product["stock"], 0);
+    assert_eq!(product["reserved"], 0);
+    assert_eq!(product["available"], false, "nothing on the shelf");
+    assert_eq!(product["archived"], false);
+    assert!(product["created_at"].as_str().unwrap().ends_with('Z'));
+    assert!(product["updated_at"].as_str().unwrap().ends_with('Z'));
+
+    let full = create(
+        &app,
+        &admin,
+        json!({"name": "Mouse", "price": 0, "stock": 3, "description": "wireless", "currency": "EUR"}),
+    )
+    .await;
+    assert_eq!(full.status, 201);
+    assert_eq!(full.json()["available"], true);
+    assert_eq!(full.json()["currency"], "EUR");
+    assert_eq!(full.json()["description"], "wireless");
+}
+
+#[tokio::test]
+async fn creating_a_product_requires_an_admin() {
+    let app = TestApp::spawn().await;
+    let customer = app.register("carol@example.com", "password-1").await;
+    let body = json!({"name": "Keyboard", "price": 999});
+
+    let anonymous = app.post(PRODUCTS, &body, None).await;
+    assert_eq!(anonymous.status, 401);
+    assert_eq!(anonymous.error_code(), "unauthorized");
+    let forged = app.post(PRODUCTS, &body, Some("not-a-token")).await;
+    assert_eq!(forged.status, 401);
+    let as_customer = app
+        .post(PRODUCTS, &body, Some(&customer.access_token))
+        .await;
+    assert_eq!(as_customer.status, 403);
+    assert_eq!(as_customer.error_code(), "forbidden");
+
+    let list = app.get(PRODUCTS, None).await;
+    assert_eq!(list.header("x-total-count"), Some("0"));
+}
+
+#[tokio::test]
+async fn invalid_products_are_refused_naming_the_field() {
+    let app = TestApp::spawn().await;
+    let admin = app.admin().await;
+    let cases = [
+        (json!({"name": "", "price": 1}), "name"),
+        (json!({"name": "   ", "price": 1}), "name"),
+        (json!({"name": "x".repeat(201), "price": 1}), "name"),
+        (json!({"name": "Keyboard", "price": -1}), "price"),
+        (json!({"name": "Keyboard", "price": 9.99}), "price"),
+        (json!({"name": "Keyboard", "price": "999"}), "price"),
+        (
+            json!({"name": "Keyboard", "price": 1, "stock": -1}),
+            "stock",
+        ),
+        (
+            json!({"name": "Keyboard", "price": 1, "currency": "usd"}),
+            "currency",
+        ),
+        (
+            json!({"name": "Keyboard", "price": 1, "currency": "DOLLAR"}),
+            "currency",
+        ),
+        (
+            json!({"name": "Keyboard", "price": 1, "description": "d".repeat(5001)}),
+            "description",
+        ),
+    ];
+    for (body, expected_field) in cases {
+        let response = create(&app, &admin, body.clone()).await;
+        assert_eq!(response.status, 400, "{body}: {}", body_text(&response));
+        assert_eq!(response.error_code(), "validation_error");
+        assert_eq!(field(&response), expected_field, "{body}");
+        assert!(
+            response.json()["error"]["message"]
+                .as_str()
+                .unwrap()
+                .contains(expected_field),
+            "{body}: {}",
+            body_text(&response)
+        );
+    }
+
+    let missing = create(&app, &admin, json!({"price": 1})).await;
+    assert_eq!(missing.status, 400);
+    assert!(
+        body_text(&missing).contains("name"),
+        "{}",
+        body_text(&missing)
+    );
+    let unknown = create(
+        &app,
+        &admin,
+        json!({"name": "K", "price": 1, "colour": "red"}),
+    )
+    .await;
+    assert_eq!(unknown.status, 400);
+    assert!(body_text(&unknown).contains("colour"));
+
+    let request = http::Request::builder()
+        .method("POST")
+        .uri(PRODUCTS)
+        .header("authorization", format!("Bearer {}", admin.access_token))
+        .header("content-type", "application/json")
+        .body(Bytes::from_static(b"{\"name\": "))
+        .unwrap();
+    assert_eq!(app.send(request).await.status, 400);
+
+    let list = app.get(PRODUCTS, None).await;
+    assert_eq!(
+        list.header("x-total-count"),
+        Some("0"),
+        "nothing was created"
+    );
+}
+
+#[tokio::test]
+async fn bodies_over_one_mebibyte_are_refused_with_413() {
+    let app = TestApp::spawn().await;
+    let admin = app.admin().await;
+    let huge = json!({"name": "Big", "price": 1, "description": "x".repeat(1024 * 1024 + 1)});
+    let response = create(&app, &admin, huge).await;
+    assert_eq!(response.status, 413);
+    assert_eq!(response.error_code(), "payload_too_large");
+}
+
+#[tokio::test]
+async fn products_are_read_by_anyone_and_unknown_ids_are_404() {
+    let app = TestApp::spawn().await;
+    let admin = app.admin().await;
+    let id = app.create_product(&admin, "Keyboard", 999, 5).await;
+
+    let response = app.get(&product_path(id), None).await;
+    assert_eq!(response.status, 200);
+    assert_eq!(response.json()["name"], "Keyboard");
+    assert_eq!(response.json()["stock"], 5);
+    assert_eq!(response.json()["available"], true);
+
+    for path in [
+        product_path(id + 1000),
+        format!("{PRODUCTS}/abc"),
+        format!("{PRODUCTS}/-1"),
+    ] {
+        let missing = app.get(&path, None).await;
+        assert_eq!(missing.status, 404, "{path}");
+        assert_eq!(missing.error_code(), "not_found");
+    }
+}
+
+// Listing --------------------------------------------------------------------------------
+
+#[tokio::test]
+async fn the_list_is_paged_in_id_order_with_a_total() {
+    let app = TestApp::spawn().await;
+    let admin = app.admin().await;
+    let mut ids = Vec::new();
+    for n in 0..5 {
+        ids.push(
+            app.create_product(&admin, &format!("Item {n}"), 100 + n, 1)
+                .await,
+        );
+    }
+
+    let all = app.get(PRODUCTS, None).await;
+    assert_eq!(all.status, 200);
+    assert_eq!(all.header("x-total-count"), Some("5"));
+    let listed: Vec<i64> = all
+        .json()
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| p["id"].as_i64().unwrap())
+        .collect();
+    assert_eq!(listed, ids);
+
+    let page = app.get(&format!("{PRODUCTS}?limit=2&offset=2"), None).await;
+    assert_eq!(page.header("x-total-count"), Some("5"));
+    let listed: Vec<i64> = page
+        .json()
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| p["id"].as_i64().unwrap())
+        .collect();
+    assert_eq!(listed, ids[2..4]);
+
+    let beyond = app.get(&format!("{PRODUCTS}?offset=50"), None).await;
+    assert_eq!(beyond.json(), json!([]));
+    assert_eq!(beyond.header("x-total-count"), Some("5"));
+}
+
+#[tokio::test]
+async fn invalid_list_parameters_are_400() {
+    let app = TestApp::spawn().await;
+    for query in [
+        "limit=0",
+        "limit=101",
+        "limit=ten",
+        "offset=-1",
+        "available=yes",
+        "include_archived=1",
+    ] {
+        let response = app.get(&format!("{PRODUCTS}?{query}"), None).await;
+        assert_eq!(response.status, 400, "{query}");
+        assert_eq!(response.error_code(), "validation_error");
+    }
+}
+
+#[tokio::test]
+async fn the_list_searches_names_ignoring_case() {
+    let app = TestApp::spawn().await;
+    let admin = app.admin().await;
+    let keyboard = app
+        .create_product(&admin, "Mechanical Keyboard", 999, 1)
+        .await;
+    app.create_product(&admin, "Mouse", 500, 1).await;
+    let keycap = app.create_product(&admin, "KEYCAP set", 300, 1).await;
+
+    let response = app.get(&format!("{PRODUCTS}?q=key"), None).await;
+    assert_eq!(response.header("x-total-count"), Some("2"));
+    let found: Vec<i64> = response
+        .json()
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| p["id"].as_i64().unwrap())
+        .collect();
+    assert_eq!(found, [keyboard, keycap]);
+
+    let wildcard = app.get(&format!("{PRODUCTS}?q=%25"), None).await;
+    assert_eq!(
+        wildcard.header("x-total-count"),
+        Some("0"),
+        "% is a character, not a pattern"
+    );
+}
+
+#[tokio::test]
+async fn the_list_filters_on_availability() {
+    let app = TestApp::spawn().await;
+    let admin = app.admin().await;
+    let in_stock = app.create_product(&admin, "In stock", 100, 3).await;
+    let empty = app.create_product(&admin, "Empty shelf", 100, 0).await;
+    let all_reserved = app.create_product(&admin, "All reserved", 100, 2).await;
+    assert_eq!(
+        reserve(&app, 1, json!([{"product_id": all_reserved, "qty": 2}]))
+            .await
+            .status,
+        200
+    );
+
+    let ids = |response: Response| -> Vec<i64> {
+        response
+            .json()
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|p| p["id"].as_i64().unwrap())
+            .collect()
+    };
+    assert_eq!(
+        ids(app.get(&format!("{PRODUCTS}?available=true"), None).await),
+        [in_stock]
+    );
+    assert_eq!(
+        ids(app.get(&format!("{PRODUCTS}?available=false"), None).await),
+        [empty, all_reserved]
+    );
+    let reserved_out = app.get(&product_path(all_reserved), None).await.json();
+    assert_eq!(reserved_out["available"], false);
+    assert_eq!(reserved_out["reserved"], 2);
+}
+
+// Updating -------------------------------------------------------------------------------
+
+#[tokio::test]
+async fn put_replaces_every_field_and_requires_the_stock() {
+    let app = TestApp::spawn().await;
+    let admin = app.admin().await;
+    let created = create(
+        &app,
+        &admin,
+        json!({"name": "Keyboard", "price": 999, "stock": 5, "description": "clicky", "currency": "EUR"}),
+    )
+    .await
+    .json();
+    let id = created["id"].as_i64().unwrap();
+
+    let replaced = app
+        .put(
+            &product_path(id),
+            &json!({"name": "Quiet keyboard", "price": 1299, "stock": 7}),
+            Some(&admin.access_token),
+        )
+        .await;
+    assert_eq!(replaced.status, 200, "{}", body_text(&replaced));
+    let product = replaced.json();
+    assert_eq!(product["name"], "Quiet keyboard");
+    assert_eq!(product["price"], 1299);
+    assert_eq!(product["stock"], 7);
+    assert_eq!(
+        product["description"],
+        Value::Null,
+        "replaced by its default"
+    );
+    assert_eq!(product["currency"], "USD", "replaced by its default");
+    assert_eq!(product["created_at"], created["created_at"]);
+
+    let without_stock = app
+        .put(
+            &product_path(id),
+            &json!({"name": "K", "price": 1}),
+            Some(&admin.access_token),
+        )
+        .await;
+    assert_eq!(without_stock.status, 400);
+    assert_eq!(field(&without_stock), "stock");
+
+    let missing = app
+        .put(
+            &product_path(id + 1000),
+            &json!({"name": "K", "price": 1, "stock": 1}),
+            Some(&admin.access_token),
+        )
+        .await;
+    assert_eq!(missing.status, 404);
+}
+
+#[tokio::test]
+async fn patch_changes_only_the_fields_sent() {
+    let app = TestApp::spawn().await;
+    let admin = app.admin().await;
+    let id = create(
+        &app,
+        &admin,
+        json!({"name": "Keyboard", "price": 999, "stock": 5, "description": "clicky"}),
+    )
+    .await
+    .json()["id"]
+        .as_i64()
+        .unwrap();
+
+    let patched = app
+        .patch(
+            &product_path(id),
+            &json!({"price": 899}),
+            Some(&admin.access_token),
+        )
+        .await;
+    assert_eq!(patched.status, 200, "{}", body_text(&patched));
+    let product = patched.json();
+    assert_eq!(product["price"], 899);
+    assert_eq!(product["name"], "Keyboard");
+    assert_eq!(product["description"], "clicky");
+    assert_eq!(product["stock"], 5);
+
+    let cleared = app
+        .patch(
+            &product_path(id),
+            &json!({"description": ""}),
+            Some(&admin.access_token),
+        )
+        .await;
+    assert_eq!(cleared.json()["description"], Value::Null);
+
+    let restocked = app
+        .patch(
+            &product_path(id),
+            &json!({"stock": 0, "name": "Old keyboard"}),
+            Some(&admin.access_token),
+        )
+        .await;
+    assert_eq!(restocked.json()["stock"], 0);
+    assert_eq!(restocked.json()["available"], false);
+    assert_eq!(restocked.json()["name"], "Old keyboard");
+
+    let empty = app
+        .patch(&product_path(id), &json!({}), Some(&admin.access_token))
+        .await;
+    assert_eq!(empty.status, 400);
+    let invalid = app
+        .patch(
+            &product_path(id),
+            &json!({"currency": "eur"}),
+            Some(&admin.access_token),
+        )
+        .await;
+    assert_eq!(invalid.status, 400);
+    assert_eq!(field(&invalid), "currency");
+    let missing = app
+        .patch(
+            &product_path(id + 1000),
+            &json!({"price": 1}),
+            Some(&admin.access_token),
+        )
+        .await;
+    assert_eq!(missing.status, 404);
+}
+
+#[tokio::test]
+async fn changing_the_catalog_requires_an_admin() {
+    let app = TestApp::spawn().await;
+    let admin = app.admin().await;
+    let customer = app.register("dave@example.com", "password-1").await;
+    let id = app.create_product(&admin, "Keyboard", 999, 5).await;
+    let body = json!({"name": "Hacked", "price": 1, "stock": 0});
+
+    for token in [None, Some(customer.access_token.as_str())] {
+        let expected = if token.is_none() { 401 } else { 403 };
+        assert_eq!(
+            app.put(&product_path(id), &body, token).await.status,
+            expected
+        );
+        assert_eq!(
+            app.patch(&product_path(id), &body, token).await.status,
+            expected
+        );
+        assert_eq!(app.delete(&product_path(id), token).await.status, expected);
+        assert_eq!(
+            app.put(&stock_path(id), &json!({"stock": 0}), token)
+                .await
+                .status,
+            expected
+        );
+    }
+    let product = app.get(&product_path(id), None).await.json();
+    assert_eq!(product["name"], "Keyboard");
+    assert_eq!(product["stock"], 5);
+}
+
+// Deleting and archiving --------------------------------------------------------------------
+
+#[tokio::test]
+async fn deleting_a_never_reserved_product_erases_it() {
+    let app = TestApp::spawn().await;
+    let admin = app.admin().await;
+    let id = app.create_product(&admin, "Keyboard", 999, 5).await;
+
+    let response = app
+        .delete(&product_path(id), Some(&admin.access_token))
+        .await;
+    assert_eq!(response.status, 204);
+    assert!(response.body.is_empty());
+    assert_eq!(app.get(&product_path(id), None).await.status, 404);
+    assert_eq!(
+        app.delete(&product_path(id), Some(&admin.access_token))
+            .await
+            .status,
+        404
+    );
+}
+
+#[tokio::test]
+async fn deleting_a_product_with_an_open_reservation_archives_it() {
+    let app = TestApp::spawn().await;
+    let admin = app.admin().await;
+    let id = app.create_product(&admin, "Keyboard", 999, 5).await;
+    assert_eq!(
+        reserve(&app, 7, json!([{"product_id": id, "qty": 2}]))
+            .await
+            .status,
+        200
+    );
+
+    let response = app
+        .delete(&product_path(id), Some(&admin.access_token))
+        .await;
+    assert_eq!(response.status, 204);
+
+    let product = app.get(&product_path(id), None).await;
+    assert_eq!(product.status, 200, "archived products still read by id");
+    assert_eq!(product.json()["archived"], true);
+    assert_eq!(product.json()["available"], false);
+    assert_eq!(
+        product.json()["reserved"],
+        2,
+        "the open reservation is kept"
+    );
+    assert_eq!(stock_of(&app, id).await, (5, 2, 0));
+
+    assert_eq!(
+        app.get(PRODUCTS, None).await.header("x-total-count"),
+        Some("0")
+    );
+    let with_archived = app
+        .get(&format!("{PRODUCTS}?include_archived=true"), None)
+        .await;
+    assert_eq!(with_archived.header("x-total-count"), Some("1"));
+
+    let refused = reserve(&app, 8, json!([{"product_id": id, "qty": 1}])).await;
+    assert_eq!(refused.status, 409);
+    assert_eq!(refused.error_code(), "insufficient_stock");
+    assert_eq!(refused.json()["error"]["details"]["available"], 0);
+
+    // The open reservation can still be paid for.
+    assert_eq!(commit(&app, 7).await.status, 200);
+    assert_eq!(stock_of(&app, id).await, (3, 0, 0));
+    assert_eq!(
+        app.delete(&product_path(id), Some(&admin.access_token))
+            .await
+            .status,
+        204
+    );
+}
+
+#[tokio::test]
+async fn deleting_a_product_with_a_committed_reservation_archives_it() {
+    let app = TestApp::spawn().await;
+    let admin = app.admin().await;
+    let id = app.create_product(&admin, "Keyboard", 999, 5).await;
+    assert_eq!(
+        reserve(&app, 7, json!([{"product_id": id, "qty": 1}]))
+            .await
+            .status,
+        200
+    );
+    assert_eq!(commit(&app, 7).await.status, 200);
+
+    assert_eq!(
+        app.delete(&product_path(id), Some(&admin.access_token))
+            .await
+            .status,
+        204
+    );
+    let product = app.get(&product_path(id), None).await.json();
+    assert_eq!(product["archived"], true);
+    assert_eq!(product["available"], false);
+    assert_eq!(product["stock"], 4);
+}
+
+// Stock ------------------------------------------------------------------------------------
+
+#[tokio::test]
+async fn stock_is_read_by_anyone_and_set_by_an_admin() {
+    let app = TestApp::spawn().await;
+    let admin = app.admin().await;
+    let id = app.create_product(&admin, "Keyboard", 999, 5).await;
+
+    let level = app.get(&stock_path(id), None).await;
+    assert_eq!(level.status, 200);
+    assert_eq!(
+        level.json(),
+        json!({"product_id": id, "stock": 5, "reserved": 0, "available": 5})
+    );
+
+    let set = app
+        .put(
+            &stock_path(id),
+            &json!({"stock": 12}),
+            Some(&admin.access_token),
+        )
+        .await;
+    assert_eq!(set.status, 200, "{}", body_text(&set));
+    assert_eq!(
+        set.json(),
+        json!({"product_id": id, "stock": 12, "reserved": 0, "available": 12})
+    );
+
+    let negative = app
+        .put(
+            &stock_path(id),
+            &json!({"stock": -1}),
+            Some(&admin.access_token),
+        )
+        .await;
+    assert_eq!(negative.status, 400);
+    assert_eq!(field(&negative), "stock");
+    let missing = app
+        .put(
+            &stock_path(id + 1000),
+            &json!({"stock": 1}),
+            Some(&admin.access_token),
+        )
+        .await;
+    assert_eq!(missing.status, 404);
+    assert_eq!(app.get(&stock_path(id + 1000), None).await.status, 404);
+}
+
+#[tokio::test]
+async fn stock_below_what_is_reserved_is_409_and_changes_nothing() {
+    let app = TestApp::spawn().await;
+    let admin = app.admin().await;
+    let id = app.create_product(&admin, "Keyboard", 999, 5).await;
+    assert_eq!(
+        reserve(&app, 1, json!([{"product_id": id, "qty": 3}]))
+            .await
+            .status,
+        200
+    );
+
+    let set = app
+        .put(
+            &stock_path(id),
+            &json!({"stock": 2}),
+            Some(&admin.access_token),
+        )
+        .await;
+    assert_eq!(set.status, 409, "{}", body_text(&set));
+    assert_eq!(set.error_code(), "conflict");
+    assert_eq!(set.json()["error"]["details"]["reserved"], 3);
+    let patched = app
+        .patch(
+            &product_path(id),
+            &json!({"stock": 1}),
+            Some(&admin.access_token),
+        )
+        .await;
+    assert_eq!(patched.status, 409);
+    let replaced = app
+        .put(
+            &product_path(id),
+            &json!({"name": "K", "price": 1, "stock": 0}),
+            Some(&admin.access_token),
+        )
+        .await;
+    assert_eq!(replaced.status, 409);
+    assert_eq!(
+        app.get(&product_path(id), None).await.json()["name"],
+        "Keyboard"
+    );
+    assert_eq!(stock_of(&app, id).await, (5, 3, 2));
+
+    let exactly_reserved = app
+        .put(
+            &stock_path(id),
+            &json!({"stock": 3}),
+            Some(&admin.access_token),
+        )
+        .await;
+    assert_eq!(exactly_reserved.status, 200);
+    assert_eq!(stock_of(&app, id).await, (3, 3, 0));
+}
+
+// Reservations -------------------------------------------------------------------------------
+
+#[tokio::test]
+async fn reserving_holds_stock_for_every_item() {
+    let app = TestApp::spawn().await;
+    let admin = app.admin().await;
+    let keyboard = app.create_product(&admin, "Keyboard", 999, 5).await;
+    let mouse = app.create_product(&admin, "Mouse", 500, 2).await;
+
+    let response = reserve(
+        &app,
+        41,
+        json!([{"product_id": mouse, "qty": 2}, {"product_id": keyboard, "qty": 3}]),
+    )
+    .await;
+    assert_eq!(response.status, 200, "{}", body_text(&response));
+    let reservation = response.json();
+    assert_eq!(reservation["order_id"], 41);
+    assert_eq!(reservation["status"], "reserved");
+    let mut items = reservation["items"].as_array().unwrap().clone();
+    items.sort_by_key(|item| item["product_id"].as_i64());
+    assert_eq!(
+        items,
+        [
+            json!({"product_id": keyboard, "qty": 3}),
+            json!({"product_id": mouse, "qty": 2})
+        ]
+    );
+    assert_eq!(stock_of(&app, keyboard).await, (5, 3, 2));
+    assert_eq!(stock_of(&app, mouse).await, (2, 2, 0));
+    assert_eq!(
+        app.get(&product_path(mouse), None).await.json()["available"],
+        false
+    );
+}
+
+#[tokio::test]
+async fn reserving_beyond_stock_returns_409_and_holds_nothing() {
+    let app = TestApp::spawn().await;
+    let admin = app.admin().await;
+    let keyboard = app.create_product(&admin, "Keyboard", 999, 5).await;
+    let mouse = app.create_product(&admin, "Mouse", 500, 2).await;
+
+    let response = reserve(
+        &app,
+        42,
+        json!([{"product_id": keyboard, "qty": 1}, {"product_id": mouse, "qty": 3}]),
+    )
+    .await;
+    assert_eq!(response.status, 409, "{}", body_text(&response));
+    assert_eq!(response.error_code(), "insufficient_stock");
+    assert_eq!(
+        response.json()["error"]["details"],
+        json!({"product_id": mouse, "requested": 3, "available": 2})
+    );
+    assert!(body_text(&response).contains(&format!("product {mouse}")));
+    assert_eq!(
+        stock_of(&app, keyboard).await,
+        (5, 0, 5),
+        "the keyboard line was rolled back"
+    );
+    assert_eq!(stock_of(&app, mouse).await, (2, 0, 2));
+    assert_eq!(reservation_rows(&app).await, 0);
+
+    // The same order may try again once the shortfall is fixed.
+    app.put(
+        &stock_path(mouse),
+        &json!({"stock": 3}),
+        Some(&admin.access_token),
+    )
+    .await;
+    let retry = reserve(
+        &app,
+        42,
+        json!([{"product_id": keyboard, "qty": 1}, {"product_id": mouse, "qty": 3}]),
+    )
+    .await;
+    assert_eq!(retry.status, 200);
+    assert_eq!(stock_of(&app, mouse).await, (3, 3, 0));
+}
+
+#[tokio::test]
+async fn reserving_an_unknown_product_is_404_and_holds_nothing() {
+    let app = TestApp::spawn().await;
+    let admin = app.admin().await;
+    let keyboard = app.create_product(&admin, "Keyboard", 999, 5).await;
+    let response = reserve(
+        &app,
+        43,
+        json!([{"product_id": keyboard, "qty": 1}, {"product_id": keyboard + 1000, "qty": 1}]),
+    )
+    .await;
+    assert_eq!(response.status, 404);
+    assert_eq!(response.error_code(), "not_found");
+    assert_eq!(stock_of(&app, keyboard).await, (5, 0, 5));
+    assert_eq!(reservation_rows(&app).await, 0);
+}
+
+#[tokio::test]
+async fn reserving_twice_for_one_order_returns_the_first_reservation() {
+    let app = TestApp::spawn().await;
+    let admin = app.admin().await;
+    let keyboard = app.create_product(&admin, "Keyboard", 999, 5).await;
+    let first = reserve(&app, 44, json!([{"product_id": keyboard, "qty": 2}])).await;
+    assert_eq!(first.status, 200);
+
+    let again = reserve(&app, 44, json!([{"product_id": keyboard, "qty": 2}])).await;
+    assert_eq!(again.status, 200);
+    assert_eq!(again.json(), first.json());
+    let different = reserve(&app, 44, json!([{"product_id": keyboard, "qty": 5}])).await;
+    assert_eq!(different.status, 200);
+    assert_eq!(
+        different.json()["items"],
+        json!([{"product_id": keyboard, "qty": 2}])
+    );
+    assert_eq!(stock_of(&app, keyboard).await, (5, 2, 3), "held once");
+}
+
+#[tokio::test]
+async fn order_and_product_ids_may_be_numeric_strings() {
+    let app = TestApp::spawn().await;
+    let admin = app.admin().await;
+    let keyboard = app.create_product(&admin, "Keyboard", 999, 5).await;
+    let response = app
+        .post_internal(
+            "/api/products/reserve",
+            &json!({"order_id": "45", "items": [{"product_id": keyboard.to_string(), "qty": 1}]}),
+        )
+        .await;
+    assert_eq!(response.status, 200, "{}", body_text(&response));
+    assert_eq!(response.json()["order_id"], 45);
+    let released = app
+        .post_internal("/api/products/release", &json!({"order_id": "45"}))
+        .await;
+    assert_eq!(released.status, 200);
+    assert_eq!(released.json()["status"], "released");
+}
+
+#[tokio::test]
+async fn invalid_reservations_are_400_naming_the_field() {
+    let app = TestApp::spawn().await;
+    let admin = app.admin().await;
+    let keyboard = app.create_product(&admin, "Keyboard", 999, 5000).await;
+    let cases = [
+        (json!({"order_id": 1, "items": []}), "items"),
+        (
+            json!({"order_id": 1, "items": [{"product_id": keyboard, "qty": 0}]}),
+            "items[0].qty",
+        ),
+        (
+            json!({"order_id": 1, "items": [{"product_id": keyboard, "qty": 1001}]}),
+            "items[0].qty",
+        ),
+        (
+            json!({"order_id": 1, "items": [{"product_id": keyboard, "qty": 1}, {"product_id": keyboard, "qty": 1}]}),
+            "items[1].product_id",
+        ),
+        (
+            json!({"order_id": "abc", "items": [{"product_id": keyboard, "qty": 1}]}),
+            "order_id",
+        ),
+        (
+            json!({"order_id": 0, "items": [{"product_id": keyboard, "qty": 1}]}),
+            "order_id",
+        ),
+        (
+            json!({"order_id": 1, "items": [{"product_id": keyboard, "qty": "1"}]}),
+            "items[0].qty",
+        ),
+    ];
+    for (body, expected_field) in cases {
+        let response = app.post_internal("/api/products/reserve", &body).await;
+        assert_eq!(response.status, 400, "{body}: {}", body_text(&response));
+        assert_eq!(
+            field(&response),
+            expected_field,
+            "{body}: {}",
+            body_text(&response)
+        );
+    }
+    let missing = app
+        .post_internal("/api/products/reserve", &json!({"order_id": 1}))
+        .await;
+    assert_eq!(missing.status, 400);
+    assert!(body_text(&missing).contains("items"));
+    assert_eq!(stock_of(&app, keyboard).await, (5000, 0, 5000));
+    assert_eq!(reservation_rows(&app).await, 0);
+}
+
+#[tokio::test]
+async fn internal_endpoints_refuse_callers_without_the_service_token() {
+    let app = TestApp::spawn().await;
+    let admin = app.admin().await;
+    let keyboard = app.create_product(&admin, "Keyboard", 999, 5).await;
+    assert_eq!(
+        reserve(&app, 50, json!([{"product_id": keyboard, "qty": 1}]))
+            .await
+            .status,
+        200
+    );
+
+    let wrong_secret = issue_service_token("another-internal-secret-0123456789", "orders").unwrap();
+    let attempts: Vec<Vec<(&str, String)>> = vec![
+        vec![],
+        vec![("authorization", format!("Bearer {}", admin.access_token))],
+        vec![(SERVICE_TOKEN_HEADER, admin.access_token.clone())],
+        vec![(SERVICE_TOKEN_HEADER, wrong_secret)],
+        vec![(SERVICE_TOKEN_HEADER, String::new())],
+        vec![(
+            "authorization",
+            format!("Bearer {}", app.service_token("orders")),
+        )],
+    ];
+    let calls = [
+        (
+            "/api/products/reserve",
+            json!({"order_id": 51, "items": [{"product_id": keyboard, "qty": 2}]}),
+        ),
+        ("/api/products/release", json!({"order_id": 50})),
+        ("/api/products/commit", json!({"order_id": 50})),
+    ];
+    for headers in &attempts {
+        for (path, body) in &calls {
+            let response = post_with_headers(&app, path, body, headers).await;
+            assert_eq!(
+                response.status,
+                403,
+                "{path} with {headers:?}: {}",
+                body_text(&response)
+            );
+            assert_eq!(response.error_code(), "forbidden");
+        }
+    }
+    assert_eq!(stock_of(&app, keyboard).await, (5, 1, 4), "nothing changed");
+    assert_eq!(reservation_rows(&app).await, 1);
+    assert_eq!(commit(&app, 50).await.json()["status"], "committed");
+}
+
+#[tokio::test]
+async fn releasing_returns_the_reserved_units_once() {
+    let app = TestApp::spawn().await;
+    let admin = app.admin().await;
+    let keyboard = app.create_product(&admin, "Keyboard", 999, 5).await;
+    let mouse = app.create_product(&admin, "Mouse", 500, 2).await;
+    reserve(
+        &app,
+        60,
+        json!([{"product_id": keyboard, "qty": 3}, {"product_id": mouse, "qty": 1}]),
+    )
+    .await;
+    reserve(&app, 61, json!([{"product_id": keyboard, "qty": 1}])).await;
+
+    let released = release(&app, 60).await;
+    assert_eq!(released.status, 200, "{}", body_text(&released));
+    assert_eq!(released.json()["status"], "released");
+    assert_eq!(released.json()["items"].as_array().unwrap().len(), 2);
+    assert_eq!(
+        stock_of(&app, keyboard).await,
+        (5, 1, 4),
+        "order 61 keeps its unit"
+    );
+    assert_eq!(stock_of(&app, mouse).await, (2, 0, 2));
+
+    let again = release(&app, 60).await;
+    assert_eq!(again.status, 200);
+    assert_eq!(again.json()["status"], "released");
+    assert_eq!(stock_of(&app, keyboard).await, (5, 1, 4), "returned once");
+
+    let repeat_reserve = reserve(&app, 60, json!([{"product_id": keyboard, "qty": 3}])).await;
+    assert_eq!(
+        repeat_reserve.json()["status"],
+        "released",
+        "a released order holds nothing again"
+    );
+    assert_eq!(stock_of(&app, keyboard).await, (5, 1, 4));
+}
+
+#[tokio::test]
+async fn releasing_an_unknown_order_prevents_a_late_reservation() {
+    let app = TestApp::spawn().await;
+    let admin = app.admin().await;
+    let keyboard = app.create_product(&admin, "Keyboard", 999, 5).await;
+
+    let released = release(&app, 70).await;
+    assert_eq!(released.status, 200);
+    assert_eq!(released.json()["status"], "released");
+    assert_eq!(released.json()["items"], json!([]));
+
+    let late = reserve(&app, 70, json!([{"product_id": keyboard, "qty": 2}])).await;
+    assert_eq!(late.status, 200);
+    assert_eq!(late.json()["status"], "released");
+    assert_eq!(stock_of(&app, keyboard).await, (5, 0, 5));
+}
+
+#[tokio::test]
+async fn committing_takes_the_units_off_the_shelf_once() {
+    let app = TestApp::spawn().await;
+    let admin = app.admin().await;
+    let keyboard = app.create_product(&admin, "Keyboard", 999, 5).await;
+    reserve(&app, 80, json!([{"product_id": keyboard, "qty": 2}])).await;
+    reserve(&app, 81, json!([{"product_id": keyboard, "qty": 1}])).await;
+
+    let committed = commit(&app, 80).await;
+    assert_eq!(committed.status, 200, "{}", body_text(&committed));
+    assert_eq!(committed.json()["status"], "committed");
+    assert_eq!(stock_of(&app, keyboard).await, (3, 1, 2));
+
+    let again = commit(&app, 80).await;
+    assert_eq!(again.status, 200);
+    assert_eq!(again.json()["status"], "committed");
+    assert_eq!(stock_of(&app, keyboard).await, (3, 1, 2), "taken once");
+}
+
+#[tokio::test]
+async fn finished_reservations_refuse_the_other_ending() {
+    let app = TestApp::spawn().await;
+    let admin = app.admin().await;
+    let keyboard = app.create_product(&admin, "Keyboard", 999, 5).await;
+    reserve(&app, 90, json!([{"product_id": keyboard, "qty": 2}])).await;
+    reserve(&app, 91, json!([{"product_id": keyboard, "qty": 1}])).await;
+    commit(&app, 90).await;
+    release(&app, 91).await;
+
+    let release_committed = release(&app, 90).await;
+    assert_eq!(release_committed.status, 409);
+    assert_eq!(release_committed.error_code(), "invalid_state");
+    let commit_released = commit(&app, 91).await;
+    assert_eq!(commit_released.status, 409);
+    assert_eq!(commit_released.error_code(), "invalid_state");
+    let commit_unknown = commit(&app, 92).await;
+    assert_eq!(commit_unknown.status, 404);
+    assert_eq!(stock_of(&app, keyboard).await, (3, 0, 3));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 8)]
+async fn fifty_simultaneous_reservations_for_ten_units_hold_exactly_ten() {
+    let app = TestApp::spawn().await;
+    let admin = app.admin().await;
+    let product = app.create_product(&admin, "Hot item", 100, 10).await;
+
+    let responses = futures::future::join_all(
+        (1..=50)
+            .map(|order_id| reserve(&app, order_id, json!([{"product_id": product, "qty": 1}]))),
+    )
+    .await;
+
+    let held = responses.iter().filter(|r| r.status == 200).count();
+    for response in responses.iter().filter(|r| r.status != 200) {
+        assert_eq!(response.status, 409, "{}", body_text(response));
+        assert_eq!(response.error_code(), "insufficient_stock");
+    }
+    assert_eq!(held, 10);
+    assert_eq!(stock_of(&app, product).await, (10, 10, 0));
+    let (stock, reserved, open): (i64, i64, i64) = {
+        let row = app
+            .db()
+            .await
+            .query_one(
+                "SELECT p.stock, p.reserved, \
+                   (SELECT count(*) FROM catalog.reservations WHERE status = 'reserved') \
+                 FROM catalog.products p WHERE p.id = $1",
+                &[&product],
+            )
+            .await
+            .unwrap();
+        (row.get(0), row.get(1), row.get(2))
+    };
+    assert_eq!((stock, reserved, open), (10, 10, 10));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 8)]
+async fn simultaneous_repeats_of_one_reservation_hold_stock_once() {
+    let app = TestApp::spawn().await;
+    let admin = app.admin().await;
+    let product = app.create_product(&admin, "Hot item", 100, 10).await;
+
+    let responses = futures::future::join_all(
+        (0..20).map(|_| reserve(&app, 99, json!([{"product_id": product, "qty": 3}]))),
+    )
+    .await;
+    for response in &responses {
+        assert_eq!(response.status, 200, "{}", body_text(response));
+        assert_eq!(response.json()["status"], "reserved");
+    }
+    assert_eq!(stock_of(&app, product).await, (10, 3, 7));
+
+    let releases = futures::future::join_all((0..10).map(|_| release(&app, 99))).await;
+    assert!(releases.iter().all(|r| r.status == 200));
+    assert_eq!(stock_of(&app, product).await, (10, 0, 10), "returned once");
+}
+
+// Routing -------------------------------------------------------------------------------------
+
+#[tokio::test]
+async fn wrong_methods_are_405_and_unknown_paths_404() {
+    let app = TestApp::spawn().await;
+    let admin = app.admin().await;
+    let id = app.create_product(&admin, "Keyboard", 999, 5).await;
+
+    for (method, path) in [
+        ("DELETE", PRODUCTS.to_string()),
+        ("POST", product_path(id)),
+        ("DELETE", stock_path(id)),
+        ("GET", "/api/products/reserve".to_string()),
+        ("GET", "/api/products/commit".to_string()),
+        ("POST", "/api/products/healthz".to_string()),
+    ] {
+        let response = app
+            .request(method, &path, None, Some(&admin.access_token))
+            .await;
+        assert_eq!(response.status, 405, "{method} {path}");
+        assert_eq!(response.error_code(), "method_not_allowed");
+    }
+    for path in [
+        "/api/products",
+        "/api/products/nothing",
+        &format!("{}/extra", stock_path(id)),
+    ] {
+        let response = app.get(path, None).await;
+        assert_eq!(response.status, 404, "{path}");
+        assert_eq!(response.error_code(), "not_found");
+    }
+}
