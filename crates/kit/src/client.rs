@@ -11,10 +11,10 @@ use std::time::Duration;
 use serde::de::DeserializeOwned;
 use serde_json::Value;
 use wasi::http::outgoing_handler;
-use wasi::http::types::{Fields, OutgoingBody, OutgoingRequest, RequestOptions, Scheme};
 /// The method type [`call`] takes. It is the `wasi` crate's, not `spin_sdk::http::Method`
 /// (a separate binding of the same WIT type), so callers name it from here.
 pub use wasi::http::types::Method;
+use wasi::http::types::{Fields, OutgoingBody, OutgoingRequest, RequestOptions, Scheme};
 use wasi::io::streams::StreamError;
 
 use crate::auth::{Caller, Role, SERVICE_TOKEN_HEADER, issue_service_token};
@@ -91,24 +91,32 @@ pub fn call(
     path: &str,
     body: Option<&Value>,
 ) -> ApiResult<Reply> {
+    call_with_headers(caller, target, method, path, body, &[])
+}
+
+/// [`call`] with headers of the caller's choosing added, e.g. the `Idempotency-Key`
+/// that makes a retried call to a sibling safe.
+pub fn call_with_headers(
+    caller: &CallContext,
+    target: &str,
+    method: Method,
+    path: &str,
+    body: Option<&Value>,
+    extra_headers: &[(&str, &str)],
+) -> ApiResult<Reply> {
     let token = issue_service_token(&config::secret_var("internal_secret")?, caller.service)?;
-    let mut headers: Vec<(String, Vec<u8>)> = vec![
-        (
-            "x-request-id".into(),
-            caller.request.request_id.clone().into_bytes(),
-        ),
-        (SERVICE_TOKEN_HEADER.into(), token.into_bytes()),
-        ("accept".into(), b"application/json".to_vec()),
-    ];
-    if caller.forward_bearer
-        && let Some(authorization) = caller.request.header("authorization")
-    {
-        headers.push(("authorization".into(), authorization.as_bytes().to_vec()));
-    }
+    let authorization = caller
+        .forward_bearer
+        .then(|| caller.request.header("authorization"))
+        .flatten();
     let body = body.map(|value| value.to_string().into_bytes());
-    if body.is_some() {
-        headers.push(("content-type".into(), b"application/json".to_vec()));
-    }
+    let headers = request_headers(
+        &caller.request.request_id,
+        &token,
+        authorization,
+        body.is_some(),
+        extra_headers,
+    );
     let target_url = Target::from_mode(&config::var("internal_mode")?, target)?;
     send(&target_url, method, path, &headers, body.as_deref()).map_err(|reason| {
         eprintln!(
@@ -117,6 +125,38 @@ pub fn call(
         );
         ApiError::Unavailable(format!("{target} is unavailable"))
     })
+}
+
+/// The headers of a call: request id, service token, the user's bearer when
+/// forwarded, and the caller's own. The caller's can't replace the first ones.
+fn request_headers(
+    request_id: &str,
+    service_token: &str,
+    authorization: Option<&str>,
+    has_body: bool,
+    extra_headers: &[(&str, &str)],
+) -> Vec<(String, Vec<u8>)> {
+    let mut headers: Vec<(String, Vec<u8>)> = vec![
+        ("x-request-id".into(), request_id.as_bytes().to_vec()),
+        (
+            SERVICE_TOKEN_HEADER.into(),
+            service_token.as_bytes().to_vec(),
+        ),
+        ("accept".into(), b"application/json".to_vec()),
+    ];
+    if let Some(authorization) = authorization {
+        headers.push(("authorization".into(), authorization.as_bytes().to_vec()));
+    }
+    if has_body {
+        headers.push(("content-type".into(), b"application/json".to_vec()));
+    }
+    for (name, value) in extra_headers {
+        let name = name.to_ascii_lowercase();
+        if !headers.iter().any(|(taken, _)| *taken == name) {
+            headers.push((name, value.as_bytes().to_vec()));
+        }
+    }
+    headers
 }
 
 /// The caller of a request, authenticated twice: the access token is verified
@@ -256,6 +296,34 @@ mod tests {
     }
 
     #[test]
+    fn extra_headers_are_added_but_cannot_replace_the_credentials() {
+        let headers = request_headers(
+            "req-1",
+            "service-token",
+            Some("Bearer user"),
+            true,
+            &[
+                ("Idempotency-Key", "cart-7-v3"),
+                ("X-Service-Token", "forged"),
+            ],
+        );
+        let value = |name: &str| {
+            let values: Vec<&[u8]> = headers
+                .iter()
+                .filter(|(key, _)| key == name)
+                .map(|(_, value)| value.as_slice())
+                .collect();
+            assert_eq!(values.len(), 1, "{name}");
+            values[0]
+        };
+        assert_eq!(value("x-request-id"), b"req-1");
+        assert_eq!(value(SERVICE_TOKEN_HEADER), b"service-token");
+        assert_eq!(value("authorization"), b"Bearer user");
+        assert_eq!(value("content-type"), b"application/json");
+        assert_eq!(value("idempotency-key"), b"cart-7-v3");
+    }
+
+    #[test]
     fn client_errors_are_relayed_and_server_errors_become_unavailable() {
         let conflict = Reply {
             status: 409,
@@ -283,6 +351,9 @@ mod tests {
             status: 404,
             body: br#"{"error":{"code":"not_found","message":"no order 7"}}"#.to_vec(),
         };
-        assert_eq!(missing.expect_success("products").unwrap_err().status(), 404);
+        assert_eq!(
+            missing.expect_success("products").unwrap_err().status(),
+            404
+        );
     }
 }

@@ -15,6 +15,14 @@ pub enum ApiError {
     Unprocessable(String),
     #[error("{0}")]
     Unauthorized(String),
+    /// A 402: the payment was refused (`payment_declined`); `details` may carry what
+    /// was recorded, e.g. the failed payment, so the client can show it.
+    #[error("{message}")]
+    PaymentRequired {
+        code: &'static str,
+        message: String,
+        details: Option<Value>,
+    },
     #[error("{0}")]
     Forbidden(String),
     #[error("{0}")]
@@ -79,6 +87,7 @@ impl ApiError {
         match self {
             ApiError::Validation { .. } => 400,
             ApiError::Unauthorized(_) => 401,
+            ApiError::PaymentRequired { .. } => 402,
             ApiError::Forbidden(_) => 403,
             ApiError::NotFound(_) => 404,
             ApiError::MethodNotAllowed => 405,
@@ -99,7 +108,7 @@ impl ApiError {
             ApiError::Forbidden(_) => "forbidden",
             ApiError::NotFound(_) => "not_found",
             ApiError::MethodNotAllowed => "method_not_allowed",
-            ApiError::Conflict { code, .. } => code,
+            ApiError::Conflict { code, .. } | ApiError::PaymentRequired { code, .. } => code,
             ApiError::PayloadTooLarge { .. } => "payload_too_large",
             ApiError::RateLimited { .. } => "rate_limited",
             ApiError::Internal(_) => "internal",
@@ -121,9 +130,9 @@ impl ApiError {
         };
         let mut error = json!({ "code": self.code(), "message": message });
         let details = match self {
-            ApiError::Validation { details, .. } | ApiError::Conflict { details, .. } => {
-                details.clone()
-            }
+            ApiError::Validation { details, .. }
+            | ApiError::Conflict { details, .. }
+            | ApiError::PaymentRequired { details, .. } => details.clone(),
             _ => None,
         };
         if let Some(details) = details {
@@ -170,5 +179,20 @@ mod tests {
         assert_eq!(err.status(), 409);
         assert_eq!(err.body()["error"]["code"], "insufficient_stock");
         assert_eq!(err.body()["error"]["details"]["product_id"], 7);
+    }
+
+    #[test]
+    fn declined_payments_are_402_with_their_details() {
+        let err = ApiError::PaymentRequired {
+            code: "payment_declined",
+            message: "the card was declined".into(),
+            details: Some(json!({"payment": {"id": 3, "status": "failed"}})),
+        };
+        assert_eq!(err.status(), 402);
+        assert_eq!(
+            err.body(),
+            json!({"error": {"code": "payment_declined", "message": "the card was declined",
+                             "details": {"payment": {"id": 3, "status": "failed"}}}})
+        );
     }
 }

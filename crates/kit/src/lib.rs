@@ -1,6 +1,6 @@
 //! The library every spinshop component builds on: one error envelope, request
 //! parsing with a size limit, tokens and roles, paging, configuration from Spin
-//! variables, Postgres helpers, and the entry point that ties them together.
+//! variables, Postgres helpers, short waits, and the entry point that ties them together.
 
 pub mod auth;
 pub mod client;
@@ -12,6 +12,7 @@ pub mod password;
 pub mod request;
 pub mod response;
 pub mod service;
+pub mod time;
 
 pub use error::{ApiError, ApiResult};
 pub use request::ApiRequest;

@@ -1,0 +1,121 @@
+//! HTTP handlers: parse the request, check who is calling, do the work, respond.
+
+use serde_json::json;
+use spinshop_kit::client::introspect;
+use spinshop_kit::db::Db;
+use spinshop_kit::{ApiError, ApiRequest, ApiResponse, ApiResult};
+
+use crate::SERVICE;
+use crate::domain::{
+    AddItemBody, CheckoutBody, PatchItemBody, Quantity, QuantityChange, checkout_key, not_in_cart,
+    order_request, parse_product_id, price_cart,
+};
+use crate::siblings;
+use crate::store;
+
+pub fn health() -> ApiResult<ApiResponse> {
+    let db_ok = Db::connect().is_ok_and(|db| db.ping());
+    let body =
+        json!({"ok": db_ok, "service": SERVICE, "db": if db_ok { "ok" } else { "unavailable" }});
+    ApiResponse::json(if db_ok { 200 } else { 503 }, &body)
+}
+
+/// The caller's cart at current catalog prices. A user who never used their cart
+/// sees an empty one; it is stored on its first change, so reading writes nothing.
+pub fn get_cart(req: &ApiRequest) -> ApiResult<ApiResponse> {
+    let caller = introspect(SERVICE, req)?;
+    cart_response(req, &Db::connect()?, caller.user_id)
+}
+
+/// Adds `qty` units of a product that exists now, or more of one already in the cart.
+pub fn add_item(req: &ApiRequest) -> ApiResult<ApiResponse> {
+    let caller = introspect(SERVICE, req)?;
+    let body: AddItemBody = req.json()?;
+    let qty = Quantity::parse(body.qty)?;
+    siblings::existing_product(req, body.product_id)?;
+    let db = Db::connect()?;
+    db.transaction(|db| {
+        store::touch_cart(db, caller.user_id)?;
+        store::add_item(db, caller.user_id, body.product_id, qty)
+    })?;
+    cart_response(req, &db, caller.user_id)
+}
+
+/// Sets a line's quantity; 0 removes it.
+pub fn update_item(req: &ApiRequest, product_id: &str) -> ApiResult<ApiResponse> {
+    let caller = introspect(SERVICE, req)?;
+    let product_id = parse_product_id(product_id)?;
+    let change = QuantityChange::parse(req.json::<PatchItemBody>()?.qty)?;
+    let db = Db::connect()?;
+    db.transaction(|db| {
+        store::touch_cart(db, caller.user_id)?;
+        let found = match change {
+            QuantityChange::Set(qty) => store::set_item_qty(db, caller.user_id, product_id, qty)?,
+            QuantityChange::Remove => store::remove_item(db, caller.user_id, product_id)?,
+        };
+        if found {
+            Ok(())
+        } else {
+            Err(not_in_cart(product_id))
+        }
+    })?;
+    cart_response(req, &db, caller.user_id)
+}
+
+pub fn remove_item(req: &ApiRequest, product_id: &str) -> ApiResult<ApiResponse> {
+    let caller = introspect(SERVICE, req)?;
+    let product_id = parse_product_id(product_id)?;
+    Db::connect()?.transaction(|db| {
+        store::touch_cart(db, caller.user_id)?;
+        if store::remove_item(db, caller.user_id, product_id)? {
+            Ok(())
+        } else {
+            Err(not_in_cart(product_id))
+        }
+    })?;
+    Ok(ApiResponse::no_content())
+}
+
+pub fn clear_cart(req: &ApiRequest) -> ApiResult<ApiResponse> {
+    let caller = introspect(SERVICE, req)?;
+    Db::connect()?.transaction(|db| {
+        store::touch_cart(db, caller.user_id)?;
+        store::clear_cart(db, caller.user_id)
+    })?;
+    Ok(ApiResponse::no_content())
+}
+
+/// Places an order with the cart's items through orders, then removes what was
+/// ordered. The order's idempotency key comes from the cart's version and items, so
+/// a checkout retried after any failure (orders' answer lost, the cart not emptied)
+/// gets the same order back instead of a second one. When orders refuses (409 stock,
+/// 503), the cart stays as it was.
+pub fn checkout(req: &ApiRequest) -> ApiResult<ApiResponse> {
+    let caller = introspect(SERVICE, req)?;
+    let extras = if req.body().iter().all(u8::is_ascii_whitespace) {
+        CheckoutBody::default()
+    } else {
+        req.json()?
+    };
+    let db = Db::connect()?;
+    let cart = store::find_cart(&db, caller.user_id)?
+        .filter(|cart| !cart.items.is_empty())
+        .ok_or_else(|| ApiError::validation("the cart is empty"))?;
+    let order = siblings::place_order(
+        req,
+        &order_request(&cart.items, extras),
+        &checkout_key(caller.user_id, &cart),
+    )?;
+    db.transaction(|db| {
+        store::touch_cart(db, caller.user_id)?;
+        store::remove_ordered(db, caller.user_id, &cart.items)
+    })?;
+    ApiResponse::created(&order)
+}
+
+fn cart_response(req: &ApiRequest, db: &Db, user_id: i64) -> ApiResult<ApiResponse> {
+    let items = store::find_cart(db, user_id)?
+        .map(|cart| cart.items)
+        .unwrap_or_default();
+    ApiResponse::ok(&price_cart(&items, |id| siblings::product(req, id))?)
+}

@@ -1,0 +1,88 @@
+//! HTTP handlers other than `/pay` (see `pay.rs`): parse the request, check who is
+//! calling, do the work, respond.
+
+use serde_json::json;
+use spinshop_kit::auth::require_service;
+use spinshop_kit::client::introspect;
+use spinshop_kit::db::Db;
+use spinshop_kit::paging::Paging;
+use spinshop_kit::{ApiError, ApiRequest, ApiResponse, ApiResult};
+
+use crate::SERVICE;
+use crate::domain::{PaymentStatus, RefundOrderBody, parse_id, parse_order_filter};
+use crate::orders::Orders;
+use crate::store;
+
+pub fn health() -> ApiResult<ApiResponse> {
+    let db_ok = Db::connect().is_ok_and(|db| db.ping());
+    let body =
+        json!({"ok": db_ok, "service": SERVICE, "db": if db_ok { "ok" } else { "unavailable" }});
+    ApiResponse::json(if db_ok { 200 } else { 503 }, &body)
+}
+
+/// The owner or an admin sees a payment; anyone else learns nothing (404, not 403).
+pub fn get_payment(req: &ApiRequest, id: &str) -> ApiResult<ApiResponse> {
+    let caller = introspect(SERVICE, req)?;
+    let id = parse_id(id, "payment")?;
+    let payment = store::find_payment(&Db::connect()?, id)?
+        .filter(|payment| payment.visible_to(caller.user_id, caller.is_admin()))
+        .ok_or_else(|| no_such_payment(id))?;
+    ApiResponse::ok(&payment)
+}
+
+/// `?order_id=` narrows to one order. Customers see only their own payments (another
+/// user's order lists empty); admins see all.
+pub fn list_payments(req: &ApiRequest) -> ApiResult<ApiResponse> {
+    let caller = introspect(SERVICE, req)?;
+    let order_id = parse_order_filter(req.query("order_id"))?;
+    let paging = Paging::from_request(req)?;
+    let owner = (!caller.is_admin()).then_some(caller.user_id);
+    let (payments, total) = store::list_payments(&Db::connect()?, order_id, owner, paging)?;
+    ApiResponse::page(&payments, total)
+}
+
+/// succeeded -> refunded, then orders records the order's payment as refunded.
+/// Refunding a refunded payment is 409, but it first re-sends `/refunded` (idempotent
+/// at orders): a refund whose notice to orders was lost is healed by retrying it.
+pub fn refund_payment(req: &ApiRequest, id: &str) -> ApiResult<ApiResponse> {
+    let caller = introspect(SERVICE, req)?;
+    caller.require_admin()?;
+    let id = parse_id(id, "payment")?;
+    let db = Db::connect()?;
+    let orders = Orders::new(req);
+    if let Some(refunded) = store::refund_payment(&db, id)? {
+        orders.mark_refunded(&refunded)?;
+        return ApiResponse::ok(&refunded);
+    }
+    let payment = store::find_payment(&db, id)?.ok_or_else(|| no_such_payment(id))?;
+    if payment.status == PaymentStatus::Refunded {
+        orders.mark_refunded(&payment)?;
+    }
+    Err(ApiError::conflict(
+        "invalid_state",
+        format!(
+            "payment {id} is {}; only a succeeded payment can be refunded",
+            payment.status.as_str()
+        ),
+    ))
+}
+
+/// INTERNAL, for orders cancelling a paid order: refunds the order's succeeded
+/// payment. Idempotent: an already refunded one is answered the same way. Orders
+/// is the caller and records the refund itself, so it is not notified.
+pub fn refund_order(req: &ApiRequest) -> ApiResult<ApiResponse> {
+    require_service(req)?;
+    let body: RefundOrderBody = req.json()?;
+    let db = Db::connect()?;
+    let payment = match store::refund_order_payment(&db, body.order_id)? {
+        Some(payment) => payment,
+        None => store::refunded_payment_of_order(&db, body.order_id)?.ok_or_else(|| {
+            ApiError::not_found(format!("order {} has no succeeded payment", body.order_id))
+        })?,
+    };
+    ApiResponse::ok(&payment)
+}
+
+fn no_such_payment(id: i64) -> ApiError {
+    ApiError::not_found(format!("no payment with id {id}"))
+}

@@ -1,0 +1,45 @@
+//! payments: idempotent charges against orders through a simulated gateway, refunds.
+//! Mounted at `/api/payments/...`; this file is the route table.
+
+mod domain;
+mod handlers;
+mod orders;
+mod pay;
+mod store;
+
+use spinshop_kit::{ApiRequest, ApiResponse, ApiResult, Method, method_not_allowed, no_route};
+
+/// The name payments gives itself on calls to siblings.
+pub const SERVICE: &str = "payments";
+
+/// The component's export. Only built for wasm: a native build (for unit tests)
+/// can't link Spin's export names into a shared library.
+#[cfg(target_arch = "wasm32")]
+#[spin_sdk::http_component]
+async fn handle(req: spin_sdk::http::Request) -> spin_sdk::http::Response {
+    spinshop_kit::serve(req, "/api/payments", route).await
+}
+
+/// The route table: every path of the service, and the handler behind it.
+pub async fn route(req: &ApiRequest) -> ApiResult<ApiResponse> {
+    use Method::*;
+    match (&req.method, req.segments().as_slice()) {
+        (Get, ["healthz"]) => handlers::health(),
+        (_, ["healthz"]) => method_not_allowed(),
+
+        (Post, ["pay"]) => pay::pay(req),
+        (_, ["pay"]) => method_not_allowed(),
+
+        (Get, ["payments"]) => handlers::list_payments(req),
+        (_, ["payments"]) => method_not_allowed(),
+        (Get, ["payments", id]) => handlers::get_payment(req, id),
+        (_, ["payments", _]) => method_not_allowed(),
+        (Post, ["payments", id, "refund"]) => handlers::refund_payment(req, id),
+        (_, ["payments", _, "refund"]) => method_not_allowed(),
+
+        (Post, ["internal", "refund-order"]) => handlers::refund_order(req),
+        (_, ["internal", "refund-order"]) => method_not_allowed(),
+
+        _ => no_route(req),
+    }
+}

@@ -1,0 +1,98 @@
+//! Every call payments makes to orders. Reading an order forwards the user's bearer
+//! (orders shows an order only to its owner or an admin); telling orders about a
+//! payment uses its INTERNAL endpoints with the service token kit's client attaches.
+
+use serde_json::json;
+use spinshop_kit::client::{CallContext, Method, call};
+use spinshop_kit::{ApiError, ApiRequest, ApiResult};
+
+use crate::SERVICE;
+use crate::domain::{Order, Payment};
+
+/// What orders said to "this order is paid".
+#[derive(Debug, PartialEq, Eq)]
+pub enum PaidAnswer {
+    Recorded,
+    /// The order can't be paid any more (cancelled since payments read it).
+    Refused,
+}
+
+pub struct Orders<'a> {
+    request: &'a ApiRequest,
+}
+
+impl<'a> Orders<'a> {
+    pub fn new(request: &'a ApiRequest) -> Orders<'a> {
+        Orders { request }
+    }
+
+    /// The order as its owner sees it; another user's order is orders' own 404, relayed.
+    pub fn order(&self, id: i64) -> ApiResult<Order> {
+        let context = CallContext {
+            service: SERVICE,
+            request: self.request,
+            forward_bearer: true,
+        };
+        call(
+            &context,
+            "orders",
+            Method::Get,
+            &format!("/api/orders/orders/{id}"),
+            None,
+        )?
+        .into_json("orders")
+    }
+
+    /// pending -> paid (orders commits the stock); idempotent at orders.
+    pub fn mark_paid(&self, payment: &Payment) -> ApiResult<PaidAnswer> {
+        match self.notify(payment, "paid")? {
+            status if (200..300).contains(&status) => Ok(PaidAnswer::Recorded),
+            409 => Ok(PaidAnswer::Refused),
+            status => Err(self.refused(payment, "paid", status)),
+        }
+    }
+
+    /// The order's payment failed; it stays pending. Idempotent at orders.
+    pub fn mark_payment_failed(&self, payment: &Payment) -> ApiResult<()> {
+        self.expect_success(payment, "payment-failed")
+    }
+
+    /// The order's payment was refunded. Idempotent at orders.
+    pub fn mark_refunded(&self, payment: &Payment) -> ApiResult<()> {
+        self.expect_success(payment, "refunded")
+    }
+
+    fn expect_success(&self, payment: &Payment, event: &str) -> ApiResult<()> {
+        match self.notify(payment, event)? {
+            status if (200..300).contains(&status) => Ok(()),
+            status => Err(self.refused(payment, event, status)),
+        }
+    }
+
+    /// POSTs `event` about `payment` to orders; the answer's status.
+    fn notify(&self, payment: &Payment, event: &str) -> ApiResult<u16> {
+        let context = CallContext {
+            service: SERVICE,
+            request: self.request,
+            forward_bearer: false,
+        };
+        let reply = call(
+            &context,
+            "orders",
+            Method::Post,
+            &format!("/api/orders/orders/{}/{event}", payment.order_id),
+            Some(&json!({ "payment_id": payment.id })),
+        )?;
+        Ok(reply.status)
+    }
+
+    /// An internal call orders refused is ours to retry, not the client's to fix:
+    /// it is logged and answered as 503.
+    fn refused(&self, payment: &Payment, event: &str, status: u16) -> ApiError {
+        eprintln!(
+            "{SERVICE} {}: orders answered {status} to {event} for order {} (payment {})",
+            self.request.request_id, payment.order_id, payment.id
+        );
+        ApiError::Unavailable("orders could not record the payment".into())
+    }
+}

@@ -1,0 +1,218 @@
+//! `POST /pay`: charge an order once, however often and however concurrently the
+//! client sends the request.
+//!
+//! Every request names an idempotency key. The first request for a (user, key)
+//! claims it with `INSERT ... ON CONFLICT DO NOTHING`; a twin arriving meanwhile
+//! finds the claim and waits for the holder's stored answer, then replays it
+//! byte for byte (`idempotent-replayed: true`). The same key with another request
+//! is 409 `idempotency_key_reused`. The payments table's UNIQUE (user_id,
+//! idempotency_key) means a key can record at most one charge, and its one-success
+//! index per order means two keys can't both pay one order.
+//!
+//! A final answer (201 paid, 402 declined, or 409 when the order was cancelled
+//! before it could be marked paid and the charge was refunded) is stored with the
+//! key. Anything that fails before a final answer releases the claim, so the key
+//! can be retried:
+//! - before the charge is recorded (order unreadable, not payable, wrong amount):
+//!   nothing happened, and a retry starts over;
+//! - after the charge is recorded (orders unreachable for `/paid`, the answer
+//!   not stored): the client gets 503 `unavailable`. A retry with the same key
+//!   finds the charge that key already made, does not charge again, re-sends
+//!   `/paid` (idempotent at orders), and stores and returns the answer. That is how
+//!   a payment whose order missed the news heals.
+//!
+//! A claim whose holder died without releasing it (a trapped instance) is taken
+//! over by a retry once it is old enough; the same healing path then applies.
+
+use std::time::Duration;
+
+use serde::Serialize;
+use spinshop_kit::auth::Caller;
+use spinshop_kit::client::introspect;
+use spinshop_kit::config::secret_var;
+use spinshop_kit::db::Db;
+use spinshop_kit::time::Backoff;
+use spinshop_kit::{ApiError, ApiRequest, ApiResponse, ApiResult};
+
+use crate::SERVICE;
+use crate::domain::{
+    IdempotencyKey, NewPayment, Payment, PaymentRequest, PaymentStatus, authorize, declined,
+    refunded_before_paid,
+};
+use crate::orders::{Orders, PaidAnswer};
+use crate::store::{self, StoredResponse};
+
+/// How long a twin waits for the request holding its key to answer.
+const WAIT_FOR_TWIN: Duration = Duration::from_secs(15);
+const FIRST_POLL: Duration = Duration::from_millis(10);
+const LONGEST_POLL: Duration = Duration::from_millis(250);
+
+pub fn pay(req: &ApiRequest) -> ApiResult<ApiResponse> {
+    let caller = introspect(SERVICE, req)?;
+    let key = IdempotencyKey::from_request(req)?;
+    let request = PaymentRequest::parse(req.json()?)?;
+    let fingerprint = request.fingerprint(&secret_var("internal_secret")?);
+
+    if let Claim::Replay(stored) = claim(caller.user_id, &key, &fingerprint)? {
+        return Ok(respond(&stored).with_header("idempotent-replayed", "true"));
+    }
+    let db = Db::connect()?;
+    let outcome =
+        charge(&db, req, caller, &key, &request, &fingerprint).and_then(|(stored, payment_id)| {
+            store::complete_key(&db, caller.user_id, &key, &stored, payment_id)
+                .map_err(after_charge)?;
+            Ok(stored)
+        });
+    match outcome {
+        Ok(stored) => Ok(respond(&stored)),
+        Err(err) => {
+            if let Err(release) = store::release_key(&db, caller.user_id, &key) {
+                eprintln!(
+                    "{SERVICE} {}: releasing idempotency key failed: {release}",
+                    req.request_id
+                );
+            }
+            Err(err)
+        }
+    }
+}
+
+enum Claim {
+    /// This request holds the key and must settle it.
+    Held,
+    /// Another request with this key already answered: this is its answer.
+    Replay(StoredResponse),
+}
+
+/// Claims `key`, or waits for the twin that holds it to answer. Each attempt opens
+/// its own connection, so twins waiting hold none and can't starve the pool.
+fn claim(user_id: i64, key: &IdempotencyKey, fingerprint: &str) -> ApiResult<Claim> {
+    let mut backoff = Backoff::new(FIRST_POLL, LONGEST_POLL, WAIT_FOR_TWIN);
+    loop {
+        let db = Db::connect()?;
+        if store::claim_key(&db, user_id, key, fingerprint)? {
+            return Ok(Claim::Held);
+        }
+        // No state: the holder released the key just now; claim it again.
+        if let Some(state) = store::key_state(&db, user_id, key)? {
+            if state.request_hash != fingerprint {
+                return Err(key_reused());
+            }
+            if let Some(response) = state.response {
+                return Ok(Claim::Replay(response));
+            }
+            if state.abandoned && store::take_over_key(&db, user_id, key)? {
+                return Ok(Claim::Held);
+            }
+        }
+        drop(db);
+        if !backoff.wait() {
+            return Err(ApiError::conflict(
+                "conflict",
+                "another request with this idempotency key is still in progress; retry later",
+            ));
+        }
+    }
+}
+
+/// Charges the order (or finds the charge this key already made) and settles it.
+/// Returns the final answer and the payment it is about.
+fn charge(
+    db: &Db,
+    req: &ApiRequest,
+    caller: Caller,
+    key: &IdempotencyKey,
+    request: &PaymentRequest,
+    fingerprint: &str,
+) -> ApiResult<(StoredResponse, i64)> {
+    let orders = Orders::new(req);
+    let payment = match store::payment_for_key(db, caller.user_id, key)? {
+        Some((payment, hash)) if hash == fingerprint => payment,
+        Some(_) => return Err(key_reused()),
+        None => {
+            let order = orders.order(request.order_id)?;
+            if order.user_id != caller.user_id {
+                return Err(ApiError::Forbidden(
+                    "only the order's owner can pay for it".into(),
+                ));
+            }
+            order.check_payable(request.amount)?;
+            let decision = authorize(request.card.as_ref());
+            store::insert_payment(
+                db,
+                &NewPayment {
+                    user_id: caller.user_id,
+                    order_id: order.id,
+                    idempotency_key: key,
+                    request_hash: fingerprint,
+                    amount: request.amount,
+                    currency: &order.currency,
+                    status: decision.status(),
+                    method: request.method,
+                    card_last4: request.card_last4(),
+                },
+            )?
+        }
+    };
+    let id = payment.id;
+    let stored = settle(db, &orders, payment).map_err(after_charge)?;
+    Ok((stored, id))
+}
+
+/// Tells orders what happened to a recorded charge and decides the final answer.
+fn settle(db: &Db, orders: &Orders, payment: Payment) -> ApiResult<StoredResponse> {
+    match payment.status {
+        PaymentStatus::Succeeded => match orders.mark_paid(&payment)? {
+            PaidAnswer::Recorded => stored_json(201, &payment),
+            // The order was cancelled after it was read: the money goes back.
+            PaidAnswer::Refused => {
+                store::refund_payment(db, payment.id)?;
+                let payment = store::find_payment(db, payment.id)?
+                    .ok_or_else(|| ApiError::internal("a recorded payment vanished"))?;
+                Ok(stored_error(&refunded_before_paid(&payment)))
+            }
+        },
+        PaymentStatus::Failed => {
+            orders.mark_payment_failed(&payment)?;
+            Ok(stored_error(&declined(&payment)))
+        }
+        PaymentStatus::Refunded => Ok(stored_error(&refunded_before_paid(&payment))),
+    }
+}
+
+/// Once a charge is recorded, a failure is ours, not the client's: 503, and the
+/// same key heals it (see the module documentation).
+fn after_charge(err: impl Into<ApiError>) -> ApiError {
+    let err = err.into();
+    eprintln!("{SERVICE}: a recorded charge could not be settled: {err:#}");
+    ApiError::Unavailable(
+        "the payment could not be completed; retry with the same idempotency key".into(),
+    )
+}
+
+fn key_reused() -> ApiError {
+    ApiError::conflict(
+        "idempotency_key_reused",
+        "this idempotency key was used for a different request",
+    )
+}
+
+fn stored_json(status: u16, value: &impl Serialize) -> ApiResult<StoredResponse> {
+    let body = serde_json::to_string(value).map_err(|err| ApiError::Internal(err.into()))?;
+    Ok(StoredResponse { status, body })
+}
+
+fn stored_error(err: &ApiError) -> StoredResponse {
+    StoredResponse {
+        status: err.status(),
+        body: err.body().to_string(),
+    }
+}
+
+fn respond(stored: &StoredResponse) -> ApiResponse {
+    ApiResponse {
+        status: stored.status,
+        headers: vec![("content-type".into(), "application/json".into())],
+        body: stored.body.clone().into_bytes(),
+    }
+}

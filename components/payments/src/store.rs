@@ -1,0 +1,272 @@
+//! Every SQL statement of the payments service, and row decoding.
+
+use spinshop_kit::db::{Db, Param, Row, text};
+use spinshop_kit::paging::Paging;
+use spinshop_kit::{ApiError, ApiResult, ts};
+
+use crate::domain::{IdempotencyKey, NewPayment, Payment, PaymentStatus};
+
+const PAYMENT_COLUMNS: &str = concat!(
+    "id, order_id, user_id, amount, currency, status, method, card_last4, ",
+    ts!("created_at"),
+    " AS created_at"
+);
+
+/// A claim nobody finished for this long belongs to a request that died (its
+/// instance trapped or its host stopped): another request may take it over.
+const ABANDONED_CLAIM_SECONDS: i64 = 60;
+
+fn decode_payment(row: &Row) -> ApiResult<Payment> {
+    let status: String = row.get("status")?;
+    Ok(Payment {
+        id: row.get("id")?,
+        order_id: row.get("order_id")?,
+        user_id: row.get("user_id")?,
+        amount: row.get("amount")?,
+        currency: row.get("currency")?,
+        status: PaymentStatus::parse(&status)
+            .ok_or_else(|| ApiError::internal(format!("unknown payment status {status}")))?,
+        method: row.get("method")?,
+        card_last4: row.get("card_last4")?,
+        created_at: row.get("created_at")?,
+    })
+}
+
+fn one_payment(db: &Db, sql: &str, params: &[Param]) -> ApiResult<Option<Payment>> {
+    let rows = db.query(sql, params)?;
+    rows.first().map(|row| decode_payment(&row)).transpose()
+}
+
+/// Records a charge. The order's one-success index decides between two keys paying
+/// one order at once: the loser's charge is refused before it exists.
+pub fn insert_payment(db: &Db, payment: &NewPayment) -> ApiResult<Payment> {
+    let sql = format!(
+        "INSERT INTO payments.payments \
+           (user_id, order_id, idempotency_key, request_hash, amount, currency, status, \
+            method, card_last4) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) RETURNING {PAYMENT_COLUMNS}"
+    );
+    let params = [
+        payment.user_id.into(),
+        payment.order_id.into(),
+        text(payment.idempotency_key.as_str()),
+        text(payment.request_hash),
+        payment.amount.into(),
+        text(payment.currency),
+        text(payment.status.as_str()),
+        text(payment.method.as_str()),
+        payment.card_last4.map(str::to_string).into(),
+    ];
+    let rows = db.query(&sql, &params).map_err(|err| {
+        if err.violates("payments_one_success_per_order") {
+            ApiError::conflict(
+                "invalid_state",
+                format!("order {} is already paid", payment.order_id),
+            )
+        } else {
+            err.into()
+        }
+    })?;
+    let row = rows
+        .first()
+        .ok_or_else(|| ApiError::internal("insert returned no row"))?;
+    decode_payment(&row)
+}
+
+pub fn find_payment(db: &Db, id: i64) -> ApiResult<Option<Payment>> {
+    let sql = format!("SELECT {PAYMENT_COLUMNS} FROM payments.payments WHERE id = $1");
+    one_payment(db, &sql, &[id.into()])
+}
+
+/// The charge a key already made, if any (at most one: UNIQUE (user_id, idempotency_key)),
+/// with the hash of the request that made it.
+pub fn payment_for_key(
+    db: &Db,
+    user_id: i64,
+    key: &IdempotencyKey,
+) -> ApiResult<Option<(Payment, String)>> {
+    let sql = format!(
+        "SELECT {PAYMENT_COLUMNS}, request_hash FROM payments.payments \
+         WHERE user_id = $1 AND idempotency_key = $2"
+    );
+    let rows = db.query(&sql, &[user_id.into(), text(key.as_str())])?;
+    rows.first()
+        .map(|row| Ok((decode_payment(&row)?, row.get("request_hash")?)))
+        .transpose()
+}
+
+/// Payments newest first, optionally of one order and of one user.
+pub fn list_payments(
+    db: &Db,
+    order_id: Option<i64>,
+    user_id: Option<i64>,
+    paging: Paging,
+) -> ApiResult<(Vec<Payment>, i64)> {
+    let filter = "WHERE ($1::bigint IS NULL OR order_id = $1) \
+                  AND ($2::bigint IS NULL OR user_id = $2)";
+    let sql = format!(
+        "SELECT {PAYMENT_COLUMNS} FROM payments.payments {filter} \
+         ORDER BY id DESC LIMIT $3 OFFSET $4"
+    );
+    let payments = db
+        .query(
+            &sql,
+            &[
+                order_id.into(),
+                user_id.into(),
+                paging.limit.into(),
+                paging.offset.into(),
+            ],
+        )?
+        .map(decode_payment)?;
+    let total = db
+        .query(
+            &format!("SELECT count(*) AS total FROM payments.payments {filter}"),
+            &[order_id.into(), user_id.into()],
+        )?
+        .first()
+        .map(|row| row.get("total"))
+        .transpose()?
+        .unwrap_or(0);
+    Ok((payments, total))
+}
+
+/// succeeded -> refunded in one conditional statement, so a payment is refunded once
+/// however many refunds race. `None` when the payment isn't `succeeded`.
+pub fn refund_payment(db: &Db, id: i64) -> ApiResult<Option<Payment>> {
+    let sql = format!(
+        "UPDATE payments.payments SET status = 'refunded', updated_at = now() \
+         WHERE id = $1 AND status = 'succeeded' RETURNING {PAYMENT_COLUMNS}"
+    );
+    one_payment(db, &sql, &[id.into()])
+}
+
+/// Refunds the order's succeeded payment (there is at most one).
+pub fn refund_order_payment(db: &Db, order_id: i64) -> ApiResult<Option<Payment>> {
+    let sql = format!(
+        "UPDATE payments.payments SET status = 'refunded', updated_at = now() \
+         WHERE order_id = $1 AND status = 'succeeded' RETURNING {PAYMENT_COLUMNS}"
+    );
+    one_payment(db, &sql, &[order_id.into()])
+}
+
+pub fn refunded_payment_of_order(db: &Db, order_id: i64) -> ApiResult<Option<Payment>> {
+    let sql = format!(
+        "SELECT {PAYMENT_COLUMNS} FROM payments.payments \
+         WHERE order_id = $1 AND status = 'refunded'"
+    );
+    one_payment(db, &sql, &[order_id.into()])
+}
+
+// Idempotency keys ------------------------------------------------------------
+
+/// A stored final answer to a `/pay` request.
+#[derive(Debug, Clone)]
+pub struct StoredResponse {
+    pub status: u16,
+    pub body: String,
+}
+
+/// What another request left under a key.
+pub struct KeyState {
+    pub request_hash: String,
+    pub response: Option<StoredResponse>,
+    pub abandoned: bool,
+}
+
+/// Claims the key for this request: true when no request held it. The primary key
+/// (user_id, key) decides between concurrent twins; exactly one gets the row.
+pub fn claim_key(
+    db: &Db,
+    user_id: i64,
+    key: &IdempotencyKey,
+    request_hash: &str,
+) -> ApiResult<bool> {
+    let rows = db.query(
+        "INSERT INTO payments.idempotency_keys (user_id, key, request_hash) \
+         VALUES ($1, $2, $3) ON CONFLICT DO NOTHING RETURNING user_id",
+        &[user_id.into(), text(key.as_str()), text(request_hash)],
+    )?;
+    Ok(!rows.is_empty())
+}
+
+pub fn key_state(db: &Db, user_id: i64, key: &IdempotencyKey) -> ApiResult<Option<KeyState>> {
+    let rows = db.query(
+        "SELECT request_hash, response_status, response_body, \
+                claimed_at < now() - make_interval(secs => $3) AS abandoned \
+         FROM payments.idempotency_keys WHERE user_id = $1 AND key = $2",
+        &[
+            user_id.into(),
+            text(key.as_str()),
+            (ABANDONED_CLAIM_SECONDS as f64).into(),
+        ],
+    )?;
+    let Some(row) = rows.first() else {
+        return Ok(None);
+    };
+    let status: Option<i32> = row.get("response_status")?;
+    let body: Option<String> = row.get("response_body")?;
+    let response = match (status, body) {
+        (Some(status), Some(body)) => Some(StoredResponse {
+            status: u16::try_from(status)
+                .map_err(|_| ApiError::internal(format!("stored status {status}")))?,
+            body,
+        }),
+        _ => None,
+    };
+    Ok(Some(KeyState {
+        request_hash: row.get("request_hash")?,
+        response,
+        abandoned: row.get("abandoned")?,
+    }))
+}
+
+/// Takes over an abandoned claim; conditional, so of several requests finding it
+/// abandoned only one wins.
+pub fn take_over_key(db: &Db, user_id: i64, key: &IdempotencyKey) -> ApiResult<bool> {
+    let rows = db.query(
+        "UPDATE payments.idempotency_keys SET claimed_at = now() \
+         WHERE user_id = $1 AND key = $2 AND response_status IS NULL \
+           AND claimed_at < now() - make_interval(secs => $3) \
+         RETURNING user_id",
+        &[
+            user_id.into(),
+            text(key.as_str()),
+            (ABANDONED_CLAIM_SECONDS as f64).into(),
+        ],
+    )?;
+    Ok(!rows.is_empty())
+}
+
+/// Stores the final answer of the request holding the claim.
+pub fn complete_key(
+    db: &Db,
+    user_id: i64,
+    key: &IdempotencyKey,
+    response: &StoredResponse,
+    payment_id: i64,
+) -> ApiResult<()> {
+    db.execute(
+        "UPDATE payments.idempotency_keys \
+         SET response_status = $3, response_body = $4, payment_id = $5 \
+         WHERE user_id = $1 AND key = $2",
+        &[
+            user_id.into(),
+            text(key.as_str()),
+            i32::from(response.status).into(),
+            text(&response.body),
+            payment_id.into(),
+        ],
+    )?;
+    Ok(())
+}
+
+/// Gives up an unfinished claim so the key can be used again.
+pub fn release_key(db: &Db, user_id: i64, key: &IdempotencyKey) -> ApiResult<()> {
+    db.execute(
+        "DELETE FROM payments.idempotency_keys \
+         WHERE user_id = $1 AND key = $2 AND response_status IS NULL",
+        &[user_id.into(), text(key.as_str())],
+    )?;
+    Ok(())
+}
