@@ -28,7 +28,10 @@ async fn every_migration_goes_up_down_and_up_again() {
     assert!(versions.len() >= 2, "{versions:?}");
 
     migrate::revert(&url, &dir, 0).await.unwrap();
-    assert!(schemas(&app).await.is_empty(), "reverting everything leaves no schema");
+    assert!(
+        schemas(&app).await.is_empty(),
+        "reverting everything leaves no schema"
+    );
 
     let mut previous = 0;
     for version in versions {
@@ -70,7 +73,9 @@ async fn migrating_twice_changes_nothing_and_the_admin_is_created_once() {
     assert_eq!(admins, 1);
     // The original password still works: the second run did not overwrite it.
     assert_eq!(
-        app.login(spinshop_tests::ADMIN_EMAIL, spinshop_tests::ADMIN_PASSWORD).await.status,
+        app.login(spinshop_tests::ADMIN_EMAIL, spinshop_tests::ADMIN_PASSWORD)
+            .await
+            .status,
         200
     );
 }

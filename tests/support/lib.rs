@@ -18,7 +18,6 @@ pub const INTERNAL_SECRET: &str = "test-internal-secret-0123456789ab";
 /// Connections per component pool: the tests run apps side by side on one server.
 const TEST_POOL_SIZE: usize = 16;
 
-
 pub fn workspace_root() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR"))
         .parent()
@@ -28,7 +27,8 @@ pub fn workspace_root() -> PathBuf {
 
 /// The components spin.toml declares (`[component.<name>]`), each a crate of that name.
 pub fn components() -> Vec<String> {
-    let manifest = std::fs::read_to_string(workspace_root().join("spin.toml")).expect("reading spin.toml");
+    let manifest =
+        std::fs::read_to_string(workspace_root().join("spin.toml")).expect("reading spin.toml");
     manifest
         .lines()
         .filter_map(|line| line.trim().strip_prefix("[component.")?.strip_suffix(']'))
@@ -42,13 +42,18 @@ fn build_components() {
     static BUILT: OnceLock<()> = OnceLock::new();
     BUILT.get_or_init(|| {
         let mut cargo = Command::new(std::env::var("CARGO").unwrap_or_else(|_| "cargo".into()));
-        cargo
-            .current_dir(workspace_root())
-            .args(["build", "--release", "--target", "wasm32-wasip2"]);
+        cargo.current_dir(workspace_root()).args([
+            "build",
+            "--release",
+            "--target",
+            "wasm32-wasip2",
+        ]);
         for component in components() {
             cargo.args(["-p", &component]);
         }
-        let status = cargo.status().expect("running cargo build for the components");
+        let status = cargo
+            .status()
+            .expect("running cargo build for the components");
         assert!(status.success(), "building the components failed");
     });
 }
@@ -57,8 +62,13 @@ fn build_components() {
 fn postgres() -> &'static str {
     static SERVER: OnceLock<String> = OnceLock::new();
     SERVER.get_or_init(|| {
-        let address = spinshop_host::postgres::ensure_server().expect("a Postgres server for the tests");
-        drop_stale_databases(&address);
+        let address =
+            spinshop_host::postgres::ensure_server().expect("a Postgres server for the tests");
+        // Its own thread: the caller is already inside a test's runtime.
+        let cleanup_address = address.clone();
+        std::thread::spawn(move || drop_stale_databases(&cleanup_address))
+            .join()
+            .expect("dropping stale test databases");
         address
     })
 }
@@ -75,24 +85,34 @@ fn drop_stale_databases(address: &str) {
         .expect("a runtime");
     runtime.block_on(async {
         let Ok((client, connection)) =
-            tokio_postgres::connect(&superuser_url(address, "postgres"), tokio_postgres::NoTls).await
+            tokio_postgres::connect(&superuser_url(address, "postgres"), tokio_postgres::NoTls)
+                .await
         else {
             return;
         };
         tokio::spawn(connection);
         let Ok(rows) = client
-            .query("SELECT datname FROM pg_database WHERE datname LIKE 'spinshop_test_%'", &[])
+            .query(
+                "SELECT datname FROM pg_database WHERE datname LIKE 'spinshop_test_%'",
+                &[],
+            )
             .await
         else {
             return;
         };
         for row in rows {
             let name: String = row.get(0);
-            let pid = name.split('_').nth(2).and_then(|pid| pid.parse::<u32>().ok());
+            let pid = name
+                .split('_')
+                .nth(2)
+                .and_then(|pid| pid.parse::<u32>().ok());
             let alive = pid.is_some_and(|pid| Path::new(&format!("/proc/{pid}")).exists());
             if !alive {
                 let _ = client
-                    .execute(&format!("DROP DATABASE IF EXISTS \"{name}\" WITH (FORCE)"), &[])
+                    .execute(
+                        &format!("DROP DATABASE IF EXISTS \"{name}\" WITH (FORCE)"),
+                        &[],
+                    )
                     .await;
             }
         }
@@ -129,7 +149,10 @@ impl Response {
 
     /// The error code of an error envelope.
     pub fn error_code(&self) -> String {
-        self.json()["error"]["code"].as_str().unwrap_or_default().to_string()
+        self.json()["error"]["code"]
+            .as_str()
+            .unwrap_or_default()
+            .to_string()
     }
 }
 
@@ -175,7 +198,11 @@ impl TestApp {
             builder = builder.variable(&format!("{component}_db_url"), &url);
         }
         let app = customize(builder).build().await.expect("loading the app");
-        TestApp { app, database, postgres }
+        TestApp {
+            app,
+            database,
+            postgres,
+        }
     }
 
     async fn create_database(postgres: &str) -> String {
@@ -204,7 +231,11 @@ impl TestApp {
 
     /// A connection to this app's database as `role` (a service's role).
     pub async fn connect_as(&self, role: &str) -> tokio_postgres::Client {
-        connect(&format!("postgres://{role}@{}/{}", self.postgres, self.database)).await
+        connect(&format!(
+            "postgres://{role}@{}/{}",
+            self.postgres, self.database
+        ))
+        .await
     }
 
     pub async fn request(
@@ -225,7 +256,8 @@ impl TestApp {
             }
             None => Bytes::new(),
         };
-        self.send(builder.body(body).expect("a valid request")).await
+        self.send(builder.body(body).expect("a valid request"))
+            .await
     }
 
     pub async fn send(&self, request: http::Request<Bytes>) -> Response {
@@ -267,7 +299,12 @@ impl TestApp {
                 None,
             )
             .await;
-        assert_eq!(response.status, 201, "register: {}", String::from_utf8_lossy(&response.body));
+        assert_eq!(
+            response.status,
+            201,
+            "register: {}",
+            String::from_utf8_lossy(&response.body)
+        );
         session_from(&response.json(), email, password)
     }
 
@@ -283,7 +320,12 @@ impl TestApp {
     /// The admin created at migration time, signed in.
     pub async fn admin(&self) -> Session {
         let response = self.login(ADMIN_EMAIL, ADMIN_PASSWORD).await;
-        assert_eq!(response.status, 200, "admin login: {}", String::from_utf8_lossy(&response.body));
+        assert_eq!(
+            response.status,
+            200,
+            "admin login: {}",
+            String::from_utf8_lossy(&response.body)
+        );
         session_from(&response.json(), ADMIN_EMAIL, ADMIN_PASSWORD)
     }
 
@@ -296,7 +338,12 @@ impl TestApp {
                 Some(&admin.access_token),
             )
             .await;
-        assert_eq!(response.status, 201, "create product: {}", String::from_utf8_lossy(&response.body));
+        assert_eq!(
+            response.status,
+            201,
+            "create product: {}",
+            String::from_utf8_lossy(&response.body)
+        );
         response.json()["id"].as_i64().expect("product id")
     }
 
@@ -311,7 +358,10 @@ impl TestApp {
             .method("POST")
             .uri(path)
             .header("content-type", "application/json")
-            .header(spinshop_kit::auth::SERVICE_TOKEN_HEADER, self.service_token("tests"))
+            .header(
+                spinshop_kit::auth::SERVICE_TOKEN_HEADER,
+                self.service_token("tests"),
+            )
             .body(Bytes::from(body.to_string()))
             .expect("a valid request");
         self.send(request).await
@@ -323,8 +373,14 @@ pub fn session_from(body: &Value, email: &str, password: &str) -> Session {
         user_id: body["user"]["id"].as_i64().expect("user.id"),
         email: email.to_string(),
         password: password.to_string(),
-        access_token: body["access_token"].as_str().expect("access_token").to_string(),
-        refresh_token: body["refresh_token"].as_str().expect("refresh_token").to_string(),
+        access_token: body["access_token"]
+            .as_str()
+            .expect("access_token")
+            .to_string(),
+        refresh_token: body["refresh_token"]
+            .as_str()
+            .expect("refresh_token")
+            .to_string(),
     }
 }
 

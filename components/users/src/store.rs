@@ -25,6 +25,11 @@ fn email_conflict(err: DbError) -> ApiError {
     }
 }
 
+/// Session ids are UUIDs, sent as such so Postgres compares them as UUIDs.
+fn uuid_param(id: &str) -> Param {
+    Param::Uuid(id.to_string())
+}
+
 fn decode_user(row: &Row) -> ApiResult<User> {
     let role: String = row.get("role")?;
     Ok(User {
@@ -145,10 +150,10 @@ pub fn insert_refresh_token(
 ) -> ApiResult<()> {
     db.execute(
         "INSERT INTO users.refresh_tokens (user_id, family_id, token_hash, expires_at) \
-         VALUES ($1, $2::uuid, $3, now() + make_interval(secs => $4))",
+         VALUES ($1, $2, $3, now() + make_interval(secs => $4))",
         &[
             user_id.into(),
-            text(family_id),
+            uuid_param(family_id),
             text(token_hash),
             (ttl_seconds as f64).into(),
         ],
@@ -192,8 +197,8 @@ pub fn family_of(db: &Db, token_hash: &str) -> ApiResult<Option<String>> {
 pub fn revoke_family(db: &Db, family_id: &str) -> ApiResult<()> {
     db.execute(
         "UPDATE users.refresh_tokens SET revoked_at = now() \
-         WHERE family_id = $1::uuid AND revoked_at IS NULL",
-        &[text(family_id)],
+         WHERE family_id = $1 AND revoked_at IS NULL",
+        &[uuid_param(family_id)],
     )?;
     Ok(())
 }
@@ -202,8 +207,8 @@ pub fn revoke_family(db: &Db, family_id: &str) -> ApiResult<()> {
 pub fn revoke_other_sessions(db: &Db, user_id: i64, keep_family: &str) -> ApiResult<()> {
     db.execute(
         "UPDATE users.refresh_tokens SET revoked_at = now() \
-         WHERE user_id = $1 AND family_id <> $2::uuid AND revoked_at IS NULL",
-        &[user_id.into(), text(keep_family)],
+         WHERE user_id = $1 AND family_id <> $2 AND revoked_at IS NULL",
+        &[user_id.into(), uuid_param(keep_family)],
     )?;
     Ok(())
 }
@@ -213,13 +218,13 @@ pub fn user_with_live_session(db: &Db, user_id: i64, family_id: &str) -> ApiResu
     let sql = format!(
         "SELECT {USER_COLUMNS} FROM users.users u WHERE u.id = $1 AND EXISTS ( \
            SELECT 1 FROM users.refresh_tokens t \
-           WHERE t.user_id = u.id AND t.family_id = $2::uuid AND t.revoked_at IS NULL)"
+           WHERE t.user_id = u.id AND t.family_id = $2 AND t.revoked_at IS NULL)"
     );
     // A malformed session id can't name a live session.
     if uuid::Uuid::parse_str(family_id).is_err() {
         return Ok(None);
     }
-    one_user(db, &sql, &[user_id.into(), text(family_id)])
+    one_user(db, &sql, &[user_id.into(), uuid_param(family_id)])
 }
 
 // Login rate limiting --------------------------------------------------------

@@ -1,9 +1,262 @@
-use clap::Args;
+//! `spinshop migrate`: applies or reverts the SQL in `migrations/` (sqlx's format,
+//! so `sqlx migrate run` works too), creates the database when missing, creates the
+//! first admin, and loads a small demo catalog on request. Every step is idempotent.
 
-#[derive(Args, Debug)]
-pub struct MigrateArgs {}
+use std::path::{Path, PathBuf};
+
+use anyhow::Context;
+use sqlx::migrate::Migrator;
+use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
+use sqlx::{ConnectOptions, Connection, PgPool};
+
+use crate::manifest::Manifest;
+
+pub const DEFAULT_DATABASE_URL: &str = "postgres://postgres@127.0.0.1:5432/spinshop";
+
+#[derive(clap::Args, Debug)]
+pub struct MigrateArgs {
+    /// Database to migrate, as a superuser (it creates the services' roles).
+    #[arg(long, env = "DATABASE_URL", default_value = DEFAULT_DATABASE_URL)]
+    database_url: String,
+    /// Folder of `<version>_<name>.up.sql` / `.down.sql` files.
+    #[arg(long, default_value = "migrations")]
+    migrations: PathBuf,
+    /// Revert every migration instead of applying them.
+    #[arg(long, conflicts_with = "down_to")]
+    revert: bool,
+    /// Revert the migrations newer than VERSION.
+    #[arg(long, value_name = "VERSION")]
+    down_to: Option<i64>,
+    /// The first admin's email (default: the manifest's `admin_email` variable).
+    #[arg(long, env = "SPIN_VARIABLE_ADMIN_EMAIL")]
+    admin_email: Option<String>,
+    /// The first admin's password (default: the manifest's `admin_password` variable).
+    #[arg(long, env = "SPIN_VARIABLE_ADMIN_PASSWORD", hide_env_values = true)]
+    admin_password: Option<String>,
+    /// Where the variables' defaults come from.
+    #[arg(long, default_value = "spin.toml")]
+    manifest: PathBuf,
+    /// Also load a small demo catalog when the catalog is empty.
+    #[arg(long)]
+    demo: bool,
+}
 
 pub async fn run(args: MigrateArgs) -> anyhow::Result<()> {
-    let _ = args;
-    anyhow::bail!("not yet")
+    create_database_if_missing(&args.database_url).await?;
+    if args.revert || args.down_to.is_some() {
+        revert(
+            &args.database_url,
+            &args.migrations,
+            args.down_to.unwrap_or(0),
+        )
+        .await?;
+        eprintln!(
+            "reverted migrations newer than {}",
+            args.down_to.unwrap_or(0)
+        );
+        return Ok(());
+    }
+    apply(&args.database_url, &args.migrations).await?;
+    eprintln!("migrations applied");
+
+    let manifest = Manifest::load(&args.manifest)?;
+    let default_of = |name: &str| {
+        manifest
+            .variables
+            .get(name)
+            .and_then(|variable| variable.default.clone())
+            .with_context(|| {
+                format!(
+                    "no --{} given and no default for {name} in the manifest",
+                    name.replace('_', "-")
+                )
+            })
+    };
+    let admin_email = match args.admin_email {
+        Some(email) => email,
+        None => default_of("admin_email")?,
+    };
+    let admin_password = match args.admin_password {
+        Some(password) => password,
+        None => default_of("admin_password")?,
+    };
+    if ensure_admin(&args.database_url, &admin_email, &admin_password).await? {
+        eprintln!("created admin {admin_email}");
+    }
+    if args.demo {
+        let loaded = load_demo_catalog(&args.database_url).await?;
+        eprintln!("demo catalog: {loaded} products added");
+    }
+    Ok(())
+}
+
+async fn pool(database_url: &str) -> anyhow::Result<PgPool> {
+    PgPoolOptions::new()
+        .max_connections(2)
+        .connect(database_url)
+        .await
+        .with_context(|| format!("connecting to {}", redacted(database_url)))
+}
+
+async fn migrator(dir: &Path) -> anyhow::Result<Migrator> {
+    Migrator::new(dir.to_path_buf())
+        .await
+        .with_context(|| format!("reading migrations from {}", dir.display()))
+}
+
+/// Applies every pending migration.
+pub async fn apply(database_url: &str, dir: &Path) -> anyhow::Result<()> {
+    let pool = pool(database_url).await?;
+    migrator(dir).await?.run(&pool).await?;
+    pool.close().await;
+    Ok(())
+}
+
+/// Applies pending migrations up to and including `version`.
+pub async fn apply_to(database_url: &str, dir: &Path, version: i64) -> anyhow::Result<()> {
+    let pool = pool(database_url).await?;
+    migrator(dir).await?.run_to(version, &pool).await?;
+    pool.close().await;
+    Ok(())
+}
+
+/// Reverts, newest first, every applied migration newer than `version` (0: all).
+pub async fn revert(database_url: &str, dir: &Path, version: i64) -> anyhow::Result<()> {
+    let pool = pool(database_url).await?;
+    migrator(dir).await?.undo(&pool, version).await?;
+    pool.close().await;
+    Ok(())
+}
+
+/// The versions of the migrations in `dir`, oldest first.
+pub async fn versions(dir: &Path) -> anyhow::Result<Vec<i64>> {
+    let mut versions: Vec<i64> = migrator(dir)
+        .await?
+        .iter()
+        .filter(|m| m.migration_type.is_up_migration())
+        .map(|m| m.version)
+        .collect();
+    versions.sort_unstable();
+    versions.dedup();
+    Ok(versions)
+}
+
+/// Creates the database named in the URL when it does not exist yet.
+pub async fn create_database_if_missing(database_url: &str) -> anyhow::Result<()> {
+    let options: PgConnectOptions = database_url.parse().context("parsing the database URL")?;
+    let name = options
+        .get_database()
+        .context("the database URL names no database")?
+        .to_string();
+    let mut admin = options
+        .database("postgres")
+        .connect()
+        .await
+        .with_context(|| format!("connecting to {}", redacted(database_url)))?;
+    let exists: bool =
+        sqlx::query_scalar("SELECT EXISTS (SELECT 1 FROM pg_database WHERE datname = $1)")
+            .bind(&name)
+            .fetch_one(&mut admin)
+            .await?;
+    if !exists {
+        let quoted = name.replace('"', "\"\"");
+        // The name is quoted as an identifier; CREATE DATABASE takes no parameters.
+        sqlx::query(sqlx::AssertSqlSafe(format!("CREATE DATABASE \"{quoted}\"")))
+            .execute(&mut admin)
+            .await?;
+    }
+    admin.close().await?;
+    Ok(())
+}
+
+/// Creates the first admin unless an account with that email exists. Returns
+/// whether it was created.
+pub async fn ensure_admin(database_url: &str, email: &str, password: &str) -> anyhow::Result<bool> {
+    let email = email.trim().to_lowercase();
+    anyhow::ensure!(
+        email.contains('@'),
+        "admin email {email:?} is not an email address"
+    );
+    anyhow::ensure!(
+        password.len() >= 8,
+        "the admin password must be at least 8 characters"
+    );
+    let hash = spinshop_kit::password::hash_password(password)?;
+    let pool = pool(database_url).await?;
+    let created = sqlx::query(
+        "INSERT INTO users.users (email, name, password_hash, role) \
+         VALUES ($1, 'Administrator', $2, 'admin') ON CONFLICT (email) DO NOTHING",
+    )
+    .bind(&email)
+    .bind(&hash)
+    .execute(&pool)
+    .await?
+    .rows_affected()
+        > 0;
+    pool.close().await;
+    Ok(created)
+}
+
+/// A few products to browse, added only to an empty catalog.
+pub async fn load_demo_catalog(database_url: &str) -> anyhow::Result<u64> {
+    const DEMO: &[(&str, &str, i64, i64)] = &[
+        (
+            "Mechanical keyboard",
+            "Tactile switches, full size.",
+            8999,
+            25,
+        ),
+        (
+            "Wireless mouse",
+            "Two buttons and a wheel, 18 months on one battery.",
+            2999,
+            40,
+        ),
+        ("USB-C hub", "Four ports, power pass-through.", 3499, 30),
+        ("27\" monitor", "1440p, matte.", 27999, 8),
+        ("Laptop stand", "Aluminium, folds flat.", 4599, 15),
+        (
+            "Noise-cancelling headphones",
+            "Over-ear, 30 hours.",
+            19999,
+            12,
+        ),
+    ];
+    let pool = pool(database_url).await?;
+    let mut tx = pool.begin().await?;
+    let empty: bool = sqlx::query_scalar("SELECT NOT EXISTS (SELECT 1 FROM catalog.products)")
+        .fetch_one(&mut *tx)
+        .await?;
+    let mut added = 0;
+    if empty {
+        for (name, description, price, stock) in DEMO {
+            sqlx::query(
+                "INSERT INTO catalog.products (name, description, price, stock) VALUES ($1, $2, $3, $4)",
+            )
+            .bind(name)
+            .bind(description)
+            .bind(price)
+            .bind(stock)
+            .execute(&mut *tx)
+            .await?;
+            added += 1;
+        }
+    }
+    tx.commit().await?;
+    pool.close().await;
+    Ok(added)
+}
+
+/// The URL without its password, for messages.
+fn redacted(database_url: &str) -> String {
+    let Some((scheme, rest)) = database_url.split_once("://") else {
+        return "the database".into();
+    };
+    match rest.split_once('@') {
+        Some((userinfo, host)) => {
+            let user = userinfo.split_once(':').map_or(userinfo, |(user, _)| user);
+            format!("{scheme}://{user}@{host}")
+        }
+        None => database_url.to_string(),
+    }
 }
