@@ -9,13 +9,19 @@ async fn health_reports_the_database() {
     let app = TestApp::spawn().await;
     let response = app.get("/api/users/healthz", None).await;
     assert_eq!(response.status, 200);
-    assert_eq!(response.json(), json!({"ok": true, "service": "users", "db": "ok"}));
+    assert_eq!(
+        response.json(),
+        json!({"ok": true, "service": "users", "db": "ok"})
+    );
 }
 
 #[tokio::test]
 async fn health_is_503_when_the_database_is_unreachable() {
     let app = TestApp::spawn_with(|b| {
-        b.variable("users_db_url", "postgres://spinshop_users@127.0.0.1:5432/no_such_database")
+        b.variable(
+            "users_db_url",
+            "postgres://spinshop_users@127.0.0.1:5432/no_such_database",
+        )
     })
     .await;
     let response = app.get("/api/users/healthz", None).await;
@@ -52,7 +58,10 @@ async fn passwords_are_stored_as_argon2id_and_refresh_tokens_as_hashes() {
     let session = app.register("bob@example.com", "password-1").await;
     let db = app.db().await;
     let hash: String = db
-        .query_one("SELECT password_hash FROM users.users WHERE id = $1", &[&session.user_id])
+        .query_one(
+            "SELECT password_hash FROM users.users WHERE id = $1",
+            &[&session.user_id],
+        )
         .await
         .unwrap()
         .get(0);
@@ -87,20 +96,41 @@ async fn registering_a_taken_email_returns_409_in_any_case() {
 async fn registration_validates_its_input() {
     let app = TestApp::spawn().await;
     let cases = [
-        (json!({"email": "dave@example.com", "password": "short"}), "password must be at least 8 characters"),
-        (json!({"email": "not-an-email", "password": "password-1"}), "email must be a valid email address"),
+        (
+            json!({"email": "dave@example.com", "password": "short"}),
+            "password must be at least 8 characters",
+        ),
+        (
+            json!({"email": "not-an-email", "password": "password-1"}),
+            "email must be a valid email address",
+        ),
         (json!({"password": "password-1"}), "missing field `email`"),
-        (json!({"email": "dave@example.com", "password": "password-1", "role": "admin"}), "unknown field `role`"),
-        (json!({"email": 7, "password": "password-1"}), "email: invalid type"),
+        (
+            json!({"email": "dave@example.com", "password": "password-1", "role": "admin"}),
+            "unknown field `role`",
+        ),
+        (
+            json!({"email": 7, "password": "password-1"}),
+            "email: invalid type",
+        ),
     ];
     for (body, message) in cases {
         let response = app.post("/api/users/auth/register", &body, None).await;
         assert_eq!(response.status, 400, "{body}");
         assert_eq!(response.error_code(), "validation_error");
-        let actual = response.json()["error"]["message"].as_str().unwrap().to_string();
+        let actual = response.json()["error"]["message"]
+            .as_str()
+            .unwrap()
+            .to_string();
         assert!(actual.contains(message), "{body}: {actual}");
     }
-    let count: i64 = app.db().await.query_one("SELECT count(*) FROM users.users", &[]).await.unwrap().get(0);
+    let count: i64 = app
+        .db()
+        .await
+        .query_one("SELECT count(*) FROM users.users", &[])
+        .await
+        .unwrap()
+        .get(0);
     assert_eq!(count, 1, "only the admin exists");
 }
 
@@ -117,7 +147,10 @@ async fn malformed_json_and_oversized_bodies_are_refused() {
     assert_eq!(response.status, 400);
     assert_eq!(response.error_code(), "validation_error");
 
-    let huge = format!(r#"{{"email":"a@b.co","password":"{}"}}"#, "x".repeat(1024 * 1024 + 1));
+    let huge = format!(
+        r#"{{"email":"a@b.co","password":"{}"}}"#,
+        "x".repeat(1024 * 1024 + 1)
+    );
     let request = http::Request::builder()
         .method("POST")
         .uri("/api/users/auth/register")
@@ -141,7 +174,9 @@ async fn login_accepts_json_and_the_oauth2_form() {
         .method("POST")
         .uri("/api/users/auth/login")
         .header("content-type", "application/x-www-form-urlencoded")
-        .body(bytes::Bytes::from_static(b"username=erin%40example.com&password=password-1&grant_type=password"))
+        .body(bytes::Bytes::from_static(
+            b"username=erin%40example.com&password=password-1&grant_type=password",
+        ))
         .unwrap();
     let response = app.send(request).await;
     assert_eq!(response.status, 200);
@@ -164,7 +199,12 @@ async fn repeated_failed_logins_are_rate_limited_with_retry_after() {
     let app = TestApp::spawn().await;
     app.register("grace@example.com", "password-1").await;
     for _ in 0..5 {
-        assert_eq!(app.login("grace@example.com", "wrong-password").await.status, 401);
+        assert_eq!(
+            app.login("grace@example.com", "wrong-password")
+                .await
+                .status,
+            401
+        );
     }
     let response = app.login("grace@example.com", "password-1").await;
     assert_eq!(response.status, 429, "even the right password waits");
@@ -173,14 +213,19 @@ async fn repeated_failed_logins_are_rate_limited_with_retry_after() {
     assert!((1..=300).contains(&retry_after), "{retry_after}");
     // Another account is not locked by grace's failures.
     app.register("heidi@example.com", "password-1").await;
-    assert_eq!(app.login("heidi@example.com", "password-1").await.status, 200);
+    assert_eq!(
+        app.login("heidi@example.com", "password-1").await.status,
+        200
+    );
 }
 
 #[tokio::test]
 async fn introspect_describes_a_valid_token() {
     let app = TestApp::spawn().await;
     let session = app.register("ivan@example.com", "password-1").await;
-    let response = app.get("/api/users/auth/introspect", Some(&session.access_token)).await;
+    let response = app
+        .get("/api/users/auth/introspect", Some(&session.access_token))
+        .await;
     assert_eq!(response.status, 200);
     let body = response.json();
     assert_eq!(body["active"], true);
@@ -196,12 +241,26 @@ async fn expired_tampered_and_foreign_tokens_are_refused() {
     let session = app.register("judy@example.com", "password-1").await;
     let sid = "00000000-0000-4000-8000-000000000000";
 
-    let (expired, _) = issue_access_token(JWT_SECRET, session.user_id, Role::Customer, sid, -5).unwrap();
-    let (wrong_key, _) =
-        issue_access_token("some-other-secret-0123456789", session.user_id, Role::Admin, sid, 900).unwrap();
+    let (expired, _) =
+        issue_access_token(JWT_SECRET, session.user_id, Role::Customer, sid, -5).unwrap();
+    let (wrong_key, _) = issue_access_token(
+        "some-other-secret-0123456789",
+        session.user_id,
+        Role::Admin,
+        sid,
+        900,
+    )
+    .unwrap();
     // Swap the payload for one claiming the admin role, keeping the signature.
     let parts: Vec<&str> = session.access_token.split('.').collect();
-    let (admin_token, _) = issue_access_token("x-secret-0123456789abcdef", session.user_id, Role::Admin, sid, 900).unwrap();
+    let (admin_token, _) = issue_access_token(
+        "x-secret-0123456789abcdef",
+        session.user_id,
+        Role::Admin,
+        sid,
+        900,
+    )
+    .unwrap();
     let admin_payload = admin_token.split('.').nth(1).unwrap();
     let role_swapped = format!("{}.{}.{}", parts[0], admin_payload, parts[2]);
     // alg "none": {"alg":"none","typ":"JWT"}
@@ -220,7 +279,10 @@ async fn expired_tampered_and_foreign_tokens_are_refused() {
         let response = app.get("/api/users/users", Some(token)).await;
         assert_eq!(response.status, 401, "{what} on an admin route");
     }
-    assert_eq!(app.get("/api/users/auth/introspect", None).await.status, 401);
+    assert_eq!(
+        app.get("/api/users/auth/introspect", None).await.status,
+        401
+    );
 }
 
 #[tokio::test]
@@ -228,25 +290,50 @@ async fn refresh_rotates_and_reuse_revokes_the_session() {
     let app = TestApp::spawn().await;
     let session = app.register("ken@example.com", "password-1").await;
     let first = app
-        .post("/api/users/auth/refresh", &json!({"refresh_token": session.refresh_token}), None)
+        .post(
+            "/api/users/auth/refresh",
+            &json!({"refresh_token": session.refresh_token}),
+            None,
+        )
         .await;
     assert_eq!(first.status, 200);
     let rotated = first.json();
     let new_refresh = rotated["refresh_token"].as_str().unwrap().to_string();
     let new_access = rotated["access_token"].as_str().unwrap().to_string();
     assert_ne!(new_refresh, session.refresh_token);
-    assert_eq!(app.get("/api/users/auth/introspect", Some(&new_access)).await.status, 200);
+    assert_eq!(
+        app.get("/api/users/auth/introspect", Some(&new_access))
+            .await
+            .status,
+        200
+    );
 
     // Replaying the rotated token is refused and ends the whole session.
     let replay = app
-        .post("/api/users/auth/refresh", &json!({"refresh_token": session.refresh_token}), None)
+        .post(
+            "/api/users/auth/refresh",
+            &json!({"refresh_token": session.refresh_token}),
+            None,
+        )
         .await;
     assert_eq!(replay.status, 401);
     let after = app
-        .post("/api/users/auth/refresh", &json!({"refresh_token": new_refresh}), None)
+        .post(
+            "/api/users/auth/refresh",
+            &json!({"refresh_token": new_refresh}),
+            None,
+        )
         .await;
-    assert_eq!(after.status, 401, "the newest token of the family is revoked too");
-    assert_eq!(app.get("/api/users/auth/introspect", Some(&new_access)).await.status, 401);
+    assert_eq!(
+        after.status, 401,
+        "the newest token of the family is revoked too"
+    );
+    assert_eq!(
+        app.get("/api/users/auth/introspect", Some(&new_access))
+            .await
+            .status,
+        401
+    );
 }
 
 #[tokio::test]
@@ -254,17 +341,34 @@ async fn logout_ends_the_session() {
     let app = TestApp::spawn().await;
     let session = app.register("leo@example.com", "password-1").await;
     let response = app
-        .post("/api/users/auth/logout", &json!({"refresh_token": session.refresh_token}), None)
+        .post(
+            "/api/users/auth/logout",
+            &json!({"refresh_token": session.refresh_token}),
+            None,
+        )
         .await;
     assert_eq!(response.status, 204);
     let refresh = app
-        .post("/api/users/auth/refresh", &json!({"refresh_token": session.refresh_token}), None)
+        .post(
+            "/api/users/auth/refresh",
+            &json!({"refresh_token": session.refresh_token}),
+            None,
+        )
         .await;
     assert_eq!(refresh.status, 401);
-    assert_eq!(app.get("/api/users/auth/introspect", Some(&session.access_token)).await.status, 401);
+    assert_eq!(
+        app.get("/api/users/auth/introspect", Some(&session.access_token))
+            .await
+            .status,
+        401
+    );
     // Logging out again is harmless.
     let again = app
-        .post("/api/users/auth/logout", &json!({"refresh_token": session.refresh_token}), None)
+        .post(
+            "/api/users/auth/logout",
+            &json!({"refresh_token": session.refresh_token}),
+            None,
+        )
         .await;
     assert_eq!(again.status, 204);
 }
@@ -279,26 +383,48 @@ async fn me_can_be_read_updated_and_deleted() {
     assert_eq!(me.json()["email"], "mia@example.com");
 
     let updated = app
-        .patch("/api/users/users/me", &json!({"name": "Mia", "email": "mia2@example.com"}), token)
+        .patch(
+            "/api/users/users/me",
+            &json!({"name": "Mia", "email": "mia2@example.com"}),
+            token,
+        )
         .await;
     assert_eq!(updated.status, 200);
     assert_eq!(updated.json()["name"], "Mia");
     assert_eq!(updated.json()["email"], "mia2@example.com");
 
-    let escalate = app.patch("/api/users/users/me", &json!({"role": "admin"}), token).await;
+    let escalate = app
+        .patch("/api/users/users/me", &json!({"role": "admin"}), token)
+        .await;
     assert_eq!(escalate.status, 400, "a user can't set their own role");
 
     app.register("nia@example.com", "password-1").await;
-    let taken = app.patch("/api/users/users/me", &json!({"email": "nia@example.com"}), token).await;
+    let taken = app
+        .patch(
+            "/api/users/users/me",
+            &json!({"email": "nia@example.com"}),
+            token,
+        )
+        .await;
     assert_eq!(taken.status, 409);
     assert_eq!(taken.error_code(), "email_taken");
 
     assert_eq!(app.delete("/api/users/users/me", token).await.status, 204);
     assert_eq!(app.get("/api/users/users/me", token).await.status, 401);
-    assert_eq!(app.get("/api/users/auth/introspect", token).await.status, 401);
-    assert_eq!(app.login("mia2@example.com", "password-1").await.status, 401);
+    assert_eq!(
+        app.get("/api/users/auth/introspect", token).await.status,
+        401
+    );
+    assert_eq!(
+        app.login("mia2@example.com", "password-1").await.status,
+        401
+    );
     let refresh = app
-        .post("/api/users/auth/refresh", &json!({"refresh_token": session.refresh_token}), None)
+        .post(
+            "/api/users/auth/refresh",
+            &json!({"refresh_token": session.refresh_token}),
+            None,
+        )
         .await;
     assert_eq!(refresh.status, 401);
 }
@@ -312,22 +438,49 @@ async fn changing_the_password_revokes_other_sessions() {
     let token = Some(here.access_token.as_str());
 
     let wrong = app
-        .put("/api/users/users/me/password", &json!({"current_password": "nope-nope", "new_password": "password-2"}), token)
+        .put(
+            "/api/users/users/me/password",
+            &json!({"current_password": "nope-nope", "new_password": "password-2"}),
+            token,
+        )
         .await;
     assert_eq!(wrong.status, 403);
     let short = app
-        .put("/api/users/users/me/password", &json!({"current_password": "password-1", "new_password": "short"}), token)
+        .put(
+            "/api/users/users/me/password",
+            &json!({"current_password": "password-1", "new_password": "short"}),
+            token,
+        )
         .await;
     assert_eq!(short.status, 400);
 
     let changed = app
-        .put("/api/users/users/me/password", &json!({"current_password": "password-1", "new_password": "password-2"}), token)
+        .put(
+            "/api/users/users/me/password",
+            &json!({"current_password": "password-1", "new_password": "password-2"}),
+            token,
+        )
         .await;
     assert_eq!(changed.status, 204);
-    assert_eq!(app.get("/api/users/auth/introspect", token).await.status, 200, "this session stays");
-    assert_eq!(app.get("/api/users/auth/introspect", Some(elsewhere_access)).await.status, 401);
-    assert_eq!(app.login("olga@example.com", "password-1").await.status, 401);
-    assert_eq!(app.login("olga@example.com", "password-2").await.status, 200);
+    assert_eq!(
+        app.get("/api/users/auth/introspect", token).await.status,
+        200,
+        "this session stays"
+    );
+    assert_eq!(
+        app.get("/api/users/auth/introspect", Some(elsewhere_access))
+            .await
+            .status,
+        401
+    );
+    assert_eq!(
+        app.login("olga@example.com", "password-1").await.status,
+        401
+    );
+    assert_eq!(
+        app.login("olga@example.com", "password-2").await.status,
+        200
+    );
 }
 
 #[tokio::test]
@@ -335,9 +488,15 @@ async fn admins_list_users_with_paging() {
     let app = TestApp::spawn().await;
     let admin = app.admin().await;
     for i in 0..3 {
-        app.register(&format!("user{i}@example.com"), "password-1").await;
+        app.register(&format!("user{i}@example.com"), "password-1")
+            .await;
     }
-    let page = app.get("/api/users/users?limit=2&offset=1", Some(&admin.access_token)).await;
+    let page = app
+        .get(
+            "/api/users/users?limit=2&offset=1",
+            Some(&admin.access_token),
+        )
+        .await;
     assert_eq!(page.status, 200);
     assert_eq!(page.header("x-total-count"), Some("4"));
     let users = page.json();
@@ -345,7 +504,12 @@ async fn admins_list_users_with_paging() {
     assert_eq!(users[0]["email"], "user0@example.com");
 
     for bad in ["limit=0", "limit=101", "offset=-1", "limit=abc"] {
-        let response = app.get(&format!("/api/users/users?{bad}"), Some(&admin.access_token)).await;
+        let response = app
+            .get(
+                &format!("/api/users/users?{bad}"),
+                Some(&admin.access_token),
+            )
+            .await;
         assert_eq!(response.status, 400, "{bad}");
     }
 }
@@ -357,13 +521,32 @@ async fn customers_cannot_use_admin_routes() {
     let other = app.register("quinn@example.com", "password-1").await;
     let token = Some(customer.access_token.as_str());
     assert_eq!(app.get("/api/users/users", token).await.status, 403);
-    assert_eq!(app.get(&format!("/api/users/users/{}", other.user_id), token).await.status, 403);
-    assert_eq!(app.get(&format!("/api/users/users/{}", customer.user_id), token).await.status, 200);
+    assert_eq!(
+        app.get(&format!("/api/users/users/{}", other.user_id), token)
+            .await
+            .status,
+        403
+    );
+    assert_eq!(
+        app.get(&format!("/api/users/users/{}", customer.user_id), token)
+            .await
+            .status,
+        200
+    );
     let patch = app
-        .patch(&format!("/api/users/users/{}", customer.user_id), &json!({"role": "admin"}), token)
+        .patch(
+            &format!("/api/users/users/{}", customer.user_id),
+            &json!({"role": "admin"}),
+            token,
+        )
         .await;
     assert_eq!(patch.status, 403);
-    assert_eq!(app.delete(&format!("/api/users/users/{}", other.user_id), token).await.status, 403);
+    assert_eq!(
+        app.delete(&format!("/api/users/users/{}", other.user_id), token)
+            .await
+            .status,
+        403
+    );
     assert_eq!(app.get("/api/users/users", None).await.status, 401);
 }
 
@@ -379,15 +562,24 @@ async fn admins_manage_accounts() {
     assert_eq!(fetched.status, 200);
     assert_eq!(fetched.json()["email"], "rita@example.com");
 
-    let promoted = app.patch(&path, &json!({"role": "admin", "name": "Rita"}), token).await;
+    let promoted = app
+        .patch(&path, &json!({"role": "admin", "name": "Rita"}), token)
+        .await;
     assert_eq!(promoted.status, 200);
     assert_eq!(promoted.json()["role"], "admin");
     // Admin rights follow the account, so Rita's existing token now opens admin routes.
-    assert_eq!(app.get("/api/users/users", Some(&user.access_token)).await.status, 200);
+    assert_eq!(
+        app.get("/api/users/users", Some(&user.access_token))
+            .await
+            .status,
+        200
+    );
 
     let bad_role = app.patch(&path, &json!({"role": "root"}), token).await;
     assert_eq!(bad_role.status, 400);
-    let taken = app.patch(&path, &json!({"email": ADMIN_EMAIL}), token).await;
+    let taken = app
+        .patch(&path, &json!({"email": ADMIN_EMAIL}), token)
+        .await;
     assert_eq!(taken.status, 409);
 
     assert_eq!(app.delete(&path, token).await.status, 204);
@@ -400,18 +592,27 @@ async fn admins_manage_accounts() {
 #[tokio::test]
 async fn routing_errors_are_json_and_carry_the_request_id() {
     let app = TestApp::spawn().await;
-    let response = app.request("DELETE", "/api/users/auth/login", None, None).await;
+    let response = app
+        .request("DELETE", "/api/users/auth/login", None, None)
+        .await;
     assert_eq!(response.status, 405);
     assert_eq!(response.error_code(), "method_not_allowed");
     let response = app.get("/api/users/nowhere", None).await;
     assert_eq!(response.status, 404);
     assert_eq!(response.error_code(), "not_found");
-    assert!(response.header("x-request-id").is_some_and(|id| !id.is_empty()));
+    assert!(
+        response
+            .header("x-request-id")
+            .is_some_and(|id| !id.is_empty())
+    );
 
     let request = http::Request::builder()
         .uri("/api/users/healthz")
         .header("x-request-id", "trace-123")
         .body(bytes::Bytes::new())
         .unwrap();
-    assert_eq!(app.send(request).await.header("x-request-id"), Some("trace-123"));
+    assert_eq!(
+        app.send(request).await.header("x-request-id"),
+        Some("trace-123")
+    );
 }
