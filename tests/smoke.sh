@@ -12,20 +12,21 @@ RUN="$(date +%s)-$$"
 fail() { echo "FAIL: $*" >&2; exit 1; }
 step() { printf '== %s\n' "$*"; }
 
-# call METHOD PATH [BODY] [TOKEN] [EXTRA_HEADER]: prints the body, sets $STATUS
+# call METHOD PATH [BODY] [TOKEN] [EXTRA_HEADER]: sets $STATUS, $BODY and $HEADERS
 call() {
   local method=$1 path=$2 body=${3:-} token=${4:-} extra=${5:-}
-  local args=(-sS -o /tmp/smoke.$$ -w '%{http_code}' -X "$method" "$BASE$path")
+  local args=(-sS -o "$tmp/body" -D "$tmp/headers" -w '%{http_code}' -X "$method" "$BASE$path")
   [ -n "$body" ] && args+=(-H 'content-type: application/json' -d "$body")
   [ -n "$token" ] && args+=(-H "authorization: Bearer $token")
   [ -n "$extra" ] && args+=(-H "$extra")
   STATUS=$(curl "${args[@]}") || fail "$method $path: no answer"
-  BODY=$(cat /tmp/smoke.$$); rm -f /tmp/smoke.$$
+  BODY=$(cat "$tmp/body"); HEADERS=$(tr -d '\r' < "$tmp/headers")
 }
+tmp=$(mktemp -d); trap 'rm -rf "$tmp"' EXIT
 expect() { [ "$STATUS" = "$1" ] || fail "expected $1, got $STATUS: $BODY"; }
 
 step "health"
-for service in users products; do
+for service in users products orders payments carts; do
   call GET "/api/$service/healthz"; expect 200
   [ "$(jq -r .ok <<<"$BODY")" = true ] || fail "$service not healthy: $BODY"
   echo "  $service ok"
@@ -54,5 +55,43 @@ call GET "/api/products/products/$PRODUCT"; expect 200
 [ "$(jq -r .name <<<"$BODY")" = Keyboard ] || fail "fetch: $BODY"
 call GET "/api/products/products/$PRODUCT/stock"; expect 200
 [ "$(jq -r .stock <<<"$BODY")" = 5 ] || fail "stock: $BODY"
+
+step "place an order"
+call POST /api/orders/orders "{\"user_id\":$(jq -r .user_id <<<"$(curl -s "$BASE/api/users/auth/introspect" -H "authorization: Bearer $TOKEN")"),\"items\":[{\"product_id\":$PRODUCT,\"qty\":2}]}" "$TOKEN"; expect 201
+ORDER=$(jq -r .id <<<"$BODY"); TOTAL=$(jq -r .total <<<"$BODY")
+[ "$(jq -r .status <<<"$BODY")" = pending ] || fail "order: $BODY"
+[ "$TOTAL" = 1998 ] || fail "total: $BODY"
+call GET "/api/products/products/$PRODUCT/stock"; expect 200
+[ "$(jq -r .reserved <<<"$BODY")" = 2 ] || fail "reserved: $BODY"
+echo "  order $ORDER, total $TOTAL, 2 units reserved"
+
+step "pay it, then replay the payment with the same key"
+KEY="pay-$RUN"
+PAY="{\"order_id\":\"$ORDER\",\"amount\":$TOTAL,\"method\":\"card\"}"
+call POST /api/payments/pay "$PAY" "$TOKEN" "X-Idempotency-Key: $KEY"; expect 201
+FIRST=$BODY
+[ "$(jq -r .status <<<"$BODY")" = succeeded ] || fail "payment: $BODY"
+call POST /api/payments/pay "$PAY" "$TOKEN" "X-Idempotency-Key: $KEY"; expect 201
+[ "$BODY" = "$FIRST" ] || fail "the replay differs: $BODY"
+grep -qi '^idempotent-replayed: true' <<<"$HEADERS" || fail "no idempotent-replayed header"
+echo "  payment $(jq -r .id <<<"$FIRST") replayed"
+
+step "the order is paid and the stock reduced"
+call GET "/api/orders/orders/$ORDER" "" "$TOKEN"; expect 200
+[ "$(jq -r .status <<<"$BODY")" = paid ] || fail "order: $BODY"
+call GET "/api/products/products/$PRODUCT/stock"; expect 200
+[ "$(jq -r .stock <<<"$BODY")" = 3 ] && [ "$(jq -r .reserved <<<"$BODY")" = 0 ] || fail "stock: $BODY"
+echo "  paid; stock 5 -> 3"
+
+step "cart: add, then check out"
+call POST /api/carts/cart/items "{\"product_id\":$PRODUCT,\"qty\":1}" "$TOKEN"; expect 200
+call GET /api/carts/cart "" "$TOKEN"; expect 200
+[ "$(jq -r .total <<<"$BODY")" = 999 ] || fail "cart: $BODY"
+call POST /api/carts/cart/checkout "" "$TOKEN"; expect 201
+[ "$(jq -r .status <<<"$BODY")" = pending ] || fail "checkout: $BODY"
+CART_ORDER=$(jq -r .id <<<"$BODY")
+call GET /api/carts/cart "" "$TOKEN"; expect 200
+[ "$(jq -r '.items | length' <<<"$BODY")" = 0 ] || fail "the cart was not emptied: $BODY"
+echo "  order $CART_ORDER placed from the cart"
 
 echo "smoke: all passed"
