@@ -195,7 +195,7 @@ impl TestApp {
         // Each service connects with its own role, which sees only its own schema.
         for component in components() {
             let url = format!("postgres://spinshop_{component}@{postgres}/{database}");
-            builder = builder.variable(&format!("{component}_db_url"), &url);
+            builder = builder.variable(format!("{component}_db_url"), url);
         }
         let app = customize(builder).build().await.expect("loading the app");
         TestApp {

@@ -46,7 +46,7 @@ pub fn start(db: &Db, settings: &Settings, user: User) -> ApiResult<TokenRespons
 /// What presenting a refresh token led to.
 pub enum Rotation {
     /// A live token was exchanged for a new pair.
-    Rotated(TokenResponse),
+    Rotated(Box<TokenResponse>),
     /// An already-rotated token came back: a sign of theft, so its whole session
     /// (family) was revoked.
     ReuseDetected,
@@ -67,7 +67,9 @@ pub fn rotate(db: &Db, settings: &Settings, refresh_token: &str) -> ApiResult<Ro
         };
     };
     match store::find_user(db, user_id)? {
-        Some(user) => Ok(Rotation::Rotated(issue(db, settings, user, &family_id)?)),
+        Some(user) => Ok(Rotation::Rotated(Box::new(issue(
+            db, settings, user, &family_id,
+        )?))),
         None => Ok(Rotation::Invalid),
     }
 }

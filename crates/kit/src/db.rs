@@ -30,11 +30,11 @@ macro_rules! ts {
 /// A failed database call.
 #[derive(Debug, thiserror::Error)]
 #[error("{0}")]
-pub struct DbError(PgError);
+pub struct DbError(Box<PgError>);
 
 impl DbError {
     fn db_error(&self) -> Option<&pg4::DbError> {
-        match &self.0 {
+        match self.0.as_ref() {
             PgError::QueryFailed(QueryError::DbError(db)) => Some(db),
             _ => None,
         }
@@ -63,7 +63,7 @@ impl DbError {
 
 impl From<DbError> for ApiError {
     fn from(err: DbError) -> Self {
-        match err.0 {
+        match *err.0 {
             PgError::ConnectionFailed(_) => ApiError::Unavailable("database unavailable".into()),
             other => ApiError::Internal(anyhow::anyhow!("database error: {other}")),
         }
@@ -90,11 +90,16 @@ impl Db {
     }
 
     pub fn query(&self, sql: &str, params: &[ParameterValue]) -> Result<Rows, DbError> {
-        self.conn.query(sql, params).map(Rows).map_err(DbError)
+        self.conn
+            .query(sql, params)
+            .map(Rows)
+            .map_err(|err| DbError(Box::new(err)))
     }
 
     pub fn execute(&self, sql: &str, params: &[ParameterValue]) -> Result<u64, DbError> {
-        self.conn.execute(sql, params).map_err(DbError)
+        self.conn
+            .execute(sql, params)
+            .map_err(|err| DbError(Box::new(err)))
     }
 
     /// Runs `work` inside `BEGIN ... COMMIT`, rolling back on any error: Spin's pooled
