@@ -1,0 +1,702 @@
+//! orders: placing (priced and reserved at products), validation, idempotency keys,
+//! listing, visibility, cancelling, the internal payment transitions, concurrency and
+//! what happens when products fails.
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+
+use bytes::Bytes;
+use serde_json::{Value, json};
+use spinshop_tests::{Response, Session, TestApp};
+
+const ORDERS: &str = "/api/orders/orders";
+
+async fn place(app: &TestApp, session: &Session, body: &Value) -> Response {
+    app.post(ORDERS, body, Some(&session.access_token)).await
+}
+
+async fn place_with_key(app: &TestApp, session: &Session, body: &Value, key: &str) -> Response {
+    let request = http::Request::builder()
+        .method("POST")
+        .uri(ORDERS)
+        .header("authorization", format!("Bearer {}", session.access_token))
+        .header("content-type", "application/json")
+        .header("idempotency-key", key)
+        .body(Bytes::from(body.to_string()))
+        .expect("a valid request");
+    app.send(request).await
+}
+
+fn one_item(product_id: i64, qty: i64) -> Value {
+    json!({"items": [{"product_id": product_id, "qty": qty}]})
+}
+
+/// `(stock, reserved)` of a product, as products reports them.
+async fn stock_of(app: &TestApp, product_id: i64) -> (i64, i64) {
+    let response = app
+        .get(&format!("/api/products/products/{product_id}/stock"), None)
+        .await;
+    assert_eq!(
+        response.status,
+        200,
+        "stock: {}",
+        String::from_utf8_lossy(&response.body)
+    );
+    let body = response.json();
+    (
+        body["stock"].as_i64().unwrap(),
+        body["reserved"].as_i64().unwrap(),
+    )
+}
+
+async fn order_count(app: &TestApp) -> i64 {
+    app.db()
+        .await
+        .query_one("SELECT count(*) FROM orders.orders", &[])
+        .await
+        .unwrap()
+        .get(0)
+}
+
+/// A customer, the admin, and one product (price 999, stock `stock`).
+async fn shop(app: &TestApp, stock: i64) -> (Session, Session, i64) {
+    let admin = app.admin().await;
+    let product = app.create_product(&admin, "Keyboard", 999, stock).await;
+    let alice = app.register("alice@example.com", "password-1").await;
+    (alice, admin, product)
+}
+
+#[tokio::test]
+async fn health_reports_the_database() {
+    let app = TestApp::spawn().await;
+    let response = app.get("/api/orders/healthz", None).await;
+    assert_eq!(response.status, 200);
+    assert_eq!(
+        response.json(),
+        json!({"ok": true, "service": "orders", "db": "ok"})
+    );
+}
+
+#[tokio::test]
+async fn placing_an_order_copies_prices_and_reserves_stock() {
+    let app = TestApp::spawn().await;
+    let (alice, admin, product) = shop(&app, 5).await;
+
+    let response = place(
+        &app,
+        &alice,
+        &json!({"items": [{"product_id": product, "qty": 2}],
+                "shipping_address": "1 Main St", "notes": "ring twice"}),
+    )
+    .await;
+    assert_eq!(
+        response.status,
+        201,
+        "{}",
+        String::from_utf8_lossy(&response.body)
+    );
+    let order = response.json();
+    assert_eq!(order["user_id"], alice.user_id);
+    assert_eq!(order["status"], "pending");
+    assert_eq!(order["payment_status"], "unpaid");
+    assert_eq!(
+        order["items"],
+        json!([{"product_id": product, "name": "Keyboard", "qty": 2, "unit_price": 999, "line_total": 1998}])
+    );
+    assert_eq!(order["total"], 1998);
+    assert_eq!(order["currency"], "USD");
+    assert_eq!(order["shipping_address"], "1 Main St");
+    assert_eq!(order["notes"], "ring twice");
+    assert!(order["created_at"].as_str().unwrap().ends_with('Z'));
+    assert_eq!(stock_of(&app, product).await, (5, 2));
+
+    // The price is the one of the moment the order was placed.
+    let repriced = app
+        .patch(
+            &format!("/api/products/products/{product}"),
+            &json!({"price": 1500}),
+            Some(&admin.access_token),
+        )
+        .await;
+    assert_eq!(repriced.status, 200);
+    let id = order["id"].as_i64().unwrap();
+    let read = app
+        .get(&format!("{ORDERS}/{id}"), Some(&alice.access_token))
+        .await;
+    assert_eq!(read.status, 200);
+    assert_eq!(read.json()["items"][0]["unit_price"], 999);
+    assert_eq!(read.json()["total"], 1998);
+}
+
+#[tokio::test]
+async fn the_seeds_own_user_id_is_accepted_as_a_number_or_a_string() {
+    let app = TestApp::spawn().await;
+    let (alice, _, product) = shop(&app, 5).await;
+    for user_id in [json!(alice.user_id), json!(alice.user_id.to_string())] {
+        let body = json!({"user_id": user_id, "items": [{"product_id": product, "qty": 1}]});
+        assert_eq!(place(&app, &alice, &body).await.status, 201);
+    }
+}
+
+#[tokio::test]
+async fn a_user_id_other_than_the_callers_is_forbidden() {
+    let app = TestApp::spawn().await;
+    let (alice, _, product) = shop(&app, 5).await;
+    let body =
+        json!({"user_id": alice.user_id + 1000, "items": [{"product_id": product, "qty": 1}]});
+    let response = place(&app, &alice, &body).await;
+    assert_eq!(response.status, 403);
+    assert_eq!(response.error_code(), "forbidden");
+    assert_eq!(stock_of(&app, product).await, (5, 0));
+    assert_eq!(order_count(&app).await, 0);
+}
+
+#[tokio::test]
+async fn placing_needs_a_valid_token() {
+    let app = TestApp::spawn().await;
+    let (_, _, product) = shop(&app, 5).await;
+    let response = app.post(ORDERS, &one_item(product, 1), None).await;
+    assert_eq!(response.status, 401);
+    let response = app
+        .post(ORDERS, &one_item(product, 1), Some("not-a-token"))
+        .await;
+    assert_eq!(response.status, 401);
+}
+
+#[tokio::test]
+async fn invalid_orders_are_refused_with_400() {
+    let app = TestApp::spawn().await;
+    let (alice, _, product) = shop(&app, 5).await;
+    let many: Vec<Value> = (1..=51)
+        .map(|id| json!({"product_id": id, "qty": 1}))
+        .collect();
+    let cases = [
+        json!({}),
+        json!({"items": []}),
+        json!({"items": many}),
+        json!({"items": [{"product_id": product, "qty": 0}]}),
+        json!({"items": [{"product_id": product, "qty": 1001}]}),
+        json!({"items": [{"product_id": product, "qty": 600}, {"product_id": product, "qty": 600}]}),
+        json!({"items": [{"product_id": 0, "qty": 1}]}),
+        json!({"items": [{"product_id": "abc", "qty": 1}]}),
+        json!({"items": [{"product_id": product, "qty": 1.5}]}),
+        json!({"items": [{"product_id": product, "qty": 1}], "notes": "n".repeat(1001)}),
+        json!({"items": [{"product_id": product, "qty": 1}], "shipping_address": 42}),
+        json!({"items": [{"product_id": product, "qty": 1}], "total": 1}),
+    ];
+    for body in cases {
+        let response = place(&app, &alice, &body).await;
+        assert_eq!(
+            response.status,
+            400,
+            "{body}: {}",
+            String::from_utf8_lossy(&response.body)
+        );
+        assert_eq!(response.error_code(), "validation_error");
+    }
+    let response = place_with_key(&app, &alice, &one_item(product, 1), &"k".repeat(201)).await;
+    assert_eq!(response.status, 400);
+    assert_eq!(stock_of(&app, product).await, (5, 0));
+    assert_eq!(order_count(&app).await, 0);
+}
+
+#[tokio::test]
+async fn a_product_listed_twice_becomes_one_line() {
+    let app = TestApp::spawn().await;
+    let (alice, _, product) = shop(&app, 5).await;
+    let body =
+        json!({"items": [{"product_id": product, "qty": 1}, {"product_id": product, "qty": 2}]});
+    let response = place(&app, &alice, &body).await;
+    assert_eq!(response.status, 201);
+    let items = response.json()["items"].clone();
+    assert_eq!(items.as_array().unwrap().len(), 1);
+    assert_eq!(items[0]["qty"], 3);
+    assert_eq!(stock_of(&app, product).await, (5, 3));
+}
+
+#[tokio::test]
+async fn an_unknown_product_is_404() {
+    let app = TestApp::spawn().await;
+    let (alice, _, product) = shop(&app, 5).await;
+    let body =
+        json!({"items": [{"product_id": product, "qty": 1}, {"product_id": 999_999, "qty": 1}]});
+    let response = place(&app, &alice, &body).await;
+    assert_eq!(response.status, 404);
+    assert_eq!(response.error_code(), "not_found");
+    assert_eq!(stock_of(&app, product).await, (5, 0));
+    assert_eq!(order_count(&app).await, 0);
+}
+
+#[tokio::test]
+async fn placing_an_order_beyond_stock_returns_409_and_reserves_nothing() {
+    let app = TestApp::spawn().await;
+    let (alice, admin, plenty) = shop(&app, 10).await;
+    let scarce = app.create_product(&admin, "Mouse", 500, 3).await;
+    let body =
+        json!({"items": [{"product_id": plenty, "qty": 2}, {"product_id": scarce, "qty": 5}]});
+    let response = place(&app, &alice, &body).await;
+    assert_eq!(response.status, 409);
+    assert_eq!(response.error_code(), "insufficient_stock");
+    assert_eq!(stock_of(&app, plenty).await, (10, 0));
+    assert_eq!(stock_of(&app, scarce).await, (3, 0));
+    assert_eq!(order_count(&app).await, 0);
+}
+
+#[tokio::test]
+async fn an_idempotency_key_returns_the_first_order() {
+    let app = TestApp::spawn().await;
+    let (alice, _, product) = shop(&app, 5).await;
+    let first = place_with_key(&app, &alice, &one_item(product, 2), "order-1").await;
+    assert_eq!(first.status, 201);
+    let again = place_with_key(&app, &alice, &one_item(product, 2), "order-1").await;
+    assert_eq!(again.status, 200);
+    assert_eq!(again.json()["id"], first.json()["id"]);
+    assert_eq!(stock_of(&app, product).await, (5, 2));
+    assert_eq!(order_count(&app).await, 1);
+
+    let other = place_with_key(&app, &alice, &one_item(product, 3), "order-1").await;
+    assert_eq!(other.status, 409);
+    assert_eq!(other.error_code(), "idempotency_key_reused");
+
+    // Keys belong to a user: another user's identical key is a new order.
+    let bob = app.register("bob@example.com", "password-1").await;
+    let bobs = place_with_key(&app, &bob, &one_item(product, 1), "order-1").await;
+    assert_eq!(bobs.status, 201);
+    assert_ne!(bobs.json()["id"], first.json()["id"]);
+    assert_eq!(stock_of(&app, product).await, (5, 3));
+}
+
+#[tokio::test]
+async fn concurrent_twins_with_one_key_place_one_order() {
+    let app = TestApp::spawn().await;
+    let (alice, _, product) = shop(&app, 50).await;
+    let body = one_item(product, 1);
+    let responses =
+        futures::future::join_all((0..10).map(|_| place_with_key(&app, &alice, &body, "twin")))
+            .await;
+    let ids: Vec<Value> = responses
+        .iter()
+        .map(|response| {
+            assert!(
+                [200, 201].contains(&response.status),
+                "{}",
+                String::from_utf8_lossy(&response.body)
+            );
+            response.json()["id"].clone()
+        })
+        .collect();
+    assert!(ids.iter().all(|id| *id == ids[0]), "{ids:?}");
+    assert_eq!(order_count(&app).await, 1);
+    assert_eq!(stock_of(&app, product).await, (50, 1));
+}
+
+#[tokio::test]
+async fn listing_shows_own_orders_newest_first_with_paging() {
+    let app = TestApp::spawn().await;
+    let (alice, admin, product) = shop(&app, 100).await;
+    let bob = app.register("bob@example.com", "password-1").await;
+    let mut alices = Vec::new();
+    for qty in 1..=3 {
+        alices.push(place(&app, &alice, &one_item(product, qty)).await.json()["id"].clone());
+    }
+    let bobs = place(&app, &bob, &one_item(product, 1)).await.json()["id"].clone();
+
+    let page = app
+        .get(&format!("{ORDERS}?limit=2"), Some(&alice.access_token))
+        .await;
+    assert_eq!(page.status, 200);
+    assert_eq!(page.header("x-total-count"), Some("3"));
+    let ids: Vec<Value> = page
+        .json()
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|o| o["id"].clone())
+        .collect();
+    assert_eq!(ids, [alices[2].clone(), alices[1].clone()]);
+    let rest = app
+        .get(
+            &format!("{ORDERS}?limit=2&offset=2"),
+            Some(&alice.access_token),
+        )
+        .await;
+    assert_eq!(rest.json()[0]["id"], alices[0]);
+    assert_eq!(rest.json()[0]["items"][0]["qty"], 1);
+
+    let all = app.get(ORDERS, Some(&admin.access_token)).await;
+    assert_eq!(all.header("x-total-count"), Some("4"));
+    let filtered = app
+        .get(
+            &format!("{ORDERS}?user_id={}", bob.user_id),
+            Some(&admin.access_token),
+        )
+        .await;
+    assert_eq!(filtered.header("x-total-count"), Some("1"));
+    assert_eq!(filtered.json()[0]["id"], bobs);
+
+    let snooping = app
+        .get(
+            &format!("{ORDERS}?user_id={}", bob.user_id),
+            Some(&alice.access_token),
+        )
+        .await;
+    assert_eq!(snooping.status, 403);
+    for bad in ["limit=0", "limit=101", "offset=-1", "user_id=abc"] {
+        let response = app
+            .get(&format!("{ORDERS}?{bad}"), Some(&alice.access_token))
+            .await;
+        assert_eq!(response.status, 400, "{bad}");
+    }
+}
+
+#[tokio::test]
+async fn another_users_order_is_404_and_the_admins_to_read() {
+    let app = TestApp::spawn().await;
+    let (alice, admin, product) = shop(&app, 5).await;
+    let bob = app.register("bob@example.com", "password-1").await;
+    let id = place(&app, &alice, &one_item(product, 1)).await.json()["id"]
+        .as_i64()
+        .unwrap();
+
+    let response = app
+        .get(&format!("{ORDERS}/{id}"), Some(&bob.access_token))
+        .await;
+    assert_eq!(response.status, 404);
+    let response = app
+        .post(
+            &format!("{ORDERS}/{id}/cancel"),
+            &json!({}),
+            Some(&bob.access_token),
+        )
+        .await;
+    assert_eq!(response.status, 404);
+    let response = app
+        .get(&format!("{ORDERS}/{id}"), Some(&admin.access_token))
+        .await;
+    assert_eq!(response.status, 200);
+    assert_eq!(response.json()["user_id"], alice.user_id);
+    for missing in ["999999", "0", "abc"] {
+        let response = app
+            .get(&format!("{ORDERS}/{missing}"), Some(&alice.access_token))
+            .await;
+        assert_eq!(response.status, 404, "{missing}");
+    }
+}
+
+#[tokio::test]
+async fn cancelling_a_pending_order_releases_its_stock_once() {
+    let app = TestApp::spawn().await;
+    let (alice, _, product) = shop(&app, 5).await;
+    let id = place(&app, &alice, &one_item(product, 2)).await.json()["id"]
+        .as_i64()
+        .unwrap();
+    assert_eq!(stock_of(&app, product).await, (5, 2));
+
+    let cancel = format!("{ORDERS}/{id}/cancel");
+    let response = app
+        .post(&cancel, &json!({}), Some(&alice.access_token))
+        .await;
+    assert_eq!(
+        response.status,
+        200,
+        "{}",
+        String::from_utf8_lossy(&response.body)
+    );
+    assert_eq!(response.json()["status"], "cancelled");
+    assert_eq!(stock_of(&app, product).await, (5, 0));
+
+    let again = app
+        .post(&cancel, &json!({}), Some(&alice.access_token))
+        .await;
+    assert_eq!(again.status, 409);
+    assert_eq!(again.error_code(), "invalid_state");
+    assert_eq!(stock_of(&app, product).await, (5, 0));
+
+    // A cancelled order can't be paid any more.
+    let paid = app
+        .post_internal(&format!("{ORDERS}/{id}/paid"), &json!({"payment_id": 1}))
+        .await;
+    assert_eq!(paid.status, 409);
+    assert_eq!(paid.error_code(), "invalid_state");
+}
+
+#[tokio::test]
+async fn the_internal_paid_endpoint_refuses_callers_without_the_service_token() {
+    let app = TestApp::spawn().await;
+    let (alice, admin, product) = shop(&app, 5).await;
+    let id = place(&app, &alice, &one_item(product, 1)).await.json()["id"]
+        .as_i64()
+        .unwrap();
+    for path in ["paid", "payment-failed", "refunded"] {
+        let url = format!("{ORDERS}/{id}/{path}");
+        for token in [
+            None,
+            Some(alice.access_token.as_str()),
+            Some(admin.access_token.as_str()),
+        ] {
+            let response = app.post(&url, &json!({"payment_id": 1}), token).await;
+            assert_eq!(response.status, 403, "{path}");
+        }
+    }
+    let order = app
+        .get(&format!("{ORDERS}/{id}"), Some(&alice.access_token))
+        .await
+        .json();
+    assert_eq!(order["status"], "pending");
+    assert_eq!(order["payment_status"], "unpaid");
+    assert_eq!(stock_of(&app, product).await, (5, 1));
+}
+
+#[tokio::test]
+async fn paid_commits_the_stock_and_is_idempotent() {
+    let app = TestApp::spawn().await;
+    let (alice, _, product) = shop(&app, 5).await;
+    let id = place(&app, &alice, &one_item(product, 2)).await.json()["id"]
+        .as_i64()
+        .unwrap();
+    let paid = format!("{ORDERS}/{id}/paid");
+
+    let response = app.post_internal(&paid, &json!({"payment_id": "7"})).await;
+    assert_eq!(
+        response.status,
+        200,
+        "{}",
+        String::from_utf8_lossy(&response.body)
+    );
+    assert_eq!(response.json()["status"], "paid");
+    assert_eq!(response.json()["payment_status"], "paid");
+    assert_eq!(stock_of(&app, product).await, (3, 0));
+
+    let again = app.post_internal(&paid, &json!({"payment_id": 7})).await;
+    assert_eq!(again.status, 200);
+    assert_eq!(stock_of(&app, product).await, (3, 0));
+
+    let another_payment = app.post_internal(&paid, &json!({"payment_id": 8})).await;
+    assert_eq!(another_payment.status, 409);
+    assert_eq!(another_payment.error_code(), "invalid_state");
+
+    // Too late for a failure report: the order stays paid.
+    let failed = app
+        .post_internal(&format!("{ORDERS}/{id}/payment-failed"), &json!({}))
+        .await;
+    assert_eq!(failed.status, 200);
+    assert_eq!(failed.json()["payment_status"], "paid");
+}
+
+#[tokio::test]
+async fn payment_failures_and_refunds_are_recorded() {
+    let app = TestApp::spawn().await;
+    let (alice, _, product) = shop(&app, 5).await;
+    let id = place(&app, &alice, &one_item(product, 1)).await.json()["id"]
+        .as_i64()
+        .unwrap();
+
+    for _ in 0..2 {
+        let failed = app
+            .post_internal(&format!("{ORDERS}/{id}/payment-failed"), &json!({}))
+            .await;
+        assert_eq!(failed.status, 200);
+        assert_eq!(failed.json()["status"], "pending");
+        assert_eq!(failed.json()["payment_status"], "failed");
+    }
+    // A failed attempt leaves the order open to another one.
+    let paid = app
+        .post_internal(&format!("{ORDERS}/{id}/paid"), &json!({"payment_id": 2}))
+        .await;
+    assert_eq!(paid.status, 200);
+    assert_eq!(paid.json()["payment_status"], "paid");
+
+    for _ in 0..2 {
+        let refunded = app
+            .post_internal(&format!("{ORDERS}/{id}/refunded"), &json!({}))
+            .await;
+        assert_eq!(refunded.status, 200);
+        assert_eq!(refunded.json()["payment_status"], "refunded");
+    }
+    let missing = app
+        .post_internal(&format!("{ORDERS}/999999/refunded"), &json!({}))
+        .await;
+    assert_eq!(missing.status, 404);
+}
+
+#[tokio::test]
+async fn cancelling_a_paid_order_refunds_it_through_payments() {
+    let app = TestApp::spawn_with(|builder| {
+        builder.intercept(|outbound| {
+            outbound
+                .url
+                .ends_with("/api/payments/internal/refund-order")
+                .then(|| {
+                    http::Response::builder()
+                        .status(200)
+                        .header("content-type", "application/json")
+                        .body(Bytes::from_static(br#"{"status":"refunded"}"#))
+                        .unwrap()
+                })
+        })
+    })
+    .await;
+    let (alice, _, product) = shop(&app, 5).await;
+    let id = place(&app, &alice, &one_item(product, 1)).await.json()["id"]
+        .as_i64()
+        .unwrap();
+    let paid = app
+        .post_internal(&format!("{ORDERS}/{id}/paid"), &json!({"payment_id": 3}))
+        .await;
+    assert_eq!(paid.status, 200);
+
+    let cancel = format!("{ORDERS}/{id}/cancel");
+    let response = app
+        .post(&cancel, &json!({}), Some(&alice.access_token))
+        .await;
+    assert_eq!(
+        response.status,
+        200,
+        "{}",
+        String::from_utf8_lossy(&response.body)
+    );
+    assert_eq!(response.json()["status"], "cancelled");
+    assert_eq!(response.json()["payment_status"], "refunded");
+    let again = app
+        .post(&cancel, &json!({}), Some(&alice.access_token))
+        .await;
+    assert_eq!(again.status, 409);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 8)]
+async fn a_hundred_simultaneous_orders_for_ten_units_place_exactly_ten() {
+    let app = TestApp::spawn().await;
+    let (alice, _, product) = shop(&app, 10).await;
+    let body = one_item(product, 1);
+    let responses = futures::future::join_all((0..100).map(|_| place(&app, &alice, &body))).await;
+
+    let created = responses.iter().filter(|r| r.status == 201).count();
+    for response in responses.iter().filter(|r| r.status != 201) {
+        assert_eq!(
+            response.status,
+            409,
+            "{}",
+            String::from_utf8_lossy(&response.body)
+        );
+        assert_eq!(response.error_code(), "insufficient_stock");
+    }
+    assert_eq!(created, 10);
+    let pending_units: i64 = app
+        .db()
+        .await
+        .query_one(
+            "SELECT COALESCE(sum(i.qty), 0)::bigint FROM orders.order_items i \
+             JOIN orders.orders o ON o.id = i.order_id WHERE o.status = 'pending'",
+            &[],
+        )
+        .await
+        .unwrap()
+        .get(0);
+    assert_eq!(pending_units, 10);
+    assert_eq!(stock_of(&app, product).await, (10, pending_units));
+}
+
+#[tokio::test]
+async fn products_unreachable_is_503_and_nothing_is_placed() {
+    let app = TestApp::spawn_with(|builder| builder.without_component("products")).await;
+    let alice = app.register("alice@example.com", "password-1").await;
+    let response = place(&app, &alice, &one_item(1, 1)).await;
+    assert_eq!(response.status, 503);
+    assert_eq!(response.error_code(), "unavailable");
+    assert_eq!(order_count(&app).await, 0);
+}
+
+#[tokio::test]
+async fn a_failing_reserve_is_503_and_leaves_no_reservation() {
+    let app = TestApp::spawn_with(|builder| {
+        builder.intercept(|outbound| {
+            outbound.url.ends_with("/api/products/reserve").then(|| {
+                http::Response::builder()
+                    .status(500)
+                    .body(Bytes::from_static(b"boom"))
+                    .unwrap()
+            })
+        })
+    })
+    .await;
+    let (alice, _, product) = shop(&app, 5).await;
+    let response = place(&app, &alice, &one_item(product, 1)).await;
+    assert_eq!(response.status, 503);
+    assert_eq!(response.error_code(), "unavailable");
+    assert_eq!(stock_of(&app, product).await, (5, 0));
+    assert_eq!(order_count(&app).await, 0);
+}
+
+#[tokio::test]
+async fn a_failure_after_reserving_releases_the_stock() {
+    let app = TestApp::spawn().await;
+    let (alice, _, product) = shop(&app, 5).await;
+    // Orders can draw an id and products can reserve, but the order can't be stored.
+    app.db()
+        .await
+        .execute(
+            "REVOKE INSERT ON orders.order_items FROM spinshop_orders",
+            &[],
+        )
+        .await
+        .unwrap();
+    let response = place(&app, &alice, &one_item(product, 2)).await;
+    assert_eq!(response.status, 500);
+    assert_eq!(response.error_code(), "internal");
+    assert_eq!(stock_of(&app, product).await, (5, 0));
+    assert_eq!(order_count(&app).await, 0);
+    let released: i64 = app
+        .db()
+        .await
+        .query_one(
+            "SELECT count(*) FROM catalog.reservations WHERE status = 'released'",
+            &[],
+        )
+        .await
+        .unwrap()
+        .get(0);
+    assert_eq!(released, 1);
+}
+
+#[tokio::test]
+async fn a_failed_release_on_cancel_is_retried_by_cancelling_again() {
+    let products_down = Arc::new(AtomicBool::new(false));
+    let down = products_down.clone();
+    let app = TestApp::spawn_with(move |builder| {
+        builder.intercept(move |outbound| {
+            (down.load(Ordering::SeqCst) && outbound.url.ends_with("/api/products/release")).then(
+                || {
+                    http::Response::builder()
+                        .status(503)
+                        .body(Bytes::new())
+                        .unwrap()
+                },
+            )
+        })
+    })
+    .await;
+    let (alice, _, product) = shop(&app, 5).await;
+    let id = place(&app, &alice, &one_item(product, 2)).await.json()["id"]
+        .as_i64()
+        .unwrap();
+    let cancel = format!("{ORDERS}/{id}/cancel");
+
+    products_down.store(true, Ordering::SeqCst);
+    let response = app
+        .post(&cancel, &json!({}), Some(&alice.access_token))
+        .await;
+    assert_eq!(response.status, 503);
+    assert_eq!(stock_of(&app, product).await, (5, 2));
+    let order = app
+        .get(&format!("{ORDERS}/{id}"), Some(&alice.access_token))
+        .await
+        .json();
+    assert_eq!(order["status"], "cancelled");
+
+    products_down.store(false, Ordering::SeqCst);
+    let again = app
+        .post(&cancel, &json!({}), Some(&alice.access_token))
+        .await;
+    assert_eq!(again.status, 409);
+    assert_eq!(stock_of(&app, product).await, (5, 0));
+}
