@@ -1,6 +1,5 @@
 //! HTTP handlers: parse the request, check who is calling, do the work, respond.
 
-use serde_json::json;
 use spinshop_kit::client::introspect;
 use spinshop_kit::db::Db;
 use spinshop_kit::{ApiError, ApiRequest, ApiResponse, ApiResult};
@@ -12,13 +11,6 @@ use crate::domain::{
 };
 use crate::siblings;
 use crate::store;
-
-pub fn health() -> ApiResult<ApiResponse> {
-    let db_ok = Db::connect().is_ok_and(|db| db.ping());
-    let body =
-        json!({"ok": db_ok, "service": SERVICE, "db": if db_ok { "ok" } else { "unavailable" }});
-    ApiResponse::json(if db_ok { 200 } else { 503 }, &body)
-}
 
 /// The caller's cart at current catalog prices. A user who never used their cart
 /// sees an empty one; it is stored on its first change, so reading writes nothing.

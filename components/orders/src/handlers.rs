@@ -1,6 +1,5 @@
 //! HTTP handlers: parse the request, check who is calling, do the work, respond.
 
-use serde_json::json;
 use spinshop_kit::auth::{Caller, require_service};
 use spinshop_kit::client::introspect;
 use spinshop_kit::db::Db;
@@ -13,13 +12,6 @@ use crate::domain::{
 };
 use crate::siblings::{Refund, Siblings};
 use crate::store::{self, Inserted, NewOrder};
-
-pub fn health() -> ApiResult<ApiResponse> {
-    let db_ok = Db::connect().is_ok_and(|db| db.ping());
-    let body =
-        json!({"ok": db_ok, "service": SERVICE, "db": if db_ok { "ok" } else { "unavailable" }});
-    ApiResponse::json(if db_ok { 200 } else { 503 }, &body)
-}
 
 /// Places an order: price the items at products, reserve their stock there, then
 /// store the order. Once stock is reserved, any failure releases it before answering,

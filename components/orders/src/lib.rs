@@ -24,7 +24,7 @@ async fn handle(req: spin_sdk::http::Request) -> spin_sdk::http::Response {
 pub async fn route(req: &ApiRequest) -> ApiResult<ApiResponse> {
     use Method::*;
     match (&req.method, req.segments().as_slice()) {
-        (Get, ["healthz"]) => handlers::health(),
+        (Get, ["healthz"]) => spinshop_kit::health(SERVICE),
         (_, ["healthz"]) => method_not_allowed(),
 
         (Get, ["orders"]) => handlers::list_orders(req),

@@ -1,7 +1,6 @@
 //! HTTP handlers other than `/pay` (see `pay.rs`): parse the request, check who is
 //! calling, do the work, respond.
 
-use serde_json::json;
 use spinshop_kit::auth::require_service;
 use spinshop_kit::client::introspect;
 use spinshop_kit::db::Db;
@@ -12,13 +11,6 @@ use crate::SERVICE;
 use crate::domain::{PaymentStatus, RefundOrderBody, parse_id, parse_order_filter};
 use crate::orders::Orders;
 use crate::store;
-
-pub fn health() -> ApiResult<ApiResponse> {
-    let db_ok = Db::connect().is_ok_and(|db| db.ping());
-    let body =
-        json!({"ok": db_ok, "service": SERVICE, "db": if db_ok { "ok" } else { "unavailable" }});
-    ApiResponse::json(if db_ok { 200 } else { 503 }, &body)
-}
 
 /// The owner or an admin sees a payment; anyone else learns nothing (404, not 403).
 pub fn get_payment(req: &ApiRequest, id: &str) -> ApiResult<ApiResponse> {

@@ -11,7 +11,6 @@
 //! The caller is checked before the body is read, so someone who may not call an
 //! endpoint learns nothing from its validation errors.
 
-use serde_json::json;
 use spinshop_kit::auth::{authenticate, require_service};
 use spinshop_kit::db::Db;
 use spinshop_kit::paging::Paging;
@@ -23,17 +22,6 @@ use crate::domain::{
     parse_product_id,
 };
 use crate::store::{self, Removal};
-
-/// `GET /healthz`: 200 when the database answers, 503 when it doesn't.
-pub fn health() -> ApiResult<ApiResponse> {
-    let db_ok = Db::connect().is_ok_and(|db| db.ping());
-    let body = json!({
-        "ok": db_ok,
-        "service": "products",
-        "db": if db_ok { "ok" } else { "unavailable" },
-    });
-    ApiResponse::json(if db_ok { 200 } else { 503 }, &body)
-}
 
 /// `GET /products?limit&offset&q&available&include_archived`: products in id order,
 /// the total in `X-Total-Count`. `q` matches part of the name, ignoring case;

@@ -20,7 +20,7 @@ async fn handle(req: spin_sdk::http::Request) -> spin_sdk::http::Response {
 pub async fn route(req: &ApiRequest) -> ApiResult<ApiResponse> {
     use Method::*;
     match (&req.method, req.segments().as_slice()) {
-        (Get, ["healthz"]) => handlers::health(),
+        (Get, ["healthz"]) => spinshop_kit::health("products"),
         (_, ["healthz"]) => method_not_allowed(),
 
         (Get, ["products"]) => handlers::list_products(req),

@@ -15,13 +15,6 @@ use crate::sessions::{self, Rotation};
 use crate::settings::Settings;
 use crate::store;
 
-pub fn health() -> ApiResult<ApiResponse> {
-    let db_ok = Db::connect().is_ok_and(|db| db.ping());
-    let body =
-        json!({"ok": db_ok, "service": "users", "db": if db_ok { "ok" } else { "unavailable" }});
-    ApiResponse::json(if db_ok { 200 } else { 503 }, &body)
-}
-
 pub fn register(req: &ApiRequest) -> ApiResult<ApiResponse> {
     let settings = Settings::load()?;
     let body: RegisterBody = req.json()?;

@@ -17,5 +17,5 @@ pub mod time;
 pub use error::{ApiError, ApiResult};
 pub use request::ApiRequest;
 pub use response::ApiResponse;
-pub use service::{method_not_allowed, no_route, serve};
+pub use service::{health, method_not_allowed, no_route, serve};
 pub use spin_sdk::http::Method;

@@ -45,6 +45,17 @@ fn into_spin(response: ApiResponse, request_id: &str) -> Response {
     builder.body(response.body).build()
 }
 
+/// `GET /api/<service>/healthz`: 200 when the service's database answers, else 503.
+pub fn health(service: &str) -> ApiResult<ApiResponse> {
+    let db_ok = crate::db::Db::connect().is_ok_and(|db| db.ping());
+    let body = serde_json::json!({
+        "ok": db_ok,
+        "service": service,
+        "db": if db_ok { "ok" } else { "unavailable" },
+    });
+    ApiResponse::json(if db_ok { 200 } else { 503 }, &body)
+}
+
 /// The answer for a path that exists but not with this method.
 pub fn method_not_allowed() -> ApiResult<ApiResponse> {
     Err(ApiError::MethodNotAllowed)
