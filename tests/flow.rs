@@ -121,3 +121,60 @@ async fn self_requests_to_internal_endpoints_still_need_the_service_token() {
         .json();
     assert_eq!(stock["reserved"], 0);
 }
+
+#[tokio::test]
+async fn internal_calls_carry_the_request_id_and_a_service_token() {
+    let seen = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+    let record = seen.clone();
+    let app = TestApp::spawn_with(move |b| {
+        b.intercept(move |outbound| {
+            let header = |name: &str| {
+                outbound
+                    .headers
+                    .get(name)
+                    .and_then(|v| v.to_str().ok())
+                    .map(str::to_string)
+            };
+            record.lock().unwrap().push((
+                outbound.url.clone(),
+                header("x-request-id"),
+                header("x-service-token").is_some(),
+            ));
+            None
+        })
+    })
+    .await;
+    let admin = app.admin().await;
+    let product = app.create_product(&admin, "Lamp", 1500, 2).await;
+    let customer = app.register("trace@example.com", "password-1").await;
+    let request = http::Request::builder()
+        .method("POST")
+        .uri("/api/orders/orders")
+        .header("authorization", format!("Bearer {}", customer.access_token))
+        .header("content-type", "application/json")
+        .header("x-request-id", "trace-42")
+        .body(bytes::Bytes::from(
+            json!({"items": [{"product_id": product, "qty": 1}]}).to_string(),
+        ))
+        .unwrap();
+    let response = app.send(request).await;
+    assert_eq!(response.status, 201);
+    assert_eq!(response.header("x-request-id"), Some("trace-42"));
+
+    let seen = seen.lock().unwrap();
+    let urls: Vec<&str> = seen.iter().map(|(url, _, _)| url.as_str()).collect();
+    assert!(
+        urls.iter()
+            .any(|u| u.starts_with("http://users.spin.internal/api/users/auth/introspect")),
+        "{urls:?}"
+    );
+    assert!(
+        urls.iter()
+            .any(|u| u.starts_with("http://products.spin.internal/api/products/reserve")),
+        "{urls:?}"
+    );
+    for (url, request_id, has_token) in seen.iter() {
+        assert_eq!(request_id.as_deref(), Some("trace-42"), "{url}");
+        assert!(has_token, "{url} carries no service token");
+    }
+}

@@ -27,6 +27,8 @@ pub struct OutboundInfo {
     /// `http://products.spin.internal/api/...`, or just the path for a self-request.
     pub url: String,
     pub method: http::Method,
+    /// The headers the component set (request id, credentials, ...).
+    pub headers: http::HeaderMap,
 }
 
 /// Consulted before every outbound request that `allowed_outbound_hosts` permits;

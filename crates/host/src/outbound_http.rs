@@ -206,6 +206,7 @@ async fn send(
             component_from: from.name.clone(),
             url: request.url(),
             method: request.method.clone(),
+            headers: request.headers.clone(),
         };
         if let Some(response) = intercept(&info) {
             return Ok(response.map(full_body));
