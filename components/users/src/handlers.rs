@@ -223,8 +223,8 @@ pub fn delete_user(req: &ApiRequest, id: &str) -> ApiResult<ApiResponse> {
 /// The caller's account, from a valid access token whose session is still live.
 /// Unlike other services, users checks the database: it owns the sessions.
 fn current_user(req: &ApiRequest, db: &Db) -> ApiResult<(User, AccessClaims)> {
-    let settings_secret = spinshop_kit::config::secret_var("jwt_secret")?;
-    let claims = verify_access_token(&settings_secret, bearer_token(req)?)?;
+    let jwt_secret = spinshop_kit::config::secret_var("jwt_secret")?;
+    let claims = verify_access_token(&jwt_secret, bearer_token(req)?)?;
     let user = store::user_with_live_session(db, claims.user_id()?, &claims.sid)?
         .ok_or_else(|| ApiError::Unauthorized("session ended or account deleted".into()))?;
     Ok((user, claims))
