@@ -26,7 +26,7 @@ async fn add(app: &TestApp, session: &Session, product: i64, qty: i64) -> Respon
 
 async fn cart(app: &TestApp, session: &Session) -> Value {
     let response = app.get(CART, Some(&session.access_token)).await;
-    assert_eq!(response.status, 200, "{}", text(&response));
+    assert_eq!(response.status, 200, "{}", response.text());
     response.json()
 }
 
@@ -73,10 +73,6 @@ fn qtys(cart: &Value) -> Vec<(i64, i64)> {
         .collect()
 }
 
-fn text(response: &Response) -> String {
-    String::from_utf8_lossy(&response.body).into_owned()
-}
-
 #[tokio::test]
 async fn health_reports_the_database() {
     let app = TestApp::spawn().await;
@@ -108,7 +104,7 @@ async fn adding_items_prices_them_from_the_catalog_and_adds_up_repeats() {
     let mouse = app.create_product(&admin, "Mouse", 250, 10).await;
 
     let response = add(&app, &customer, keyboard, 2).await;
-    assert_eq!(response.status, 200, "{}", text(&response));
+    assert_eq!(response.status, 200, "{}", response.text());
     add(&app, &customer, mouse, 1).await;
     let body = add(&app, &customer, keyboard, 3).await.json();
     assert_eq!(qtys(&body), [(keyboard, 5), (mouse, 1)]);
@@ -133,7 +129,7 @@ async fn the_cart_shows_current_prices() {
             Some(&admin.access_token),
         )
         .await;
-    assert_eq!(patched.status, 200, "{}", text(&patched));
+    assert_eq!(patched.status, 200, "{}", patched.text());
     let body = cart(&app, &customer).await;
     assert_eq!(
         (
@@ -186,7 +182,7 @@ async fn patching_sets_a_quantity_and_zero_removes_the_item() {
     let set = app
         .patch(&format!("{ITEMS}/{keyboard}"), &json!({"qty": 7}), token)
         .await;
-    assert_eq!(set.status, 200, "{}", text(&set));
+    assert_eq!(set.status, 200, "{}", set.text());
     assert_eq!(qtys(&set.json()), [(keyboard, 7)]);
     assert_eq!(
         app.patch(&format!("{ITEMS}/{keyboard}"), &json!({"qty": 1001}), token)
@@ -270,7 +266,7 @@ async fn checkout_places_the_order_reserves_stock_and_empties_the_cart() {
     add(&app, &customer, mouse, 3).await;
 
     let response = checkout(&app, &customer).await;
-    assert_eq!(response.status, 201, "{}", text(&response));
+    assert_eq!(response.status, 201, "{}", response.text());
     let order = response.json();
     assert_eq!(order["status"], "pending");
     assert_eq!(order["user_id"], customer.user_id);
@@ -301,7 +297,7 @@ async fn a_checkout_beyond_stock_is_409_and_the_cart_stays() {
     let before = cart(&app, &customer).await;
 
     let response = checkout(&app, &customer).await;
-    assert_eq!(response.status, 409, "{}", text(&response));
+    assert_eq!(response.status, 409, "{}", response.text());
     assert_eq!(response.error_code(), "insufficient_stock");
     assert_eq!(cart(&app, &customer).await, before);
     assert_eq!(stock(&app, keyboard).await, (1, 0));
@@ -346,7 +342,7 @@ async fn simultaneous_checkouts_of_one_cart_place_one_order() {
     assert!(
         !created.is_empty(),
         "{:?}",
-        responses.iter().map(text).collect::<Vec<_>>()
+        responses.iter().map(Response::text).collect::<Vec<_>>()
     );
     for response in &created {
         assert_eq!(response.json()["id"], created[0].json()["id"]);

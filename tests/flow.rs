@@ -18,12 +18,7 @@ async fn order_pay_and_check_out(app: &TestApp) {
             token,
         )
         .await;
-    assert_eq!(
-        placed.status,
-        201,
-        "{}",
-        String::from_utf8_lossy(&placed.body)
-    );
+    assert_eq!(placed.status, 201, "{}", placed.text());
     let order = placed.json();
     assert_eq!(order["total"], 1998);
     assert_eq!(order["items"][0]["name"], "Keyboard");
@@ -40,7 +35,7 @@ async fn order_pay_and_check_out(app: &TestApp) {
             .unwrap()
     };
     let paid = app.send(request("flow-1")).await;
-    assert_eq!(paid.status, 201, "{}", String::from_utf8_lossy(&paid.body));
+    assert_eq!(paid.status, 201, "{}", paid.text());
     let replay = app.send(request("flow-1")).await;
     assert_eq!(replay.status, 201);
     assert_eq!(replay.body, paid.body);
@@ -68,21 +63,11 @@ async fn order_pay_and_check_out(app: &TestApp) {
             token,
         )
         .await;
-    assert_eq!(
-        added.status,
-        200,
-        "{}",
-        String::from_utf8_lossy(&added.body)
-    );
+    assert_eq!(added.status, 200, "{}", added.text());
     let checkout = app
         .request("POST", "/api/carts/cart/checkout", None, token)
         .await;
-    assert_eq!(
-        checkout.status,
-        201,
-        "{}",
-        String::from_utf8_lossy(&checkout.body)
-    );
+    assert_eq!(checkout.status, 201, "{}", checkout.text());
     assert_eq!(checkout.json()["total"], 999);
     let cart = app.get("/api/carts/cart", token).await.json();
     assert_eq!(cart["items"].as_array().map(Vec::len), Some(0));

@@ -36,12 +36,7 @@ async fn stock_of(app: &TestApp, product_id: i64) -> (i64, i64) {
     let response = app
         .get(&format!("/api/products/products/{product_id}/stock"), None)
         .await;
-    assert_eq!(
-        response.status,
-        200,
-        "stock: {}",
-        String::from_utf8_lossy(&response.body)
-    );
+    assert_eq!(response.status, 200, "stock: {}", response.text());
     let body = response.json();
     (
         body["stock"].as_i64().unwrap(),
@@ -89,12 +84,7 @@ async fn placing_an_order_copies_prices_and_reserves_stock() {
                 "shipping_address": "1 Main St", "notes": "ring twice"}),
     )
     .await;
-    assert_eq!(
-        response.status,
-        201,
-        "{}",
-        String::from_utf8_lossy(&response.body)
-    );
+    assert_eq!(response.status, 201, "{}", response.text());
     let order = response.json();
     assert_eq!(order["user_id"], alice.user_id);
     assert_eq!(order["status"], "pending");
@@ -186,12 +176,7 @@ async fn invalid_orders_are_refused_with_400() {
     ];
     for body in cases {
         let response = place(&app, &alice, &body).await;
-        assert_eq!(
-            response.status,
-            400,
-            "{body}: {}",
-            String::from_utf8_lossy(&response.body)
-        );
+        assert_eq!(response.status, 400, "{body}: {}", response.text());
         assert_eq!(response.error_code(), "validation_error");
     }
     let response = place_with_key(&app, &alice, &one_item(product, 1), &"k".repeat(201)).await;
@@ -277,11 +262,7 @@ async fn concurrent_twins_with_one_key_place_one_order() {
     let ids: Vec<Value> = responses
         .iter()
         .map(|response| {
-            assert!(
-                [200, 201].contains(&response.status),
-                "{}",
-                String::from_utf8_lossy(&response.body)
-            );
+            assert!([200, 201].contains(&response.status), "{}", response.text());
             response.json()["id"].clone()
         })
         .collect();
@@ -396,12 +377,7 @@ async fn cancelling_a_pending_order_releases_its_stock_once() {
     let response = app
         .post(&cancel, &json!({}), Some(&alice.access_token))
         .await;
-    assert_eq!(
-        response.status,
-        200,
-        "{}",
-        String::from_utf8_lossy(&response.body)
-    );
+    assert_eq!(response.status, 200, "{}", response.text());
     assert_eq!(response.json()["status"], "cancelled");
     assert_eq!(stock_of(&app, product).await, (5, 0));
 
@@ -457,12 +433,7 @@ async fn paid_commits_the_stock_and_is_idempotent() {
     let paid = format!("{ORDERS}/{id}/paid");
 
     let response = app.post_internal(&paid, &json!({"payment_id": "7"})).await;
-    assert_eq!(
-        response.status,
-        200,
-        "{}",
-        String::from_utf8_lossy(&response.body)
-    );
+    assert_eq!(response.status, 200, "{}", response.text());
     assert_eq!(response.json()["status"], "paid");
     assert_eq!(response.json()["payment_status"], "paid");
     assert_eq!(stock_of(&app, product).await, (3, 0));
@@ -549,12 +520,7 @@ async fn cancelling_a_paid_order_refunds_it_through_payments() {
     let response = app
         .post(&cancel, &json!({}), Some(&alice.access_token))
         .await;
-    assert_eq!(
-        response.status,
-        200,
-        "{}",
-        String::from_utf8_lossy(&response.body)
-    );
+    assert_eq!(response.status, 200, "{}", response.text());
     assert_eq!(response.json()["status"], "cancelled");
     assert_eq!(response.json()["payment_status"], "refunded");
     let again = app
@@ -572,12 +538,7 @@ async fn a_hundred_simultaneous_orders_for_ten_units_place_exactly_ten() {
 
     let created = responses.iter().filter(|r| r.status == 201).count();
     for response in responses.iter().filter(|r| r.status != 201) {
-        assert_eq!(
-            response.status,
-            409,
-            "{}",
-            String::from_utf8_lossy(&response.body)
-        );
+        assert_eq!(response.status, 409, "{}", response.text());
         assert_eq!(response.error_code(), "insufficient_stock");
     }
     assert_eq!(created, 10);

@@ -54,12 +54,7 @@ async fn place_order(app: &TestApp, session: &Session, product: i64, qty: i64) -
             Some(&session.access_token),
         )
         .await;
-    assert_eq!(
-        response.status,
-        201,
-        "place order: {}",
-        String::from_utf8_lossy(&response.body)
-    );
+    assert_eq!(response.status, 201, "place order: {}", response.text());
     response.json()
 }
 
@@ -81,10 +76,6 @@ async fn payment_rows(app: &TestApp) -> i64 {
         .await
         .unwrap()
         .get(0)
-}
-
-fn text(response: &Response) -> String {
-    String::from_utf8_lossy(&response.body).into_owned()
 }
 
 #[tokio::test]
@@ -125,7 +116,7 @@ async fn paying_an_order_charges_it_marks_it_paid_and_commits_its_stock() {
         &pay_body(&placed, Some(GOOD_CARD)),
     )
     .await;
-    assert_eq!(response.status, 201, "{}", text(&response));
+    assert_eq!(response.status, 201, "{}", response.text());
     assert!(response.header("idempotent-replayed").is_none());
     let payment = response.json();
     assert!(payment["id"].as_i64().unwrap() > 0);
@@ -157,7 +148,7 @@ async fn a_card_payment_without_card_details_succeeds_and_string_ids_are_accepte
     let placed = place_order(&app, &customer, product, 1).await;
     let body = json!({"order_id": placed["id"].to_string(), "amount": PRICE, "method": "card"});
     let response = pay(&app, &customer, Some("seed-style"), &body).await;
-    assert_eq!(response.status, 201, "{}", text(&response));
+    assert_eq!(response.status, 201, "{}", response.text());
     assert!(response.json().get("card_last4").is_none());
 }
 
@@ -232,7 +223,7 @@ async fn invalid_card_numbers_and_methods_are_400_and_charge_nothing() {
             &pay_body(&placed, Some(number)),
         )
         .await;
-        assert_eq!(response.status, 400, "{number}: {}", text(&response));
+        assert_eq!(response.status, 400, "{number}: {}", response.text());
         assert_eq!(response.json()["error"]["details"]["field"], "card.number");
     }
     let mut cash = pay_body(&placed, None);
@@ -310,7 +301,7 @@ async fn a_declined_card_is_402_and_the_order_stays_payable_with_a_new_key() {
     let declined_body = pay_body(&placed, Some(DECLINED_CARD));
 
     let declined = pay(&app, &customer, Some("try-1"), &declined_body).await;
-    assert_eq!(declined.status, 402, "{}", text(&declined));
+    assert_eq!(declined.status, 402, "{}", declined.text());
     let body = declined.json();
     assert_eq!(body["error"]["code"], "payment_declined");
     assert_eq!(body["error"]["details"]["payment"]["status"], "failed");
@@ -332,7 +323,7 @@ async fn a_declined_card_is_402_and_the_order_stays_payable_with_a_new_key() {
         &pay_body(&placed, Some(GOOD_CARD)),
     )
     .await;
-    assert_eq!(paid.status, 201, "{}", text(&paid));
+    assert_eq!(paid.status, 201, "{}", paid.text());
     assert_eq!(
         order(&app, &customer, &placed["id"]).await["status"],
         "paid"
@@ -352,7 +343,7 @@ async fn an_amount_other_than_the_total_is_422() {
     assert_eq!(payment_rows(&app).await, 0);
     // The refusal released the key: corrected, the same key pays.
     let fixed = pay(&app, &customer, Some("pay-1"), &pay_body(&placed, None)).await;
-    assert_eq!(fixed.status, 201, "{}", text(&fixed));
+    assert_eq!(fixed.status, 201, "{}", fixed.text());
 }
 
 #[tokio::test]
@@ -399,7 +390,7 @@ async fn twenty_simultaneous_requests_with_one_key_charge_once_and_answer_alike(
         futures::future::join_all((0..20).map(|_| pay(&app, &customer, Some("one-key"), &body)))
             .await;
     for response in &responses {
-        assert_eq!(response.status, 201, "{}", text(response));
+        assert_eq!(response.status, 201, "{}", response.text());
         assert_eq!(response.body, responses[0].body);
     }
     let replayed = responses
@@ -433,7 +424,7 @@ async fn a_charge_whose_paid_notice_failed_heals_when_retried_with_its_key() {
     let body = pay_body(&placed, Some(GOOD_CARD));
 
     let failed = pay(&app, &customer, Some("heal-me"), &body).await;
-    assert_eq!(failed.status, 503, "{}", text(&failed));
+    assert_eq!(failed.status, 503, "{}", failed.text());
     assert_eq!(failed.error_code(), "unavailable");
     assert!(
         !fail_paid_once.load(Ordering::SeqCst),
@@ -446,7 +437,7 @@ async fn a_charge_whose_paid_notice_failed_heals_when_retried_with_its_key() {
     );
 
     let healed = pay(&app, &customer, Some("heal-me"), &body).await;
-    assert_eq!(healed.status, 201, "{}", text(&healed));
+    assert_eq!(healed.status, 201, "{}", healed.text());
     assert!(healed.header("idempotent-replayed").is_none());
     assert_eq!(
         payment_rows(&app).await,
@@ -563,7 +554,7 @@ async fn an_admin_refunds_a_payment_once() {
     assert_eq!(by_customer.status, 403);
 
     let refunded = app.post(&path, &json!({}), Some(&admin.access_token)).await;
-    assert_eq!(refunded.status, 200, "{}", text(&refunded));
+    assert_eq!(refunded.status, 200, "{}", refunded.text());
     assert_eq!(refunded.json()["status"], "refunded");
     assert_eq!(
         order(&app, &customer, &placed["id"]).await["payment_status"],
@@ -628,7 +619,7 @@ async fn refund_order_is_internal_and_idempotent() {
     let refunded = app
         .post_internal("/api/payments/internal/refund-order", &body)
         .await;
-    assert_eq!(refunded.status, 200, "{}", text(&refunded));
+    assert_eq!(refunded.status, 200, "{}", refunded.text());
     assert_eq!(refunded.json()["status"], "refunded");
     let again = app
         .post_internal("/api/payments/internal/refund-order", &body)
@@ -659,7 +650,7 @@ async fn cancelling_a_paid_order_refunds_its_payment() {
             Some(&customer.access_token),
         )
         .await;
-    assert_eq!(cancel.status, 200, "{}", text(&cancel));
+    assert_eq!(cancel.status, 200, "{}", cancel.text());
     let shown = app
         .get(
             &format!("/api/payments/payments/{}", payment["id"]),

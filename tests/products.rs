@@ -17,10 +17,6 @@ fn stock_path(id: i64) -> String {
     format!("{PRODUCTS}/{id}/stock")
 }
 
-fn body_text(response: &Response) -> String {
-    String::from_utf8_lossy(&response.body).into_owned()
-}
-
 /// The field a 400 names in its details.
 fn field(response: &Response) -> String {
     response.json()["error"]["details"]["field"]
@@ -36,7 +32,7 @@ async fn create(app: &TestApp, admin: &Session, body: Value) -> Response {
 /// `(stock, reserved, available)` as the stock endpoint reports them.
 async fn stock_of(app: &TestApp, id: i64) -> (i64, i64, i64) {
     let response = app.get(&stock_path(id), None).await;
-    assert_eq!(response.status, 200, "{}", body_text(&response));
+    assert_eq!(response.status, 200, "{}", response.text());
     let body = response.json();
     (
         body["stock"].as_i64().unwrap(),
@@ -125,7 +121,7 @@ async fn an_admin_creates_a_product_with_defaults() {
     let app = TestApp::spawn().await;
     let admin = app.admin().await;
     let response = create(&app, &admin, json!({"name": "  Keyboard ", "price": 999})).await;
-    assert_eq!(response.status, 201, "{}", body_text(&response));
+    assert_eq!(response.status, 201, "{}", response.text());
     let product = response.json();
     assert!(product["id"].as_i64().unwrap() > 0);
     assert_eq!(product["name"], "Keyboard");
@@ -202,7 +198,7 @@ async fn invalid_products_are_refused_naming_the_field() {
     ];
     for (body, expected_field) in cases {
         let response = create(&app, &admin, body.clone()).await;
-        assert_eq!(response.status, 400, "{body}: {}", body_text(&response));
+        assert_eq!(response.status, 400, "{body}: {}", response.text());
         assert_eq!(response.error_code(), "validation_error");
         assert_eq!(field(&response), expected_field, "{body}");
         assert!(
@@ -211,17 +207,13 @@ async fn invalid_products_are_refused_naming_the_field() {
                 .unwrap()
                 .contains(expected_field),
             "{body}: {}",
-            body_text(&response)
+            response.text()
         );
     }
 
     let missing = create(&app, &admin, json!({"price": 1})).await;
     assert_eq!(missing.status, 400);
-    assert!(
-        body_text(&missing).contains("name"),
-        "{}",
-        body_text(&missing)
-    );
+    assert!(missing.text().contains("name"), "{}", missing.text());
     let unknown = create(
         &app,
         &admin,
@@ -229,7 +221,7 @@ async fn invalid_products_are_refused_naming_the_field() {
     )
     .await;
     assert_eq!(unknown.status, 400);
-    assert!(body_text(&unknown).contains("colour"));
+    assert!(unknown.text().contains("colour"));
 
     let request = http::Request::builder()
         .method("POST")
@@ -427,7 +419,7 @@ async fn put_replaces_every_field_and_requires_the_stock() {
             Some(&admin.access_token),
         )
         .await;
-    assert_eq!(replaced.status, 200, "{}", body_text(&replaced));
+    assert_eq!(replaced.status, 200, "{}", replaced.text());
     let product = replaced.json();
     assert_eq!(product["name"], "Quiet keyboard");
     assert_eq!(product["price"], 1299);
@@ -481,7 +473,7 @@ async fn patch_changes_only_the_fields_sent() {
             Some(&admin.access_token),
         )
         .await;
-    assert_eq!(patched.status, 200, "{}", body_text(&patched));
+    assert_eq!(patched.status, 200, "{}", patched.text());
     let product = patched.json();
     assert_eq!(product["price"], 899);
     assert_eq!(product["name"], "Keyboard");
@@ -684,7 +676,7 @@ async fn stock_is_read_by_anyone_and_set_by_an_admin() {
             Some(&admin.access_token),
         )
         .await;
-    assert_eq!(set.status, 200, "{}", body_text(&set));
+    assert_eq!(set.status, 200, "{}", set.text());
     assert_eq!(
         set.json(),
         json!({"product_id": id, "stock": 12, "reserved": 0, "available": 12})
@@ -729,7 +721,7 @@ async fn stock_below_what_is_reserved_is_409_and_changes_nothing() {
             Some(&admin.access_token),
         )
         .await;
-    assert_eq!(set.status, 409, "{}", body_text(&set));
+    assert_eq!(set.status, 409, "{}", set.text());
     assert_eq!(set.error_code(), "conflict");
     assert_eq!(set.json()["error"]["details"]["reserved"], 3);
     let patched = app
@@ -780,7 +772,7 @@ async fn reserving_holds_stock_for_every_item() {
         json!([{"product_id": mouse, "qty": 2}, {"product_id": keyboard, "qty": 3}]),
     )
     .await;
-    assert_eq!(response.status, 200, "{}", body_text(&response));
+    assert_eq!(response.status, 200, "{}", response.text());
     let reservation = response.json();
     assert_eq!(reservation["order_id"], 41);
     assert_eq!(reservation["status"], "reserved");
@@ -814,13 +806,13 @@ async fn reserving_beyond_stock_returns_409_and_holds_nothing() {
         json!([{"product_id": keyboard, "qty": 1}, {"product_id": mouse, "qty": 3}]),
     )
     .await;
-    assert_eq!(response.status, 409, "{}", body_text(&response));
+    assert_eq!(response.status, 409, "{}", response.text());
     assert_eq!(response.error_code(), "insufficient_stock");
     assert_eq!(
         response.json()["error"]["details"],
         json!({"product_id": mouse, "requested": 3, "available": 2})
     );
-    assert!(body_text(&response).contains(&format!("product {mouse}")));
+    assert!(response.text().contains(&format!("product {mouse}")));
     assert_eq!(
         stock_of(&app, keyboard).await,
         (5, 0, 5),
@@ -894,7 +886,7 @@ async fn order_and_product_ids_may_be_numeric_strings() {
             &json!({"order_id": "45", "items": [{"product_id": keyboard.to_string(), "qty": 1}]}),
         )
         .await;
-    assert_eq!(response.status, 200, "{}", body_text(&response));
+    assert_eq!(response.status, 200, "{}", response.text());
     assert_eq!(response.json()["order_id"], 45);
     let released = app
         .post_internal("/api/products/release", &json!({"order_id": "45"}))
@@ -937,19 +929,19 @@ async fn invalid_reservations_are_400_naming_the_field() {
     ];
     for (body, expected_field) in cases {
         let response = app.post_internal("/api/products/reserve", &body).await;
-        assert_eq!(response.status, 400, "{body}: {}", body_text(&response));
+        assert_eq!(response.status, 400, "{body}: {}", response.text());
         assert_eq!(
             field(&response),
             expected_field,
             "{body}: {}",
-            body_text(&response)
+            response.text()
         );
     }
     let missing = app
         .post_internal("/api/products/reserve", &json!({"order_id": 1}))
         .await;
     assert_eq!(missing.status, 400);
-    assert!(body_text(&missing).contains("items"));
+    assert!(missing.text().contains("items"));
     assert_eq!(stock_of(&app, keyboard).await, (5000, 0, 5000));
     assert_eq!(reservation_rows(&app).await, 0);
 }
@@ -993,7 +985,7 @@ async fn internal_endpoints_refuse_callers_without_the_service_token() {
                 response.status,
                 403,
                 "{path} with {headers:?}: {}",
-                body_text(&response)
+                response.text()
             );
             assert_eq!(response.error_code(), "forbidden");
         }
@@ -1018,7 +1010,7 @@ async fn releasing_returns_the_reserved_units_once() {
     reserve(&app, 61, json!([{"product_id": keyboard, "qty": 1}])).await;
 
     let released = release(&app, 60).await;
-    assert_eq!(released.status, 200, "{}", body_text(&released));
+    assert_eq!(released.status, 200, "{}", released.text());
     assert_eq!(released.json()["status"], "released");
     assert_eq!(released.json()["items"].as_array().unwrap().len(), 2);
     assert_eq!(
@@ -1068,7 +1060,7 @@ async fn committing_takes_the_units_off_the_shelf_once() {
     reserve(&app, 81, json!([{"product_id": keyboard, "qty": 1}])).await;
 
     let committed = commit(&app, 80).await;
-    assert_eq!(committed.status, 200, "{}", body_text(&committed));
+    assert_eq!(committed.status, 200, "{}", committed.text());
     assert_eq!(committed.json()["status"], "committed");
     assert_eq!(stock_of(&app, keyboard).await, (3, 1, 2));
 
@@ -1113,7 +1105,7 @@ async fn fifty_simultaneous_reservations_for_ten_units_hold_exactly_ten() {
 
     let held = responses.iter().filter(|r| r.status == 200).count();
     for response in responses.iter().filter(|r| r.status != 200) {
-        assert_eq!(response.status, 409, "{}", body_text(response));
+        assert_eq!(response.status, 409, "{}", response.text());
         assert_eq!(response.error_code(), "insufficient_stock");
     }
     assert_eq!(held, 10);
@@ -1146,7 +1138,7 @@ async fn simultaneous_repeats_of_one_reservation_hold_stock_once() {
     )
     .await;
     for response in &responses {
-        assert_eq!(response.status, 200, "{}", body_text(response));
+        assert_eq!(response.status, 200, "{}", response.text());
         assert_eq!(response.json()["status"], "reserved");
     }
     assert_eq!(stock_of(&app, product).await, (10, 3, 7));

@@ -138,13 +138,18 @@ impl Response {
             panic!(
                 "status {} body is not JSON ({err}): {}",
                 self.status,
-                String::from_utf8_lossy(&self.body)
+                self.text()
             )
         })
     }
 
     pub fn header(&self, name: &str) -> Option<&str> {
         self.headers.get(name).and_then(|v| v.to_str().ok())
+    }
+
+    /// The body as text, for assertion messages.
+    pub fn text(&self) -> String {
+        String::from_utf8_lossy(&self.body).into_owned()
     }
 
     /// The error code of an error envelope.
@@ -299,12 +304,7 @@ impl TestApp {
                 None,
             )
             .await;
-        assert_eq!(
-            response.status,
-            201,
-            "register: {}",
-            String::from_utf8_lossy(&response.body)
-        );
+        assert_eq!(response.status, 201, "register: {}", response.text());
         session_from(&response.json(), email, password)
     }
 
@@ -320,12 +320,7 @@ impl TestApp {
     /// The admin created at migration time, signed in.
     pub async fn admin(&self) -> Session {
         let response = self.login(ADMIN_EMAIL, ADMIN_PASSWORD).await;
-        assert_eq!(
-            response.status,
-            200,
-            "admin login: {}",
-            String::from_utf8_lossy(&response.body)
-        );
+        assert_eq!(response.status, 200, "admin login: {}", response.text());
         session_from(&response.json(), ADMIN_EMAIL, ADMIN_PASSWORD)
     }
 
@@ -338,12 +333,7 @@ impl TestApp {
                 Some(&admin.access_token),
             )
             .await;
-        assert_eq!(
-            response.status,
-            201,
-            "create product: {}",
-            String::from_utf8_lossy(&response.body)
-        );
+        assert_eq!(response.status, 201, "create product: {}", response.text());
         response.json()["id"].as_i64().expect("product id")
     }
 
