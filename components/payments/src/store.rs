@@ -38,13 +38,16 @@ fn one_payment(db: &Db, sql: &str, params: &[Param]) -> ApiResult<Option<Payment
 }
 
 /// Records a charge. The order's one-success index decides between two keys paying
-/// one order at once: the loser's charge is refused before it exists.
+/// one order at once: the loser's insert does nothing, and its charge is refused
+/// before it exists. (The key's own uniqueness refuses nothing here in practice:
+/// the caller holds the key's claim and found no charge for it.)
 pub fn insert_payment(db: &Db, payment: &NewPayment) -> ApiResult<Payment> {
     let sql = format!(
         "INSERT INTO payments.payments \
            (user_id, order_id, idempotency_key, request_hash, amount, currency, status, \
             method, card_last4) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) RETURNING {PAYMENT_COLUMNS}"
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) \
+         ON CONFLICT DO NOTHING RETURNING {PAYMENT_COLUMNS}"
     );
     let params = [
         payment.user_id.into(),
@@ -57,20 +60,12 @@ pub fn insert_payment(db: &Db, payment: &NewPayment) -> ApiResult<Payment> {
         text(payment.method.as_str()),
         payment.card_last4.map(str::to_string).into(),
     ];
-    let rows = db.query(&sql, &params).map_err(|err| {
-        if err.violates("payments_one_success_per_order") {
-            ApiError::conflict(
-                "invalid_state",
-                format!("order {} is already paid", payment.order_id),
-            )
-        } else {
-            err.into()
-        }
-    })?;
-    let row = rows
-        .first()
-        .ok_or_else(|| ApiError::internal("insert returned no row"))?;
-    decode_payment(&row)
+    one_payment(db, &sql, &params)?.ok_or_else(|| {
+        ApiError::conflict(
+            "invalid_state",
+            format!("order {} is already paid", payment.order_id),
+        )
+    })
 }
 
 pub fn find_payment(db: &Db, id: i64) -> ApiResult<Option<Payment>> {

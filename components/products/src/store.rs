@@ -4,7 +4,7 @@
 //! (`products_reserved_within_stock`, conditional updates), never by reading a
 //! value in Rust and writing it back, so concurrent requests can't oversell.
 
-use spinshop_kit::db::{Db, DbError, Param, Row, text};
+use spinshop_kit::db::{Db, Param, Row, text};
 use spinshop_kit::paging::Paging;
 use spinshop_kit::{ApiError, ApiResult, ts};
 
@@ -68,17 +68,15 @@ fn one_product(db: &Db, sql: &str, params: &[Param]) -> ApiResult<Option<Product
     rows.first().map(|row| decode_product(&row)).transpose()
 }
 
-/// Stock below what is reserved breaks `products_reserved_within_stock`: that
-/// constraint, checked on the row as it is at write time, decides, and the answer
-/// says how much is reserved.
-fn stock_conflict(db: &Db, id: i64, requested: Stock, err: DbError) -> ApiError {
-    if !err.violates("products_reserved_within_stock") {
-        return err.into();
-    }
-    match stock_level(db, id) {
-        Ok(Some(level)) => level.below_reserved(requested),
-        Ok(None) => no_such_product(id),
-        Err(err) => err,
+/// A stock write that matched no row: either there is no such product, or the
+/// stock asked for is below what open reservations hold. Stock writes are
+/// conditional (`WHERE reserved <= <new stock>`), so the refusal is decided on the
+/// row as it is at write time, and a reservation made at the same moment can't
+/// slip under it.
+fn stock_refused<T>(db: &Db, id: i64, requested: Stock) -> ApiResult<Option<T>> {
+    match stock_level(db, id)? {
+        Some(level) => Err(level.below_reserved(requested)),
+        None => Ok(None),
     }
 }
 
@@ -136,7 +134,7 @@ pub fn replace_product(db: &Db, id: i64, product: &NewProduct) -> ApiResult<Opti
     let sql = format!(
         "UPDATE catalog.products SET name = $2, description = $3, price = $4, currency = $5, \
            stock = $6, updated_at = now() \
-         WHERE id = $1 RETURNING {PRODUCT_COLUMNS}"
+         WHERE id = $1 AND reserved <= $6 RETURNING {PRODUCT_COLUMNS}"
     );
     let params = [
         id.into(),
@@ -146,9 +144,9 @@ pub fn replace_product(db: &Db, id: i64, product: &NewProduct) -> ApiResult<Opti
         text(product.currency.as_str()),
         product.stock.units().into(),
     ];
-    match db.query(&sql, &params) {
-        Ok(rows) => rows.first().map(|row| decode_product(&row)).transpose(),
-        Err(err) => Err(stock_conflict(db, id, product.stock, err)),
+    match one_product(db, &sql, &params)? {
+        Some(product) => Ok(Some(product)),
+        None => stock_refused(db, id, product.stock),
     }
 }
 
@@ -162,7 +160,8 @@ pub fn update_product(db: &Db, id: i64, patch: &ProductPatch) -> ApiResult<Optio
            currency = COALESCE($6::text, currency), \
            stock = COALESCE($7::bigint, stock), \
            updated_at = now() \
-         WHERE id = $1 RETURNING {PRODUCT_COLUMNS}"
+         WHERE id = $1 AND reserved <= COALESCE($7::bigint, stock) \
+         RETURNING {PRODUCT_COLUMNS}"
     );
     let params = [
         id.into(),
@@ -181,12 +180,10 @@ pub fn update_product(db: &Db, id: i64, patch: &ProductPatch) -> ApiResult<Optio
             .into(),
         patch.stock.map(Stock::units).into(),
     ];
-    match db.query(&sql, &params) {
-        Ok(rows) => rows.first().map(|row| decode_product(&row)).transpose(),
-        Err(err) => match patch.stock {
-            Some(stock) => Err(stock_conflict(db, id, stock, err)),
-            None => Err(err.into()),
-        },
+    match (one_product(db, &sql, &params)?, patch.stock) {
+        (Some(product), _) => Ok(Some(product)),
+        (None, Some(stock)) => stock_refused(db, id, stock),
+        (None, None) => Ok(None),
     }
 }
 
@@ -233,11 +230,12 @@ pub fn stock_level(db: &Db, id: i64) -> ApiResult<Option<StockLevel>> {
 pub fn set_stock(db: &Db, id: i64, stock: Stock) -> ApiResult<Option<StockLevel>> {
     let sql = format!(
         "UPDATE catalog.products SET stock = $2, updated_at = now() \
-         WHERE id = $1 RETURNING {STOCK_COLUMNS}"
+         WHERE id = $1 AND reserved <= $2 RETURNING {STOCK_COLUMNS}"
     );
-    match db.query(&sql, &[id.into(), stock.units().into()]) {
-        Ok(rows) => rows.first().map(|row| decode_stock(&row)).transpose(),
-        Err(err) => Err(stock_conflict(db, id, stock, err)),
+    let rows = db.query(&sql, &[id.into(), stock.units().into()])?;
+    match rows.first() {
+        Some(row) => decode_stock(&row).map(Some),
+        None => stock_refused(db, id, stock),
     }
 }
 

@@ -16,10 +16,14 @@ const USER_COLUMNS: &str = concat!(
 );
 
 /// Two accounts can't share an email; the unique constraint decides, so two
-/// registrations at once can't both win.
+/// registrations or email changes at once can't both win.
+fn email_taken() -> ApiError {
+    ApiError::conflict("email_taken", "an account with this email already exists")
+}
+
 fn email_conflict(err: DbError) -> ApiError {
     if err.violates("users_email_key") {
-        ApiError::conflict("email_taken", "an account with this email already exists")
+        email_taken()
     } else {
         err.into()
     }
@@ -48,6 +52,7 @@ fn one_user(db: &Db, sql: &str, params: &[Param]) -> ApiResult<Option<User>> {
     rows.first().map(|row| decode_user(&row)).transpose()
 }
 
+/// Creates an account; 409 `email_taken` when the email already has one.
 pub fn insert_user(
     db: &Db,
     email: &Email,
@@ -56,18 +61,14 @@ pub fn insert_user(
 ) -> ApiResult<User> {
     let sql = format!(
         "INSERT INTO users.users (email, name, password_hash) VALUES ($1, $2, $3) \
-         RETURNING {USER_COLUMNS}"
+         ON CONFLICT (email) DO NOTHING RETURNING {USER_COLUMNS}"
     );
     let params = [
         text(email.as_str()),
         name.map(str::to_string).into(),
         text(password_hash),
     ];
-    let rows = db.query(&sql, &params).map_err(email_conflict)?;
-    let row = rows
-        .first()
-        .ok_or_else(|| ApiError::internal("insert returned no row"))?;
-    decode_user(&row)
+    one_user(db, &sql, &params)?.ok_or_else(email_taken)
 }
 
 pub fn find_user(db: &Db, id: i64) -> ApiResult<Option<User>> {
@@ -106,7 +107,10 @@ pub fn list_users(db: &Db, paging: Paging) -> ApiResult<(Vec<User>, i64)> {
     Ok((users, total))
 }
 
-/// Applies the fields `change` sets; `None` when there is no such account.
+/// Applies the fields `change` sets; `None` when there is no such account, 409
+/// `email_taken` when another account has the new email. The update skips a taken
+/// email instead of failing on it; two changes to one free email at the same
+/// moment still meet the unique constraint, and the loser gets the same 409.
 pub fn update_user(db: &Db, id: i64, change: &AccountChange) -> ApiResult<Option<User>> {
     let sql = format!(
         "UPDATE users.users SET \
@@ -114,7 +118,9 @@ pub fn update_user(db: &Db, id: i64, change: &AccountChange) -> ApiResult<Option
            email = COALESCE($3, email), \
            role = COALESCE($4, role), \
            updated_at = now() \
-         WHERE id = $1 RETURNING {USER_COLUMNS}"
+         WHERE id = $1 AND NOT EXISTS \
+           (SELECT 1 FROM users.users other WHERE other.email = $3 AND other.id <> $1) \
+         RETURNING {USER_COLUMNS}"
     );
     let params = [
         id.into(),
@@ -123,7 +129,11 @@ pub fn update_user(db: &Db, id: i64, change: &AccountChange) -> ApiResult<Option
         change.role.map(|r| r.as_str().to_string()).into(),
     ];
     let rows = db.query(&sql, &params).map_err(email_conflict)?;
-    rows.first().map(|row| decode_user(&row)).transpose()
+    match rows.first() {
+        Some(row) => decode_user(&row).map(Some),
+        None if change.email.is_some() && find_user(db, id)?.is_some() => Err(email_taken()),
+        None => Ok(None),
+    }
 }
 
 pub fn set_password_hash(db: &Db, id: i64, password_hash: &str) -> ApiResult<()> {

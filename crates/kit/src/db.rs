@@ -28,30 +28,40 @@ macro_rules! ts {
 }
 
 /// A failed database call.
+///
+/// Postgres reports a failed statement with a SQLSTATE and, for a constraint
+/// violation, the constraint's name. Spin hands that report over in one of two
+/// shapes: structured (`QueryError::DbError`) for `execute` and for a `query` that
+/// fails before it runs, or as the structured error's debug text
+/// (`QueryError::Text`) when a `query` fails while it runs, e.g. an
+/// `INSERT ... RETURNING` hitting a unique index. Both shapes read the same here.
 #[derive(Debug, thiserror::Error)]
 #[error("{0}")]
 pub struct DbError(Box<PgError>);
 
 impl DbError {
-    fn db_error(&self) -> Option<&pg4::DbError> {
+    /// The SQLSTATE, e.g. `23505` for a unique violation.
+    pub fn sqlstate(&self) -> Option<&str> {
         match self.0.as_ref() {
-            PgError::QueryFailed(QueryError::DbError(db)) => Some(db),
+            PgError::QueryFailed(QueryError::DbError(db)) => Some(db.code.as_str()),
+            PgError::QueryFailed(QueryError::Text(text)) => quoted_after(text, "code: \""),
             _ => None,
         }
     }
 
-    /// The SQLSTATE, e.g. `23505` for a unique violation.
-    pub fn sqlstate(&self) -> Option<&str> {
-        self.db_error().map(|db| db.code.as_str())
-    }
-
     /// The name of the violated constraint, when Postgres names one.
     pub fn constraint(&self) -> Option<&str> {
-        self.db_error()?
-            .extras
-            .iter()
-            .find(|(key, _)| key == "constraint")
-            .map(|(_, value)| value.as_str())
+        match self.0.as_ref() {
+            PgError::QueryFailed(QueryError::DbError(db)) => db
+                .extras
+                .iter()
+                .find(|(key, _)| key == "constraint")
+                .map(|(_, value)| value.as_str()),
+            PgError::QueryFailed(QueryError::Text(text)) => {
+                quoted_after(text, "(\"constraint\", \"")
+            }
+            _ => None,
+        }
     }
 
     /// Whether this is a violation of the named constraint (unique, check, foreign key).
@@ -59,6 +69,14 @@ impl DbError {
         self.sqlstate().is_some_and(|code| code.starts_with("23"))
             && self.constraint() == Some(constraint)
     }
+}
+
+/// The quoted value that follows `marker` in an error's debug text. Every string
+/// in that text is itself debug-escaped, so an unescaped `"` only ever belongs to
+/// the text's own structure: data a client sent can't forge a marker.
+fn quoted_after<'a>(text: &'a str, marker: &str) -> Option<&'a str> {
+    let start = text.find(marker)? + marker.len();
+    text[start..].split('"').next()
 }
 
 impl From<DbError> for ApiError {
@@ -196,6 +214,44 @@ mod tests {
             "cannot reach svc:***@db"
         );
         assert_eq!(redact("plain", "postgres://svc@db/shop"), "plain");
+    }
+
+    /// A unique violation as Spin reports it when it happens while a `query` runs.
+    const TEXT_REPORT: &str = r#"Error::QueryFailed(QueryError::DbError(DbError { as-text: "db error: ERROR: duplicate key value violates unique constraint \"users_email_key\"\nDETAIL: Key (email)=(code: \"x\" (\"constraint\", \"fake\")) already exists.", severity: "ERROR", code: "23505", message: "duplicate key value violates unique constraint \"users_email_key\"", detail: Some("Key (email)=(code: \"x\" (\"constraint\", \"fake\")) already exists."), extras: [("constraint", "users_email_key"), ("table", "users"), ("schema", "users")] }))"#;
+
+    fn text_error(text: &str) -> DbError {
+        DbError(Box::new(PgError::QueryFailed(QueryError::Text(
+            text.into(),
+        ))))
+    }
+
+    #[test]
+    fn a_violation_reported_as_text_reads_like_a_structured_one() {
+        let structured = DbError(Box::new(PgError::QueryFailed(QueryError::DbError(
+            pg4::DbError {
+                as_text: String::new(),
+                severity: "ERROR".into(),
+                code: "23505".into(),
+                message: String::new(),
+                detail: None,
+                extras: vec![("constraint".into(), "users_email_key".into())],
+            },
+        ))));
+        let text = text_error(TEXT_REPORT);
+        for err in [&structured, &text] {
+            assert_eq!(err.sqlstate(), Some("23505"));
+            assert_eq!(err.constraint(), Some("users_email_key"));
+            assert!(err.violates("users_email_key"));
+            assert!(!err.violates("fake"));
+        }
+    }
+
+    #[test]
+    fn text_without_a_report_names_nothing() {
+        let err = text_error("query result exceeds limit of 1000 bytes");
+        assert_eq!(err.sqlstate(), None);
+        assert_eq!(err.constraint(), None);
+        assert!(!err.violates("users_email_key"));
     }
 
     #[test]
