@@ -163,3 +163,74 @@ async fn internal_calls_carry_the_request_id_and_a_service_token() {
         assert!(has_token, "{url} carries no service token");
     }
 }
+
+/// `deploy/fermyon-cloud/spin.toml` is `spin.toml` for a platform without service
+/// chaining: the same components, routes, variables, sources and builds, with only
+/// the `*.spin.internal` hosts gone and `internal_mode` defaulting to `self`.
+#[test]
+fn the_fermyon_cloud_manifest_is_spin_toml_without_service_chaining() {
+    let root = spinshop_tests::workspace_root();
+    let read = |path: &str| -> toml::Table {
+        let text = std::fs::read_to_string(root.join(path)).expect("reading a manifest");
+        toml::from_str(&text).expect("a manifest in TOML")
+    };
+    let mut local = read("spin.toml");
+    let mut cloud = read("deploy/fermyon-cloud/spin.toml");
+
+    local["variables"]["internal_mode"]["default"] = "self".into();
+    let cloud_dir = root.join("deploy/fermyon-cloud");
+    for (name, component) in table_mut(&mut cloud, "component") {
+        let component = component.as_table_mut().expect("a component table");
+        let source = component["source"].as_str().expect("a file source");
+        let source = lexical(&cloud_dir.join(source));
+        let local_source = local["component"][name]["source"]
+            .as_str()
+            .expect("a source");
+        assert_eq!(source, root.join(local_source), "{name}: source");
+        component.remove("source");
+        let build = component["build"].as_table_mut().expect("a build table");
+        let workdir = build.remove("workdir").expect("a build workdir");
+        let workdir = cloud_dir.join(workdir.as_str().expect("a path"));
+        assert_eq!(lexical(&workdir), root, "{name}: build workdir");
+    }
+    for (_, component) in table_mut(&mut local, "component") {
+        let component = component.as_table_mut().expect("a component table");
+        component.remove("source");
+        if let Some(hosts) = component
+            .get_mut("allowed_outbound_hosts")
+            .and_then(toml::Value::as_array_mut)
+        {
+            hosts.retain(|host| !host.as_str().is_some_and(|h| h.contains(".spin.internal")));
+        }
+    }
+    for (key, value) in &local {
+        assert_eq!(Some(value), cloud.get(key), "[{key}] differs");
+    }
+    assert_eq!(
+        local.len(),
+        cloud.len(),
+        "the manifests have different sections"
+    );
+}
+
+/// `path` with its `..` steps taken, without asking the file system (the `.wasm`
+/// files need not be built yet).
+fn lexical(path: &std::path::Path) -> std::path::PathBuf {
+    let mut out = std::path::PathBuf::new();
+    for part in path.components() {
+        match part {
+            std::path::Component::ParentDir => {
+                out.pop();
+            }
+            other => out.push(other),
+        }
+    }
+    out
+}
+
+fn table_mut<'a>(manifest: &'a mut toml::Table, key: &str) -> &'a mut toml::Table {
+    manifest
+        .get_mut(key)
+        .and_then(toml::Value::as_table_mut)
+        .unwrap_or_else(|| panic!("a [{key}] table"))
+}
