@@ -48,6 +48,13 @@ call GET /api/users/auth/introspect "" "$TOKEN"; expect 200
 [ "$(jq -r .email <<<"$BODY")" = "$EMAIL" ] || fail "introspect: $BODY"
 echo "  $EMAIL signed in"
 
+step "what a client gets wrong: a taken email, an unknown account, a missing product"
+call POST /api/users/auth/register "{\"email\":\"$EMAIL\",\"password\":\"other-password\"}"; expect 409
+[ "$(jq -r .error.code <<<"$BODY")" = email_taken ] || fail "register twice: $BODY"
+call POST /api/users/auth/login "{\"email\":\"nobody-$RUN@example.com\",\"password\":\"secret-password\"}"; expect 401
+call GET /api/products/products/999999999; expect 404
+echo "  409 email_taken, 401, 404"
+
 step "list and fetch the product, read its stock"
 call GET "/api/products/products?limit=100"; expect 200
 jq -e "map(.id) | index($PRODUCT) != null" <<<"$BODY" >/dev/null || fail "product $PRODUCT not listed"
@@ -64,6 +71,8 @@ ORDER=$(jq -r .id <<<"$BODY"); TOTAL=$(jq -r .total <<<"$BODY")
 call GET "/api/products/products/$PRODUCT/stock"; expect 200
 [ "$(jq -r .reserved <<<"$BODY")" = 2 ] || fail "reserved: $BODY"
 echo "  order $ORDER, total $TOTAL, 2 units reserved"
+call PUT "/api/products/products/$PRODUCT/stock" '{"stock":1}' "$ADMIN"; expect 409
+echo "  stock can't go below the 2 reserved units"
 
 step "pay it, then replay the payment with the same key"
 KEY="pay-$RUN"
