@@ -1,6 +1,7 @@
 //! `spin:postgres@4.0.0` against a real Postgres: types mapped as Spin maps them
 //! (including the `timestamptz` failure), structured errors, sessions held per
-//! connection, and `allowed_outbound_hosts`.
+//! connection, `allowed_outbound_hosts`, and TLS verified unless the URL says
+//! `sslmode=disable`.
 
 mod common;
 
@@ -15,13 +16,20 @@ fn server() -> &'static str {
     SERVER.get_or_init(|| spinshop_host::postgres::ensure_server().expect("a Postgres server"))
 }
 
+/// The local server's certificate (if it has TLS on, as Debian's does) is self-signed,
+/// so, as on Spin, only a URL that turns TLS off connects.
 fn database_url() -> String {
-    format!("postgres://postgres@{}/postgres", server())
+    format!("postgres://postgres@{}/postgres?sslmode=disable", server())
 }
 
 async fn app() -> App {
+    app_for(server()).await
+}
+
+/// The probe app with component a allowed to reach Postgres at `host`.
+async fn app_for(host: &str) -> App {
     probe_app()
-        .variable("db_host", server())
+        .variable("db_host", host)
         .pg_pool_size(4)
         .build()
         .await
@@ -209,4 +217,57 @@ async fn open_is_refused_for_hosts_not_allowed() {
     )
     .await;
     assert_eq!(reply.body["open_error"]["kind"], "connection-failed");
+}
+
+/// A server whose certificate no one signed, as Debian's Postgres has out of the box.
+fn tls_server() -> &'static str {
+    static SERVER: OnceLock<String> = OnceLock::new();
+    SERVER.get_or_init(|| {
+        spinshop_host::postgres::ensure_tls_server().expect("a Postgres server with TLS")
+    })
+}
+
+#[tokio::test]
+async fn a_self_signed_certificate_is_refused_unless_tls_is_disabled() {
+    let app = app_for(tls_server()).await;
+    let url = format!("postgres://postgres@{}/postgres", tls_server());
+    let is_tls = json!([{ "query": "SELECT ssl FROM pg_stat_ssl WHERE pid = pg_backend_pid()" }]);
+
+    for refused in [url.clone(), format!("{url}?sslmode=require")] {
+        let reply = run(&app, &refused, is_tls.clone()).await;
+        let error = &reply.body["open_error"];
+        assert_eq!(
+            error["kind"], "connection-failed",
+            "{refused}: {}",
+            reply.body
+        );
+        let message = error["message"].as_str().unwrap_or_default();
+        assert!(
+            message.ends_with("invalid peer certificate: UnknownIssuer"),
+            "{message}"
+        );
+    }
+
+    let reply = run(&app, &format!("{url}?sslmode=disable"), is_tls).await;
+    assert_eq!(
+        reply.body["results"][0]["rows"][0][0], "DbValue::Boolean(false)",
+        "{}",
+        reply.body
+    );
+}
+
+#[tokio::test]
+async fn migrate_takes_urls_with_sslmode_disable() {
+    let url = format!(
+        "postgres://postgres@{}/spinshop_host_migrate_test?sslmode=disable",
+        server()
+    );
+    let no_migrations = std::env::temp_dir().join("spinshop-host-no-migrations");
+    std::fs::create_dir_all(&no_migrations).expect("a folder");
+    spinshop_host::migrate::create_database_if_missing(&url)
+        .await
+        .expect("creates the database");
+    spinshop_host::migrate::apply(&url, &no_migrations)
+        .await
+        .expect("connects and applies nothing");
 }

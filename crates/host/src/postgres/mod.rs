@@ -1,20 +1,23 @@
 //! `spin:postgres/postgres@4.0.0` over real Postgres, as Spin provides it: a
 //! connection pool per connection string (64 connections by default), a
 //! `connection` resource that holds one pooled session for its lifetime (so
-//! `BEGIN ... COMMIT` across calls works, and nothing rolls back on its own), and
-//! `open` refused unless `postgres://host:port` is in `allowed_outbound_hosts`.
+//! `BEGIN ... COMMIT` across calls works, and nothing rolls back on its own),
+//! `open` refused unless `postgres://host:port` is in `allowed_outbound_hosts`, and
+//! TLS negotiated and verified unless the URL says `sslmode=disable`.
 
 mod local_server;
+mod tls;
 mod types;
 
 use std::collections::HashMap;
 use std::sync::Mutex;
 
 use anyhow::Context;
+use tokio_postgres::config::SslMode;
 use tokio_postgres::types::ToSql;
 use wasmtime::component::Resource;
 
-pub use local_server::{ensure_server, ensure_server_in};
+pub use local_server::{ensure_server, ensure_server_in, ensure_tls_server, ensure_tls_server_in};
 
 use crate::bindings::spin::postgres::postgres::{
     self as pg, Column, DbError, Error, ParameterValue, QueryError, RowSet,
@@ -49,13 +52,18 @@ impl Pools {
         let config: tokio_postgres::Config = address
             .parse()
             .context("parsing Postgres connection string")?;
-        let manager = deadpool_postgres::Manager::from_config(
-            config,
-            tokio_postgres::NoTls,
-            deadpool_postgres::ManagerConfig {
-                recycling_method: deadpool_postgres::RecyclingMethod::Clean,
-            },
-        );
+        let manager_config = deadpool_postgres::ManagerConfig {
+            recycling_method: deadpool_postgres::RecyclingMethod::Clean,
+        };
+        let manager = if config.get_ssl_mode() == SslMode::Disable {
+            deadpool_postgres::Manager::from_config(config, tokio_postgres::NoTls, manager_config)
+        } else {
+            deadpool_postgres::Manager::from_config(
+                config,
+                tls::verifying_connector()?,
+                manager_config,
+            )
+        };
         let pool = deadpool_postgres::Pool::builder(manager)
             .max_size(self.max_size)
             .build()
@@ -79,11 +87,12 @@ impl pg::HostConnection for HostState {
             .app
             .pg_pools
             .pool(&address)
-            .map_err(|e| Error::ConnectionFailed(format!("{e:?}")))?;
+            .map_err(|e| Error::ConnectionFailed(error_text(e.as_ref())))?;
+        // The text lists the causes: a TLS refusal names the certificate's fault there.
         let client = pool
             .get()
             .await
-            .map_err(|e| Error::ConnectionFailed(format!("{e:?}")))?;
+            .map_err(|e| Error::ConnectionFailed(error_text(&e)))?;
         self.table
             .push(Connection { client })
             .map_err(|e| Error::ConnectionFailed(format!("{e:?}")))
@@ -120,7 +129,7 @@ impl pg::HostConnection for HostState {
             .iter()
             .map(|row| (0..row.len()).map(|i| types::value(row, i)).collect())
             .collect::<anyhow::Result<Vec<_>>>()
-            .map_err(|e| Error::QueryFailed(QueryError::Text(format!("{e:?}"))))?;
+            .map_err(|e| Error::QueryFailed(QueryError::Text(error_text(e.as_ref()))))?;
         Ok(RowSet { columns, rows })
     }
 
@@ -198,7 +207,7 @@ fn sql_parameters(params: &[ParameterValue]) -> Result<Vec<Box<dyn ToSql + Send 
         .iter()
         .map(types::parameter)
         .collect::<anyhow::Result<_>>()
-        .map_err(|e| format!("{e:?}"))
+        .map_err(|e| error_text(e.as_ref()))
 }
 
 fn parameter_refs(params: &[Box<dyn ToSql + Send + Sync>]) -> Vec<&(dyn ToSql + Sync)> {
@@ -206,6 +215,32 @@ fn parameter_refs(params: &[Box<dyn ToSql + Send + Sync>]) -> Vec<&(dyn ToSql + 
         .iter()
         .map(|p| p.as_ref() as &(dyn ToSql + Sync))
         .collect()
+}
+
+/// An error as Spin turns one into text, anyhow's Debug form (the error, then
+/// `Caused by:` and its sources, numbered when there are several), less the stack
+/// trace anyhow appends when `RUST_BACKTRACE` is set: the host's stack has no place
+/// in what a component sees, and a test's result shouldn't depend on its environment.
+fn error_text(error: &(dyn std::error::Error + 'static)) -> String {
+    let mut text = error.to_string();
+    let causes: Vec<String> = std::iter::successors(error.source(), |e| e.source())
+        .map(ToString::to_string)
+        .collect();
+    if !causes.is_empty() {
+        text.push_str("\n\nCaused by:");
+    }
+    let numbered = causes.len() > 1;
+    for (n, cause) in causes.iter().enumerate() {
+        let (first, next) = if numbered {
+            (format!("{n: >5}: "), "\n       ")
+        } else {
+            ("    ".to_owned(), "\n    ")
+        };
+        text.push('\n');
+        text.push_str(&first);
+        text.push_str(&cause.replace('\n', next));
+    }
+    text
 }
 
 /// A failed statement, with the server's structured report when there is one.
