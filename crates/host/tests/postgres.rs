@@ -1,7 +1,7 @@
 //! `spin:postgres@4.0.0` against a real Postgres: types mapped as Spin maps them
-//! (including the `timestamptz` failure), structured errors, sessions held per
-//! connection, `allowed_outbound_hosts`, and TLS verified unless the URL says
-//! `sslmode=disable`.
+//! (including the `timestamptz` failure), errors in Spin's shapes (structured, or
+//! text when raised while a query's rows stream), sessions held per connection,
+//! `allowed_outbound_hosts`, and TLS verified unless the URL says `sslmode=disable`.
 
 mod common;
 
@@ -119,7 +119,12 @@ async fn a_timestamptz_column_fails_the_query_as_on_spin() {
     .await;
     let error = &results[0]["error"];
     assert_eq!(error["kind"], "text", "{error}");
+    // Converted while the rows stream, so wrapped twice as Spin wraps it.
     let message = error["message"].as_str().unwrap_or_default();
+    assert!(
+        message.starts_with("Error::QueryFailed(QueryError::Text(\"error deserializing column 0"),
+        "{message}"
+    );
     assert!(message.contains("timestamptz"), "{message}");
     assert!(
         results[1]["rows"][0][0]
@@ -217,6 +222,91 @@ async fn open_is_refused_for_hosts_not_allowed() {
     )
     .await;
     assert_eq!(reply.body["open_error"]["kind"], "connection-failed");
+}
+
+/// The `extras` of a structured error, as `[name, value]` pairs.
+fn extras(error: &Value) -> &Vec<Value> {
+    error["extras"].as_array().expect("extras")
+}
+
+#[tokio::test]
+async fn a_violation_while_a_query_runs_arrives_as_text_as_on_spin() {
+    let results = run_steps(json!([
+        { "execute": "CREATE TEMP TABLE accounts (email text CONSTRAINT accounts_email_key UNIQUE, \
+                      credit int CONSTRAINT accounts_credit_check CHECK (credit >= 0))" },
+        { "query": "INSERT INTO accounts VALUES ('a@x', 1) RETURNING email" },
+        { "query": "INSERT INTO accounts VALUES ('a@x', 1) RETURNING email" },
+        { "query": "UPDATE accounts SET credit = credit - 5 RETURNING credit" },
+        { "execute": "INSERT INTO accounts VALUES ('a@x', 1)" },
+    ]))
+    .await;
+    assert_eq!(results[1]["rows"][0][0], "DbValue::Str(\"a@x\")");
+
+    // Spin's text: the structured error's Debug form, field names as the WIT spells them.
+    let unique = &results[2]["error"];
+    assert_eq!(unique["kind"], "text", "{unique}");
+    let text = unique["message"].as_str().unwrap_or_default();
+    assert!(
+        text.starts_with(
+            "Error::QueryFailed(QueryError::DbError(DbError { as-text: \"Error { kind: Db, cause: Some(DbError {"
+        ),
+        "{text}"
+    );
+    assert!(
+        text.contains(r#"severity: "ERROR", code: "23505""#),
+        "{text}"
+    );
+    assert!(
+        text.contains(r#"("constraint", "accounts_email_key")"#),
+        "{text}"
+    );
+    assert!(text.ends_with("] }))"), "{text}");
+
+    let check = &results[3]["error"];
+    assert_eq!(check["kind"], "text", "{check}");
+    let text = check["message"].as_str().unwrap_or_default();
+    assert!(text.contains(r#"code: "23514""#), "{text}");
+    assert!(
+        text.contains(r#"("constraint", "accounts_credit_check")"#),
+        "{text}"
+    );
+
+    // The same violation through `execute` stays structured.
+    let unique = &results[4]["error"];
+    assert_eq!(unique["kind"], "db-error", "{unique}");
+    assert_eq!(unique["code"], "23505");
+    assert!(extras(unique).contains(&json!(["constraint", "accounts_email_key"])));
+}
+
+#[tokio::test]
+async fn a_query_that_fails_before_it_runs_is_structured() {
+    let results = run_steps(json!([
+        { "query": "SELEC 1" },
+        { "query": "SELECT no_such_column FROM pg_class" },
+        { "query": "SELECT $1 IS NULL", "params": [null] },
+        { "query": "SELECT $1::int8", "params": ["not a number"] },
+    ]))
+    .await;
+    let syntax = &results[0]["error"];
+    assert_eq!(syntax["kind"], "db-error", "{syntax}");
+    assert_eq!(syntax["code"], "42601");
+    let column = &results[1]["error"];
+    assert_eq!(column["kind"], "db-error", "{column}");
+    assert_eq!(column["code"], "42703");
+    let untyped = &results[2]["error"];
+    assert_eq!(untyped["kind"], "db-error", "{untyped}");
+    assert_eq!(untyped["code"], "42P18");
+    // A value of the wrong type is refused by the client while binding: text, as
+    // on Spin, but the client's own error, not wrapped as a streaming one.
+    let wrong_type = &results[3]["error"];
+    assert_eq!(wrong_type["kind"], "text", "{wrong_type}");
+    assert!(
+        wrong_type["message"]
+            .as_str()
+            .unwrap_or_default()
+            .starts_with("Error { kind: ToSql(0)"),
+        "{wrong_type}"
+    );
 }
 
 /// A server whose certificate no one signed, as Debian's Postgres has out of the box.

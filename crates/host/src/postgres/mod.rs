@@ -2,8 +2,9 @@
 //! connection pool per connection string (64 connections by default), a
 //! `connection` resource that holds one pooled session for its lifetime (so
 //! `BEGIN ... COMMIT` across calls works, and nothing rolls back on its own),
-//! `open` refused unless `postgres://host:port` is in `allowed_outbound_hosts`, and
-//! TLS negotiated and verified unless the URL says `sslmode=disable`.
+//! `open` refused unless `postgres://host:port` is in `allowed_outbound_hosts`, TLS
+//! negotiated and verified unless the URL says `sslmode=disable`, and errors in the
+//! shapes Spin gives them.
 
 mod local_server;
 mod tls;
@@ -13,6 +14,7 @@ use std::collections::HashMap;
 use std::sync::Mutex;
 
 use anyhow::Context;
+use futures::TryStreamExt;
 use tokio_postgres::config::SslMode;
 use tokio_postgres::types::ToSql;
 use wasmtime::component::Resource;
@@ -106,31 +108,39 @@ impl pg::HostConnection for HostState {
     ) -> Result<RowSet, Error> {
         let params = sql_parameters(&params).map_err(Error::BadParameter)?;
         let client = self.client(&connection)?;
-        let rows = client
-            .query(&statement, &parameter_refs(&params))
+        // Preparing and binding happen here: their errors (syntax, unknown column, a
+        // parameter whose type the server can't tell) reach the guest structured.
+        let stream = client
+            .query_raw(&statement, parameter_refs(&params))
             .await
             .map_err(query_failed)?;
-        let Some(first) = rows.first() else {
-            // Spin reports no columns for an empty result.
-            return Ok(RowSet {
-                columns: vec![],
-                rows: vec![],
-            });
-        };
-        let columns = first
-            .columns()
-            .iter()
-            .map(|column| Column {
-                name: column.name().to_owned(),
-                data_type: types::data_type(column.type_()),
-            })
-            .collect();
-        let rows = rows
-            .iter()
-            .map(|row| (0..row.len()).map(|i| types::value(row, i)).collect())
-            .collect::<anyhow::Result<Vec<_>>>()
-            .map_err(|e| Error::QueryFailed(QueryError::Text(error_text(e.as_ref()))))?;
-        Ok(RowSet { columns, rows })
+        let mut stream = std::pin::pin!(stream);
+        let mut columns = None;
+        let mut rows = Vec::new();
+        // Execution errors (a constraint violated by `INSERT ... RETURNING`) and rows
+        // that can't be converted arrive while the rows stream; Spin hands those to
+        // the guest as text, the structured error's Debug form wrapped once more.
+        while let Some(row) = stream
+            .try_next()
+            .await
+            .map_err(|e| rewrapped_as_text(query_failed(e)))?
+        {
+            if columns.is_none() {
+                columns = Some(columns_of(&row));
+            }
+            let values = (0..row.len())
+                .map(|i| types::value(&row, i))
+                .collect::<anyhow::Result<Vec<_>>>()
+                .map_err(|e| {
+                    rewrapped_as_text(Error::QueryFailed(QueryError::Text(error_text(e.as_ref()))))
+                })?;
+            rows.push(values);
+        }
+        // Spin takes the columns from the first row: an empty result has none.
+        Ok(RowSet {
+            columns: columns.unwrap_or_default(),
+            rows,
+        })
     }
 
     async fn execute(
@@ -215,6 +225,24 @@ fn parameter_refs(params: &[Box<dyn ToSql + Send + Sync>]) -> Vec<&(dyn ToSql + 
         .iter()
         .map(|p| p.as_ref() as &(dyn ToSql + Sync))
         .collect()
+}
+
+fn columns_of(row: &tokio_postgres::Row) -> Vec<Column> {
+    row.columns()
+        .iter()
+        .map(|column| Column {
+            name: column.name().to_owned(),
+            data_type: types::data_type(column.type_()),
+        })
+        .collect()
+}
+
+/// An error as Spin's `query` reports one raised while it reads the rows: it turns
+/// the WIT error into an `anyhow::Error` and sends that error's Debug form as text.
+/// The bindings make the WIT error's Display its Debug form, so the guest reads
+/// `Error::QueryFailed(QueryError::DbError(DbError { as-text: .., code: "23505", .. }))`.
+fn rewrapped_as_text(error: Error) -> Error {
+    Error::QueryFailed(QueryError::Text(error_text(&error)))
 }
 
 /// An error as Spin turns one into text, anyhow's Debug form (the error, then
