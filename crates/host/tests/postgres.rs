@@ -1,6 +1,7 @@
 //! `spin:postgres@4.0.0` against a real Postgres: types mapped as Spin maps them
-//! (including the `timestamptz` failure), structured errors, sessions held per
-//! connection, and `allowed_outbound_hosts`.
+//! (including the `timestamptz` failure), errors in Spin's shapes (structured, or
+//! text when raised while a query's rows stream), sessions held per connection,
+//! `allowed_outbound_hosts`, and TLS verified unless the URL says `sslmode=disable`.
 
 mod common;
 
@@ -15,13 +16,20 @@ fn server() -> &'static str {
     SERVER.get_or_init(|| spinshop_host::postgres::ensure_server().expect("a Postgres server"))
 }
 
+/// The local server's certificate (if it has TLS on, as Debian's does) is self-signed,
+/// so, as on Spin, only a URL that turns TLS off connects.
 fn database_url() -> String {
-    format!("postgres://postgres@{}/postgres", server())
+    format!("postgres://postgres@{}/postgres?sslmode=disable", server())
 }
 
 async fn app() -> App {
+    app_for(server()).await
+}
+
+/// The probe app with component a allowed to reach Postgres at `host`.
+async fn app_for(host: &str) -> App {
     probe_app()
-        .variable("db_host", server())
+        .variable("db_host", host)
         .pg_pool_size(4)
         .build()
         .await
@@ -111,7 +119,12 @@ async fn a_timestamptz_column_fails_the_query_as_on_spin() {
     .await;
     let error = &results[0]["error"];
     assert_eq!(error["kind"], "text", "{error}");
+    // Converted while the rows stream, so wrapped twice as Spin wraps it.
     let message = error["message"].as_str().unwrap_or_default();
+    assert!(
+        message.starts_with("Error::QueryFailed(QueryError::Text(\"error deserializing column 0"),
+        "{message}"
+    );
     assert!(message.contains("timestamptz"), "{message}");
     assert!(
         results[1]["rows"][0][0]
@@ -209,4 +222,142 @@ async fn open_is_refused_for_hosts_not_allowed() {
     )
     .await;
     assert_eq!(reply.body["open_error"]["kind"], "connection-failed");
+}
+
+/// The `extras` of a structured error, as `[name, value]` pairs.
+fn extras(error: &Value) -> &Vec<Value> {
+    error["extras"].as_array().expect("extras")
+}
+
+#[tokio::test]
+async fn a_violation_while_a_query_runs_arrives_as_text_as_on_spin() {
+    let results = run_steps(json!([
+        { "execute": "CREATE TEMP TABLE accounts (email text CONSTRAINT accounts_email_key UNIQUE, \
+                      credit int CONSTRAINT accounts_credit_check CHECK (credit >= 0))" },
+        { "query": "INSERT INTO accounts VALUES ('a@x', 1) RETURNING email" },
+        { "query": "INSERT INTO accounts VALUES ('a@x', 1) RETURNING email" },
+        { "query": "UPDATE accounts SET credit = credit - 5 RETURNING credit" },
+        { "execute": "INSERT INTO accounts VALUES ('a@x', 1)" },
+    ]))
+    .await;
+    assert_eq!(results[1]["rows"][0][0], "DbValue::Str(\"a@x\")");
+
+    // Spin's text: the structured error's Debug form, field names as the WIT spells them.
+    let unique = &results[2]["error"];
+    assert_eq!(unique["kind"], "text", "{unique}");
+    let text = unique["message"].as_str().unwrap_or_default();
+    assert!(
+        text.starts_with(
+            "Error::QueryFailed(QueryError::DbError(DbError { as-text: \"Error { kind: Db, cause: Some(DbError {"
+        ),
+        "{text}"
+    );
+    assert!(
+        text.contains(r#"severity: "ERROR", code: "23505""#),
+        "{text}"
+    );
+    assert!(
+        text.contains(r#"("constraint", "accounts_email_key")"#),
+        "{text}"
+    );
+    assert!(text.ends_with("] }))"), "{text}");
+
+    let check = &results[3]["error"];
+    assert_eq!(check["kind"], "text", "{check}");
+    let text = check["message"].as_str().unwrap_or_default();
+    assert!(text.contains(r#"code: "23514""#), "{text}");
+    assert!(
+        text.contains(r#"("constraint", "accounts_credit_check")"#),
+        "{text}"
+    );
+
+    // The same violation through `execute` stays structured.
+    let unique = &results[4]["error"];
+    assert_eq!(unique["kind"], "db-error", "{unique}");
+    assert_eq!(unique["code"], "23505");
+    assert!(extras(unique).contains(&json!(["constraint", "accounts_email_key"])));
+}
+
+#[tokio::test]
+async fn a_query_that_fails_before_it_runs_is_structured() {
+    let results = run_steps(json!([
+        { "query": "SELEC 1" },
+        { "query": "SELECT no_such_column FROM pg_class" },
+        { "query": "SELECT $1 IS NULL", "params": [null] },
+        { "query": "SELECT $1::int8", "params": ["not a number"] },
+    ]))
+    .await;
+    let syntax = &results[0]["error"];
+    assert_eq!(syntax["kind"], "db-error", "{syntax}");
+    assert_eq!(syntax["code"], "42601");
+    let column = &results[1]["error"];
+    assert_eq!(column["kind"], "db-error", "{column}");
+    assert_eq!(column["code"], "42703");
+    let untyped = &results[2]["error"];
+    assert_eq!(untyped["kind"], "db-error", "{untyped}");
+    assert_eq!(untyped["code"], "42P18");
+    // A value of the wrong type is refused by the client while binding: text, as
+    // on Spin, but the client's own error, not wrapped as a streaming one.
+    let wrong_type = &results[3]["error"];
+    assert_eq!(wrong_type["kind"], "text", "{wrong_type}");
+    assert!(
+        wrong_type["message"]
+            .as_str()
+            .unwrap_or_default()
+            .starts_with("Error { kind: ToSql(0)"),
+        "{wrong_type}"
+    );
+}
+
+/// A server whose certificate no one signed, as Debian's Postgres has out of the box.
+fn tls_server() -> &'static str {
+    static SERVER: OnceLock<String> = OnceLock::new();
+    SERVER.get_or_init(|| {
+        spinshop_host::postgres::ensure_tls_server().expect("a Postgres server with TLS")
+    })
+}
+
+#[tokio::test]
+async fn a_self_signed_certificate_is_refused_unless_tls_is_disabled() {
+    let app = app_for(tls_server()).await;
+    let url = format!("postgres://postgres@{}/postgres", tls_server());
+    let is_tls = json!([{ "query": "SELECT ssl FROM pg_stat_ssl WHERE pid = pg_backend_pid()" }]);
+
+    for refused in [url.clone(), format!("{url}?sslmode=require")] {
+        let reply = run(&app, &refused, is_tls.clone()).await;
+        let error = &reply.body["open_error"];
+        assert_eq!(
+            error["kind"], "connection-failed",
+            "{refused}: {}",
+            reply.body
+        );
+        let message = error["message"].as_str().unwrap_or_default();
+        assert!(
+            message.ends_with("invalid peer certificate: UnknownIssuer"),
+            "{message}"
+        );
+    }
+
+    let reply = run(&app, &format!("{url}?sslmode=disable"), is_tls).await;
+    assert_eq!(
+        reply.body["results"][0]["rows"][0][0], "DbValue::Boolean(false)",
+        "{}",
+        reply.body
+    );
+}
+
+#[tokio::test]
+async fn migrate_takes_urls_with_sslmode_disable() {
+    let url = format!(
+        "postgres://postgres@{}/spinshop_host_migrate_test?sslmode=disable",
+        server()
+    );
+    let no_migrations = std::env::temp_dir().join("spinshop-host-no-migrations");
+    std::fs::create_dir_all(&no_migrations).expect("a folder");
+    spinshop_host::migrate::create_database_if_missing(&url)
+        .await
+        .expect("creates the database");
+    spinshop_host::migrate::apply(&url, &no_migrations)
+        .await
+        .expect("connects and applies nothing");
 }

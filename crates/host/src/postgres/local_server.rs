@@ -1,9 +1,11 @@
 //! A Postgres server for tests and local runs: the one on 127.0.0.1:5432 when it
 //! answers, or else one started from Debian's Postgres binaries in a data directory
 //! of our own (initialised on first use, trust auth for `postgres`, kept running for
-//! the next test binary or run to reuse).
+//! the next test binary or run to reuse). For the host's TLS tests, also a server of
+//! our own with TLS on and a self-signed certificate, as Debian's packaged one has.
 
 use std::net::{Ipv4Addr, SocketAddr, TcpListener, TcpStream};
+use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::time::Duration;
@@ -27,6 +29,27 @@ pub fn ensure_server_in(data_dir: &Path) -> anyhow::Result<String> {
     if answers(DEFAULT_ADDRESS) {
         return Ok(DEFAULT_ADDRESS.to_string());
     }
+    own_server(data_dir, Tls::Off)
+}
+
+/// `host:port` of a server of our own, never the one on 5432 (whose TLS set-up is the
+/// machine's), with `ssl = on` and a self-signed certificate valid for 127.0.0.1: a
+/// certificate no client can verify, like the "snakeoil" one Debian's Postgres ships.
+pub fn ensure_tls_server() -> anyhow::Result<String> {
+    ensure_tls_server_in(&std::env::temp_dir().join("spinshop-postgres-tls"))
+}
+
+/// Like [`ensure_tls_server`], kept in `data_dir`.
+pub fn ensure_tls_server_in(data_dir: &Path) -> anyhow::Result<String> {
+    own_server(data_dir, Tls::SelfSigned)
+}
+
+enum Tls {
+    Off,
+    SelfSigned,
+}
+
+fn own_server(data_dir: &Path, tls: Tls) -> anyhow::Result<String> {
     if let Ok(port) = std::fs::read_to_string(data_dir.join(PORT_FILE)) {
         let address = format!("127.0.0.1:{}", port.trim());
         if answers(&address) {
@@ -52,11 +75,17 @@ pub fn ensure_server_in(data_dir: &Path) -> anyhow::Result<String> {
         )
         .context("initdb")?;
     }
-    let port = free_port()?;
-    let options = format!(
-        "-p {port} -k {} -c listen_addresses=127.0.0.1 -c max_connections=400 -c fsync=off",
+    let mut options = format!(
+        "-k {} -c listen_addresses=127.0.0.1 -c max_connections=400 -c fsync=off",
         data_dir.display()
     );
+    if let Tls::SelfSigned = tls {
+        ensure_self_signed_certificate(&data_dir, &user)?;
+        // server.crt and server.key in the data directory are Postgres' defaults.
+        options.push_str(" -c ssl=on");
+    }
+    let port = free_port()?;
+    let options = format!("-p {port} {options}");
     user.run(
         Command::new(bin.join("pg_ctl"))
             .arg("-D")
@@ -75,6 +104,37 @@ pub fn ensure_server_in(data_dir: &Path) -> anyhow::Result<String> {
         );
     }
     Ok(address)
+}
+
+/// Writes `server.crt` and `server.key` into the data directory unless they are there.
+/// The `openssl` command is always present where Debian's Postgres is (postgresql-common
+/// depends on ssl-cert, which depends on openssl, to make the snakeoil certificate), so
+/// no certificate library is needed. It runs as the server's user, so the key is the
+/// server's own, as Postgres requires.
+fn ensure_self_signed_certificate(data_dir: &Path, user: &ServerUser) -> anyhow::Result<()> {
+    let (cert, key) = (data_dir.join("server.crt"), data_dir.join("server.key"));
+    if cert.exists() && key.exists() {
+        return Ok(());
+    }
+    user.run(
+        Command::new("openssl")
+            .args(["req", "-x509", "-newkey", "ec"])
+            .args(["-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes"])
+            .args(["-days", "3650", "-subj", "/CN=127.0.0.1"])
+            // A server's certificate, not a CA's (as `req -x509` makes by default), so
+            // the only fault a client can find is that no one it trusts signed it.
+            .args(["-addext", "basicConstraints=critical,CA:FALSE"])
+            .args(["-addext", "subjectAltName=IP:127.0.0.1,DNS:localhost"])
+            .arg("-keyout")
+            .arg(&key)
+            .arg("-out")
+            .arg(&cert),
+    )
+    .context("making a self-signed certificate with openssl")?;
+    // Postgres refuses a key that others can read.
+    std::fs::set_permissions(&key, std::fs::Permissions::from_mode(0o600))
+        .with_context(|| format!("chmod 600 {}", key.display()))?;
+    Ok(())
 }
 
 fn answers(address: &str) -> bool {

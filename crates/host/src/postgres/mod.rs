@@ -1,20 +1,25 @@
 //! `spin:postgres/postgres@4.0.0` over real Postgres, as Spin provides it: a
 //! connection pool per connection string (64 connections by default), a
 //! `connection` resource that holds one pooled session for its lifetime (so
-//! `BEGIN ... COMMIT` across calls works, and nothing rolls back on its own), and
-//! `open` refused unless `postgres://host:port` is in `allowed_outbound_hosts`.
+//! `BEGIN ... COMMIT` across calls works, and nothing rolls back on its own),
+//! `open` refused unless `postgres://host:port` is in `allowed_outbound_hosts`, TLS
+//! negotiated and verified unless the URL says `sslmode=disable`, and errors in the
+//! shapes Spin gives them.
 
 mod local_server;
+mod tls;
 mod types;
 
 use std::collections::HashMap;
 use std::sync::Mutex;
 
 use anyhow::Context;
+use futures::TryStreamExt;
+use tokio_postgres::config::SslMode;
 use tokio_postgres::types::ToSql;
 use wasmtime::component::Resource;
 
-pub use local_server::{ensure_server, ensure_server_in};
+pub use local_server::{ensure_server, ensure_server_in, ensure_tls_server, ensure_tls_server_in};
 
 use crate::bindings::spin::postgres::postgres::{
     self as pg, Column, DbError, Error, ParameterValue, QueryError, RowSet,
@@ -49,13 +54,18 @@ impl Pools {
         let config: tokio_postgres::Config = address
             .parse()
             .context("parsing Postgres connection string")?;
-        let manager = deadpool_postgres::Manager::from_config(
-            config,
-            tokio_postgres::NoTls,
-            deadpool_postgres::ManagerConfig {
-                recycling_method: deadpool_postgres::RecyclingMethod::Clean,
-            },
-        );
+        let manager_config = deadpool_postgres::ManagerConfig {
+            recycling_method: deadpool_postgres::RecyclingMethod::Clean,
+        };
+        let manager = if config.get_ssl_mode() == SslMode::Disable {
+            deadpool_postgres::Manager::from_config(config, tokio_postgres::NoTls, manager_config)
+        } else {
+            deadpool_postgres::Manager::from_config(
+                config,
+                tls::verifying_connector()?,
+                manager_config,
+            )
+        };
         let pool = deadpool_postgres::Pool::builder(manager)
             .max_size(self.max_size)
             .build()
@@ -79,11 +89,12 @@ impl pg::HostConnection for HostState {
             .app
             .pg_pools
             .pool(&address)
-            .map_err(|e| Error::ConnectionFailed(format!("{e:?}")))?;
+            .map_err(|e| Error::ConnectionFailed(error_text(e.as_ref())))?;
+        // The text lists the causes: a TLS refusal names the certificate's fault there.
         let client = pool
             .get()
             .await
-            .map_err(|e| Error::ConnectionFailed(format!("{e:?}")))?;
+            .map_err(|e| Error::ConnectionFailed(error_text(&e)))?;
         self.table
             .push(Connection { client })
             .map_err(|e| Error::ConnectionFailed(format!("{e:?}")))
@@ -97,31 +108,39 @@ impl pg::HostConnection for HostState {
     ) -> Result<RowSet, Error> {
         let params = sql_parameters(&params).map_err(Error::BadParameter)?;
         let client = self.client(&connection)?;
-        let rows = client
-            .query(&statement, &parameter_refs(&params))
+        // Preparing and binding happen here: their errors (syntax, unknown column, a
+        // parameter whose type the server can't tell) reach the guest structured.
+        let stream = client
+            .query_raw(&statement, parameter_refs(&params))
             .await
             .map_err(query_failed)?;
-        let Some(first) = rows.first() else {
-            // Spin reports no columns for an empty result.
-            return Ok(RowSet {
-                columns: vec![],
-                rows: vec![],
-            });
-        };
-        let columns = first
-            .columns()
-            .iter()
-            .map(|column| Column {
-                name: column.name().to_owned(),
-                data_type: types::data_type(column.type_()),
-            })
-            .collect();
-        let rows = rows
-            .iter()
-            .map(|row| (0..row.len()).map(|i| types::value(row, i)).collect())
-            .collect::<anyhow::Result<Vec<_>>>()
-            .map_err(|e| Error::QueryFailed(QueryError::Text(format!("{e:?}"))))?;
-        Ok(RowSet { columns, rows })
+        let mut stream = std::pin::pin!(stream);
+        let mut columns = None;
+        let mut rows = Vec::new();
+        // Execution errors (a constraint violated by `INSERT ... RETURNING`) and rows
+        // that can't be converted arrive while the rows stream; Spin hands those to
+        // the guest as text, the structured error's Debug form wrapped once more.
+        while let Some(row) = stream
+            .try_next()
+            .await
+            .map_err(|e| rewrapped_as_text(query_failed(e)))?
+        {
+            if columns.is_none() {
+                columns = Some(columns_of(&row));
+            }
+            let values = (0..row.len())
+                .map(|i| types::value(&row, i))
+                .collect::<anyhow::Result<Vec<_>>>()
+                .map_err(|e| {
+                    rewrapped_as_text(Error::QueryFailed(QueryError::Text(error_text(e.as_ref()))))
+                })?;
+            rows.push(values);
+        }
+        // Spin takes the columns from the first row: an empty result has none.
+        Ok(RowSet {
+            columns: columns.unwrap_or_default(),
+            rows,
+        })
     }
 
     async fn execute(
@@ -198,7 +217,7 @@ fn sql_parameters(params: &[ParameterValue]) -> Result<Vec<Box<dyn ToSql + Send 
         .iter()
         .map(types::parameter)
         .collect::<anyhow::Result<_>>()
-        .map_err(|e| format!("{e:?}"))
+        .map_err(|e| error_text(e.as_ref()))
 }
 
 fn parameter_refs(params: &[Box<dyn ToSql + Send + Sync>]) -> Vec<&(dyn ToSql + Sync)> {
@@ -206,6 +225,50 @@ fn parameter_refs(params: &[Box<dyn ToSql + Send + Sync>]) -> Vec<&(dyn ToSql + 
         .iter()
         .map(|p| p.as_ref() as &(dyn ToSql + Sync))
         .collect()
+}
+
+fn columns_of(row: &tokio_postgres::Row) -> Vec<Column> {
+    row.columns()
+        .iter()
+        .map(|column| Column {
+            name: column.name().to_owned(),
+            data_type: types::data_type(column.type_()),
+        })
+        .collect()
+}
+
+/// An error as Spin's `query` reports one raised while it reads the rows: it turns
+/// the WIT error into an `anyhow::Error` and sends that error's Debug form as text.
+/// The bindings make the WIT error's Display its Debug form, so the guest reads
+/// `Error::QueryFailed(QueryError::DbError(DbError { as-text: .., code: "23505", .. }))`.
+fn rewrapped_as_text(error: Error) -> Error {
+    Error::QueryFailed(QueryError::Text(error_text(&error)))
+}
+
+/// An error as Spin turns one into text, anyhow's Debug form (the error, then
+/// `Caused by:` and its sources, numbered when there are several), less the stack
+/// trace anyhow appends when `RUST_BACKTRACE` is set: the host's stack has no place
+/// in what a component sees, and a test's result shouldn't depend on its environment.
+fn error_text(error: &(dyn std::error::Error + 'static)) -> String {
+    let mut text = error.to_string();
+    let causes: Vec<String> = std::iter::successors(error.source(), |e| e.source())
+        .map(ToString::to_string)
+        .collect();
+    if !causes.is_empty() {
+        text.push_str("\n\nCaused by:");
+    }
+    let numbered = causes.len() > 1;
+    for (n, cause) in causes.iter().enumerate() {
+        let (first, next) = if numbered {
+            (format!("{n: >5}: "), "\n       ")
+        } else {
+            ("    ".to_owned(), "\n    ")
+        };
+        text.push('\n');
+        text.push_str(&first);
+        text.push_str(&cause.replace('\n', next));
+    }
+    text
 }
 
 /// A failed statement, with the server's structured report when there is one.
