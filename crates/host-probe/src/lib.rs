@@ -28,6 +28,7 @@ pub async fn route(req: Request) -> Response {
     match last.as_str() {
         "trap" => panic!("the probe was asked to trap"),
         "send" => send(&req).await,
+        "send-bare" => send_bare(&req).await,
         "pg" => postgres(&req),
         _ => echo(&req),
     }
@@ -91,6 +92,22 @@ async fn send(req: &Request) -> Response {
             let body = serde_json::from_str(&body).unwrap_or(Value::String(body));
             json_response(200, json!({ "status": response.status(), "body": body }))
         }
+        Err(err) => json_response(502, json!({ "error": format!("{err:?}") })),
+    }
+}
+
+/// Sends a request that names only a path: no scheme, no authority, as a raw
+/// `wasi:http` client might (spin-sdk always supplies an authority).
+async fn send_bare(req: &Request) -> Response {
+    let Some(path) = req.query().strip_prefix("path=") else {
+        return json_response(400, json!({ "error": "path missing" }));
+    };
+    let outgoing = spin_sdk::http::OutgoingRequest::new(spin_sdk::http::Headers::new());
+    if outgoing.set_path_with_query(Some(path)).is_err() {
+        return json_response(400, json!({ "error": "invalid path" }));
+    }
+    match spin_sdk::http::send::<_, Response>(outgoing).await {
+        Ok(response) => json_response(200, json!({ "status": response.status() })),
         Err(err) => json_response(502, json!({ "error": format!("{err:?}") })),
     }
 }

@@ -2,15 +2,17 @@
 //! routes it:
 //! - `http://<component>.spin.internal/...` is served in-process by that component
 //!   (service chaining);
-//! - a relative URL (or host `self` / `self.alt`) is a self-request through the
-//!   app's public router;
+//! - a relative URL is a self-request through the app's public router. wasi-http
+//!   requires an authority, so a client marks a relative URL with an empty host
+//!   (spin-sdk sends `:443` or `:80`) or with the host `self.alt`; a request with no
+//!   authority at all is refused with `HttpRequestUriInvalid`, as Spin refuses it;
 //! - anything else goes out over the network.
 //!
 //! Every request must first be allowed by the calling component's
 //! `allowed_outbound_hosts`; a denied request fails with `HttpRequestDenied` and is
 //! never made. The host implements the handler itself (rather than through
-//! wasmtime-wasi-http's hooks) because relative URLs have no authority and would be
-//! rejected before any hook could see them.
+//! wasmtime-wasi-http's hooks) so that it decides where a request goes, as Spin
+//! does, before any URI is built from it.
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -109,7 +111,10 @@ impl Outbound {
             wasi_types::Scheme::Https => "https".to_string(),
             wasi_types::Scheme::Other(other) => other.to_ascii_lowercase(),
         });
-        let authority = request.authority.filter(|a| !host_of(a).is_empty());
+        let authority = request
+            .authority
+            .ok_or(ErrorCode::HttpRequestUriInvalid)?;
+        let authority = Some(authority).filter(|a| !host_of(a).is_empty());
         let body = request.body.unwrap_or_else(|| {
             http_body_util::Empty::new()
                 .map_err(|never| match never {})
@@ -135,7 +140,7 @@ impl Outbound {
             return Target::App;
         };
         let host = host_of(authority);
-        if host == "self" || host == "self.alt" {
+        if host == "self.alt" {
             return Target::App;
         }
         match host.strip_suffix(SERVICE_CHAINING_SUFFIX) {

@@ -55,6 +55,17 @@ async fn self_requests_go_through_the_router_like_public_ones() {
     assert!(client.starts_with("127.0.0.1:"), "{client}");
 }
 
+/// wasi-http needs an authority on every request: a relative URL carries an empty
+/// host. One with no authority at all is refused, as Spin refuses it.
+#[tokio::test]
+async fn a_request_without_an_authority_is_an_invalid_uri_as_on_spin() {
+    let app = spawn().await;
+    let reply = get(&app, "/api/a/send-bare?path=/api/b/self-path").await;
+    assert_eq!(reply.status, 502, "{}", reply.body);
+    let error = reply.body["error"].as_str().unwrap_or_default();
+    assert!(error.contains("HttpRequestUriInvalid"), "{error}");
+}
+
 #[tokio::test]
 async fn hosts_not_allowed_are_denied_without_a_request() {
     let app = probe_app()

@@ -218,10 +218,14 @@ fn send(
     let set = |ok: Result<(), ()>, what: &str| ok.map_err(|()| format!("invalid {what}"));
     set(request.set_method(&method), "method")?;
     set(request.set_path_with_query(Some(path)), "path")?;
-    if let Target::Chained(authority) = target {
-        set(request.set_scheme(Some(&Scheme::Http)), "scheme")?;
-        set(request.set_authority(Some(authority)), "authority")?;
-    }
+    // wasi-http needs an authority on every request; Spin reads an empty host as a
+    // request to the app itself (without one, Spin refuses the URI as invalid).
+    let authority = match target {
+        Target::Chained(authority) => authority.as_str(),
+        Target::SelfRequest => ":80",
+    };
+    set(request.set_scheme(Some(&Scheme::Http)), "scheme")?;
+    set(request.set_authority(Some(authority)), "authority")?;
     let outgoing_body = request.body().map_err(|()| "request body taken twice")?;
 
     let options = RequestOptions::new();
