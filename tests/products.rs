@@ -101,12 +101,10 @@ async fn health_reports_the_database() {
 
 #[tokio::test]
 async fn health_is_503_when_the_database_is_unreachable() {
-    let app = TestApp::spawn_with(|b| {
-        b.variable(
-            "products_db_url",
-            "postgres://spinshop_products@127.0.0.1:5432/no_such_database",
-        )
-    })
+    let app = TestApp::spawn_with_variables(&[(
+        "products_db_url",
+        "postgres://spinshop_products@127.0.0.1:5432/no_such_database?sslmode=disable",
+    )])
     .await;
     let response = app.get("/api/products/healthz", None).await;
     assert_eq!(response.status, 503);

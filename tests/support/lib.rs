@@ -1,7 +1,11 @@
 //! The harness of spinshop's end-to-end tests: each test gets its own migrated
-//! database and its own app in the Spin-compatible test host, running the real
-//! release `.wasm` files, and speaks HTTP to it only.
+//! database and its own app, running the real release `.wasm` files, and speaks HTTP
+//! to it only. The app runs in `spin up` when `SPIN_BIN` names a Spin binary, and in
+//! spinshop's Spin-compatible test host, in-process, otherwise.
 
+mod spin;
+
+use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::sync::OnceLock;
@@ -10,6 +14,8 @@ use std::sync::atomic::{AtomicU32, Ordering};
 use bytes::Bytes;
 use serde_json::{Value, json};
 use spinshop_host::{App, AppBuilder};
+
+use crate::spin::{Spin, spin_bin};
 
 pub const ADMIN_EMAIL: &str = "admin@spinshop.test";
 pub const ADMIN_PASSWORD: &str = "admin-password-1";
@@ -121,9 +127,14 @@ fn drop_stale_databases(address: &str) {
 
 /// A running app with its own database.
 pub struct TestApp {
-    pub app: App,
+    backend: Backend,
     pub database: String,
     pub postgres: String,
+}
+
+enum Backend {
+    Host(App),
+    Spin(Spin),
 }
 
 pub struct Response {
@@ -173,12 +184,53 @@ pub struct Session {
 
 impl TestApp {
     pub async fn spawn() -> TestApp {
-        Self::spawn_with(|builder| builder).await
+        Self::spawn_with_variables(&[]).await
     }
 
-    /// Spawns an app after `customize` adjusts its builder (variables, missing
-    /// components, outbound interceptors).
-    pub async fn spawn_with(customize: impl FnOnce(AppBuilder) -> AppBuilder) -> TestApp {
+    /// Spawns an app with `overrides` over the harness's variables (e.g.
+    /// `internal_mode`): variables work the same in the test host and in Spin.
+    pub async fn spawn_with_variables(overrides: &[(&str, &str)]) -> TestApp {
+        let (postgres, database) = Self::prepare_database().await;
+        let mut variables = app_variables(&postgres, &database);
+        variables.extend(
+            overrides
+                .iter()
+                .map(|(name, value)| (name.to_string(), value.to_string())),
+        );
+        let backend = match spin_bin() {
+            Some(bin) => Backend::Spin(Spin::start(&bin, &variables, &database).await),
+            None => Backend::Host(host_app(&variables, |builder| builder).await),
+        };
+        TestApp {
+            backend,
+            database,
+            postgres,
+        }
+    }
+
+    /// Spawns an app in the test host after `customize` adjusts its builder, for
+    /// tests that need the host's hooks (outbound interceptors, missing components),
+    /// which real Spin doesn't have. On Spin the test is reported as skipped, for
+    /// `reason`, and there is no app.
+    pub async fn spawn_on_host(
+        reason: &str,
+        customize: impl FnOnce(AppBuilder) -> AppBuilder,
+    ) -> Option<TestApp> {
+        if spin_bin().is_some() {
+            report_skipped(reason);
+            return None;
+        }
+        let (postgres, database) = Self::prepare_database().await;
+        let app = host_app(&app_variables(&postgres, &database), customize).await;
+        Some(TestApp {
+            backend: Backend::Host(app),
+            database,
+            postgres,
+        })
+    }
+
+    /// Creates, migrates and seeds (the admin) a database of this test's own.
+    async fn prepare_database() -> (String, String) {
         build_components();
         let postgres = postgres().to_string();
         let database = Self::create_database(&postgres).await;
@@ -190,24 +242,7 @@ impl TestApp {
         spinshop_host::migrate::ensure_admin(&url, ADMIN_EMAIL, ADMIN_PASSWORD)
             .await
             .expect("creating the admin");
-
-        let mut builder = App::builder(workspace_root().join("spin.toml"))
-            .env_overrides(false)
-            .pg_pool_size(TEST_POOL_SIZE)
-            .variable("db_host", &postgres)
-            .variable("jwt_secret", JWT_SECRET)
-            .variable("internal_secret", INTERNAL_SECRET);
-        // Each service connects with its own role, which sees only its own schema.
-        for component in components() {
-            let url = format!("postgres://spinshop_{component}@{postgres}/{database}");
-            builder = builder.variable(format!("{component}_db_url"), url);
-        }
-        let app = customize(builder).build().await.expect("loading the app");
-        TestApp {
-            app,
-            database,
-            postgres,
-        }
+        (postgres, database)
     }
 
     async fn create_database(postgres: &str) -> String {
@@ -266,7 +301,10 @@ impl TestApp {
     }
 
     pub async fn send(&self, request: http::Request<Bytes>) -> Response {
-        let response = self.app.handle(request).await;
+        let response = match &self.backend {
+            Backend::Host(app) => app.handle(request).await,
+            Backend::Spin(spin) => spin.send(request).await,
+        };
         let (parts, body) = response.into_parts();
         Response {
             status: parts.status.as_u16(),
@@ -356,6 +394,45 @@ impl TestApp {
             .expect("a valid request");
         self.send(request).await
     }
+}
+
+/// The variables every test app gets: its database, as each service's role (which
+/// sees only its own schema), and the secrets the tests sign tokens with.
+fn app_variables(postgres: &str, database: &str) -> Vec<(String, String)> {
+    let mut variables = vec![
+        ("db_host".to_string(), postgres.to_string()),
+        ("jwt_secret".to_string(), JWT_SECRET.to_string()),
+        ("internal_secret".to_string(), INTERNAL_SECRET.to_string()),
+    ];
+    for component in components() {
+        // Spin talks TLS to Postgres unless told not to, and the local server's
+        // certificate is self-signed.
+        let url = format!("postgres://spinshop_{component}@{postgres}/{database}?sslmode=disable");
+        variables.push((format!("{component}_db_url"), url));
+    }
+    variables
+}
+
+/// The app in the test host, with `variables` and nothing from the environment.
+async fn host_app(
+    variables: &[(String, String)],
+    customize: impl FnOnce(AppBuilder) -> AppBuilder,
+) -> App {
+    let mut builder = App::builder(workspace_root().join("spin.toml"))
+        .env_overrides(false)
+        .pg_pool_size(TEST_POOL_SIZE);
+    for (name, value) in variables {
+        builder = builder.variable(name, value);
+    }
+    customize(builder).build().await.expect("loading the app")
+}
+
+/// Tells the person running the tests, past libtest's capture of a passing test's
+/// output, that this test did not run.
+fn report_skipped(reason: &str) {
+    let thread = std::thread::current();
+    let test = thread.name().unwrap_or("a test");
+    let _ = writeln!(std::io::stderr(), "skipped on real Spin: {test}: {reason}");
 }
 
 pub fn session_from(body: &Value, email: &str, password: &str) -> Session {
