@@ -167,6 +167,12 @@ async fn internal_calls_carry_the_request_id_and_a_service_token() {
     }
 }
 
+#[tokio::test]
+async fn the_flow_works_from_the_fermyon_cloud_manifest() {
+    let app = TestApp::spawn_from("deploy/fermyon-cloud/spin.toml", &[]).await;
+    order_pay_and_check_out(&app).await;
+}
+
 /// `deploy/fermyon-cloud/spin.toml` is `spin.toml` for a platform without service
 /// chaining: the same components, routes, variables, sources and builds, with only
 /// the `*.spin.internal` hosts gone and `internal_mode` defaulting to `self`.

@@ -31,6 +31,9 @@ pub fn workspace_root() -> PathBuf {
         .to_path_buf()
 }
 
+/// The application the tests run, unless a test names another manifest.
+const MANIFEST: &str = "spin.toml";
+
 /// The components spin.toml declares (`[component.<name>]`), each a crate of that name.
 pub fn components() -> Vec<String> {
     let manifest =
@@ -190,6 +193,13 @@ impl TestApp {
     /// Spawns an app with `overrides` over the harness's variables (e.g.
     /// `internal_mode`): variables work the same in the test host and in Spin.
     pub async fn spawn_with_variables(overrides: &[(&str, &str)]) -> TestApp {
+        Self::spawn_from(MANIFEST, overrides).await
+    }
+
+    /// Spawns the app `manifest` (relative to the workspace) describes, with
+    /// `overrides` over the harness's variables.
+    pub async fn spawn_from(manifest: &str, overrides: &[(&str, &str)]) -> TestApp {
+        let manifest = workspace_root().join(manifest);
         let (postgres, database) = Self::prepare_database().await;
         let mut variables = app_variables(&postgres, &database);
         variables.extend(
@@ -198,8 +208,8 @@ impl TestApp {
                 .map(|(name, value)| (name.to_string(), value.to_string())),
         );
         let backend = match spin_bin() {
-            Some(bin) => Backend::Spin(Spin::start(&bin, &variables, &database).await),
-            None => Backend::Host(host_app(&variables, |builder| builder).await),
+            Some(bin) => Backend::Spin(Spin::start(&bin, &manifest, &variables, &database).await),
+            None => Backend::Host(host_app(&manifest, &variables, |builder| builder).await),
         };
         TestApp {
             backend,
@@ -221,7 +231,8 @@ impl TestApp {
             return None;
         }
         let (postgres, database) = Self::prepare_database().await;
-        let app = host_app(&app_variables(&postgres, &database), customize).await;
+        let manifest = workspace_root().join(MANIFEST);
+        let app = host_app(&manifest, &app_variables(&postgres, &database), customize).await;
         Some(TestApp {
             backend: Backend::Host(app),
             database,
@@ -415,10 +426,11 @@ fn app_variables(postgres: &str, database: &str) -> Vec<(String, String)> {
 
 /// The app in the test host, with `variables` and nothing from the environment.
 async fn host_app(
+    manifest: &Path,
     variables: &[(String, String)],
     customize: impl FnOnce(AppBuilder) -> AppBuilder,
 ) -> App {
-    let mut builder = App::builder(workspace_root().join("spin.toml"))
+    let mut builder = App::builder(manifest)
         .env_overrides(false)
         .pg_pool_size(TEST_POOL_SIZE);
     for (name, value) in variables {

@@ -10,8 +10,6 @@ use bytes::Bytes;
 use http_body_util::{BodyExt, Full};
 use hyper_util::rt::TokioIo;
 
-use crate::workspace_root;
-
 /// The first start compiles every component (later ones hit Spin's cache); two tests
 /// may be compiling at once on a small machine.
 const STARTUP_TIMEOUT: Duration = Duration::from_secs(180);
@@ -36,9 +34,14 @@ pub struct Spin {
 }
 
 impl Spin {
-    /// Starts `spin up` for the workspace's spin.toml with `variables` (as
-    /// `SPIN_VARIABLE_<NAME>`) and waits until it serves.
-    pub async fn start(bin: &Path, variables: &[(String, String)], name: &str) -> Spin {
+    /// Starts `spin up` for `manifest` with `variables` (as `SPIN_VARIABLE_<NAME>`)
+    /// and waits until it serves.
+    pub async fn start(
+        bin: &Path,
+        manifest: &Path,
+        variables: &[(String, String)],
+        name: &str,
+    ) -> Spin {
         let log_dir = std::env::temp_dir().join(format!("spinshop-spin-{name}"));
         std::fs::create_dir_all(&log_dir).expect("creating spin's log dir");
         let output = |file: &str| {
@@ -49,7 +52,7 @@ impl Spin {
         command
             .arg("up")
             .arg("--from")
-            .arg(workspace_root().join("spin.toml"))
+            .arg(manifest)
             .arg("--listen")
             .arg(address.to_string())
             .arg("--log-dir")

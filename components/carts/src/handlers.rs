@@ -16,7 +16,7 @@ use crate::store;
 /// sees an empty one; it is stored on its first change, so reading writes nothing.
 pub fn get_cart(req: &ApiRequest) -> ApiResult<ApiResponse> {
     let caller = introspect(SERVICE, req)?;
-    cart_response(req, &Db::connect()?, caller.user_id)
+    cart_response(req, caller.user_id)
 }
 
 /// Adds `qty` units of a product that exists now, or more of one already in the cart.
@@ -25,12 +25,11 @@ pub fn add_item(req: &ApiRequest) -> ApiResult<ApiResponse> {
     let body: AddItemBody = req.json()?;
     let qty = Quantity::parse(body.qty)?;
     siblings::existing_product(req, body.product_id)?;
-    let db = Db::connect()?;
-    db.transaction(|db| {
+    Db::connect()?.transaction(|db| {
         store::touch_cart(db, caller.user_id)?;
         store::add_item(db, caller.user_id, body.product_id, qty)
     })?;
-    cart_response(req, &db, caller.user_id)
+    cart_response(req, caller.user_id)
 }
 
 /// Sets a line's quantity; 0 removes it.
@@ -38,8 +37,7 @@ pub fn update_item(req: &ApiRequest, product_id: &str) -> ApiResult<ApiResponse>
     let caller = introspect(SERVICE, req)?;
     let product_id = parse_product_id(product_id)?;
     let change = QuantityChange::parse(req.json::<PatchItemBody>()?.qty)?;
-    let db = Db::connect()?;
-    db.transaction(|db| {
+    Db::connect()?.transaction(|db| {
         store::touch_cart(db, caller.user_id)?;
         let found = match change {
             QuantityChange::Set(qty) => store::set_item_qty(db, caller.user_id, product_id, qty)?,
@@ -51,7 +49,7 @@ pub fn update_item(req: &ApiRequest, product_id: &str) -> ApiResult<ApiResponse>
             Err(not_in_cart(product_id))
         }
     })?;
-    cart_response(req, &db, caller.user_id)
+    cart_response(req, caller.user_id)
 }
 
 pub fn remove_item(req: &ApiRequest, product_id: &str) -> ApiResult<ApiResponse> {
@@ -89,8 +87,7 @@ pub fn checkout(req: &ApiRequest) -> ApiResult<ApiResponse> {
     } else {
         req.json()?
     };
-    let db = Db::connect()?;
-    let cart = store::find_cart(&db, caller.user_id)?
+    let cart = store::find_cart(&Db::connect()?, caller.user_id)?
         .filter(|cart| !cart.items.is_empty())
         .ok_or_else(|| ApiError::validation("the cart is empty"))?;
     let order = siblings::place_order(
@@ -98,15 +95,17 @@ pub fn checkout(req: &ApiRequest) -> ApiResult<ApiResponse> {
         &order_request(&cart.items, extras),
         &checkout_key(caller.user_id, &cart),
     )?;
-    db.transaction(|db| {
+    Db::connect()?.transaction(|db| {
         store::touch_cart(db, caller.user_id)?;
         store::remove_ordered(db, caller.user_id, &cart.items)
     })?;
     ApiResponse::created(&order)
 }
 
-fn cart_response(req: &ApiRequest, db: &Db, user_id: i64) -> ApiResult<ApiResponse> {
-    let items = store::find_cart(db, user_id)?
+/// The cart priced at products. Its connection is closed before products is asked:
+/// no connection is held while a sibling answers (see `kit::db`).
+fn cart_response(req: &ApiRequest, user_id: i64) -> ApiResult<ApiResponse> {
+    let items = store::find_cart(&Db::connect()?, user_id)?
         .map(|cart| cart.items)
         .unwrap_or_default();
     ApiResponse::ok(&price_cart(&items, |id| siblings::product(req, id))?)

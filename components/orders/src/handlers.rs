@@ -26,9 +26,8 @@ pub fn place_order(req: &ApiRequest) -> ApiResult<ApiResponse> {
         .map(IdempotencyKey::parse)
         .transpose()?;
 
-    let db = Db::connect()?;
     if let Some(key) = &key
-        && let Some(order) = store::find_by_idempotency_key(&db, caller.user_id, key)?
+        && let Some(order) = store::find_by_idempotency_key(&Db::connect()?, caller.user_id, key)?
     {
         return replay(&request, order);
     }
@@ -41,7 +40,7 @@ pub fn place_order(req: &ApiRequest) -> ApiResult<ApiResponse> {
         .collect::<ApiResult<Vec<_>>>()?;
     let priced = domain::price(&request.items, products)?;
 
-    let order_id = store::next_order_id(&db)?;
+    let order_id = store::next_order_id(&Db::connect()?)?;
     if let Err(err) = siblings.reserve_stock(order_id, &request.items) {
         // A refusal (4xx) reserved nothing; after a timeout or a 5xx the outcome is
         // unknown, so the reservation is released in case it was made.
@@ -58,13 +57,15 @@ pub fn place_order(req: &ApiRequest) -> ApiResult<ApiResponse> {
         priced: &priced,
         idempotency_key: key.as_ref(),
     };
-    let stored = store::insert_order(&db, &new_order);
+    // Each step opens its own connection and closes it before the next sibling
+    // call: no connection is held while a sibling answers (see `kit::db`).
+    let stored = Db::connect().and_then(|db| store::insert_order(&db, &new_order));
     match stored {
         Ok(Inserted::Created(order)) => ApiResponse::created(&order),
         Ok(Inserted::KeyTaken) => {
             release_after_failure(&siblings, req, order_id);
             let key = key.ok_or_else(|| ApiError::internal("key conflict without a key"))?;
-            let winner = store::find_by_idempotency_key(&db, caller.user_id, &key)?
+            let winner = store::find_by_idempotency_key(&Db::connect()?, caller.user_id, &key)?
                 .ok_or_else(|| ApiError::internal("the order holding the key vanished"))?;
             replay(&request, winner)
         }
@@ -121,20 +122,19 @@ pub fn get_order(req: &ApiRequest, id: &str) -> ApiResult<ApiResponse> {
 /// racing a payment can't both succeed.
 pub fn cancel_order(req: &ApiRequest, id: &str) -> ApiResult<ApiResponse> {
     let caller = introspect(SERVICE, req)?;
-    let db = Db::connect()?;
-    let order = visible_order(&db, &caller, parse_order_id(id)?)?;
+    let order = visible_order(&Db::connect()?, &caller, parse_order_id(id)?)?;
     let siblings = Siblings::new(req);
     match order.status {
         OrderStatus::Pending => {
-            let cancelled =
-                store::cancel_pending(&db, order.id)?.ok_or_else(|| no_longer(&order))?;
+            let cancelled = store::cancel_pending(&Db::connect()?, order.id)?
+                .ok_or_else(|| no_longer(&order))?;
             release_cancelled(&siblings, req, order.id)?;
             ApiResponse::ok(&cancelled)
         }
         OrderStatus::Paid => {
             let refunded = siblings.refund_order(order.id)? == Refund::Refunded;
-            let cancelled =
-                store::cancel_paid(&db, order.id, refunded)?.ok_or_else(|| no_longer(&order))?;
+            let cancelled = store::cancel_paid(&Db::connect()?, order.id, refunded)?
+                .ok_or_else(|| no_longer(&order))?;
             ApiResponse::ok(&cancelled)
         }
         OrderStatus::Cancelled => {
@@ -171,19 +171,23 @@ pub fn mark_paid(req: &ApiRequest, id: &str) -> ApiResult<ApiResponse> {
     require_service(req)?;
     let id = parse_order_id(id)?;
     let body: PaidBody = req.json()?;
-    let db = Db::connect()?;
-    let order = match store::mark_paid(&db, id, body.payment_id)? {
-        Some(order) => order,
-        None => {
-            let order = store::find_order(&db, id)?.ok_or_else(|| no_such_order(id))?;
-            let already_paid = matches!(order.status, OrderStatus::Paid | OrderStatus::Fulfilled)
-                && order.payment_id == Some(body.payment_id);
-            if !already_paid {
-                return Err(invalid_state(&order, "mark as paid"));
+    let order = {
+        let db = Db::connect()?;
+        match store::mark_paid(&db, id, body.payment_id)? {
+            Some(order) => order,
+            None => {
+                let order = store::find_order(&db, id)?.ok_or_else(|| no_such_order(id))?;
+                let already_paid =
+                    matches!(order.status, OrderStatus::Paid | OrderStatus::Fulfilled)
+                        && order.payment_id == Some(body.payment_id);
+                if !already_paid {
+                    return Err(invalid_state(&order, "mark as paid"));
+                }
+                order
             }
-            order
         }
     };
+    // The connection is closed by now: none is held while products answers.
     Siblings::new(req).commit_stock(id)?;
     ApiResponse::ok(&order)
 }

@@ -40,13 +40,22 @@ pub fn refund_payment(req: &ApiRequest, id: &str) -> ApiResult<ApiResponse> {
     let caller = introspect(SERVICE, req)?;
     caller.require_admin()?;
     let id = parse_id(id, "payment")?;
-    let db = Db::connect()?;
     let orders = Orders::new(req);
-    if let Some(refunded) = store::refund_payment(&db, id)? {
-        orders.mark_refunded(&refunded)?;
-        return ApiResponse::ok(&refunded);
+    let (refunded, payment) = {
+        let db = Db::connect()?;
+        match store::refund_payment(&db, id)? {
+            Some(refunded) => (true, refunded),
+            None => (
+                false,
+                store::find_payment(&db, id)?.ok_or_else(|| no_such_payment(id))?,
+            ),
+        }
+    };
+    // The connection is closed by now: none is held while orders answers.
+    if refunded {
+        orders.mark_refunded(&payment)?;
+        return ApiResponse::ok(&payment);
     }
-    let payment = store::find_payment(&db, id)?.ok_or_else(|| no_such_payment(id))?;
     if payment.status == PaymentStatus::Refunded {
         orders.mark_refunded(&payment)?;
     }

@@ -56,17 +56,21 @@ pub fn pay(req: &ApiRequest) -> ApiResult<ApiResponse> {
     if let Claim::Replay(stored) = claim(caller.user_id, &key, &fingerprint)? {
         return Ok(respond(&stored).with_header("idempotent-replayed", "true"));
     }
-    let db = Db::connect()?;
+    // Each step opens its own connection: none is held while orders answers, so a
+    // burst of payments can't take the connections orders needs (see `kit::db`).
     let outcome =
-        charge(&db, req, caller, &key, &request, &fingerprint).and_then(|(stored, payment_id)| {
-            store::complete_key(&db, caller.user_id, &key, &stored, payment_id)
+        charge(req, caller, &key, &request, &fingerprint).and_then(|(stored, payment_id)| {
+            Db::connect()
+                .and_then(|db| store::complete_key(&db, caller.user_id, &key, &stored, payment_id))
                 .map_err(after_charge)?;
             Ok(stored)
         });
     match outcome {
         Ok(stored) => Ok(respond(&stored)),
         Err(err) => {
-            if let Err(release) = store::release_key(&db, caller.user_id, &key) {
+            let released =
+                Db::connect().and_then(|db| store::release_key(&db, caller.user_id, &key));
+            if let Err(release) = released {
                 eprintln!(
                     "{SERVICE} {}: releasing idempotency key failed: {release}",
                     req.request_id
@@ -118,7 +122,6 @@ fn claim(user_id: i64, key: &IdempotencyKey, fingerprint: &str) -> ApiResult<Cla
 /// Charges the order (or finds the charge this key already made) and settles it.
 /// Returns the final answer and the payment it is about.
 fn charge(
-    db: &Db,
     req: &ApiRequest,
     caller: Caller,
     key: &IdempotencyKey,
@@ -126,7 +129,7 @@ fn charge(
     fingerprint: &str,
 ) -> ApiResult<(StoredResponse, i64)> {
     let orders = Orders::new(req);
-    let payment = match store::payment_for_key(db, caller.user_id, key)? {
+    let payment = match store::payment_for_key(&Db::connect()?, caller.user_id, key)? {
         Some((payment, hash)) if hash == fingerprint => payment,
         Some(_) => return Err(key_reused()),
         None => {
@@ -139,7 +142,7 @@ fn charge(
             order.check_payable(request.amount)?;
             let decision = authorize(request.card.as_ref());
             store::insert_payment(
-                db,
+                &Db::connect()?,
                 &NewPayment {
                     user_id: caller.user_id,
                     order_id: order.id,
@@ -155,19 +158,20 @@ fn charge(
         }
     };
     let id = payment.id;
-    let stored = settle(db, &orders, payment).map_err(after_charge)?;
+    let stored = settle(&orders, payment).map_err(after_charge)?;
     Ok((stored, id))
 }
 
 /// Tells orders what happened to a recorded charge and decides the final answer.
-fn settle(db: &Db, orders: &Orders, payment: Payment) -> ApiResult<StoredResponse> {
+fn settle(orders: &Orders, payment: Payment) -> ApiResult<StoredResponse> {
     match payment.status {
         PaymentStatus::Succeeded => match orders.mark_paid(&payment)? {
             PaidAnswer::Recorded => stored_json(201, &payment),
             // The order was cancelled after it was read: the money goes back.
             PaidAnswer::Refused => {
-                store::refund_payment(db, payment.id)?;
-                let payment = store::find_payment(db, payment.id)?
+                let db = Db::connect()?;
+                store::refund_payment(&db, payment.id)?;
+                let payment = store::find_payment(&db, payment.id)?
                     .ok_or_else(|| ApiError::internal("a recorded payment vanished"))?;
                 Ok(stored_error(&refunded_before_paid(&payment)))
             }

@@ -111,9 +111,7 @@ impl Outbound {
             wasi_types::Scheme::Https => "https".to_string(),
             wasi_types::Scheme::Other(other) => other.to_ascii_lowercase(),
         });
-        let authority = request
-            .authority
-            .ok_or(ErrorCode::HttpRequestUriInvalid)?;
+        let authority = request.authority.ok_or(ErrorCode::HttpRequestUriInvalid)?;
         let authority = Some(authority).filter(|a| !host_of(a).is_empty());
         let body = request.body.unwrap_or_else(|| {
             http_body_util::Empty::new()

@@ -1,11 +1,23 @@
 //! Small helpers over Spin's Postgres interface (`spin:postgres/postgres@4.0.0`):
 //! opening the service's connection, decoding rows by column name, transactions,
 //! and reading constraint violations from SQLSTATE and constraint name.
+//!
+//! Connections are a shared budget. Spin pools up to 64 connections per component
+//! and connection string and never closes them, and Postgres allows 100 by default,
+//! so two rules keep one busy service from starving the others:
+//! - a handler holds a connection only while it talks to the database, never while
+//!   a sibling answers (open one per step, and let it drop before the call);
+//! - when the server's connection table is full, [`Db::connect`] waits for a slot
+//!   instead of failing at once: the pool hands out a connection as soon as one
+//!   of its own is free again.
+
+use std::time::Duration;
 
 use spin_sdk::pg4::{self, Connection, Decode, ParameterValue, PgError, QueryError, RowSet};
 
 use crate::config;
 use crate::error::{ApiError, ApiResult};
+use crate::time::Backoff;
 
 pub use spin_sdk::pg4::ParameterValue as Param;
 
@@ -94,17 +106,28 @@ pub struct Db {
 }
 
 impl Db {
-    /// Opens the connection named by the component's `db_url` variable.
+    /// Opens the connection named by the component's `db_url` variable, waiting up
+    /// to [`FULL_TABLE_WAIT`] while the server has no connection slot left.
     pub fn connect() -> ApiResult<Db> {
         let url = config::var("db_url")?;
-        let conn = Connection::open(&url).map_err(|err| {
-            eprintln!(
-                "database connection failed: {}",
-                redact(&err.to_string(), &url)
-            );
-            ApiError::Unavailable("database unavailable".into())
-        })?;
-        Ok(Db { conn })
+        let mut backoff = Backoff::new(
+            Duration::from_millis(5),
+            Duration::from_millis(100),
+            FULL_TABLE_WAIT,
+        );
+        loop {
+            match Connection::open(&url) {
+                Ok(conn) => return Ok(Db { conn }),
+                Err(err) if connection_table_full(&err) && backoff.wait() => {}
+                Err(err) => {
+                    eprintln!(
+                        "database connection failed: {}",
+                        redact(&err.to_string(), &url)
+                    );
+                    return Err(ApiError::Unavailable("database unavailable".into()));
+                }
+            }
+        }
     }
 
     pub fn query(&self, sql: &str, params: &[ParameterValue]) -> Result<Rows, DbError> {
@@ -142,6 +165,19 @@ impl Db {
     pub fn ping(&self) -> bool {
         self.query("SELECT 1", &[]).is_ok()
     }
+}
+
+/// How long [`Db::connect`] waits for a connection slot before answering 503.
+const FULL_TABLE_WAIT: Duration = Duration::from_secs(10);
+
+/// Postgres refused a new session because all its connection slots are taken
+/// (SQLSTATE 53300). Spin reports a failed connection as text without the SQLSTATE,
+/// so the server's message decides: `sorry, too many clients already`, or
+/// `remaining connection slots are reserved for ...` once only reserved ones are left.
+fn connection_table_full(err: &PgError) -> bool {
+    matches!(err, PgError::ConnectionFailed(text)
+        if text.contains("too many clients already")
+            || text.contains("remaining connection slots are reserved"))
 }
 
 /// The rows of a query, decoded by column name.
@@ -252,6 +288,26 @@ mod tests {
         assert_eq!(err.sqlstate(), None);
         assert_eq!(err.constraint(), None);
         assert!(!err.violates("users_email_key"));
+    }
+
+    #[test]
+    fn a_full_connection_table_is_told_from_other_connection_failures() {
+        let full = "Error occurred while creating a new object: db error\n\nCaused by:\n    \
+                    0: db error\n    1: FATAL: sorry, too many clients already";
+        let reserved = "Error occurred while creating a new object: db error\n\nCaused by:\n    \
+                        0: db error\n    1: FATAL: remaining connection slots are reserved for \
+                        non-replication superuser connections";
+        let tls = "error performing TLS handshake: certificate verify failed";
+        assert!(connection_table_full(&PgError::ConnectionFailed(
+            full.into()
+        )));
+        assert!(connection_table_full(&PgError::ConnectionFailed(
+            reserved.into()
+        )));
+        assert!(!connection_table_full(&PgError::ConnectionFailed(
+            tls.into()
+        )));
+        assert!(!connection_table_full(&PgError::Other(full.into())));
     }
 
     #[test]
