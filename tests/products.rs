@@ -1178,3 +1178,73 @@ async fn wrong_methods_are_405_and_unknown_paths_404() {
         assert_eq!(response.error_code(), "not_found");
     }
 }
+
+/// Admin rights come from the account as users knows it now, not from the token:
+/// a demoted admin, one who logged out and one whose account is gone are refused at
+/// once, while their tokens have not expired.
+#[tokio::test]
+async fn admins_who_were_demoted_logged_out_or_deleted_can_no_longer_change_the_catalog() {
+    let app = TestApp::spawn().await;
+    let admin = app.admin().await;
+    let promote = |email: &'static str| {
+        let app = &app;
+        let admin = &admin;
+        async move {
+            let user = app.register(email, "password-1").await;
+            let path = format!("/api/users/users/{}", user.user_id);
+            let promoted = app
+                .patch(&path, &json!({"role": "admin"}), Some(&admin.access_token))
+                .await;
+            assert_eq!(promoted.status, 200, "{}", promoted.text());
+            let login = app.login(email, "password-1").await;
+            assert_eq!(login.status, 200, "{}", login.text());
+            (
+                path,
+                spinshop_tests::session_from(&login.json(), email, "password-1"),
+            )
+        }
+    };
+    let create = |token: String| {
+        let app = &app;
+        async move {
+            app.post(
+                "/api/products/products",
+                &json!({"name": "Lamp", "price": 100, "stock": 1}),
+                Some(&token),
+            )
+            .await
+            .status
+        }
+    };
+
+    let (demoted_path, demoted) = promote("demoted@example.com").await;
+    assert_eq!(create(demoted.access_token.clone()).await, 201);
+    let demotion = app
+        .patch(
+            &demoted_path,
+            &json!({"role": "customer"}),
+            Some(&admin.access_token),
+        )
+        .await;
+    assert_eq!(demotion.status, 200, "{}", demotion.text());
+    assert_eq!(create(demoted.access_token.clone()).await, 403);
+
+    let (_, leaving) = promote("leaving@example.com").await;
+    let logout = app
+        .post(
+            "/api/users/auth/logout",
+            &json!({"refresh_token": leaving.refresh_token}),
+            None,
+        )
+        .await;
+    assert_eq!(logout.status, 204);
+    assert_eq!(create(leaving.access_token.clone()).await, 401);
+
+    let (deleted_path, deleted) = promote("deleted@example.com").await;
+    let deletion = app.delete(&deleted_path, Some(&admin.access_token)).await;
+    assert_eq!(deletion.status, 204, "{}", deletion.text());
+    assert_eq!(create(deleted.access_token.clone()).await, 401);
+
+    let products = app.get("/api/products/products", None).await.json();
+    assert_eq!(products.as_array().map(Vec::len), Some(1), "{products}");
+}

@@ -614,3 +614,31 @@ async fn routing_errors_are_json_and_carry_the_request_id() {
         Some("trace-123")
     );
 }
+
+/// A correctly signed token for a live session is still refused when it claims a
+/// longer life than access tokens are issued for (a leaked key, an old setting).
+#[tokio::test]
+async fn a_token_living_longer_than_the_access_token_ttl_is_refused() {
+    let app = TestApp::spawn().await;
+    let session = app.register("tina@example.com", "password-1").await;
+    let claims = spinshop_kit::auth::verify_access_token(JWT_SECRET, &session.access_token)
+        .expect("the issued token verifies");
+    let introspect = |token: String| {
+        let app = &app;
+        async move {
+            app.get("/api/users/auth/introspect", Some(&token))
+                .await
+                .status
+        }
+    };
+    assert_eq!(introspect(session.access_token.clone()).await, 200);
+    let (long_lived, _) = issue_access_token(
+        JWT_SECRET,
+        session.user_id,
+        claims.role,
+        &claims.sid,
+        86_400,
+    )
+    .expect("a token");
+    assert_eq!(introspect(long_lived).await, 401);
+}

@@ -11,11 +11,13 @@
 //! The caller is checked before the body is read, so someone who may not call an
 //! endpoint learns nothing from its validation errors.
 
-use spinshop_kit::auth::{authenticate, require_service};
+use spinshop_kit::auth::require_service;
+use spinshop_kit::client::introspect;
 use spinshop_kit::db::Db;
 use spinshop_kit::paging::Paging;
 use spinshop_kit::{ApiError, ApiRequest, ApiResponse, ApiResult};
 
+use crate::SERVICE;
 use crate::domain::{
     ListFilter, NewProduct, OrderRefBody, ProductBody, ProductPatch, ProductPatchBody,
     ReservationRequest, ReservationStatus, ReserveBody, Stock, StockBody, no_such_product,
@@ -47,7 +49,7 @@ pub fn get_product(id: &str) -> ApiResult<ApiResponse> {
 
 /// `POST /products` (admin) `{name, price, stock?, description?, currency?}` -> 201.
 pub fn create_product(req: &ApiRequest) -> ApiResult<ApiResponse> {
-    authenticate(req)?.require_admin()?;
+    admin(req)?;
     let product = NewProduct::parse(req.json::<ProductBody>()?)?;
     ApiResponse::created(&store::insert_product(&Db::connect()?, &product)?)
 }
@@ -56,7 +58,7 @@ pub fn create_product(req: &ApiRequest) -> ApiResult<ApiResponse> {
 /// replaces them all (absent description: none, absent currency: USD). Stock below
 /// the reserved units: 409.
 pub fn replace_product(req: &ApiRequest, id: &str) -> ApiResult<ApiResponse> {
-    authenticate(req)?.require_admin()?;
+    admin(req)?;
     let id = parse_product_id(id)?;
     let product = NewProduct::replacement(req.json::<ProductBody>()?)?;
     let replaced = store::replace_product(&Db::connect()?, id, &product)?
@@ -67,7 +69,7 @@ pub fn replace_product(req: &ApiRequest, id: &str) -> ApiResult<ApiResponse> {
 /// `PATCH /products/{id}` (admin): changes the fields sent; `"description": ""`
 /// removes the description. Stock below the reserved units: 409.
 pub fn update_product(req: &ApiRequest, id: &str) -> ApiResult<ApiResponse> {
-    authenticate(req)?.require_admin()?;
+    admin(req)?;
     let id = parse_product_id(id)?;
     let patch = ProductPatch::parse(req.json::<ProductPatchBody>()?)?;
     let updated =
@@ -80,7 +82,7 @@ pub fn update_product(req: &ApiRequest, id: &str) -> ApiResult<ApiResponse> {
 /// of erased: it leaves the list, can't be reserved, and still reads by id.
 /// Deleting an archived product again is a 204 that changes nothing.
 pub fn delete_product(req: &ApiRequest, id: &str) -> ApiResult<ApiResponse> {
-    authenticate(req)?.require_admin()?;
+    admin(req)?;
     let id = parse_product_id(id)?;
     match store::remove_product(&Db::connect()?, id)? {
         Removal::Deleted | Removal::Archived => Ok(ApiResponse::no_content()),
@@ -99,7 +101,7 @@ pub fn get_stock(id: &str) -> ApiResult<ApiResponse> {
 /// `PUT /products/{id}/stock` (admin) `{stock}` -> 200 with the new level; below the
 /// reserved units: 409.
 pub fn set_stock(req: &ApiRequest, id: &str) -> ApiResult<ApiResponse> {
-    authenticate(req)?.require_admin()?;
+    admin(req)?;
     let id = parse_product_id(id)?;
     let stock = Stock::parse(req.json::<StockBody>()?.stock)?;
     let level = store::set_stock(&Db::connect()?, id, stock)?.ok_or_else(|| no_such_product(id))?;
@@ -136,4 +138,11 @@ pub fn commit(req: &ApiRequest) -> ApiResult<ApiResponse> {
     let reservation = store::commit(&Db::connect()?, order_id)?
         .ok_or_else(|| ApiError::not_found(format!("no reservation for order {order_id}")))?;
     ApiResponse::ok(&reservation.ensure_status(ReservationStatus::Committed)?)
+}
+
+/// Admin writes need an admin as users knows the account now: a live session and
+/// the stored role, not the token's claim, so a demoted, logged-out or deleted
+/// admin is refused at once, as in every service.
+fn admin(req: &ApiRequest) -> ApiResult<()> {
+    introspect(SERVICE, req)?.require_admin()
 }

@@ -6,6 +6,9 @@ mod domain;
 mod handlers;
 mod store;
 
+/// The name products goes by in service tokens, logs and health answers.
+pub const SERVICE: &str = "products";
+
 use spinshop_kit::{ApiRequest, ApiResponse, ApiResult, Method, method_not_allowed, no_route};
 
 /// The component's export. Only built for wasm: a native build (for unit tests)

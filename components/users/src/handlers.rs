@@ -221,10 +221,12 @@ pub fn delete_user(req: &ApiRequest, id: &str) -> ApiResult<ApiResponse> {
 }
 
 /// The caller's account, from a valid access token whose session is still live.
-/// Unlike other services, users checks the database: it owns the sessions.
+/// Unlike other services, users checks the database: it owns the sessions. Every
+/// service asks this (introspection), so the checks here hold everywhere.
 fn current_user(req: &ApiRequest, db: &Db) -> ApiResult<(User, AccessClaims)> {
-    let jwt_secret = spinshop_kit::config::secret_var("jwt_secret")?;
-    let claims = verify_access_token(&jwt_secret, bearer_token(req)?)?;
+    let settings = Settings::load()?;
+    let claims = verify_access_token(&settings.jwt_secret, bearer_token(req)?)?;
+    claims.check_lifetime(settings.access_token_ttl_seconds)?;
     let user = store::user_with_live_session(db, claims.user_id()?, &claims.sid)?
         .ok_or_else(|| ApiError::Unauthorized("session ended or account deleted".into()))?;
     Ok((user, claims))

@@ -1,6 +1,8 @@
 //! Tokens: user access tokens (HS256 JWT signed with `jwt_secret`) and the short-lived
 //! service tokens components present to each other's internal endpoints (signed with
-//! `internal_secret`). The algorithm is pinned and expiry is checked with no leeway.
+//! `internal_secret`). The algorithm is pinned and expiry is checked with no leeway;
+//! a token issued (`iat`) or valid from (`nbf`) in the future is refused beyond a
+//! few seconds of clock skew.
 
 use jsonwebtoken::{Algorithm, DecodingKey, EncodingKey, Header, Validation};
 use serde::{Deserialize, Serialize, de::DeserializeOwned};
@@ -13,6 +15,8 @@ const USER_TOKEN_ISSUER: &str = "spinshop-users";
 const SERVICE_TOKEN_ISSUER: &str = "spinshop-internal";
 /// Long enough for one internal call and its retries, short enough to be useless if leaked.
 const SERVICE_TOKEN_TTL_SECONDS: i64 = 60;
+/// How far ahead of this clock another machine's may run, for `iat` and `nbf`.
+const CLOCK_SKEW_SECONDS: i64 = 5;
 /// The header carrying a service token on calls between components.
 pub const SERVICE_TOKEN_HEADER: &str = "x-service-token";
 
@@ -51,6 +55,9 @@ pub struct AccessClaims {
     pub sid: String,
     pub iat: i64,
     pub exp: i64,
+    /// Not before; spinshop never sets it, but a token that carries it must honour it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub nbf: Option<i64>,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -103,14 +110,36 @@ pub fn issue_access_token(
         sid: session_id.into(),
         iat,
         exp: iat + ttl_seconds,
+        nbf: None,
     };
     Ok((sign(secret, &claims)?, claims.exp))
 }
 
-/// Verifies signature (HS256 only), issuer and expiry.
+/// Verifies signature (HS256 only), issuer, expiry, and that the token is already
+/// valid (`iat`, `nbf`).
 pub fn verify_access_token(secret: &str, token: &str) -> ApiResult<AccessClaims> {
-    verify(secret, token, USER_TOKEN_ISSUER)
-        .map_err(|_| ApiError::Unauthorized("invalid or expired token".into()))
+    verify::<AccessClaims>(secret, token, USER_TOKEN_ISSUER)
+        .ok()
+        .filter(|claims| {
+            let latest = now_seconds() + CLOCK_SKEW_SECONDS;
+            claims.iat <= latest && claims.nbf.is_none_or(|nbf| nbf <= latest)
+        })
+        .ok_or_else(invalid_token)
+}
+
+impl AccessClaims {
+    /// Refuses a token meant to live longer than tokens are issued for: one signed
+    /// with a leaked key, say, or under an older, longer setting.
+    pub fn check_lifetime(&self, max_ttl_seconds: i64) -> ApiResult<()> {
+        if self.exp - self.iat > max_ttl_seconds {
+            return Err(invalid_token());
+        }
+        Ok(())
+    }
+}
+
+fn invalid_token() -> ApiError {
+    ApiError::Unauthorized("invalid or expired token".into())
 }
 
 /// The bearer token of the request, or 401.
@@ -136,9 +165,7 @@ pub fn authenticate(req: &ApiRequest) -> ApiResult<Caller> {
 
 impl AccessClaims {
     pub fn user_id(&self) -> ApiResult<i64> {
-        self.sub
-            .parse()
-            .map_err(|_| ApiError::Unauthorized("invalid or expired token".into()))
+        self.sub.parse().map_err(|_| invalid_token())
     }
 }
 
@@ -247,6 +274,49 @@ mod tests {
         );
         let unsigned = encode_raw(r#"{"alg":"none","typ":"JWT"}"#, &claims, "");
         assert!(verify_access_token(SECRET, &unsigned).is_err());
+    }
+
+    fn signed(claims: &AccessClaims) -> String {
+        sign(SECRET, claims).unwrap()
+    }
+
+    fn claims_issued_at(iat: i64, ttl: i64) -> AccessClaims {
+        AccessClaims {
+            iss: USER_TOKEN_ISSUER.into(),
+            sub: "7".into(),
+            role: Role::Customer,
+            sid: "s1".into(),
+            iat,
+            exp: iat + ttl,
+            nbf: None,
+        }
+    }
+
+    #[test]
+    fn tokens_from_the_future_are_refused_beyond_the_clock_skew() {
+        let now = now_seconds();
+        let issued_later = claims_issued_at(now + 60, 900);
+        assert!(verify_access_token(SECRET, &signed(&issued_later)).is_err());
+        let slightly_ahead = claims_issued_at(now + 2, 900);
+        assert!(verify_access_token(SECRET, &signed(&slightly_ahead)).is_ok());
+
+        let not_yet = AccessClaims {
+            nbf: Some(now + 60),
+            ..claims_issued_at(now, 900)
+        };
+        assert!(verify_access_token(SECRET, &signed(&not_yet)).is_err());
+        let already = AccessClaims {
+            nbf: Some(now - 1),
+            ..claims_issued_at(now, 900)
+        };
+        assert!(verify_access_token(SECRET, &signed(&already)).is_ok());
+    }
+
+    #[test]
+    fn a_token_living_longer_than_the_configured_ttl_is_refused() {
+        let now = now_seconds();
+        assert!(claims_issued_at(now, 900).check_lifetime(900).is_ok());
+        assert!(claims_issued_at(now, 86_400).check_lifetime(900).is_err());
     }
 
     #[test]
