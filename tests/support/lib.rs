@@ -46,6 +46,16 @@ pub fn components() -> Vec<String> {
         .collect()
 }
 
+/// The services that keep data: those with a `<name>_db_url` variable in spin.toml.
+fn services_with_a_database() -> Vec<String> {
+    let manifest =
+        std::fs::read_to_string(workspace_root().join("spin.toml")).expect("reading spin.toml");
+    manifest
+        .lines()
+        .filter_map(|line| Some(line.split_once("_db_url = {")?.0.to_string()))
+        .collect()
+}
+
 /// Builds the release `.wasm` files (a no-op when they are fresh).
 fn build_components() {
     static BUILT: OnceLock<()> = OnceLock::new();
@@ -80,6 +90,37 @@ fn postgres() -> &'static str {
             .expect("dropping stale test databases");
         address
     })
+}
+
+/// Migrates a test database. The migrations create the service roles, which belong
+/// to the whole server, so on a server that has none yet two first migrations running
+/// side by side would both try to create them: the first migration of each test
+/// process runs alone, under a server-wide advisory lock.
+async fn migrate(postgres: &str, url: &str) {
+    static ROLES_CREATED: tokio::sync::Mutex<bool> = tokio::sync::Mutex::const_new(false);
+    let migrations = workspace_root().join("migrations");
+    let mut roles_created = ROLES_CREATED.lock().await;
+    if *roles_created {
+        drop(roles_created);
+        spinshop_host::migrate::apply(url, &migrations)
+            .await
+            .expect("migrating the test database");
+        return;
+    }
+    // Advisory locks are scoped to a database: every process takes this one in `postgres`.
+    let lock = connect(&superuser_url(postgres, "postgres")).await;
+    lock.execute(
+        "SELECT pg_advisory_lock(hashtext('spinshop tests: roles'))",
+        &[],
+    )
+    .await
+    .expect("taking the roles lock");
+    spinshop_host::migrate::apply(url, &migrations)
+        .await
+        .expect("migrating the test database");
+    *roles_created = true;
+    // Dropping the session releases the lock.
+    drop(lock);
 }
 
 fn superuser_url(address: &str, database: &str) -> String {
@@ -246,10 +287,7 @@ impl TestApp {
         let postgres = postgres().to_string();
         let database = Self::create_database(&postgres).await;
         let url = superuser_url(&postgres, &database);
-        let migrations = workspace_root().join("migrations");
-        spinshop_host::migrate::apply(&url, &migrations)
-            .await
-            .expect("migrating the test database");
+        migrate(&postgres, &url).await;
         spinshop_host::migrate::ensure_admin(&url, ADMIN_EMAIL, ADMIN_PASSWORD)
             .await
             .expect("creating the admin");
@@ -415,11 +453,11 @@ fn app_variables(postgres: &str, database: &str) -> Vec<(String, String)> {
         ("jwt_secret".to_string(), JWT_SECRET.to_string()),
         ("internal_secret".to_string(), INTERNAL_SECRET.to_string()),
     ];
-    for component in components() {
+    for service in services_with_a_database() {
         // Spin talks TLS to Postgres unless told not to, and the local server's
         // certificate is self-signed.
-        let url = format!("postgres://spinshop_{component}@{postgres}/{database}?sslmode=disable");
-        variables.push((format!("{component}_db_url"), url));
+        let url = format!("postgres://spinshop_{service}@{postgres}/{database}?sslmode=disable");
+        variables.push((format!("{service}_db_url"), url));
     }
     variables
 }

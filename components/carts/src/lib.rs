@@ -24,18 +24,18 @@ pub async fn route(req: &ApiRequest) -> ApiResult<ApiResponse> {
     use Method::*;
     match (&req.method, req.segments().as_slice()) {
         (Get, ["healthz"]) => spinshop_kit::health(SERVICE),
-        (_, ["healthz"]) => method_not_allowed(),
+        (_, ["healthz"]) => method_not_allowed(&[Get]),
 
         (Get, ["cart"]) => handlers::get_cart(req),
         (Delete, ["cart"]) => handlers::clear_cart(req),
-        (_, ["cart"]) => method_not_allowed(),
+        (_, ["cart"]) => method_not_allowed(&[Get, Delete]),
         (Post, ["cart", "items"]) => handlers::add_item(req),
-        (_, ["cart", "items"]) => method_not_allowed(),
+        (_, ["cart", "items"]) => method_not_allowed(&[Post]),
         (Patch, ["cart", "items", product_id]) => handlers::update_item(req, product_id),
         (Delete, ["cart", "items", product_id]) => handlers::remove_item(req, product_id),
-        (_, ["cart", "items", _]) => method_not_allowed(),
+        (_, ["cart", "items", _]) => method_not_allowed(&[Patch, Delete]),
         (Post, ["cart", "checkout"]) => handlers::checkout(req),
-        (_, ["cart", "checkout"]) => method_not_allowed(),
+        (_, ["cart", "checkout"]) => method_not_allowed(&[Post]),
 
         _ => no_route(req),
     }

@@ -25,13 +25,13 @@ pub async fn route(req: &ApiRequest) -> ApiResult<ApiResponse> {
     use Method::*;
     match (&req.method, req.segments().as_slice()) {
         (Get, ["healthz"]) => spinshop_kit::health(SERVICE),
-        (_, ["healthz"]) => method_not_allowed(),
+        (_, ["healthz"]) => method_not_allowed(&[Get]),
 
         (Get, ["orders"]) => handlers::list_orders(req),
         (Post, ["orders"]) => handlers::place_order(req),
-        (_, ["orders"]) => method_not_allowed(),
+        (_, ["orders"]) => method_not_allowed(&[Get, Post]),
         (Get, ["orders", id]) => handlers::get_order(req, id),
-        (_, ["orders", _]) => method_not_allowed(),
+        (_, ["orders", _]) => method_not_allowed(&[Get]),
         (Post, ["orders", id, "cancel"]) => handlers::cancel_order(req, id),
 
         // INTERNAL: payments only (service token), refused with 403 for anyone else.
@@ -45,7 +45,7 @@ pub async fn route(req: &ApiRequest) -> ApiResult<ApiResponse> {
                 _,
                 "cancel" | "paid" | "payment-failed" | "refunded",
             ],
-        ) => method_not_allowed(),
+        ) => method_not_allowed(&[Post]),
 
         _ => no_route(req),
     }

@@ -25,20 +25,20 @@ pub async fn route(req: &ApiRequest) -> ApiResult<ApiResponse> {
     use Method::*;
     match (&req.method, req.segments().as_slice()) {
         (Get, ["healthz"]) => spinshop_kit::health(SERVICE),
-        (_, ["healthz"]) => method_not_allowed(),
+        (_, ["healthz"]) => method_not_allowed(&[Get]),
 
         (Post, ["pay"]) => pay::pay(req),
-        (_, ["pay"]) => method_not_allowed(),
+        (_, ["pay"]) => method_not_allowed(&[Post]),
 
         (Get, ["payments"]) => handlers::list_payments(req),
-        (_, ["payments"]) => method_not_allowed(),
+        (_, ["payments"]) => method_not_allowed(&[Get]),
         (Get, ["payments", id]) => handlers::get_payment(req, id),
-        (_, ["payments", _]) => method_not_allowed(),
+        (_, ["payments", _]) => method_not_allowed(&[Get]),
         (Post, ["payments", id, "refund"]) => handlers::refund_payment(req, id),
-        (_, ["payments", _, "refund"]) => method_not_allowed(),
+        (_, ["payments", _, "refund"]) => method_not_allowed(&[Post]),
 
         (Post, ["internal", "refund-order"]) => handlers::refund_order(req),
-        (_, ["internal", "refund-order"]) => method_not_allowed(),
+        (_, ["internal", "refund-order"]) => method_not_allowed(&[Post]),
 
         _ => no_route(req),
     }

@@ -24,25 +24,25 @@ pub async fn route(req: &ApiRequest) -> ApiResult<ApiResponse> {
     use Method::*;
     match (&req.method, req.segments().as_slice()) {
         (Get, ["healthz"]) => spinshop_kit::health("products"),
-        (_, ["healthz"]) => method_not_allowed(),
+        (_, ["healthz"]) => method_not_allowed(&[Get]),
 
         (Get, ["products"]) => handlers::list_products(req),
         (Post, ["products"]) => handlers::create_product(req),
-        (_, ["products"]) => method_not_allowed(),
+        (_, ["products"]) => method_not_allowed(&[Get, Post]),
         (Get, ["products", id]) => handlers::get_product(id),
         (Put, ["products", id]) => handlers::replace_product(req, id),
         (Patch, ["products", id]) => handlers::update_product(req, id),
         (Delete, ["products", id]) => handlers::delete_product(req, id),
-        (_, ["products", _]) => method_not_allowed(),
+        (_, ["products", _]) => method_not_allowed(&[Get, Put, Patch, Delete]),
         (Get, ["products", id, "stock"]) => handlers::get_stock(id),
         (Put, ["products", id, "stock"]) => handlers::set_stock(req, id),
-        (_, ["products", _, "stock"]) => method_not_allowed(),
+        (_, ["products", _, "stock"]) => method_not_allowed(&[Get, Put]),
 
         // Internal: called by orders (and payments through orders) with a service token.
         (Post, ["reserve"]) => handlers::reserve(req),
         (Post, ["release"]) => handlers::release(req),
         (Post, ["commit"]) => handlers::commit(req),
-        (_, ["reserve" | "release" | "commit"]) => method_not_allowed(),
+        (_, ["reserve" | "release" | "commit"]) => method_not_allowed(&[Post]),
 
         _ => no_route(req),
     }

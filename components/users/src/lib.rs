@@ -22,34 +22,29 @@ pub async fn route(req: &ApiRequest) -> ApiResult<ApiResponse> {
     use Method::*;
     match (&req.method, req.segments().as_slice()) {
         (Get, ["healthz"]) => spinshop_kit::health("users"),
-        (_, ["healthz"]) => method_not_allowed(),
+        (_, ["healthz"]) => method_not_allowed(&[Get]),
 
         (Post, ["auth", "register"]) => handlers::register(req),
         (Post, ["auth", "login"]) => handlers::login(req),
         (Get, ["auth", "introspect"]) => handlers::introspect(req),
         (Post, ["auth", "refresh"]) => handlers::refresh(req),
         (Post, ["auth", "logout"]) => handlers::logout(req),
-        (
-            _,
-            [
-                "auth",
-                "register" | "login" | "introspect" | "refresh" | "logout",
-            ],
-        ) => method_not_allowed(),
+        (_, ["auth", "register" | "login" | "refresh" | "logout"]) => method_not_allowed(&[Post]),
+        (_, ["auth", "introspect"]) => method_not_allowed(&[Get]),
 
         (Get, ["users", "me"]) => handlers::get_me(req),
         (Patch, ["users", "me"]) => handlers::update_me(req),
         (Delete, ["users", "me"]) => handlers::delete_me(req),
-        (_, ["users", "me"]) => method_not_allowed(),
+        (_, ["users", "me"]) => method_not_allowed(&[Get, Patch, Delete]),
         (Put, ["users", "me", "password"]) => handlers::change_password(req),
-        (_, ["users", "me", "password"]) => method_not_allowed(),
+        (_, ["users", "me", "password"]) => method_not_allowed(&[Put]),
 
         (Get, ["users"]) => handlers::list_users(req),
-        (_, ["users"]) => method_not_allowed(),
+        (_, ["users"]) => method_not_allowed(&[Get]),
         (Get, ["users", id]) => handlers::get_user(req, id),
         (Patch, ["users", id]) => handlers::update_user(req, id),
         (Delete, ["users", id]) => handlers::delete_user(req, id),
-        (_, ["users", _]) => method_not_allowed(),
+        (_, ["users", _]) => method_not_allowed(&[Get, Patch, Delete]),
 
         _ => no_route(req),
     }

@@ -27,8 +27,9 @@ pub enum ApiError {
     Forbidden(String),
     #[error("{0}")]
     NotFound(String),
-    #[error("method not allowed")]
-    MethodNotAllowed,
+    /// A 405; `allow` lists the methods the path does accept, for the `Allow` header.
+    #[error("method not allowed; this path accepts {allow}")]
+    MethodNotAllowed { allow: String },
     /// A 409 with a specific code: `conflict`, `email_taken`, `insufficient_stock`, ...
     #[error("{message}")]
     Conflict {
@@ -90,7 +91,7 @@ impl ApiError {
             ApiError::PaymentRequired { .. } => 402,
             ApiError::Forbidden(_) => 403,
             ApiError::NotFound(_) => 404,
-            ApiError::MethodNotAllowed => 405,
+            ApiError::MethodNotAllowed { .. } => 405,
             ApiError::Conflict { .. } => 409,
             ApiError::PayloadTooLarge { .. } => 413,
             ApiError::Unprocessable(_) => 422,
@@ -107,7 +108,7 @@ impl ApiError {
             ApiError::Unauthorized(_) => "unauthorized",
             ApiError::Forbidden(_) => "forbidden",
             ApiError::NotFound(_) => "not_found",
-            ApiError::MethodNotAllowed => "method_not_allowed",
+            ApiError::MethodNotAllowed { .. } => "method_not_allowed",
             ApiError::Conflict { code, .. } | ApiError::PaymentRequired { code, .. } => code,
             ApiError::PayloadTooLarge { .. } => "payload_too_large",
             ApiError::RateLimited { .. } => "rate_limited",

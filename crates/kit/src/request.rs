@@ -135,6 +135,26 @@ impl ApiRequest {
             .is_some_and(|ct| ct.starts_with("application/x-www-form-urlencoded"))
     }
 
+    /// Refuses query parameters and form fields holding NUL, which Postgres cannot
+    /// store, before any handler sees them. (JSON bodies are checked as they are
+    /// parsed, and header values cannot hold NUL.)
+    pub fn check_text(&self) -> ApiResult<()> {
+        let form = if self.is_form() {
+            self.form()
+        } else {
+            Vec::new()
+        };
+        match self
+            .query
+            .iter()
+            .chain(&form)
+            .find(|(name, value)| name.contains('\0') || value.contains('\0'))
+        {
+            Some((name, _)) => Err(nul_in(&name.replace('\0', "\\u0000"))),
+            None => Ok(()),
+        }
+    }
+
     /// Refuses an oversized body before anything else looks at it.
     pub fn check_body_size(&self) -> ApiResult<()> {
         if self.body.len() > MAX_BODY_BYTES {
@@ -147,9 +167,18 @@ impl ApiRequest {
 }
 
 /// Parses JSON with messages that name the field: `items[0].qty: invalid type: ...`.
+/// A string holding NUL, which Postgres cannot store, is refused here, before any
+/// handler sees it.
 pub fn parse_json<T: DeserializeOwned>(body: &[u8]) -> ApiResult<T> {
     if body.iter().all(u8::is_ascii_whitespace) {
         return Err(ApiError::validation("request body must be a JSON object"));
+    }
+    // In valid JSON a NUL can only arrive escaped; only then is the body walked.
+    if body.windows(6).any(|window| window == b"\\u0000")
+        && let Ok(value) = serde_json::from_slice::<serde_json::Value>(body)
+        && let Some(field) = field_with_nul(&value, String::new())
+    {
+        return Err(nul_in(&field));
     }
     let deserializer = &mut serde_json::Deserializer::from_slice(body);
     serde_path_to_error::deserialize(deserializer).map_err(|err| {
@@ -166,6 +195,42 @@ pub fn parse_json<T: DeserializeOwned>(body: &[u8]) -> ApiResult<T> {
             details: Some(serde_json::json!({ "field": path })),
         }
     })
+}
+
+/// The path (`items[0].note`, or `.` for the body itself) of the first string in
+/// `value` that holds a NUL, as an object key or a value.
+fn field_with_nul(value: &serde_json::Value, path: String) -> Option<String> {
+    use serde_json::Value;
+    match value {
+        Value::String(text) if text.contains('\0') => {
+            Some(if path.is_empty() { ".".into() } else { path })
+        }
+        Value::Array(items) => items
+            .iter()
+            .enumerate()
+            .find_map(|(index, item)| field_with_nul(item, format!("{path}[{index}]"))),
+        Value::Object(fields) => fields.iter().find_map(|(key, item)| {
+            let field = if path.is_empty() {
+                key.clone()
+            } else {
+                format!("{path}.{key}")
+            };
+            if key.contains('\0') {
+                Some(field)
+            } else {
+                field_with_nul(item, field)
+            }
+        }),
+        _ => None,
+    }
+}
+
+/// The 400 for a NUL character, which no text column can hold.
+fn nul_in(field: &str) -> ApiError {
+    ApiError::invalid_field(
+        field,
+        format!("{field}: must not contain NUL (\\u0000) characters"),
+    )
 }
 
 /// Deserializes a positive id sent as a JSON number or as a string of digits: the
@@ -280,6 +345,42 @@ mod tests {
             let err = parse_json::<Ref>(bad.as_bytes()).unwrap_err();
             assert!(err.to_string().starts_with("order_id:"), "{bad}: {err}");
         }
+    }
+
+    #[derive(Debug, Deserialize)]
+    #[allow(dead_code)]
+    struct Note {
+        name: String,
+        lines: Vec<String>,
+    }
+
+    #[test]
+    fn nul_characters_are_refused_naming_the_field() {
+        let err = parse_json::<Note>(br#"{"name":"a\u0000b","lines":[]}"#).unwrap_err();
+        assert_eq!(err.status(), 400);
+        assert!(err.to_string().starts_with("name:"), "{err}");
+        let err = parse_json::<Note>(br#"{"name":"a","lines":["x","\u0000"]}"#).unwrap_err();
+        assert!(err.to_string().starts_with("lines[1]:"), "{err}");
+        // An escaped backslash followed by "u0000" is ordinary text.
+        let note = parse_json::<Note>(br#"{"name":"a\\u0000","lines":[]}"#).unwrap();
+        assert_eq!(note.name, "a\\u0000");
+
+        let req = ApiRequest::new(Method::Get, "/api/p/products?q=a%00b", b"", "/api/p");
+        let err = req.check_text().unwrap_err();
+        assert!(err.to_string().starts_with("q:"), "{err}");
+        let req = ApiRequest::new(
+            Method::Post,
+            "/api/u/token",
+            b"username=a%00&password=x",
+            "/api/u",
+        )
+        .with_header("content-type", "application/x-www-form-urlencoded");
+        assert!(
+            req.check_text()
+                .unwrap_err()
+                .to_string()
+                .starts_with("username:")
+        );
     }
 
     #[test]

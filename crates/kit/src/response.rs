@@ -55,17 +55,17 @@ impl ApiResponse {
     }
 
     pub fn from_error(err: &ApiError) -> Self {
-        let mut response = ApiResponse {
+        let response = ApiResponse {
             status: err.status(),
             headers: vec![("content-type".into(), "application/json".into())],
             body: err.body().to_string().into_bytes(),
         };
-        if let ApiError::RateLimited {
-            retry_after_seconds,
-        } = err
-        {
-            response = response.with_header("retry-after", &retry_after_seconds.to_string());
+        match err {
+            ApiError::RateLimited {
+                retry_after_seconds,
+            } => response.with_header("retry-after", &retry_after_seconds.to_string()),
+            ApiError::MethodNotAllowed { allow } => response.with_header("allow", allow),
+            _ => response,
         }
-        response
     }
 }

@@ -1,7 +1,7 @@
 //! The entry every component's `#[http_component]` handler calls: request id, size
 //! limit, routing, error rendering and logging, the same for every service.
 
-use spin_sdk::http::{Request, Response};
+use spin_sdk::http::{Method, Request, Response};
 
 use crate::error::{ApiError, ApiResult};
 use crate::request::ApiRequest;
@@ -16,7 +16,7 @@ pub async fn serve(
     route: impl AsyncFnOnce(&ApiRequest) -> ApiResult<ApiResponse>,
 ) -> Response {
     let req = ApiRequest::from_spin(&req, prefix);
-    let outcome = match req.check_body_size() {
+    let outcome = match req.check_body_size().and_then(|()| req.check_text()) {
         Ok(()) => route(&req).await,
         Err(err) => Err(err),
     };
@@ -56,9 +56,15 @@ pub fn health(service: &str) -> ApiResult<ApiResponse> {
     ApiResponse::json(if db_ok { 200 } else { 503 }, &body)
 }
 
-/// The answer for a path that exists but not with this method.
-pub fn method_not_allowed() -> ApiResult<ApiResponse> {
-    Err(ApiError::MethodNotAllowed)
+/// The answer for a path that exists but not with this method; `allowed` are the
+/// methods it does accept, sent back in the `Allow` header.
+pub fn method_not_allowed(allowed: &[Method]) -> ApiResult<ApiResponse> {
+    let allow = allowed
+        .iter()
+        .map(ToString::to_string)
+        .collect::<Vec<_>>()
+        .join(", ");
+    Err(ApiError::MethodNotAllowed { allow })
 }
 
 /// The answer for a path the service does not have.
