@@ -53,7 +53,14 @@ call POST /api/users/auth/register "{\"email\":\"$EMAIL\",\"password\":\"other-p
 [ "$(jq -r .error.code <<<"$BODY")" = email_taken ] || fail "register twice: $BODY"
 call POST /api/users/auth/login "{\"email\":\"nobody-$RUN@example.com\",\"password\":\"secret-password\"}"; expect 401
 call GET /api/products/products/999999999; expect 404
-echo "  409 email_taken, 401, 404"
+call POST /api/users/auth/register "{\"email\":\"nul-$RUN@example.com\",\"password\":\"secret-password\",\"name\":\"a\\u0000b\"}"; expect 400
+[ "$(jq -r .error.details.field <<<"$BODY")" = name ] || fail "NUL in a name: $BODY"
+call GET /no/such/path; expect 404
+[ "$(jq -r .error.code <<<"$BODY")" = not_found ] || fail "unknown path: $BODY"
+grep -qi '^x-request-id: ' <<<"$HEADERS" || fail "unknown path: no x-request-id"
+call DELETE /api/orders/orders; expect 405
+grep -qi '^allow: GET, POST$' <<<"$HEADERS" || fail "405 without Allow: $HEADERS"
+echo "  409 email_taken, 401, 404, 400 for NUL, 404 envelope off the map, 405 with Allow"
 
 step "list and fetch the product, read its stock"
 call GET "/api/products/products?limit=100"; expect 200
