@@ -119,7 +119,7 @@ async fn placing_an_order_copies_prices_and_reserves_stock() {
 }
 
 #[tokio::test]
-async fn the_seeds_own_user_id_is_accepted_as_a_number_or_a_string() {
+async fn the_callers_own_user_id_is_accepted_as_a_number_or_a_string() {
     let app = TestApp::spawn().await;
     let (alice, _, product) = shop(&app, 5).await;
     for user_id in [json!(alice.user_id), json!(alice.user_id.to_string())] {

@@ -145,7 +145,7 @@ async fn a_card_payment_without_card_details_succeeds_and_string_ids_are_accepte
     let (_, customer, product) = shop(&app, 5).await;
     let placed = place_order(&app, &customer, product, 1).await;
     let body = json!({"order_id": placed["id"].to_string(), "amount": PRICE, "method": "card"});
-    let response = pay(&app, &customer, Some("seed-style"), &body).await;
+    let response = pay(&app, &customer, Some("plain-idempotency-key"), &body).await;
     assert_eq!(response.status, 201, "{}", response.text());
     assert!(response.json().get("card_last4").is_none());
 }

@@ -122,7 +122,7 @@ impl Order {
 #[serde(deny_unknown_fields)]
 pub struct PlaceOrderBody {
     pub items: Vec<ItemBody>,
-    /// The seed's clients send their own id; it must be the caller's.
+    /// Clients may send the caller's own id; when present it must be the caller's.
     #[serde(default, deserialize_with = "optional_id")]
     pub user_id: Option<i64>,
     pub shipping_address: Option<String>,

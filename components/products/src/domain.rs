@@ -402,7 +402,7 @@ impl StockLevel {
     }
 }
 
-/// `POST /reserve`. `order_id` may be a number or a string of digits (the seed's clients).
+/// `POST /reserve`. `order_id` may be a number or a string of digits.
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct ReserveBody {

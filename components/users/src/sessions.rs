@@ -12,7 +12,7 @@ use crate::settings::Settings;
 use crate::store;
 
 /// The body of register, login and refresh responses. `token` repeats
-/// `access_token` for clients of the original Microshop API.
+/// `access_token` too, for clients that read that name.
 #[derive(Serialize)]
 pub struct TokenResponse {
     pub user: User,

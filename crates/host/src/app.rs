@@ -43,7 +43,6 @@ pub struct App {
 }
 
 pub struct AppInner {
-    pub(crate) name: String,
     pub(crate) router: Router,
     pub(crate) components: HashMap<String, Arc<ComponentRuntime>>,
     pub(crate) pg_pools: Pools,
@@ -90,11 +89,6 @@ impl App {
         client: SocketAddr,
     ) -> http::Response<Bytes> {
         self.inner.handle_public(request, client).await
-    }
-
-    /// The application's name (`[application] name`).
-    pub fn name(&self) -> &str {
-        &self.inner.name
     }
 
     /// Public routes in manifest order: (route, component).
@@ -211,7 +205,6 @@ impl AppBuilder {
         )?;
         Ok(App {
             inner: Arc::new(AppInner {
-                name: manifest.name,
                 router,
                 components,
                 pg_pools: Pools::new(self.pg_pool_size),

@@ -233,8 +233,8 @@ fn nul_in(field: &str) -> ApiError {
     )
 }
 
-/// Deserializes a positive id sent as a JSON number or as a string of digits: the
-/// seed's clients send `"order_id": "1"`, and the API accepts both.
+/// Deserializes a positive id sent as a JSON number or as a string of digits
+/// (`"order_id": 1` and `"order_id": "1"` are both accepted).
 /// Use as `#[serde(deserialize_with = "spinshop_kit::request::id")]`.
 pub fn id<'de, D: Deserializer<'de>>(deserializer: D) -> Result<i64, D::Error> {
     struct IdVisitor;
