@@ -39,9 +39,15 @@ pub struct MigrateArgs {
     /// Also load a small demo catalog when the catalog is empty.
     #[arg(long)]
     demo: bool,
+    /// Drop the database first and start from nothing (everything in it is lost).
+    #[arg(long, conflicts_with_all = ["revert", "down_to"])]
+    fresh: bool,
 }
 
 pub async fn run(args: MigrateArgs) -> anyhow::Result<()> {
+    if args.fresh {
+        drop_database(&args.database_url).await?;
+    }
     create_database_if_missing(&args.database_url).await?;
     if args.revert || args.down_to.is_some() {
         revert(
@@ -165,6 +171,33 @@ pub async fn create_database_if_missing(database_url: &str) -> anyhow::Result<()
             .execute(&mut admin)
             .await?;
     }
+    admin.close().await?;
+    Ok(())
+}
+
+/// Drops the database named in the URL, closing its connections, if it exists.
+pub async fn drop_database(database_url: &str) -> anyhow::Result<()> {
+    let options: PgConnectOptions = database_url.parse().context("parsing the database URL")?;
+    let name = options
+        .get_database()
+        .context("the database URL names no database")?
+        .to_string();
+    anyhow::ensure!(
+        name != "postgres",
+        "refusing to drop the server's maintenance database"
+    );
+    let mut admin = options
+        .database("postgres")
+        .connect()
+        .await
+        .with_context(|| format!("connecting to {}", redacted(database_url)))?;
+    let quoted = name.replace('"', "\"\"");
+    // The name is quoted as an identifier; DROP DATABASE takes no parameters.
+    sqlx::query(sqlx::AssertSqlSafe(format!(
+        "DROP DATABASE IF EXISTS \"{quoted}\" WITH (FORCE)"
+    )))
+    .execute(&mut admin)
+    .await?;
     admin.close().await?;
     Ok(())
 }
