@@ -173,6 +173,8 @@ async fn invalid_orders_are_refused_with_400() {
         json!({"items": [{"product_id": product, "qty": 1}], "notes": "n".repeat(1001)}),
         json!({"items": [{"product_id": product, "qty": 1}], "shipping_address": 42}),
         json!({"items": [{"product_id": product, "qty": 1}], "total": 1}),
+        json!({"items": [[product, 1]]}),
+        json!([[[product, 1]]]),
     ];
     for body in cases {
         let response = place(&app, &alice, &body).await;

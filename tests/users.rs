@@ -371,6 +371,27 @@ async fn logout_ends_the_session() {
     assert_eq!(again.status, 204);
 }
 
+/// serde reads a struct from an array of its fields too; the API takes objects only.
+#[tokio::test]
+async fn a_body_that_is_an_array_instead_of_an_object_is_400() {
+    let app = TestApp::spawn().await;
+    let session = app.register("ada@example.com", "password-1").await;
+    let token = Some(session.access_token.as_str());
+    let response = app
+        .patch("/api/users/users/me", &json!([null, null]), token)
+        .await;
+    assert_eq!(response.status, 400, "{}", response.text());
+    assert_eq!(response.error_code(), "validation_error");
+    let response = app
+        .patch("/api/users/users/me", &json!(["Ada", null]), token)
+        .await;
+    assert_eq!(response.status, 400, "{}", response.text());
+    assert_eq!(
+        app.get("/api/users/users/me", token).await.json()["name"],
+        json!(null)
+    );
+}
+
 #[tokio::test]
 async fn me_can_be_read_updated_and_deleted() {
     let app = TestApp::spawn().await;

@@ -12,6 +12,7 @@ pub mod password;
 pub mod request;
 pub mod response;
 pub mod service;
+pub mod strict;
 pub mod time;
 
 pub use error::{ApiError, ApiResult};

@@ -7,6 +7,7 @@ use serde::de::{self, DeserializeOwned, Deserializer, Visitor};
 use spin_sdk::http::Method;
 
 use crate::error::{ApiError, ApiResult};
+use crate::strict::Strict;
 
 /// Bodies larger than this are refused with 413.
 pub const MAX_BODY_BYTES: usize = 1024 * 1024;
@@ -168,7 +169,8 @@ impl ApiRequest {
 
 /// Parses JSON with messages that name the field: `items[0].qty: invalid type: ...`.
 /// A string holding NUL, which Postgres cannot store, is refused here, before any
-/// handler sees it.
+/// handler sees it. Structs are read from JSON objects only, at any depth (see [`Strict`]), and
+/// nothing may follow the value.
 pub fn parse_json<T: DeserializeOwned>(body: &[u8]) -> ApiResult<T> {
     if body.iter().all(u8::is_ascii_whitespace) {
         return Err(ApiError::validation("request body must be a JSON object"));
@@ -180,8 +182,8 @@ pub fn parse_json<T: DeserializeOwned>(body: &[u8]) -> ApiResult<T> {
     {
         return Err(nul_in(&field));
     }
-    let deserializer = &mut serde_json::Deserializer::from_slice(body);
-    serde_path_to_error::deserialize(deserializer).map_err(|err| {
+    let mut deserializer = serde_json::Deserializer::from_slice(body);
+    let value = serde_path_to_error::deserialize(Strict(&mut deserializer)).map_err(|err| {
         let path = err.path().to_string();
         let inner = err.into_inner();
         if inner.is_syntax() || inner.is_eof() {
@@ -194,7 +196,11 @@ pub fn parse_json<T: DeserializeOwned>(body: &[u8]) -> ApiResult<T> {
             message: format!("{path}: {inner}"),
             details: Some(serde_json::json!({ "field": path })),
         }
-    })
+    })?;
+    deserializer
+        .end()
+        .map_err(|err| ApiError::validation(format!("invalid JSON body: {err}")))?;
+    Ok(value)
 }
 
 /// The path (`items[0].note`, or `.` for the body itself) of the first string in
@@ -317,6 +323,23 @@ mod tests {
         assert!(err.to_string().starts_with("invalid JSON body"), "{err}");
         let err = parse_json::<Order>(b"").unwrap_err();
         assert_eq!(err.status(), 400);
+    }
+
+    #[test]
+    fn objects_are_objects_at_every_depth() {
+        let err = parse_json::<Order>(br#"[[[1, 2]]]"#).unwrap_err();
+        assert_eq!(err.status(), 400);
+        let err = parse_json::<Order>(br#"{"items":[[1, 2]]}"#).unwrap_err();
+        assert!(err.to_string().starts_with("items[0]:"), "{err}");
+        let order = parse_json::<Order>(br#"{"items":[{"product_id":1,"qty":2}]}"#).unwrap();
+        assert_eq!(order.items[0].qty, 2);
+    }
+
+    #[test]
+    fn nothing_may_follow_the_body() {
+        let err = parse_json::<Order>(br#"{"items":[]} {"items":[]}"#).unwrap_err();
+        assert!(err.to_string().starts_with("invalid JSON body"), "{err}");
+        assert!(parse_json::<Order>(b"{\"items\":[]}\n").is_ok());
     }
 
     #[derive(Debug, Deserialize)]
