@@ -169,8 +169,8 @@ impl ApiRequest {
 
 /// Parses JSON with messages that name the field: `items[0].qty: invalid type: ...`.
 /// A string holding NUL, which Postgres cannot store, is refused here, before any
-/// handler sees it. Structs are read from JSON objects only, at any depth (see [`Strict`]), and
-/// nothing may follow the value.
+/// handler sees it. Structs are read from JSON objects only, at any depth (see
+/// [`Strict`]), and nothing may follow the value.
 pub fn parse_json<T: DeserializeOwned>(body: &[u8]) -> ApiResult<T> {
     if body.iter().all(u8::is_ascii_whitespace) {
         return Err(ApiError::validation("request body must be a JSON object"));
