@@ -3,6 +3,7 @@
 //! to it only. The app runs in `spin up` when `SPIN_BIN` names a Spin binary, and in
 //! spinshop's Spin-compatible test host, in-process, otherwise.
 
+pub mod load;
 mod spin;
 
 use std::io::Write;
@@ -128,6 +129,58 @@ fn drop_stale_databases(address: &str) {
     });
 }
 
+/// A Postgres server of a test's own, never the shared one: for tests that size it
+/// or stop it. It lives in the temp dir under its name and, like the shared fallback
+/// server, keeps running after the test for the next run to reuse.
+pub struct OwnPostgres {
+    data_dir: PathBuf,
+    max_connections: u32,
+    /// `host:port`, the same after a restart.
+    pub address: String,
+}
+
+impl OwnPostgres {
+    /// Starts (or finds running) the server `name`, allowing `max_connections`.
+    pub async fn start(name: &str, max_connections: u32) -> OwnPostgres {
+        let data_dir = std::env::temp_dir().join(format!("spinshop-postgres-{name}"));
+        let dir = data_dir.clone();
+        let address = tokio::task::spawn_blocking(move || {
+            let address = spinshop_host::postgres::own_server_in(&dir, max_connections)
+                .unwrap_or_else(|err| panic!("starting Postgres in {}: {err:#}", dir.display()));
+            drop_stale_databases(&address);
+            address
+        })
+        .await
+        .expect("starting Postgres");
+        OwnPostgres {
+            data_dir,
+            max_connections,
+            address,
+        }
+    }
+
+    /// Stops the server ("fast": sessions are ended, open transactions roll back).
+    pub async fn stop(&self) {
+        let dir = self.data_dir.clone();
+        tokio::task::spawn_blocking(move || spinshop_host::postgres::stop_server_in(&dir))
+            .await
+            .expect("stopping Postgres")
+            .unwrap_or_else(|err| panic!("stopping Postgres: {err:#}"));
+    }
+
+    /// Starts the stopped server again, on the same address.
+    pub async fn start_again(&self) {
+        let (dir, max_connections) = (self.data_dir.clone(), self.max_connections);
+        let address = tokio::task::spawn_blocking(move || {
+            spinshop_host::postgres::own_server_in(&dir, max_connections)
+        })
+        .await
+        .expect("starting Postgres")
+        .unwrap_or_else(|err| panic!("starting Postgres again: {err:#}"));
+        assert_eq!(address, self.address, "Postgres came back on another port");
+    }
+}
+
 /// A running app with its own database.
 pub struct TestApp {
     backend: Backend,
@@ -218,6 +271,31 @@ impl TestApp {
         }
     }
 
+    /// Spawns an app whose database lives on `server` rather than the shared one, with
+    /// Spin's pool size (64 connections per service) in the test host, as a deployment
+    /// has: for tests of the connection budget and of the database going away.
+    pub async fn spawn_on(server: &OwnPostgres) -> TestApp {
+        build_components();
+        let postgres = server.address.clone();
+        let database = Self::prepare_database_on(&postgres).await;
+        let manifest = workspace_root().join(MANIFEST);
+        let variables = app_variables(&postgres, &database);
+        let backend = match spin_bin() {
+            Some(bin) => Backend::Spin(Spin::start(&bin, &manifest, &variables, &database).await),
+            None => Backend::Host(
+                host_app(&manifest, &variables, |builder| {
+                    builder.pg_pool_size(spinshop_host::postgres::DEFAULT_POOL_SIZE)
+                })
+                .await,
+            ),
+        };
+        TestApp {
+            backend,
+            database,
+            postgres,
+        }
+    }
+
     /// Spawns an app in the test host after `customize` adjusts its builder, for
     /// tests that need the host's hooks (outbound interceptors, missing components),
     /// which real Spin doesn't have. On Spin the test is reported as skipped, for
@@ -244,7 +322,13 @@ impl TestApp {
     async fn prepare_database() -> (String, String) {
         build_components();
         let postgres = postgres().to_string();
-        let database = Self::create_database(&postgres).await;
+        let database = Self::prepare_database_on(&postgres).await;
+        (postgres, database)
+    }
+
+    /// [`TestApp::prepare_database`] on the server at `postgres`.
+    async fn prepare_database_on(postgres: &str) -> String {
+        let database = Self::create_database(postgres).await;
         let url = superuser_url(&postgres, &database);
         let migrations = workspace_root().join("migrations");
         spinshop_host::migrate::apply(&url, &migrations)
@@ -253,7 +337,7 @@ impl TestApp {
         spinshop_host::migrate::ensure_admin(&url, ADMIN_EMAIL, ADMIN_PASSWORD)
             .await
             .expect("creating the admin");
-        (postgres, database)
+        database
     }
 
     async fn create_database(postgres: &str) -> String {

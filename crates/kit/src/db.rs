@@ -8,19 +8,23 @@
 //! - a handler holds a connection only while it talks to the database, never while
 //!   a sibling answers (open one per step, and let it drop before the call);
 //! - the server closes a service's pooled connections once they sit idle (each
-//!   service role's `idle_session_timeout`, set by the migrations), so the pools
-//!   shrink back after a burst; the pool drops a closed connection when it next
-//!   hands one out;
+//!   service role's `idle_session_timeout` in the service's database, set by the
+//!   migrations), so the pools shrink back and the slots go where the load is; the
+//!   pool drops a closed connection when it next hands one out;
 //! - a transient refusal is waited out: while the server has no connection slot
 //!   left, is starting up or shutting down, or refuses or resets the connection,
 //!   [`Db::connect`] tries again with a short backoff, up to [`RETRY_BUDGET`], and
 //!   only then answers 503.
 //!
-//! A statement whose session ends under it is tried again on a new connection only
-//! when that is safe: when the server says it never read it (SQLSTATE 57P05, the
-//! session timed out idle), or when it only reads (a `SELECT` outside a
-//! transaction). A write that may have committed is never sent twice: its caller
-//! gets 503 and the client's idempotency key decides.
+//! The server may also close a connection a handler holds, between two statements
+//! (it idled too long, or the server restarts). A statement is tried again on a new
+//! connection only when that is safe: when the server says it never read it
+//! (SQLSTATE 57P05), or when it only reads (a `SELECT` outside a transaction). So a
+//! write outside [`Db::transaction`] runs in a transaction of its own: its `BEGIN`
+//! is what meets a closed connection and is tried again, and inside a transaction
+//! the server doesn't end a session for idling. A write whose session is lost while
+//! it runs may have committed: it is never sent twice, its caller gets 503, and the
+//! client's idempotency key decides.
 
 use std::cell::{Cell, RefCell};
 use std::time::Duration;
@@ -139,25 +143,22 @@ impl Db {
     }
 
     pub fn query(&self, sql: &str, params: &[ParameterValue]) -> Result<Rows, DbError> {
-        self.run(sql, |conn| conn.query(sql, params).map(Rows))
+        self.statement(sql, |conn| conn.query(sql, params).map(Rows))
     }
 
     pub fn execute(&self, sql: &str, params: &[ParameterValue]) -> Result<u64, DbError> {
-        self.run(sql, |conn| conn.execute(sql, params))
+        self.statement(sql, |conn| conn.execute(sql, params))
     }
 
     /// Runs `work` inside `BEGIN ... COMMIT`, rolling back on any error: Spin's pooled
     /// connections do not roll back for you. A COMMIT whose session is lost leaves
     /// the outcome unknown: the caller gets 503, as for any write that may have run.
     pub fn transaction<T>(&self, work: impl FnOnce(&Db) -> ApiResult<T>) -> ApiResult<T> {
-        self.execute("BEGIN", &[])?;
-        self.in_transaction.set(true);
+        self.begin()?;
         let outcome = match work(self) {
-            Ok(value) => self.execute("COMMIT", &[]).map(|_| value).map_err(ApiError::from),
+            Ok(value) => self.commit().map(|()| value).map_err(ApiError::from),
             Err(err) => {
-                if let Err(rollback) = self.execute("ROLLBACK", &[]) {
-                    eprintln!("rollback failed: {rollback}");
-                }
+                self.rollback();
                 Err(err)
             }
         };
@@ -170,8 +171,51 @@ impl Db {
         self.query("SELECT 1", &[]).is_ok()
     }
 
+    /// Runs one statement. A write outside a transaction gets one of its own: its
+    /// `BEGIN` may be repeated on a new connection when the server has closed this
+    /// one, and once it is open the server no longer ends the session for idling
+    /// (see the module documentation).
+    fn statement<T>(
+        &self,
+        sql: &str,
+        run: impl Fn(&Connection) -> Result<T, PgError>,
+    ) -> Result<T, DbError> {
+        if self.in_transaction.get() || reads_only(sql) {
+            return self.run(sql, run);
+        }
+        self.begin()?;
+        let outcome = self
+            .run(sql, run)
+            .and_then(|value| self.commit().map(|()| value));
+        if outcome.is_err() {
+            self.rollback();
+        }
+        self.in_transaction.set(false);
+        outcome
+    }
+
+    fn begin(&self) -> Result<(), DbError> {
+        self.run("BEGIN", |conn| conn.execute("BEGIN", &[]))?;
+        self.in_transaction.set(true);
+        Ok(())
+    }
+
+    fn commit(&self) -> Result<(), DbError> {
+        self.run("COMMIT", |conn| conn.execute("COMMIT", &[]))
+            .map(drop)
+    }
+
+    /// Rolls back what the transaction did; if its session is gone, so is the
+    /// transaction.
+    fn rollback(&self) {
+        if let Err(err) = self.run("ROLLBACK", |conn| conn.execute("ROLLBACK", &[])) {
+            eprintln!("rollback failed: {err}");
+        }
+    }
+
     /// Runs one statement, and again on a new connection when its session was lost
-    /// and running it twice can't do harm (see the module documentation).
+    /// and running it twice can't do harm: outside a transaction, a statement the
+    /// server never read, a read, or a `BEGIN`.
     fn run<T>(
         &self,
         sql: &str,
@@ -495,7 +539,9 @@ mod tests {
         assert!(reads_only("BEGIN"));
         assert!(!reads_only("INSERT INTO t VALUES (1) RETURNING id"));
         assert!(!reads_only("UPDATE t SET x = 1"));
-        assert!(!reads_only("WITH x AS (DELETE FROM t RETURNING *) SELECT * FROM x"));
+        assert!(!reads_only(
+            "WITH x AS (DELETE FROM t RETURNING *) SELECT * FROM x"
+        ));
         assert!(!reads_only("COMMIT"));
         assert!(!reads_only("SEL"));
     }
