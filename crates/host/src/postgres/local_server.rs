@@ -45,6 +45,11 @@ pub fn own_server_in(data_dir: &Path, max_connections: u32) -> anyhow::Result<St
     own_server(data_dir, Tls::Off, max_connections)
 }
 
+/// Whether this machine has the Postgres binaries to start servers of our own.
+pub fn can_start_servers() -> bool {
+    postgres_bin_dir().is_ok()
+}
+
 /// Stops the server of our own in `data_dir` ("fast": open sessions are ended and
 /// their transactions rolled back). Starting it again with [`own_server_in`] brings
 /// it back on the same port when that is still free.

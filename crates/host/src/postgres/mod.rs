@@ -20,8 +20,8 @@ use tokio_postgres::types::ToSql;
 use wasmtime::component::Resource;
 
 pub use local_server::{
-    MAX_CONNECTIONS, ensure_server, ensure_server_in, ensure_tls_server, ensure_tls_server_in,
-    own_server_in, stop_server_in,
+    MAX_CONNECTIONS, can_start_servers, ensure_server, ensure_server_in, ensure_tls_server,
+    ensure_tls_server_in, own_server_in, stop_server_in,
 };
 
 use crate::bindings::spin::postgres::postgres::{
