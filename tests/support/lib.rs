@@ -340,7 +340,7 @@ impl TestApp {
     /// [`TestApp::prepare_database`] on the server at `postgres`.
     async fn prepare_database_on(postgres: &str) -> String {
         let database = Self::create_database(postgres).await;
-        let url = superuser_url(&postgres, &database);
+        let url = superuser_url(postgres, &database);
         let migrations = workspace_root().join("migrations");
         spinshop_host::migrate::apply(&url, &migrations)
             .await

@@ -107,6 +107,12 @@ fn quoted_after<'a>(text: &'a str, marker: &str) -> Option<&'a str> {
     text[start..].split('"').next()
 }
 
+impl From<PgError> for DbError {
+    fn from(err: PgError) -> Self {
+        DbError(Box::new(err))
+    }
+}
+
 impl From<DbError> for ApiError {
     fn from(err: DbError) -> Self {
         match failure(&err.0) {
@@ -143,11 +149,13 @@ impl Db {
     }
 
     pub fn query(&self, sql: &str, params: &[ParameterValue]) -> Result<Rows, DbError> {
-        self.statement(sql, |conn| conn.query(sql, params).map(Rows))
+        self.statement(sql, |conn| {
+            conn.query(sql, params).map(Rows).map_err(DbError::from)
+        })
     }
 
     pub fn execute(&self, sql: &str, params: &[ParameterValue]) -> Result<u64, DbError> {
-        self.statement(sql, |conn| conn.execute(sql, params))
+        self.statement(sql, |conn| conn.execute(sql, params).map_err(DbError::from))
     }
 
     /// Runs `work` inside `BEGIN ... COMMIT`, rolling back on any error: Spin's pooled
@@ -178,7 +186,7 @@ impl Db {
     fn statement<T>(
         &self,
         sql: &str,
-        run: impl Fn(&Connection) -> Result<T, PgError>,
+        run: impl Fn(&Connection) -> Result<T, DbError>,
     ) -> Result<T, DbError> {
         if self.in_transaction.get() || reads_only(sql) {
             return self.run(sql, run);
@@ -195,20 +203,26 @@ impl Db {
     }
 
     fn begin(&self) -> Result<(), DbError> {
-        self.run("BEGIN", |conn| conn.execute("BEGIN", &[]))?;
+        self.run("BEGIN", |conn| {
+            conn.execute("BEGIN", &[]).map_err(DbError::from)
+        })?;
         self.in_transaction.set(true);
         Ok(())
     }
 
     fn commit(&self) -> Result<(), DbError> {
-        self.run("COMMIT", |conn| conn.execute("COMMIT", &[]))
-            .map(drop)
+        self.run("COMMIT", |conn| {
+            conn.execute("COMMIT", &[]).map_err(DbError::from)
+        })
+        .map(drop)
     }
 
     /// Rolls back what the transaction did; if its session is gone, so is the
     /// transaction.
     fn rollback(&self) {
-        if let Err(err) = self.run("ROLLBACK", |conn| conn.execute("ROLLBACK", &[])) {
+        if let Err(err) = self.run("ROLLBACK", |conn| {
+            conn.execute("ROLLBACK", &[]).map_err(DbError::from)
+        }) {
             eprintln!("rollback failed: {err}");
         }
     }
@@ -219,7 +233,7 @@ impl Db {
     fn run<T>(
         &self,
         sql: &str,
-        statement: impl Fn(&Connection) -> Result<T, PgError>,
+        statement: impl Fn(&Connection) -> Result<T, DbError>,
     ) -> Result<T, DbError> {
         let mut retry = retry_budget();
         loop {
@@ -227,17 +241,17 @@ impl Db {
                 Ok(value) => return Ok(value),
                 Err(err) => err,
             };
-            let repeatable = match failure(&err) {
+            let repeatable = match failure(&err.0) {
                 Failure::NotRun => true,
                 Failure::Lost => reads_only(sql),
                 Failure::Refused | Failure::Statement => false,
             };
             if !repeatable || self.in_transaction.get() {
-                return Err(DbError(Box::new(err)));
+                return Err(err);
             }
             match open(&self.url, &mut retry) {
                 Ok(conn) => *self.conn.borrow_mut() = conn,
-                Err(()) => return Err(DbError(Box::new(err))),
+                Err(()) => return Err(err),
             }
         }
     }
