@@ -84,21 +84,22 @@ async fn a_postgres_restart_mid_load_is_503_then_over_within_5_s_and_leaves_noth
         .await
         .expect("preparing the load");
 
+    // Longer than a request waits for the database (3 s), so some get their 503.
     let outage = async {
         tokio::time::sleep(Duration::from_secs(2)).await;
         let down = Instant::now();
         postgres.stop().await;
-        tokio::time::sleep(Duration::from_secs(3)).await;
+        tokio::time::sleep(Duration::from_secs(6)).await;
         postgres.start_again().await;
         (down, Instant::now())
     };
-    let (report, (down, back)) = tokio::join!(load.run(Duration::from_secs(15)), outage);
+    let (report, (down, back)) = tokio::join!(load.run(Duration::from_secs(18)), outage);
     report.print();
     let since_start = |at: Instant| at - report.started();
     let (down, back) = (since_start(down), since_start(back));
     println!("Postgres down at {down:?}, back at {back:?}");
 
-    // While the server is away, requests fail fast and say so in the envelope.
+    // While the server is away, requests fail within seconds and say so in the envelope.
     for sample in report.server_errors() {
         assert_eq!(
             (&sample.outcome, sample.error_code.as_deref()),

@@ -76,8 +76,8 @@ pub fn begin_placement(db: &Db) -> ApiResult<i64> {
 
 /// Takes over placements whose requests died, marking them abandoned (so their
 /// orders can't be stored any more) and returning their ids, whose stock the caller
-/// releases. One whose release failed is taken over again once as old once more.
-/// Concurrent sweeps skip each other's rows.
+/// releases. A placement whose release failed is taken over again once that attempt
+/// is as old. Concurrent sweeps skip each other's rows.
 pub fn take_over_abandoned_placements(db: &Db) -> ApiResult<Vec<i64>> {
     db.query(
         "UPDATE orders.placements SET abandoned_at = now() WHERE order_id IN ( \

@@ -105,8 +105,8 @@ pub fn mark_settled(db: &Db, id: i64) -> ApiResult<()> {
 }
 
 /// Takes over charges whose requests died before orders heard of them, to settle
-/// them now. One whose settling failed again is taken over again once that attempt is
-/// as old. Concurrent sweeps skip each other's rows.
+/// them now. A charge whose settling fails again is taken over again once that
+/// attempt is as old. Concurrent sweeps skip each other's rows.
 pub fn take_over_unsettled(db: &Db) -> ApiResult<Vec<Payment>> {
     let sql = format!(
         "UPDATE payments.payments SET settling_at = now() WHERE id IN ( \
