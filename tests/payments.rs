@@ -486,12 +486,21 @@ async fn a_charge_left_unsettled_is_settled_by_a_later_payment() {
     let paid = pay(&app, &customer, Some("next"), &pay_body(&next, None)).await;
     assert_eq!(paid.status, 201, "{}", paid.text());
 
-    let healed = order(&app, &customer, &forgotten["id"]).await;
-    assert_eq!(healed["status"], "paid");
-    assert_eq!(healed["payment_id"], charge);
-    let unsettled: i64 = app
-        .db()
+    assert_eq!(
+        order(&app, &customer, &forgotten["id"]).await["status"],
+        "paid"
+    );
+    let db = app.db().await;
+    let paid_by: i64 = db
+        .query_one(
+            "SELECT payment_id FROM orders.orders WHERE id = $1",
+            &[&forgotten["id"].as_i64().unwrap()],
+        )
         .await
+        .unwrap()
+        .get(0);
+    assert_eq!(paid_by, charge);
+    let unsettled: i64 = db
         .query_one(
             "SELECT count(*) FROM payments.payments WHERE settled_at IS NULL",
             &[],

@@ -53,13 +53,13 @@ impl Target<'_> {
 }
 
 /// The route names a report groups requests by.
-pub const LIST_PRODUCTS: &str = "GET products";
-pub const GET_PRODUCT: &str = "GET product";
-pub const LOGIN: &str = "POST login";
-pub const PLACE_ORDER: &str = "POST order";
-pub const PAY: &str = "POST pay";
-pub const ADD_TO_CART: &str = "POST cart item";
-pub const CHECKOUT: &str = "POST cart checkout";
+const LIST_PRODUCTS: &str = "GET products";
+const GET_PRODUCT: &str = "GET product";
+const LOGIN: &str = "POST login";
+const PLACE_ORDER: &str = "POST order";
+const PAY: &str = "POST pay";
+const ADD_TO_CART: &str = "POST cart item";
+const CHECKOUT: &str = "POST cart checkout";
 
 /// What became of one request.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -251,27 +251,33 @@ impl<'a> Load<'a> {
 pub async fn missing_in_database(db: &tokio_postgres::Client, report: &Report) -> Vec<String> {
     let orders: Vec<i64> = report.orders.iter().map(|ack| ack.id).collect();
     let payments: Vec<i64> = report.payments.iter().map(|ack| ack.id).collect();
-    let found_orders: Vec<i64> = db
-        .query(
-            "SELECT id FROM orders.orders WHERE id = ANY($1)",
-            &[&orders],
-        )
-        .await
-        .map(|rows| rows.iter().map(|row| row.get(0)).collect())
-        .unwrap_or_default();
-    let paid: Vec<i64> = db
-        .query(
-            "SELECT p.id FROM payments.payments p JOIN orders.orders o ON o.id = p.order_id \
-             WHERE p.id = ANY($1) AND p.status = 'succeeded' AND o.payment_id = p.id \
-               AND o.status IN ('paid', 'fulfilled')",
-            &[&payments],
-        )
-        .await
-        .map(|rows| rows.iter().map(|row| row.get(0)).collect())
-        .unwrap_or_default();
+    let found = |sql: &'static str, ids: Vec<i64>| async move {
+        db.query(sql, &[&ids])
+            .await
+            .map(|rows| {
+                rows.iter()
+                    .map(|row| row.get::<_, i64>(0))
+                    .collect::<Vec<_>>()
+            })
+            .map_err(|err| format!("looking for acknowledged writes: {err}"))
+    };
+    let stored_orders = found(
+        "SELECT id FROM orders.orders WHERE id = ANY($1)",
+        orders.clone(),
+    );
+    let paid = found(
+        "SELECT p.id FROM payments.payments p JOIN orders.orders o ON o.id = p.order_id \
+         WHERE p.id = ANY($1) AND p.status = 'succeeded' AND o.payment_id = p.id \
+           AND o.status IN ('paid', 'fulfilled')",
+        payments.clone(),
+    );
+    let (stored_orders, paid) = match (stored_orders.await, paid.await) {
+        (Ok(orders), Ok(paid)) => (orders, paid),
+        (Err(err), _) | (_, Err(err)) => return vec![err],
+    };
     let orders = orders
         .iter()
-        .filter(|id| !found_orders.contains(id))
+        .filter(|id| !stored_orders.contains(id))
         .map(|id| format!("order {id} is not stored"));
     let payments = payments
         .iter()
