@@ -375,13 +375,20 @@ impl TestApp {
         superuser_url(&self.postgres, &self.database)
     }
 
-    /// A connection to this app's database as `role` (a service's role).
+    /// A connection to this app's database as `role` (a service's role). The role's
+    /// idle timeout, meant for the services' pools, is lifted for this session: a
+    /// test may pause between its statements.
     pub async fn connect_as(&self, role: &str) -> tokio_postgres::Client {
-        connect(&format!(
+        let client = connect(&format!(
             "postgres://{role}@{}/{}",
             self.postgres, self.database
         ))
-        .await
+        .await;
+        client
+            .batch_execute("SET idle_session_timeout = 0")
+            .await
+            .expect("lifting the idle timeout");
+        client
     }
 
     pub async fn request(
