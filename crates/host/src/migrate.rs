@@ -123,7 +123,7 @@ pub fn connection_budget_warning(
             "Postgres allows {max_connections} connections ({reserved} reserved for \
              superusers), and spinshop's {services} services may pool {} (Spin keeps up to \
              {SPIN_POOL_SIZE} per service). spinshop works here: the server closes a \
-             service's idle connections after a second, and a request waits a moment for a \
+             service's idle connections after 200 ms, and a request waits a moment for a \
              free slot; but under load requests queue for connections. Set max_connections \
              to {needed} or more, or put PgBouncer in front (README: \"Postgres connections\").",
             services * SPIN_POOL_SIZE
