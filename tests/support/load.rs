@@ -211,7 +211,7 @@ impl<'a> Load<'a> {
     }
 
     /// The token of the customer behind client `n`.
-    pub fn token_of(&self, customer: usize) -> &str {
+    fn token_of(&self, customer: usize) -> &str {
         &self.customers[customer].token
     }
 
