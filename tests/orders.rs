@@ -4,6 +4,7 @@
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::{Duration, Instant};
 
 use bytes::Bytes;
 use serde_json::{Value, json};
@@ -600,6 +601,87 @@ async fn a_failing_reserve_is_503_and_leaves_no_reservation() {
     assert_eq!(response.error_code(), "unavailable");
     assert_eq!(stock_of(&app, product).await, (5, 0));
     assert_eq!(order_count(&app).await, 0);
+}
+
+#[tokio::test]
+async fn a_reservation_whose_answer_hangs_is_503_within_the_timeout_and_released() {
+    let Some(app) = TestApp::spawn_on_host("holds a sibling's answer back", |builder| {
+        // Products reserves the stock, and then its answer never comes.
+        builder.delay_answers(|outbound| {
+            outbound
+                .url
+                .ends_with("/api/products/reserve")
+                .then_some(Duration::from_secs(600))
+        })
+    })
+    .await
+    else {
+        return;
+    };
+    let (alice, _, product) = shop(&app, 5).await;
+    let started = Instant::now();
+    let response = place(&app, &alice, &one_item(product, 2)).await;
+    let took = started.elapsed();
+
+    assert_eq!(response.status, 503, "{}", response.text());
+    assert_eq!(response.error_code(), "unavailable");
+    // The call to products times out after 10 s; the release takes a moment more.
+    assert!(
+        took >= Duration::from_secs(10) && took < Duration::from_secs(13),
+        "{took:?}"
+    );
+    assert_eq!(stock_of(&app, product).await, (5, 0));
+    assert_eq!(order_count(&app).await, 0);
+    let db = app.db().await;
+    let reservation: String = db
+        .query_one("SELECT status FROM catalog.reservations", &[])
+        .await
+        .unwrap()
+        .get(0);
+    assert_eq!(reservation, "released");
+    let placements: i64 = db
+        .query_one("SELECT count(*) FROM orders.placements", &[])
+        .await
+        .unwrap()
+        .get(0);
+    assert_eq!(placements, 0);
+}
+
+#[tokio::test]
+async fn a_placement_cut_short_is_released_by_a_later_placement() {
+    let app = TestApp::spawn().await;
+    let (alice, _, product) = shop(&app, 5).await;
+    let db = app.db().await;
+    // A placement whose request died after products reserved its stock, and before
+    // the order was stored or the stock released.
+    let abandoned: i64 = db
+        .query_one(
+            "INSERT INTO orders.placements (order_id, started_at) \
+             VALUES (nextval(pg_get_serial_sequence('orders.orders', 'id')), \
+                     now() - interval '1 minute') RETURNING order_id",
+            &[],
+        )
+        .await
+        .unwrap()
+        .get(0);
+    let reserved = app
+        .post_internal(
+            "/api/products/reserve",
+            &json!({"order_id": abandoned, "items": [{"product_id": product, "qty": 3}]}),
+        )
+        .await;
+    assert_eq!(reserved.status, 200, "{}", reserved.text());
+    assert_eq!(stock_of(&app, product).await, (5, 3));
+
+    let response = place(&app, &alice, &one_item(product, 1)).await;
+    assert_eq!(response.status, 201, "{}", response.text());
+    assert_eq!(stock_of(&app, product).await, (5, 1));
+    let placements: i64 = db
+        .query_one("SELECT count(*) FROM orders.placements", &[])
+        .await
+        .unwrap()
+        .get(0);
+    assert_eq!(placements, 0);
 }
 
 #[tokio::test]

@@ -455,6 +455,63 @@ async fn a_charge_whose_paid_notice_failed_heals_when_retried_with_its_key() {
 }
 
 #[tokio::test]
+async fn a_charge_left_unsettled_is_settled_by_a_later_payment() {
+    let app = TestApp::spawn().await;
+    let (_, customer, product) = shop(&app, 5).await;
+    let forgotten = place_order(&app, &customer, product, 2).await;
+    // A charge recorded by a request that died before telling orders, a minute ago.
+    let charge: i64 = app
+        .db()
+        .await
+        .query_one(
+            "INSERT INTO payments.payments (user_id, order_id, idempotency_key, request_hash, \
+                 amount, currency, status, method, created_at) \
+             VALUES ($1, $2, 'lost', 'lost', $3, 'USD', 'succeeded', 'card', \
+                     now() - interval '1 minute') RETURNING id",
+            &[
+                &customer.user_id,
+                &forgotten["id"].as_i64().unwrap(),
+                &forgotten["total"].as_i64().unwrap(),
+            ],
+        )
+        .await
+        .unwrap()
+        .get(0);
+    assert_eq!(
+        order(&app, &customer, &forgotten["id"]).await["status"],
+        "pending"
+    );
+
+    let next = place_order(&app, &customer, product, 1).await;
+    let paid = pay(&app, &customer, Some("next"), &pay_body(&next, None)).await;
+    assert_eq!(paid.status, 201, "{}", paid.text());
+
+    assert_eq!(
+        order(&app, &customer, &forgotten["id"]).await["status"],
+        "paid"
+    );
+    let db = app.db().await;
+    let paid_by: i64 = db
+        .query_one(
+            "SELECT payment_id FROM orders.orders WHERE id = $1",
+            &[&forgotten["id"].as_i64().unwrap()],
+        )
+        .await
+        .unwrap()
+        .get(0);
+    assert_eq!(paid_by, charge);
+    let unsettled: i64 = db
+        .query_one(
+            "SELECT count(*) FROM payments.payments WHERE settled_at IS NULL",
+            &[],
+        )
+        .await
+        .unwrap()
+        .get(0);
+    assert_eq!(unsettled, 0);
+}
+
+#[tokio::test]
 async fn a_payment_is_shown_to_its_owner_and_admins_only() {
     let app = TestApp::spawn().await;
     let (admin, customer, product) = shop(&app, 5).await;

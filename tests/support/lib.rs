@@ -3,6 +3,7 @@
 //! to it only. The app runs in `spin up` when `SPIN_BIN` names a Spin binary, and in
 //! spinshop's Spin-compatible test host, in-process, otherwise.
 
+pub mod load;
 mod spin;
 
 use std::io::Write;
@@ -94,14 +95,15 @@ fn postgres() -> &'static str {
 
 /// Migrates a test database. The migrations create the service roles, which belong
 /// to the whole server, so on a server that has none yet two first migrations running
-/// side by side would both try to create them: the first migration of each test
-/// process runs alone, under a server-wide advisory lock.
+/// side by side would both try to create them: the first migration on each server of
+/// each test process runs alone, under a server-wide advisory lock.
 async fn migrate(postgres: &str, url: &str) {
-    static ROLES_CREATED: tokio::sync::Mutex<bool> = tokio::sync::Mutex::const_new(false);
+    static SERVERS_WITH_ROLES: tokio::sync::Mutex<Vec<String>> =
+        tokio::sync::Mutex::const_new(Vec::new());
     let migrations = workspace_root().join("migrations");
-    let mut roles_created = ROLES_CREATED.lock().await;
-    if *roles_created {
-        drop(roles_created);
+    let mut servers_with_roles = SERVERS_WITH_ROLES.lock().await;
+    if servers_with_roles.iter().any(|server| server == postgres) {
+        drop(servers_with_roles);
         spinshop_host::migrate::apply(url, &migrations)
             .await
             .expect("migrating the test database");
@@ -118,7 +120,7 @@ async fn migrate(postgres: &str, url: &str) {
     spinshop_host::migrate::apply(url, &migrations)
         .await
         .expect("migrating the test database");
-    *roles_created = true;
+    servers_with_roles.push(postgres.to_string());
     // Dropping the session releases the lock.
     drop(lock);
 }
@@ -167,6 +169,69 @@ fn drop_stale_databases(address: &str) {
             }
         }
     });
+}
+
+/// A Postgres server of a test's own, never the shared one: for tests that size it
+/// or stop it. It lives in the temp dir under its name and, like the shared fallback
+/// server, keeps running after the test for the next run to reuse.
+pub struct OwnPostgres {
+    data_dir: PathBuf,
+    max_connections: u32,
+    /// `host:port`, the same after a restart.
+    pub address: String,
+}
+
+impl OwnPostgres {
+    /// Starts (or finds running) the server `name`, allowing `max_connections`; on a
+    /// machine without Postgres' binaries (`apt-get install postgresql`) the test is
+    /// reported as skipped, and there is no server.
+    pub async fn start(name: &str, max_connections: u32) -> Option<OwnPostgres> {
+        if !spinshop_host::postgres::can_start_servers() {
+            let thread = std::thread::current();
+            let _ = writeln!(
+                std::io::stderr(),
+                "skipped without Postgres binaries: {}: needs a server of its own",
+                thread.name().unwrap_or("a test")
+            );
+            return None;
+        }
+        let data_dir = std::env::temp_dir().join(format!("spinshop-postgres-{name}"));
+        let dir = data_dir.clone();
+        let address = tokio::task::spawn_blocking(move || {
+            let address = spinshop_host::postgres::own_server_in(&dir, max_connections)
+                .unwrap_or_else(|err| panic!("starting Postgres in {}: {err:#}", dir.display()));
+            drop_stale_databases(&address);
+            address
+        })
+        .await
+        .expect("starting Postgres");
+        Some(OwnPostgres {
+            data_dir,
+            max_connections,
+            address,
+        })
+    }
+
+    /// Stops the server ("fast": sessions are ended, open transactions roll back).
+    pub async fn stop(&self) {
+        let dir = self.data_dir.clone();
+        tokio::task::spawn_blocking(move || spinshop_host::postgres::stop_server_in(&dir))
+            .await
+            .expect("stopping Postgres")
+            .unwrap_or_else(|err| panic!("stopping Postgres: {err:#}"));
+    }
+
+    /// Starts the stopped server again, on the same address.
+    pub async fn start_again(&self) {
+        let (dir, max_connections) = (self.data_dir.clone(), self.max_connections);
+        let address = tokio::task::spawn_blocking(move || {
+            spinshop_host::postgres::own_server_in(&dir, max_connections)
+        })
+        .await
+        .expect("starting Postgres")
+        .unwrap_or_else(|err| panic!("starting Postgres again: {err:#}"));
+        assert_eq!(address, self.address, "Postgres came back on another port");
+    }
 }
 
 /// A running app with its own database.
@@ -259,6 +324,31 @@ impl TestApp {
         }
     }
 
+    /// Spawns an app whose database lives on `server` rather than the shared one, with
+    /// Spin's pool size (64 connections per service) in the test host, as a deployment
+    /// has: for tests of the connection budget and of the database going away.
+    pub async fn spawn_on(server: &OwnPostgres) -> TestApp {
+        build_components();
+        let postgres = server.address.clone();
+        let database = Self::prepare_database_on(&postgres).await;
+        let manifest = workspace_root().join(MANIFEST);
+        let variables = app_variables(&postgres, &database);
+        let backend = match spin_bin() {
+            Some(bin) => Backend::Spin(Spin::start(&bin, &manifest, &variables, &database).await),
+            None => Backend::Host(
+                host_app(&manifest, &variables, |builder| {
+                    builder.pg_pool_size(spinshop_host::postgres::DEFAULT_POOL_SIZE)
+                })
+                .await,
+            ),
+        };
+        TestApp {
+            backend,
+            database,
+            postgres,
+        }
+    }
+
     /// Spawns an app in the test host after `customize` adjusts its builder, for
     /// tests that need the host's hooks (outbound interceptors, missing components),
     /// which real Spin doesn't have. On Spin the test is reported as skipped, for
@@ -285,13 +375,19 @@ impl TestApp {
     async fn prepare_database() -> (String, String) {
         build_components();
         let postgres = postgres().to_string();
-        let database = Self::create_database(&postgres).await;
-        let url = superuser_url(&postgres, &database);
-        migrate(&postgres, &url).await;
+        let database = Self::prepare_database_on(&postgres).await;
+        (postgres, database)
+    }
+
+    /// [`TestApp::prepare_database`] on the server at `postgres`.
+    async fn prepare_database_on(postgres: &str) -> String {
+        let database = Self::create_database(postgres).await;
+        let url = superuser_url(postgres, &database);
+        migrate(postgres, &url).await;
         spinshop_host::migrate::ensure_admin(&url, ADMIN_EMAIL, ADMIN_PASSWORD)
             .await
             .expect("creating the admin");
-        (postgres, database)
+        database
     }
 
     async fn create_database(postgres: &str) -> String {
@@ -318,13 +414,20 @@ impl TestApp {
         superuser_url(&self.postgres, &self.database)
     }
 
-    /// A connection to this app's database as `role` (a service's role).
+    /// A connection to this app's database as `role` (a service's role). The role's
+    /// idle timeout, meant for the services' pools, is lifted for this session: a
+    /// test may pause between its statements.
     pub async fn connect_as(&self, role: &str) -> tokio_postgres::Client {
-        connect(&format!(
+        let client = connect(&format!(
             "postgres://{role}@{}/{}",
             self.postgres, self.database
         ))
-        .await
+        .await;
+        client
+            .batch_execute("SET idle_session_timeout = 0")
+            .await
+            .expect("lifting the idle timeout");
+        client
     }
 
     pub async fn request(

@@ -13,9 +13,12 @@ use crate::domain::{
 use crate::siblings::{Refund, Siblings};
 use crate::store::{self, Inserted, NewOrder};
 
-/// Places an order: price the items at products, reserve their stock there, then
-/// store the order. Once stock is reserved, any failure releases it before answering,
-/// so a failed placement leaves neither an order nor a reservation behind.
+/// Places an order: price the items at products, record the placement, reserve the
+/// stock at products, then store the order (which ends the placement). Once stock may
+/// be reserved, any failure gives it back before answering; when that fails too (the
+/// database or products gone), the placement outlives the request and a later
+/// placement takes it over and gives the stock back. So a failed placement leaves
+/// neither an order nor, for long, a reservation behind.
 pub fn place_order(req: &ApiRequest) -> ApiResult<ApiResponse> {
     let caller = introspect(SERVICE, req)?;
     let body: PlaceOrderBody = req.json()?;
@@ -40,12 +43,25 @@ pub fn place_order(req: &ApiRequest) -> ApiResult<ApiResponse> {
         .collect::<ApiResult<Vec<_>>>()?;
     let priced = domain::price(&request.items, products)?;
 
-    let order_id = store::next_order_id(&Db::connect()?)?;
+    // Each step opens its own connection and closes it before the next sibling
+    // call: no connection is held while a sibling answers (see `kit::db`).
+    let (order_id, abandoned) = {
+        let db = Db::connect()?;
+        (
+            store::begin_placement(&db)?,
+            store::take_over_abandoned_placements(&db)?,
+        )
+    };
+    for placement in abandoned {
+        release_placement(&siblings, req, placement);
+    }
     if let Err(err) = siblings.reserve_stock(order_id, &request.items) {
         // A refusal (4xx) reserved nothing; after a timeout or a 5xx the outcome is
         // unknown, so the reservation is released in case it was made.
-        if !matches!(err, ApiError::Relayed { .. }) {
-            release_after_failure(&siblings, req, order_id);
+        if matches!(err, ApiError::Relayed { .. }) {
+            end_placement(req, order_id);
+        } else {
+            abandon_placement(&siblings, req, order_id);
         }
         return Err(err);
     }
@@ -57,20 +73,18 @@ pub fn place_order(req: &ApiRequest) -> ApiResult<ApiResponse> {
         priced: &priced,
         idempotency_key: key.as_ref(),
     };
-    // Each step opens its own connection and closes it before the next sibling
-    // call: no connection is held while a sibling answers (see `kit::db`).
     let stored = Db::connect().and_then(|db| store::insert_order(&db, &new_order));
     match stored {
         Ok(Inserted::Created(order)) => ApiResponse::created(&order),
         Ok(Inserted::KeyTaken) => {
-            release_after_failure(&siblings, req, order_id);
+            abandon_placement(&siblings, req, order_id);
             let key = key.ok_or_else(|| ApiError::internal("key conflict without a key"))?;
             let winner = store::find_by_idempotency_key(&Db::connect()?, caller.user_id, &key)?
                 .ok_or_else(|| ApiError::internal("the order holding the key vanished"))?;
             replay(&request, winner)
         }
         Err(err) => {
-            release_after_failure(&siblings, req, order_id);
+            abandon_placement(&siblings, req, order_id);
             Err(err)
         }
     }
@@ -91,12 +105,38 @@ fn replay(request: &OrderRequest, order: Order) -> ApiResult<ApiResponse> {
     ApiResponse::ok(&order)
 }
 
-/// Compensation: releases a reservation the placement won't use. If products can't
-/// be reached the reservation stays held; the log line names it for an operator.
-fn release_after_failure(siblings: &Siblings, req: &ApiRequest, order_id: i64) {
-    if let Err(err) = siblings.release_stock(order_id) {
-        eprintln!(
+/// Compensation: gives up this request's placement and releases the stock it may
+/// have reserved. Nothing to give up means the order was stored after all (only the
+/// answer to its COMMIT was lost) or a sweep took the placement over.
+fn abandon_placement(siblings: &Siblings, req: &ApiRequest, order_id: i64) {
+    match Db::connect().and_then(|db| store::abandon_placement(&db, order_id)) {
+        Ok(true) => release_placement(siblings, req, order_id),
+        Ok(false) => {}
+        Err(err) => eprintln!(
+            "{SERVICE} {}: placement {order_id} left for a later placement to release: {err}",
+            req.request_id
+        ),
+    }
+}
+
+/// Releases an abandoned placement's stock, then forgets the placement. If products
+/// can't be reached the placement stays, and a later placement tries again.
+fn release_placement(siblings: &Siblings, req: &ApiRequest, order_id: i64) {
+    match siblings.release_stock(order_id) {
+        Ok(()) => end_placement(req, order_id),
+        Err(err) => eprintln!(
             "{SERVICE} {}: releasing the stock reserved for unplaced order {order_id} failed: {err}",
+            req.request_id
+        ),
+    }
+}
+
+/// Forgets a placement with no stock held. If that fails, a later placement takes it
+/// over and releases it again, which is harmless.
+fn end_placement(req: &ApiRequest, order_id: i64) {
+    if let Err(err) = Db::connect().and_then(|db| store::end_placement(&db, order_id)) {
+        eprintln!(
+            "{SERVICE} {}: forgetting placement {order_id} failed: {err}",
             req.request_id
         );
     }

@@ -54,16 +54,61 @@ fn one_order(db: &Db, sql: &str, params: &[Param]) -> ApiResult<Option<Order>> {
     rows.first().map(|row| decode_order(&row)).transpose()
 }
 
-/// Draws the next order id before the order exists: products keys the stock
-/// reservation by it, and the reservation comes before the insert.
-pub fn next_order_id(db: &Db) -> ApiResult<i64> {
+/// A placement that has not stored its order this long belongs to a request that
+/// died (or gave up after its siblings' timeouts): a later placement may take it over
+/// and give its stock back.
+const ABANDONED_AFTER_SECONDS: f64 = 15.0;
+/// Abandoned placements one request takes over at most.
+const ABANDONED_PER_SWEEP: i64 = 20;
+
+/// Starts a placement: draws the order's id and records it, before any stock is
+/// reserved for it. Products keys the reservation by that id.
+pub fn begin_placement(db: &Db) -> ApiResult<i64> {
     let rows = db.query(
-        "SELECT nextval(pg_get_serial_sequence('orders.orders', 'id')) AS id",
+        "INSERT INTO orders.placements (order_id) \
+         VALUES (nextval(pg_get_serial_sequence('orders.orders', 'id'))) RETURNING order_id",
         &[],
     )?;
     rows.first()
-        .ok_or_else(|| ApiError::internal("nextval returned no row"))?
-        .get("id")
+        .ok_or_else(|| ApiError::internal("the placement insert returned no row"))?
+        .get("order_id")
+}
+
+/// Takes over placements whose requests died, marking them abandoned (so their
+/// orders can't be stored any more) and returning their ids, whose stock the caller
+/// releases. A placement whose release failed is taken over again once that attempt
+/// is as old. Concurrent sweeps skip each other's rows.
+pub fn take_over_abandoned_placements(db: &Db) -> ApiResult<Vec<i64>> {
+    db.query(
+        "UPDATE orders.placements SET abandoned_at = now() WHERE order_id IN ( \
+             SELECT order_id FROM orders.placements \
+             WHERE started_at < now() - make_interval(secs => $1) \
+               AND (abandoned_at IS NULL OR abandoned_at < now() - make_interval(secs => $1)) \
+             ORDER BY started_at LIMIT $2 FOR UPDATE SKIP LOCKED) \
+         RETURNING order_id",
+        &[ABANDONED_AFTER_SECONDS.into(), ABANDONED_PER_SWEEP.into()],
+    )?
+    .map(|row| row.get("order_id"))
+}
+
+/// Gives up this request's own placement; false when there is none to give up: its
+/// order was stored after all (the answer to COMMIT was lost), or a sweep took it.
+pub fn abandon_placement(db: &Db, order_id: i64) -> ApiResult<bool> {
+    let rows = db.query(
+        "UPDATE orders.placements SET abandoned_at = now() \
+         WHERE order_id = $1 AND abandoned_at IS NULL RETURNING order_id",
+        &[order_id.into()],
+    )?;
+    Ok(!rows.is_empty())
+}
+
+/// Forgets a placement whose stock is given back (or was never reserved).
+pub fn end_placement(db: &Db, order_id: i64) -> ApiResult<()> {
+    db.execute(
+        "DELETE FROM orders.placements WHERE order_id = $1",
+        &[order_id.into()],
+    )?;
+    Ok(())
 }
 
 pub fn find_order(db: &Db, id: i64) -> ApiResult<Option<Order>> {
@@ -98,10 +143,13 @@ pub enum Inserted {
     KeyTaken,
 }
 
-/// Stores the order and its lines in one transaction. The unique (user, key)
-/// constraint decides between concurrent twins: the loser's insert does nothing.
+/// Stores the order and its lines, and ends its placement, in one transaction. The
+/// unique (user, key) constraint decides between concurrent twins: the loser's insert
+/// does nothing and its placement stays, for its stock to be released. A placement
+/// taken over as abandoned meanwhile can't store its order any more: its stock is
+/// being given back.
 pub fn insert_order(db: &Db, order: &NewOrder) -> ApiResult<Inserted> {
-    let created = db.transaction(|db| {
+    db.transaction(|db| {
         let rows = db.query(
             "INSERT INTO orders.orders \
                (id, user_id, total, currency, shipping_address, notes, idempotency_key) \
@@ -122,7 +170,19 @@ pub fn insert_order(db: &Db, order: &NewOrder) -> ApiResult<Inserted> {
             ],
         )?;
         if rows.is_empty() {
-            return Ok(false);
+            return Ok(Inserted::KeyTaken);
+        }
+        let placement = db.query(
+            "DELETE FROM orders.placements \
+             WHERE order_id = $1 AND abandoned_at IS NULL RETURNING order_id",
+            &[order.id.into()],
+        )?;
+        if placement.is_empty() {
+            return Err(ApiError::Unavailable(
+                "placing the order took too long and its stock was given back; \
+                 retry the request"
+                    .into(),
+            ));
         }
         for line in &order.priced.lines {
             db.execute(
@@ -137,14 +197,11 @@ pub fn insert_order(db: &Db, order: &NewOrder) -> ApiResult<Inserted> {
                 ],
             )?;
         }
-        Ok(true)
-    })?;
-    if !created {
-        return Ok(Inserted::KeyTaken);
-    }
-    let stored = find_order(db, order.id)?
-        .ok_or_else(|| ApiError::internal(format!("order {} vanished after insert", order.id)))?;
-    Ok(Inserted::Created(stored))
+        let stored = find_order(db, order.id)?.ok_or_else(|| {
+            ApiError::internal(format!("order {} vanished after insert", order.id))
+        })?;
+        Ok(Inserted::Created(stored))
+    })
 }
 
 /// A page of orders, newest first: one user's, or everyone's when `user_id` is `None`.

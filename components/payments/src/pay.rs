@@ -23,6 +23,11 @@
 //!
 //! A claim whose holder died without releasing it (a trapped instance) is taken
 //! over by a retry once it is old enough; the same healing path then applies.
+//!
+//! A charge is marked settled once orders has heard of it. One left unsettled by a
+//! request that died (the database or orders gone mid-way, and no retry from the
+//! client) is taken over by a later payment request, of any customer, which tells
+//! orders: a succeeded charge never stays without its paid order.
 
 use std::time::Duration;
 
@@ -52,6 +57,7 @@ pub fn pay(req: &ApiRequest) -> ApiResult<ApiResponse> {
     let key = IdempotencyKey::from_request(req)?;
     let request = PaymentRequest::parse(req.json()?)?;
     let fingerprint = request.fingerprint(&secret_var("internal_secret")?);
+    settle_abandoned(req)?;
 
     if let Claim::Replay(stored) = claim(caller.user_id, &key, &fingerprint)? {
         return Ok(respond(&stored).with_header("idempotent-replayed", "true"));
@@ -61,7 +67,10 @@ pub fn pay(req: &ApiRequest) -> ApiResult<ApiResponse> {
     let outcome =
         charge(req, caller, &key, &request, &fingerprint).and_then(|(stored, payment_id)| {
             Db::connect()
-                .and_then(|db| store::complete_key(&db, caller.user_id, &key, &stored, payment_id))
+                .and_then(|db| {
+                    store::mark_settled(&db, payment_id)?;
+                    store::complete_key(&db, caller.user_id, &key, &stored, payment_id)
+                })
                 .map_err(after_charge)?;
             Ok(stored)
         });
@@ -79,6 +88,25 @@ pub fn pay(req: &ApiRequest) -> ApiResult<ApiResponse> {
             Err(err)
         }
     }
+}
+
+/// Settles the charges requests that died left unsettled (see the module
+/// documentation). A charge that can't be settled now is tried again later.
+fn settle_abandoned(req: &ApiRequest) -> ApiResult<()> {
+    let payments = store::take_over_unsettled(&Db::connect()?)?;
+    let orders = Orders::new(req);
+    for payment in payments {
+        let id = payment.id;
+        let settled = settle(&orders, payment)
+            .and_then(|_| Db::connect().and_then(|db| store::mark_settled(&db, id)));
+        if let Err(err) = settled {
+            eprintln!(
+                "{SERVICE} {}: settling abandoned payment {id} failed: {err}",
+                req.request_id
+            );
+        }
+    }
+    Ok(())
 }
 
 enum Claim {

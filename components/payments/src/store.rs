@@ -15,6 +15,11 @@ const PAYMENT_COLUMNS: &str = concat!(
 /// A claim nobody finished for this long belongs to a request that died (its
 /// instance trapped or its host stopped): another request may take it over.
 const ABANDONED_CLAIM_SECONDS: i64 = 60;
+/// A charge orders has not heard of this long after it was recorded belongs to a
+/// request that died: a later request may take it over and settle it.
+const UNSETTLED_AFTER_SECONDS: f64 = 15.0;
+/// Unsettled charges one request takes over at most.
+const UNSETTLED_PER_SWEEP: i64 = 20;
 
 fn decode_payment(row: &Row) -> ApiResult<Payment> {
     let status: String = row.get("status")?;
@@ -88,6 +93,34 @@ pub fn payment_for_key(
     rows.first()
         .map(|row| Ok((decode_payment(&row)?, row.get("request_hash")?)))
         .transpose()
+}
+
+/// Records that orders has heard of the charge's outcome.
+pub fn mark_settled(db: &Db, id: i64) -> ApiResult<()> {
+    db.execute(
+        "UPDATE payments.payments SET settled_at = now() WHERE id = $1 AND settled_at IS NULL",
+        &[id.into()],
+    )?;
+    Ok(())
+}
+
+/// Takes over charges whose requests died before orders heard of them, to settle
+/// them now. A charge whose settling fails again is taken over again once that
+/// attempt is as old. Concurrent sweeps skip each other's rows.
+pub fn take_over_unsettled(db: &Db) -> ApiResult<Vec<Payment>> {
+    let sql = format!(
+        "UPDATE payments.payments SET settling_at = now() WHERE id IN ( \
+             SELECT id FROM payments.payments \
+             WHERE settled_at IS NULL AND created_at < now() - make_interval(secs => $1) \
+               AND (settling_at IS NULL OR settling_at < now() - make_interval(secs => $1)) \
+             ORDER BY created_at LIMIT $2 FOR UPDATE SKIP LOCKED) \
+         RETURNING {PAYMENT_COLUMNS}"
+    );
+    db.query(
+        &sql,
+        &[UNSETTLED_AFTER_SECONDS.into(), UNSETTLED_PER_SWEEP.into()],
+    )?
+    .map(decode_payment)
 }
 
 /// Payments newest first, optionally of one order and of one user.

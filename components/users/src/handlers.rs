@@ -39,16 +39,20 @@ pub fn login(req: &ApiRequest) -> ApiResult<ApiResponse> {
     let invalid = || ApiError::Unauthorized("invalid email or password".into());
     let email = Email::parse(&body.email).map_err(|_| invalid())?;
 
-    let db = Db::connect()?;
     let account_key = format!("email:{}", email.as_str());
     let address_key = client_ip(req.client_addr()).map(|ip| format!("addr:{ip}"));
-    check_rate_limit(&db, &settings, &account_key, address_key.as_deref())?;
-
-    let account = store::find_credentials(&db, &email)?;
+    let account = {
+        let db = Db::connect()?;
+        check_rate_limit(&db, &settings, &account_key, address_key.as_deref())?;
+        store::find_credentials(&db, &email)?
+    };
     let hash = account
         .as_ref()
         .map_or(decoy_hash(), |(_, hash)| hash.as_str());
+    // No connection is held while the hash is checked: it takes a while, and the
+    // connection budget is shared (see `kit::db`).
     let password_ok = verify_password(&body.password, hash);
+    let db = Db::connect()?;
     match account {
         Some((user, _)) if password_ok => {
             store::clear_failures(&db, &account_key)?;

@@ -6,6 +6,7 @@ use std::net::{Ipv4Addr, SocketAddr};
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU16, Ordering};
 use std::sync::{Arc, RwLock};
+use std::time::Duration;
 
 use anyhow::{Context, bail};
 use bytes::Bytes;
@@ -35,6 +36,11 @@ pub struct OutboundInfo {
 /// returning a response answers the request with it instead of sending it.
 pub type Interceptor = Arc<dyn Fn(&OutboundInfo) -> Option<http::Response<Bytes>> + Send + Sync>;
 
+/// Consulted before every outbound request the app serves in-process (service
+/// chaining, self-requests); returning a duration lets the target handle the request
+/// and then holds its answer back that long: a sibling that does the work and hangs.
+pub type Delay = Arc<dyn Fn(&OutboundInfo) -> Option<Duration> + Send + Sync>;
+
 /// A loaded application. Cheap to clone; clones share everything, and any number of
 /// requests may run at once.
 #[derive(Clone)]
@@ -47,6 +53,7 @@ pub struct AppInner {
     pub(crate) components: HashMap<String, Arc<ComponentRuntime>>,
     pub(crate) pg_pools: Pools,
     pub(crate) interceptor: Option<Interceptor>,
+    pub(crate) delay: Option<Delay>,
     /// `host:port` the app is reached at: the default `Host` of requests that bring
     /// none, and where self-requests claim to come from.
     origin: RwLock<String>,
@@ -59,6 +66,7 @@ pub struct AppBuilder {
     overrides: variables::Overrides,
     without: HashSet<String>,
     interceptor: Option<Interceptor>,
+    delay: Option<Delay>,
     pg_pool_size: usize,
 }
 
@@ -72,6 +80,7 @@ impl App {
             },
             without: HashSet::new(),
             interceptor: None,
+            delay: None,
             pg_pool_size: DEFAULT_POOL_SIZE,
         }
     }
@@ -138,6 +147,15 @@ impl AppBuilder {
         interceptor: impl Fn(&OutboundInfo) -> Option<http::Response<Bytes>> + Send + Sync + 'static,
     ) -> Self {
         self.interceptor = Some(Arc::new(interceptor));
+        self
+    }
+
+    /// Holds back the answers to some in-process outbound requests (see [`Delay`]).
+    pub fn delay_answers(
+        mut self,
+        delay: impl Fn(&OutboundInfo) -> Option<Duration> + Send + Sync + 'static,
+    ) -> Self {
+        self.delay = Some(Arc::new(delay));
         self
     }
 
@@ -209,6 +227,7 @@ impl AppBuilder {
                 components,
                 pg_pools: Pools::new(self.pg_pool_size),
                 interceptor: self.interceptor,
+                delay: self.delay,
                 origin: RwLock::new("127.0.0.1:3000".into()),
                 next_client_port: AtomicU16::new(49152),
             }),

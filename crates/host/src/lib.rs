@@ -32,4 +32,4 @@ mod server;
 pub mod variables;
 pub mod world;
 
-pub use app::{App, AppBuilder, Interceptor, OutboundInfo};
+pub use app::{App, AppBuilder, Delay, Interceptor, OutboundInfo};

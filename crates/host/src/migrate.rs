@@ -1,6 +1,7 @@
 //! `spinshop migrate`: applies or reverts the SQL in `migrations/` (sqlx's format,
 //! so `sqlx migrate run` works too), creates the database when missing, creates the
 //! first admin, and loads a small demo catalog on request. Every step is idempotent.
+//! It warns when the server has fewer connections than the services' pools may hold.
 
 use std::path::{Path, PathBuf};
 
@@ -12,6 +13,10 @@ use sqlx::{ConnectOptions, Connection, PgPool};
 use crate::manifest::Manifest;
 
 pub const DEFAULT_DATABASE_URL: &str = "postgres://postgres@127.0.0.1:5432/spinshop";
+/// Connections Spin keeps, at most, in a component's pool for one connection string.
+pub const SPIN_POOL_SIZE: u32 = 64;
+/// Connections beyond the services' pools, for `spinshop migrate`, `psql` and monitoring.
+const TOOL_CONNECTIONS: u32 = 10;
 
 #[derive(clap::Args, Debug)]
 pub struct MigrateArgs {
@@ -93,7 +98,66 @@ pub async fn run(args: MigrateArgs) -> anyhow::Result<()> {
         let loaded = load_demo_catalog(&args.database_url).await?;
         eprintln!("demo catalog: {loaded} products added");
     }
+    let services = manifest
+        .components
+        .values()
+        .filter(|component| component.variables.contains_key("db_url"))
+        .count();
+    if let Some(warning) = check_connection_budget(&args.database_url, services as u32).await? {
+        eprintln!("warning: {warning}");
+    }
     Ok(())
+}
+
+/// The `max_connections` at which every service's pool can fill up and no request
+/// ever waits for a connection slot: Spin's pool size per service, the slots the
+/// server reserves for superusers, and room for tools.
+pub fn max_connections_needed(services: u32, reserved: u32) -> u32 {
+    services * SPIN_POOL_SIZE + reserved + TOOL_CONNECTIONS
+}
+
+/// What to say about a server with `max_connections` (`reserved` of them for
+/// superusers) for `services` pools, when it can't hold them all.
+pub fn connection_budget_warning(
+    max_connections: u32,
+    reserved: u32,
+    services: u32,
+) -> Option<String> {
+    let needed = max_connections_needed(services, reserved);
+    (max_connections < needed).then(|| {
+        format!(
+            "Postgres allows {max_connections} connections ({reserved} reserved for \
+             superusers), and spinshop's {services} services may pool {} (Spin keeps up to \
+             {SPIN_POOL_SIZE} per service). spinshop works here: the server closes a \
+             service's idle connections after 200 ms, and a request waits a moment for a \
+             free slot; but under load requests queue for connections. Set max_connections \
+             to {needed} or more, or put PgBouncer in front (README: \"Postgres connections\").",
+            services * SPIN_POOL_SIZE
+        )
+    })
+}
+
+/// Asks the server for its connection limits and checks them against `services`
+/// pools; the warning to print, if any.
+pub async fn check_connection_budget(
+    database_url: &str,
+    services: u32,
+) -> anyhow::Result<Option<String>> {
+    let pool = pool(database_url).await?;
+    // reserved_connections (for pg_use_reserved_connections) exists from Postgres 16.
+    let (max_connections, reserved): (i32, i32) = sqlx::query_as(
+        "SELECT current_setting('max_connections')::int4, \
+                current_setting('superuser_reserved_connections')::int4 \
+                + coalesce(current_setting('reserved_connections', true)::int4, 0)",
+    )
+    .fetch_one(&pool)
+    .await?;
+    pool.close().await;
+    Ok(connection_budget_warning(
+        u32::try_from(max_connections)?,
+        u32::try_from(reserved)?,
+        services,
+    ))
 }
 
 async fn pool(database_url: &str) -> anyhow::Result<PgPool> {
@@ -291,5 +355,19 @@ fn redacted(database_url: &str) -> String {
             format!("{scheme}://{user}@{host}")
         }
         None => database_url.to_string(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_server_too_small_for_every_pool_is_named_with_the_size_it_needs() {
+        let warning = connection_budget_warning(100, 3, 5).expect("a warning");
+        assert!(warning.contains("may pool 320"), "{warning}");
+        assert!(warning.contains("max_connections to 333"), "{warning}");
+        assert_eq!(connection_budget_warning(333, 3, 5), None);
+        assert_eq!(connection_budget_warning(100, 3, 1), None);
     }
 }

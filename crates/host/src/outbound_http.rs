@@ -204,17 +204,24 @@ async fn send(
         );
         return Err(Error::HttpRequestDenied);
     }
-    if let Some(intercept) = &app.interceptor {
-        let info = OutboundInfo {
-            component_from: from.name.clone(),
-            url: request.url(),
-            method: request.method.clone(),
-            headers: request.headers.clone(),
-        };
-        if let Some(response) = intercept(&info) {
-            return Ok(response.map(full_body));
-        }
+    // What the test hooks see, made only when there are hooks.
+    let info = (app.interceptor.is_some() || app.delay.is_some()).then(|| OutboundInfo {
+        component_from: from.name.clone(),
+        url: request.url(),
+        method: request.method.clone(),
+        headers: request.headers.clone(),
+    });
+    if let Some((intercept, info)) = app.interceptor.as_ref().zip(info.as_ref())
+        && let Some(response) = intercept(info)
+    {
+        return Ok(response.map(full_body));
     }
+    let delay = app
+        .delay
+        .as_ref()
+        .zip(info.as_ref())
+        .and_then(|(delay, info)| delay(info))
+        .unwrap_or_default();
     let first_byte_timeout = options.first_byte_timeout.unwrap_or(DEFAULT_TIMEOUT);
     let in_process = match request.target() {
         Target::App => {
@@ -223,7 +230,8 @@ async fn send(
             let mut request = request.into_bytes_request(uri).await?;
             insert_host(request.headers_mut(), &origin)?;
             let client = app.next_client_addr();
-            tokio::time::timeout(first_byte_timeout, app.handle_public(request, client)).await
+            let answer = delayed(delay, app.handle_public(request, client));
+            tokio::time::timeout(first_byte_timeout, answer).await
         }
         Target::Component(name) => {
             let Some(component) = app.components.get(&name).cloned() else {
@@ -236,12 +244,20 @@ async fn send(
                 request.path_with_query
             );
             let request = request.into_bytes_request(uri).await?;
-            tokio::time::timeout(first_byte_timeout, app.handle_chained(component, request)).await
+            let answer = delayed(delay, app.handle_chained(component, request));
+            tokio::time::timeout(first_byte_timeout, answer).await
         }
         Target::External => return send_external(request, options).await,
     };
     let response = in_process.map_err(|_| Error::HttpResponseTimeout)?;
     Ok(response.map(full_body))
+}
+
+/// The answer `handle` gives, `delay` after it is ready.
+async fn delayed<T>(delay: Duration, handle: impl Future<Output = T>) -> T {
+    let answer = handle.await;
+    tokio::time::sleep(delay).await;
+    answer
 }
 
 fn insert_host(headers: &mut HeaderMap, authority: &str) -> Result<(), Error> {

@@ -4,13 +4,29 @@
 //!
 //! Connections are a shared budget. Spin pools up to 64 connections per component
 //! and connection string and never closes them, and Postgres allows 100 by default,
-//! so two rules keep one busy service from starving the others:
+//! so three rules keep one busy service from starving the others:
 //! - a handler holds a connection only while it talks to the database, never while
 //!   a sibling answers (open one per step, and let it drop before the call);
-//! - when the server's connection table is full, [`Db::connect`] waits for a slot
-//!   instead of failing at once: the pool hands out a connection as soon as one
-//!   of its own is free again.
+//! - the server closes a service's pooled connections once they sit idle (each
+//!   service role's `idle_session_timeout` in the service's database, set by the
+//!   migrations), so the pools shrink back and the slots go where the load is; the
+//!   pool drops a closed connection when it next hands one out;
+//! - a transient refusal is waited out: while the server has no connection slot
+//!   left, is starting up or shutting down, or refuses or resets the connection,
+//!   [`Db::connect`] tries again with a short backoff, up to [`RETRY_BUDGET`], and
+//!   only then answers 503.
+//!
+//! The server may also close a connection a handler holds, between two statements
+//! (it idled too long, or the server restarts). A statement is tried again on a new
+//! connection only when that is safe: when the server says it never read it
+//! (SQLSTATE 57P05), or when it only reads (a `SELECT` outside a transaction). So a
+//! write outside [`Db::transaction`] runs in a transaction of its own: its `BEGIN`
+//! is what meets a closed connection and is tried again, and inside a transaction
+//! the server doesn't end a session for idling. A write whose session is lost while
+//! it runs may have committed: it is never sent twice, its caller gets 503, and the
+//! client's idempotency key decides.
 
+use std::cell::{Cell, RefCell};
 use std::time::Duration;
 
 use spin_sdk::pg4::{self, Connection, Decode, ParameterValue, PgError, QueryError, RowSet};
@@ -91,93 +107,264 @@ fn quoted_after<'a>(text: &'a str, marker: &str) -> Option<&'a str> {
     text[start..].split('"').next()
 }
 
+impl From<PgError> for DbError {
+    fn from(err: PgError) -> Self {
+        DbError(Box::new(err))
+    }
+}
+
 impl From<DbError> for ApiError {
     fn from(err: DbError) -> Self {
-        match *err.0 {
-            PgError::ConnectionFailed(_) => ApiError::Unavailable("database unavailable".into()),
-            other => ApiError::Internal(anyhow::anyhow!("database error: {other}")),
+        match failure(&err.0) {
+            Failure::Refused | Failure::Lost | Failure::NotRun => {
+                eprintln!("database unavailable: {}", err.0);
+                ApiError::Unavailable("database unavailable".into())
+            }
+            Failure::Statement => ApiError::Internal(anyhow::anyhow!("database error: {}", err.0)),
         }
     }
 }
 
 /// The service's own database connection (its role sees only its schema).
 pub struct Db {
-    conn: Connection,
+    url: String,
+    conn: RefCell<Connection>,
+    /// Inside `BEGIN ... COMMIT` a lost session takes the transaction's earlier
+    /// statements with it, so nothing is tried again there.
+    in_transaction: Cell<bool>,
 }
 
 impl Db {
-    /// Opens the connection named by the component's `db_url` variable, waiting up
-    /// to [`FULL_TABLE_WAIT`] while the server has no connection slot left.
+    /// Opens the connection named by the component's `db_url` variable, waiting out
+    /// transient refusals for up to [`RETRY_BUDGET`].
     pub fn connect() -> ApiResult<Db> {
         let url = config::var("db_url")?;
-        let mut backoff = Backoff::new(
-            Duration::from_millis(5),
-            Duration::from_millis(100),
-            FULL_TABLE_WAIT,
-        );
-        loop {
-            match Connection::open(&url) {
-                Ok(conn) => return Ok(Db { conn }),
-                Err(err) if connection_table_full(&err) && backoff.wait() => {}
-                Err(err) => {
-                    eprintln!(
-                        "database connection failed: {}",
-                        redact(&err.to_string(), &url)
-                    );
-                    return Err(ApiError::Unavailable("database unavailable".into()));
-                }
-            }
-        }
+        let conn = open(&url, &mut retry_budget())
+            .map_err(|_| ApiError::Unavailable("database unavailable".into()))?;
+        Ok(Db {
+            url,
+            conn: RefCell::new(conn),
+            in_transaction: Cell::new(false),
+        })
     }
 
     pub fn query(&self, sql: &str, params: &[ParameterValue]) -> Result<Rows, DbError> {
-        self.conn
-            .query(sql, params)
-            .map(Rows)
-            .map_err(|err| DbError(Box::new(err)))
+        self.statement(sql, |conn| {
+            conn.query(sql, params).map(Rows).map_err(DbError::from)
+        })
     }
 
     pub fn execute(&self, sql: &str, params: &[ParameterValue]) -> Result<u64, DbError> {
-        self.conn
-            .execute(sql, params)
-            .map_err(|err| DbError(Box::new(err)))
+        self.statement(sql, |conn| conn.execute(sql, params).map_err(DbError::from))
     }
 
     /// Runs `work` inside `BEGIN ... COMMIT`, rolling back on any error: Spin's pooled
-    /// connections do not roll back on their own.
+    /// connections do not roll back for you. A COMMIT whose session is lost leaves
+    /// the outcome unknown: the caller gets 503, as for any write that may have run.
     pub fn transaction<T>(&self, work: impl FnOnce(&Db) -> ApiResult<T>) -> ApiResult<T> {
-        self.execute("BEGIN", &[])?;
-        match work(self) {
-            Ok(value) => {
-                self.execute("COMMIT", &[])?;
-                Ok(value)
-            }
+        self.begin()?;
+        let outcome = match work(self) {
+            Ok(value) => self.commit().map(|()| value).map_err(ApiError::from),
             Err(err) => {
-                if let Err(rollback) = self.execute("ROLLBACK", &[]) {
-                    eprintln!("rollback failed: {rollback}");
-                }
+                self.rollback();
                 Err(err)
             }
-        }
+        };
+        self.in_transaction.set(false);
+        outcome
     }
 
     /// True when the database answers.
     pub fn ping(&self) -> bool {
         self.query("SELECT 1", &[]).is_ok()
     }
+
+    /// Runs one statement. A write outside a transaction gets one of its own: its
+    /// `BEGIN` may be repeated on a new connection when the server has closed this
+    /// one, and once it is open the server no longer ends the session for idling
+    /// (see the module documentation).
+    fn statement<T>(
+        &self,
+        sql: &str,
+        run: impl Fn(&Connection) -> Result<T, DbError>,
+    ) -> Result<T, DbError> {
+        if self.in_transaction.get() || reads_only(sql) {
+            return self.run(sql, run);
+        }
+        self.begin()?;
+        let outcome = self
+            .run(sql, run)
+            .and_then(|value| self.commit().map(|()| value));
+        if outcome.is_err() {
+            self.rollback();
+        }
+        self.in_transaction.set(false);
+        outcome
+    }
+
+    fn begin(&self) -> Result<(), DbError> {
+        self.run("BEGIN", |conn| {
+            conn.execute("BEGIN", &[]).map_err(DbError::from)
+        })?;
+        self.in_transaction.set(true);
+        Ok(())
+    }
+
+    fn commit(&self) -> Result<(), DbError> {
+        self.run("COMMIT", |conn| {
+            conn.execute("COMMIT", &[]).map_err(DbError::from)
+        })
+        .map(drop)
+    }
+
+    /// Rolls back what the transaction did; if its session is gone, so is the
+    /// transaction.
+    fn rollback(&self) {
+        if let Err(err) = self.run("ROLLBACK", |conn| {
+            conn.execute("ROLLBACK", &[]).map_err(DbError::from)
+        }) {
+            eprintln!("rollback failed: {err}");
+        }
+    }
+
+    /// Runs one statement, and again on a new connection when its session was lost
+    /// and running it twice can't do harm: outside a transaction, a statement the
+    /// server never read, a read, or a `BEGIN`.
+    fn run<T>(
+        &self,
+        sql: &str,
+        statement: impl Fn(&Connection) -> Result<T, DbError>,
+    ) -> Result<T, DbError> {
+        let mut retry = retry_budget();
+        loop {
+            let err = match statement(&self.conn.borrow()) {
+                Ok(value) => return Ok(value),
+                Err(err) => err,
+            };
+            let repeatable = match failure(&err.0) {
+                Failure::NotRun => true,
+                Failure::Lost => reads_only(sql),
+                Failure::Refused | Failure::Statement => false,
+            };
+            if !repeatable || self.in_transaction.get() {
+                return Err(err);
+            }
+            match open(&self.url, &mut retry) {
+                Ok(conn) => *self.conn.borrow_mut() = conn,
+                Err(()) => return Err(err),
+            }
+        }
+    }
 }
 
-/// How long [`Db::connect`] waits for a connection slot before answering 503.
-const FULL_TABLE_WAIT: Duration = Duration::from_secs(10);
+/// How long a request waits, in all, for the database to take a connection or a
+/// statement again before it answers 503: longer than a pooled connection may sit
+/// idle before the server closes it (so a full connection table frees up within
+/// it), well under the 10 s a sibling's caller waits, and short enough that a
+/// request during an outage gets its 503 quickly.
+pub const RETRY_BUDGET: Duration = Duration::from_secs(3);
 
-/// Postgres refused a new session because all its connection slots are taken
-/// (SQLSTATE 53300). Spin reports a failed connection as text without the SQLSTATE,
-/// so the server's message decides: `sorry, too many clients already`, or
-/// `remaining connection slots are reserved for ...` once only reserved ones are left.
-fn connection_table_full(err: &PgError) -> bool {
-    matches!(err, PgError::ConnectionFailed(text)
-        if text.contains("too many clients already")
-            || text.contains("remaining connection slots are reserved"))
+fn retry_budget() -> Backoff {
+    Backoff::new(
+        Duration::from_millis(5),
+        Duration::from_millis(100),
+        RETRY_BUDGET,
+    )
+}
+
+/// Opens a connection, waiting out transient refusals while `retry` allows.
+fn open(url: &str, retry: &mut Backoff) -> Result<Connection, ()> {
+    loop {
+        match Connection::open(url) {
+            Ok(conn) => return Ok(conn),
+            Err(err) if failure(&err) == Failure::Refused && retry.wait() => {}
+            Err(err) => {
+                eprintln!(
+                    "database connection failed: {}",
+                    redact(&err.to_string(), url)
+                );
+                return Err(());
+            }
+        }
+    }
+}
+
+/// What a failure means for trying again.
+#[derive(Debug, PartialEq, Eq)]
+enum Failure {
+    /// No session was made, for a reason that passes: the connection table is full
+    /// (53300: `too many clients`, `remaining connection slots are reserved`, `too
+    /// many connections for role`), the server is starting up or shutting down
+    /// (57P03), or it refused or reset the connection (restarting).
+    Refused,
+    /// The session ended before the server read the statement: it idled past
+    /// `idle_session_timeout` (57P05). The statement did not run.
+    NotRun,
+    /// The session ended while the statement was sent or running (the server shut
+    /// down, the connection broke): whether it ran is unknown.
+    Lost,
+    /// The statement itself failed; the session is fine.
+    Statement,
+}
+
+/// Spin reports a failed connection as text (the error and its causes, without a
+/// SQLSTATE), so the server's messages decide there; a failed statement carries its
+/// SQLSTATE (structured or in its text), or names the broken connection in its text.
+fn failure(err: &PgError) -> Failure {
+    const REFUSALS: &[&str] = &[
+        "too many clients already",
+        "remaining connection slots are reserved",
+        "too many connections for role",
+        "the database system is starting up",
+        "the database system is shutting down",
+        "the database system is not yet accepting connections",
+        "the database system is in recovery mode",
+        "Connection refused",
+        "Connection reset by peer",
+        "connection closed",
+        "terminating connection due to administrator command",
+    ];
+    match err {
+        PgError::ConnectionFailed(text) => {
+            if REFUSALS.iter().any(|refusal| text.contains(refusal)) {
+                Failure::Refused
+            } else {
+                Failure::Statement
+            }
+        }
+        PgError::QueryFailed(query) => {
+            let code = match query {
+                QueryError::DbError(db) => Some(db.code.as_str()),
+                QueryError::Text(text) => quoted_after(text, "code: \""),
+            };
+            match code {
+                Some("57P05") => Failure::NotRun,
+                // admin or crash shutdown, cannot connect now, connection exceptions
+                Some(code) if code.starts_with("57P") || code.starts_with("08") => Failure::Lost,
+                Some(_) => Failure::Statement,
+                None => match query {
+                    // tokio-postgres' `Error { kind: Closed | Io, .. }`, as Spin passes it on
+                    QueryError::Text(text)
+                        if text.contains("kind: Closed") || text.contains("kind: Io") =>
+                    {
+                        Failure::Lost
+                    }
+                    _ => Failure::Statement,
+                },
+            }
+        }
+        _ => Failure::Statement,
+    }
+}
+
+/// A statement that changes nothing when run twice: a `SELECT` (it reads), or the
+/// `BEGIN` that opens a transaction.
+fn reads_only(sql: &str) -> bool {
+    let head = sql.trim_start();
+    ["SELECT", "BEGIN"].iter().any(|keyword| {
+        head.get(..keyword.len())
+            .is_some_and(|word| word.eq_ignore_ascii_case(keyword))
+    })
 }
 
 /// The rows of a query, decoded by column name.
@@ -290,24 +477,87 @@ mod tests {
         assert!(!err.violates("users_email_key"));
     }
 
+    fn refused(cause: &str) -> PgError {
+        PgError::ConnectionFailed(format!(
+            "Error occurred while creating a new object: db error\n\nCaused by:\n    \
+             0: db error\n    1: FATAL: {cause}"
+        ))
+    }
+
     #[test]
-    fn a_full_connection_table_is_told_from_other_connection_failures() {
-        let full = "Error occurred while creating a new object: db error\n\nCaused by:\n    \
-                    0: db error\n    1: FATAL: sorry, too many clients already";
-        let reserved = "Error occurred while creating a new object: db error\n\nCaused by:\n    \
-                        0: db error\n    1: FATAL: remaining connection slots are reserved for \
-                        non-replication superuser connections";
-        let tls = "error performing TLS handshake: certificate verify failed";
-        assert!(connection_table_full(&PgError::ConnectionFailed(
-            full.into()
-        )));
-        assert!(connection_table_full(&PgError::ConnectionFailed(
-            reserved.into()
-        )));
-        assert!(!connection_table_full(&PgError::ConnectionFailed(
-            tls.into()
-        )));
-        assert!(!connection_table_full(&PgError::Other(full.into())));
+    fn transient_refusals_are_told_from_other_connection_failures() {
+        for cause in [
+            "sorry, too many clients already",
+            "remaining connection slots are reserved for non-replication superuser connections",
+            "too many connections for role \"spinshop_orders\"",
+            "the database system is starting up",
+            "the database system is shutting down",
+        ] {
+            assert_eq!(failure(&refused(cause)), Failure::Refused, "{cause}");
+        }
+        let down = PgError::ConnectionFailed(
+            "error connecting to server: Connection refused (os error 111)\n\nCaused by:\n    \
+             Connection refused (os error 111)"
+                .into(),
+        );
+        assert_eq!(failure(&down), Failure::Refused);
+        let tls = PgError::ConnectionFailed(
+            "error performing TLS handshake: certificate verify failed".into(),
+        );
+        assert_eq!(failure(&tls), Failure::Statement);
+        assert_eq!(
+            failure(&PgError::Other("sorry, too many clients already".into())),
+            Failure::Statement
+        );
+    }
+
+    fn structured(code: &str) -> PgError {
+        PgError::QueryFailed(QueryError::DbError(pg4::DbError {
+            as_text: String::new(),
+            severity: "FATAL".into(),
+            code: code.into(),
+            message: String::new(),
+            detail: None,
+            extras: vec![],
+        }))
+    }
+
+    #[test]
+    fn a_lost_session_is_told_from_a_failed_statement() {
+        assert_eq!(failure(&structured("57P05")), Failure::NotRun);
+        assert_eq!(failure(&structured("57P01")), Failure::Lost);
+        assert_eq!(failure(&structured("08006")), Failure::Lost);
+        assert_eq!(failure(&structured("23505")), Failure::Statement);
+        assert_eq!(failure(&text_error(TEXT_REPORT).0), Failure::Statement);
+        let as_text = |text: &str| PgError::QueryFailed(QueryError::Text(text.into()));
+        assert_eq!(
+            failure(&as_text("Error { kind: Closed, cause: None }")),
+            Failure::Lost
+        );
+        assert_eq!(
+            failure(&as_text(
+                r#"Error::QueryFailed(QueryError::DbError(DbError { as-text: "db error", severity: "FATAL", code: "57P05", message: "terminating connection due to idle-session timeout", detail: None, extras: [] }))"#
+            )),
+            Failure::NotRun
+        );
+        assert_eq!(
+            failure(&as_text("query result exceeds limit of 1000 bytes")),
+            Failure::Statement
+        );
+    }
+
+    #[test]
+    fn only_reads_and_begin_count_as_safe_to_repeat() {
+        assert!(reads_only("SELECT 1"));
+        assert!(reads_only("  select id FROM t"));
+        assert!(reads_only("BEGIN"));
+        assert!(!reads_only("INSERT INTO t VALUES (1) RETURNING id"));
+        assert!(!reads_only("UPDATE t SET x = 1"));
+        assert!(!reads_only(
+            "WITH x AS (DELETE FROM t RETURNING *) SELECT * FROM x"
+        ));
+        assert!(!reads_only("COMMIT"));
+        assert!(!reads_only("SEL"));
     }
 
     #[test]

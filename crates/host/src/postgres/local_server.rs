@@ -2,7 +2,9 @@
 //! answers, or else one started from Debian's Postgres binaries in a data directory
 //! of our own (initialised on first use, trust auth for `postgres`, kept running for
 //! the next test binary or run to reuse). For the host's TLS tests, also a server of
-//! our own with TLS on and a self-signed certificate, as Debian's packaged one has.
+//! our own with TLS on and a self-signed certificate, as Debian's packaged one has;
+//! for tests that size or restart their server, one of their own with the
+//! `max_connections` they choose, stopped and started again on the same port.
 
 use std::net::{Ipv4Addr, SocketAddr, TcpListener, TcpStream};
 use std::os::unix::fs::PermissionsExt;
@@ -13,6 +15,11 @@ use std::time::Duration;
 use anyhow::{Context, bail};
 
 const DEFAULT_ADDRESS: &str = "127.0.0.1:5432";
+/// `max_connections` of the servers we start: what the README asks of a server for
+/// spin.toml's five services (64 pooled connections each, Spin's pool size, so 320,
+/// plus the superuser's reserved slots and room for `migrate` and `psql`), with room
+/// to spare for the tests, which run several apps side by side on one server.
+pub const MAX_CONNECTIONS: u32 = 400;
 /// Where the address of a server we started is kept, inside its data directory.
 const PORT_FILE: &str = "spinshop.port";
 
@@ -29,7 +36,35 @@ pub fn ensure_server_in(data_dir: &Path) -> anyhow::Result<String> {
     if answers(DEFAULT_ADDRESS) {
         return Ok(DEFAULT_ADDRESS.to_string());
     }
-    own_server(data_dir, Tls::Off)
+    own_server(data_dir, Tls::Off, MAX_CONNECTIONS)
+}
+
+/// `host:port` of a server of our own in `data_dir`, never the one on 5432, allowing
+/// `max_connections` (a server already running there keeps what it was started with).
+pub fn own_server_in(data_dir: &Path, max_connections: u32) -> anyhow::Result<String> {
+    own_server(data_dir, Tls::Off, max_connections)
+}
+
+/// Whether this machine has the Postgres binaries to start servers of our own.
+pub fn can_start_servers() -> bool {
+    postgres_bin_dir().is_ok()
+}
+
+/// Stops the server of our own in `data_dir` ("fast": open sessions are ended and
+/// their transactions rolled back). Starting it again with [`own_server_in`] brings
+/// it back on the same port when that is still free.
+pub fn stop_server_in(data_dir: &Path) -> anyhow::Result<()> {
+    let bin = postgres_bin_dir()?;
+    let data_dir = std::fs::canonicalize(data_dir)
+        .with_context(|| format!("no server in {}", data_dir.display()))?;
+    ServerUser::for_this_process(&data_dir)?
+        .run(
+            Command::new(bin.join("pg_ctl"))
+                .arg("-D")
+                .arg(&data_dir)
+                .args(["-m", "fast", "-w", "stop"]),
+        )
+        .context("pg_ctl stop")
 }
 
 /// `host:port` of a server of our own, never the one on 5432 (whose TLS set-up is the
@@ -41,7 +76,7 @@ pub fn ensure_tls_server() -> anyhow::Result<String> {
 
 /// Like [`ensure_tls_server`], kept in `data_dir`.
 pub fn ensure_tls_server_in(data_dir: &Path) -> anyhow::Result<String> {
-    own_server(data_dir, Tls::SelfSigned)
+    own_server(data_dir, Tls::SelfSigned, MAX_CONNECTIONS)
 }
 
 enum Tls {
@@ -49,12 +84,14 @@ enum Tls {
     SelfSigned,
 }
 
-fn own_server(data_dir: &Path, tls: Tls) -> anyhow::Result<String> {
-    if let Ok(port) = std::fs::read_to_string(data_dir.join(PORT_FILE)) {
-        let address = format!("127.0.0.1:{}", port.trim());
-        if answers(&address) {
-            return Ok(address);
-        }
+fn own_server(data_dir: &Path, tls: Tls, max_connections: u32) -> anyhow::Result<String> {
+    let recorded_port = std::fs::read_to_string(data_dir.join(PORT_FILE))
+        .ok()
+        .and_then(|port| port.trim().parse::<u16>().ok());
+    if let Some(port) = recorded_port
+        && answers(&format!("127.0.0.1:{port}"))
+    {
+        return Ok(format!("127.0.0.1:{port}"));
     }
     let bin = postgres_bin_dir()?;
     std::fs::create_dir_all(data_dir)
@@ -76,7 +113,7 @@ fn own_server(data_dir: &Path, tls: Tls) -> anyhow::Result<String> {
         .context("initdb")?;
     }
     let mut options = format!(
-        "-k {} -c listen_addresses=127.0.0.1 -c max_connections=400 -c fsync=off",
+        "-k {} -c listen_addresses=127.0.0.1 -c max_connections={max_connections} -c fsync=off",
         data_dir.display()
     );
     if let Tls::SelfSigned = tls {
@@ -84,7 +121,11 @@ fn own_server(data_dir: &Path, tls: Tls) -> anyhow::Result<String> {
         // server.crt and server.key in the data directory are Postgres' defaults.
         options.push_str(" -c ssl=on");
     }
-    let port = free_port()?;
+    // The same port as before when it is free: clients that knew the server find it.
+    let port = match recorded_port {
+        Some(port) if TcpListener::bind((Ipv4Addr::LOCALHOST, port)).is_ok() => port,
+        _ => free_port()?,
+    };
     let options = format!("-p {port} {options}");
     user.run(
         Command::new(bin.join("pg_ctl"))

@@ -19,7 +19,10 @@ use tokio_postgres::config::SslMode;
 use tokio_postgres::types::ToSql;
 use wasmtime::component::Resource;
 
-pub use local_server::{ensure_server, ensure_server_in, ensure_tls_server, ensure_tls_server_in};
+pub use local_server::{
+    MAX_CONNECTIONS, can_start_servers, ensure_server, ensure_server_in, ensure_tls_server,
+    ensure_tls_server_in, own_server_in, stop_server_in,
+};
 
 use crate::bindings::spin::postgres::postgres::{
     self as pg, Column, DbError, Error, ParameterValue, QueryError, RowSet,
