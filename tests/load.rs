@@ -7,7 +7,7 @@
 
 use std::time::{Duration, Instant};
 
-use spinshop_host::migrate;
+use spinshop_cli::migrate;
 use spinshop_tests::load::{self, Load, Target};
 use spinshop_tests::{ADMIN_EMAIL, ADMIN_PASSWORD, OwnPostgres, TestApp, components};
 
@@ -67,14 +67,13 @@ async fn migrate_warns_about_a_server_smaller_than_the_pools() {
         "{warning}"
     );
     // The servers spinshop starts itself (`./dev up` without a server) are sized so.
-    assert!(spinshop_host::postgres::MAX_CONNECTIONS >= needed);
+    assert!(spinshop_local_pg::MAX_CONNECTIONS >= needed);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_postgres_restart_mid_load_is_503_then_over_within_5_s_and_leaves_nothing_half_made() {
     let _heavy = HEAVY.lock().await;
-    let Some(postgres) =
-        OwnPostgres::start("restarted", spinshop_host::postgres::MAX_CONNECTIONS).await
+    let Some(postgres) = OwnPostgres::start("restarted", spinshop_local_pg::MAX_CONNECTIONS).await
     else {
         return;
     };

@@ -1,7 +1,7 @@
 //! Migrations: every step goes up, down and up again (the stairway), re-running is
 //! harmless, and each service's role sees only its own schema.
 
-use spinshop_host::migrate;
+use spinshop_cli::migrate;
 use spinshop_tests::{TestApp, workspace_root};
 
 async fn schemas(app: &TestApp) -> Vec<String> {
@@ -59,9 +59,14 @@ async fn migrating_twice_changes_nothing_and_the_admin_is_created_once() {
     let url = app.superuser_url();
     let dir = workspace_root().join("migrations");
     migrate::apply(&url, &dir).await.unwrap();
-    let created = migrate::ensure_admin(&url, spinshop_tests::ADMIN_EMAIL, "another-password")
-        .await
-        .unwrap();
+    let created = migrate::ensure_admin(
+        &url,
+        spinshop_tests::ADMIN_EMAIL,
+        "another-password",
+        migrate::DEFAULT_PASSWORD_MIN_LENGTH,
+    )
+    .await
+    .unwrap();
     assert!(!created, "the admin already exists");
     let admins: i64 = app
         .db()

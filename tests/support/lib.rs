@@ -82,8 +82,7 @@ fn build_components() {
 fn postgres() -> &'static str {
     static SERVER: OnceLock<String> = OnceLock::new();
     SERVER.get_or_init(|| {
-        let address =
-            spinshop_host::postgres::ensure_server().expect("a Postgres server for the tests");
+        let address = spinshop_local_pg::ensure_server().expect("a Postgres server for the tests");
         // Its own thread: the caller is already inside a test's runtime.
         let cleanup_address = address.clone();
         std::thread::spawn(move || drop_stale_databases(&cleanup_address))
@@ -104,7 +103,7 @@ async fn migrate(postgres: &str, url: &str) {
     let mut servers_with_roles = SERVERS_WITH_ROLES.lock().await;
     if servers_with_roles.iter().any(|server| server == postgres) {
         drop(servers_with_roles);
-        spinshop_host::migrate::apply(url, &migrations)
+        spinshop_cli::migrate::apply(url, &migrations)
             .await
             .expect("migrating the test database");
         return;
@@ -117,7 +116,7 @@ async fn migrate(postgres: &str, url: &str) {
     )
     .await
     .expect("taking the roles lock");
-    spinshop_host::migrate::apply(url, &migrations)
+    spinshop_cli::migrate::apply(url, &migrations)
         .await
         .expect("migrating the test database");
     servers_with_roles.push(postgres.to_string());
@@ -186,7 +185,7 @@ impl OwnPostgres {
     /// machine without Postgres' binaries (`apt-get install postgresql`) the test is
     /// reported as skipped, and there is no server.
     pub async fn start(name: &str, max_connections: u32) -> Option<OwnPostgres> {
-        if !spinshop_host::postgres::can_start_servers() {
+        if !spinshop_local_pg::can_start_servers() {
             let thread = std::thread::current();
             let _ = writeln!(
                 std::io::stderr(),
@@ -198,7 +197,7 @@ impl OwnPostgres {
         let data_dir = std::env::temp_dir().join(format!("spinshop-postgres-{name}"));
         let dir = data_dir.clone();
         let address = tokio::task::spawn_blocking(move || {
-            let address = spinshop_host::postgres::own_server_in(&dir, max_connections)
+            let address = spinshop_local_pg::own_server_in(&dir, max_connections)
                 .unwrap_or_else(|err| panic!("starting Postgres in {}: {err:#}", dir.display()));
             drop_stale_databases(&address);
             address
@@ -215,7 +214,7 @@ impl OwnPostgres {
     /// Stops the server ("fast": sessions are ended, open transactions roll back).
     pub async fn stop(&self) {
         let dir = self.data_dir.clone();
-        tokio::task::spawn_blocking(move || spinshop_host::postgres::stop_server_in(&dir))
+        tokio::task::spawn_blocking(move || spinshop_local_pg::stop_server_in(&dir))
             .await
             .expect("stopping Postgres")
             .unwrap_or_else(|err| panic!("stopping Postgres: {err:#}"));
@@ -225,7 +224,7 @@ impl OwnPostgres {
     pub async fn start_again(&self) {
         let (dir, max_connections) = (self.data_dir.clone(), self.max_connections);
         let address = tokio::task::spawn_blocking(move || {
-            spinshop_host::postgres::own_server_in(&dir, max_connections)
+            spinshop_local_pg::own_server_in(&dir, max_connections)
         })
         .await
         .expect("starting Postgres")
@@ -384,9 +383,14 @@ impl TestApp {
         let database = Self::create_database(postgres).await;
         let url = superuser_url(postgres, &database);
         migrate(postgres, &url).await;
-        spinshop_host::migrate::ensure_admin(&url, ADMIN_EMAIL, ADMIN_PASSWORD)
-            .await
-            .expect("creating the admin");
+        spinshop_cli::migrate::ensure_admin(
+            &url,
+            ADMIN_EMAIL,
+            ADMIN_PASSWORD,
+            spinshop_cli::migrate::DEFAULT_PASSWORD_MIN_LENGTH,
+        )
+        .await
+        .expect("creating the admin");
         database
     }
 

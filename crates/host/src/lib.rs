@@ -24,7 +24,6 @@ mod bindings;
 mod compile;
 mod instance;
 pub mod manifest;
-pub mod migrate;
 mod outbound_http;
 pub mod postgres;
 mod routes;

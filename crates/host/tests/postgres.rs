@@ -13,7 +13,7 @@ use spinshop_host::App;
 
 fn server() -> &'static str {
     static SERVER: OnceLock<String> = OnceLock::new();
-    SERVER.get_or_init(|| spinshop_host::postgres::ensure_server().expect("a Postgres server"))
+    SERVER.get_or_init(|| spinshop_local_pg::ensure_server().expect("a Postgres server"))
 }
 
 /// The local server's certificate (if it has TLS on, as Debian's does) is self-signed,
@@ -312,9 +312,8 @@ async fn a_query_that_fails_before_it_runs_is_structured() {
 /// A server whose certificate no one signed, as Debian's Postgres has out of the box.
 fn tls_server() -> &'static str {
     static SERVER: OnceLock<String> = OnceLock::new();
-    SERVER.get_or_init(|| {
-        spinshop_host::postgres::ensure_tls_server().expect("a Postgres server with TLS")
-    })
+    SERVER
+        .get_or_init(|| spinshop_local_pg::ensure_tls_server().expect("a Postgres server with TLS"))
 }
 
 #[tokio::test]
@@ -344,20 +343,4 @@ async fn a_self_signed_certificate_is_refused_unless_tls_is_disabled() {
         "{}",
         reply.body
     );
-}
-
-#[tokio::test]
-async fn migrate_takes_urls_with_sslmode_disable() {
-    let url = format!(
-        "postgres://postgres@{}/spinshop_host_migrate_test?sslmode=disable",
-        server()
-    );
-    let no_migrations = std::env::temp_dir().join("spinshop-host-no-migrations");
-    std::fs::create_dir_all(&no_migrations).expect("a folder");
-    spinshop_host::migrate::create_database_if_missing(&url)
-        .await
-        .expect("creates the database");
-    spinshop_host::migrate::apply(&url, &no_migrations)
-        .await
-        .expect("connects and applies nothing");
 }

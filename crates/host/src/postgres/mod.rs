@@ -6,7 +6,6 @@
 //! negotiated and verified unless the URL says `sslmode=disable`, and errors in the
 //! shapes Spin gives them.
 
-mod local_server;
 mod tls;
 mod types;
 
@@ -18,11 +17,6 @@ use futures::TryStreamExt;
 use tokio_postgres::config::SslMode;
 use tokio_postgres::types::ToSql;
 use wasmtime::component::Resource;
-
-pub use local_server::{
-    MAX_CONNECTIONS, can_start_servers, ensure_server, ensure_server_in, ensure_tls_server,
-    ensure_tls_server_in, own_server_in, stop_server_in,
-};
 
 use crate::bindings::spin::postgres::postgres::{
     self as pg, Column, DbError, Error, ParameterValue, QueryError, RowSet,

@@ -1,14 +1,18 @@
-//! `spinshop`: serve the app without Spin, migrate its database, or start a local
-//! Postgres for development.
+//! `spinshop`: serve the app without Spin (in the Spin-compatible host), migrate its
+//! database, or start a local Postgres for development.
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
 
 use clap::{Parser, Subcommand};
-use spinshop_host::{App, migrate};
+use spinshop_cli::migrate;
+use spinshop_host::App;
 
 #[derive(Parser)]
-#[command(name = "spinshop", about = "spinshop's Spin-compatible host and tools")]
+#[command(
+    name = "spinshop",
+    about = "Serve spinshop without Spin, migrate its database, start a local Postgres"
+)]
 struct Cli {
     #[command(subcommand)]
     command: Command,
@@ -44,10 +48,9 @@ async fn main() -> anyhow::Result<()> {
         }
         Command::Migrate(args) => migrate::run(args).await,
         Command::Postgres { data_dir } => {
-            let address = tokio::task::spawn_blocking(move || {
-                spinshop_host::postgres::ensure_server_in(&data_dir)
-            })
-            .await??;
+            let address =
+                tokio::task::spawn_blocking(move || spinshop_local_pg::ensure_server_in(&data_dir))
+                    .await??;
             println!("{address}");
             Ok(())
         }

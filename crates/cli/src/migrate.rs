@@ -10,11 +10,15 @@ use sqlx::migrate::Migrator;
 use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
 use sqlx::{ConnectOptions, Connection, PgPool};
 
-use crate::manifest::Manifest;
+use spinshop_host::manifest::Manifest;
 
 pub const DEFAULT_DATABASE_URL: &str = "postgres://postgres@127.0.0.1:5432/spinshop";
 /// Connections Spin keeps, at most, in a component's pool for one connection string.
 pub const SPIN_POOL_SIZE: u32 = 64;
+/// The users service's password length rule when the manifest doesn't configure it.
+pub const DEFAULT_PASSWORD_MIN_LENGTH: usize = 8;
+/// The users service refuses longer passwords: hashing cost must stay bounded.
+pub const MAX_PASSWORD_BYTES: usize = 1024;
 /// Connections beyond the services' pools, for `spinshop migrate`, `psql` and monitoring.
 const TOOL_CONNECTIONS: u32 = 10;
 
@@ -91,7 +95,25 @@ pub async fn run(args: MigrateArgs) -> anyhow::Result<()> {
         Some(password) => password,
         None => default_of("admin_password")?,
     };
-    if ensure_admin(&args.database_url, &admin_email, &admin_password).await? {
+    // The users service's rule for passwords, as the manifest configures it.
+    let password_min_length = match manifest
+        .variables
+        .get("password_min_length")
+        .and_then(|variable| variable.default.as_deref())
+    {
+        Some(length) => length
+            .parse()
+            .context("the manifest's password_min_length is not a number")?,
+        None => DEFAULT_PASSWORD_MIN_LENGTH,
+    };
+    if ensure_admin(
+        &args.database_url,
+        &admin_email,
+        &admin_password,
+        password_min_length,
+    )
+    .await?
+    {
         eprintln!("created admin {admin_email}");
     }
     if args.demo {
@@ -267,16 +289,28 @@ pub async fn drop_database(database_url: &str) -> anyhow::Result<()> {
 }
 
 /// Creates the first admin unless an account with that email exists. Returns
-/// whether it was created.
-pub async fn ensure_admin(database_url: &str, email: &str, password: &str) -> anyhow::Result<bool> {
+/// whether it was created. The account follows the users service's rules, so the
+/// admin can sign in and change the password like any user: a plausible email
+/// (trimmed, lower-cased), a password of `password_min_length` characters or more
+/// and at most [`MAX_PASSWORD_BYTES`], hashed as users hashes passwords.
+pub async fn ensure_admin(
+    database_url: &str,
+    email: &str,
+    password: &str,
+    password_min_length: usize,
+) -> anyhow::Result<bool> {
     let email = email.trim().to_lowercase();
     anyhow::ensure!(
-        email.contains('@'),
+        is_email(&email),
         "admin email {email:?} is not an email address"
     );
     anyhow::ensure!(
-        password.len() >= 8,
-        "the admin password must be at least 8 characters"
+        password.chars().count() >= password_min_length,
+        "the admin password must be at least {password_min_length} characters"
+    );
+    anyhow::ensure!(
+        password.len() <= MAX_PASSWORD_BYTES,
+        "the admin password must be at most {MAX_PASSWORD_BYTES} bytes"
     );
     let hash = spinshop_kit::password::hash_password(password)?;
     let pool = pool(database_url).await?;
@@ -344,6 +378,19 @@ pub async fn load_demo_catalog(database_url: &str) -> anyhow::Result<u64> {
     Ok(added)
 }
 
+/// The users service's email rule: no spaces, one `@`, a dotted domain.
+fn is_email(email: &str) -> bool {
+    email.len() <= 254
+        && !email.chars().any(char::is_whitespace)
+        && email.split_once('@').is_some_and(|(local, domain)| {
+            !local.is_empty()
+                && !domain.contains('@')
+                && domain.contains('.')
+                && !domain.starts_with('.')
+                && !domain.ends_with('.')
+        })
+}
+
 /// The URL without its password, for messages.
 fn redacted(database_url: &str) -> String {
     let Some((scheme, rest)) = database_url.split_once("://") else {
@@ -369,5 +416,18 @@ mod tests {
         assert!(warning.contains("max_connections to 333"), "{warning}");
         assert_eq!(connection_budget_warning(333, 3, 5), None);
         assert_eq!(connection_budget_warning(100, 3, 1), None);
+    }
+
+    #[test]
+    fn admin_emails_follow_the_users_service_rule() {
+        assert!(is_email("admin@spinshop.local"));
+        for refused in [
+            "admin",
+            "admin@local",
+            "@spinshop.local",
+            "a b@spinshop.local",
+        ] {
+            assert!(!is_email(refused), "{refused}");
+        }
     }
 }
