@@ -418,6 +418,24 @@ mod tests {
         assert_eq!(connection_budget_warning(100, 3, 1), None);
     }
 
+    #[tokio::test]
+    async fn an_admin_password_the_users_service_would_refuse_is_refused() {
+        // Refused before connecting: the URL names no server that answers.
+        let url = "postgres://postgres@127.0.0.1:1/nowhere";
+        let short = ensure_admin(url, "admin@spinshop.local", "12345678", 12)
+            .await
+            .expect_err("too short for the configured rule");
+        assert!(
+            short.to_string().contains("at least 12 characters"),
+            "{short}"
+        );
+        let long = "x".repeat(MAX_PASSWORD_BYTES + 1);
+        let long = ensure_admin(url, "admin@spinshop.local", &long, 8)
+            .await
+            .expect_err("too long to hash");
+        assert!(long.to_string().contains("at most 1024 bytes"), "{long}");
+    }
+
     #[test]
     fn admin_emails_follow_the_users_service_rule() {
         assert!(is_email("admin@spinshop.local"));
