@@ -4,6 +4,7 @@ use spinshop_kit::auth::{Caller, require_service};
 use spinshop_kit::client::introspect;
 use spinshop_kit::db::Db;
 use spinshop_kit::paging::Paging;
+use spinshop_kit::request::{path_id, positive_id};
 use spinshop_kit::{ApiError, ApiRequest, ApiResponse, ApiResult};
 
 use crate::SERVICE;
@@ -24,10 +25,7 @@ pub fn place_order(req: &ApiRequest) -> ApiResult<ApiResponse> {
     let body: PlaceOrderBody = req.json()?;
     domain::check_user_id(body.user_id, caller.user_id)?;
     let request = OrderRequest::parse(body)?;
-    let key = req
-        .header("idempotency-key")
-        .map(IdempotencyKey::parse)
-        .transpose()?;
+    let key = IdempotencyKey::from_request(req, domain::invalid_idempotency_key)?;
 
     if let Some(key) = &key
         && let Some(order) = store::find_by_idempotency_key(&Db::connect()?, caller.user_id, key)?
@@ -262,16 +260,13 @@ fn visible_order(db: &Db, caller: &Caller, id: i64) -> ApiResult<Order> {
 }
 
 fn parse_order_id(raw: &str) -> ApiResult<i64> {
-    raw.parse::<i64>()
-        .ok()
-        .filter(|id| *id > 0)
-        .ok_or_else(|| ApiError::not_found(format!("no order with id {raw}")))
+    path_id(raw, || {
+        ApiError::not_found(format!("no order with id {raw}"))
+    })
 }
 
 fn parse_user_filter(raw: &str) -> ApiResult<i64> {
-    raw.parse::<i64>()
-        .ok()
-        .filter(|id| *id > 0)
+    positive_id(raw)
         .ok_or_else(|| ApiError::invalid_field("user_id", "user_id must be a positive integer"))
 }
 

@@ -3,42 +3,27 @@
 
 use serde::{Deserialize, Serialize};
 use serde_json::json;
-use sha2::{Digest, Sha256};
+use spinshop_kit::digest::sha256_hex;
+pub use spinshop_kit::idempotency::IdempotencyKey;
+use spinshop_kit::idempotency::MAX_IDEMPOTENCY_KEY_CHARS;
+use spinshop_kit::request::{path_id, positive_id};
 use spinshop_kit::{ApiError, ApiRequest, ApiResult};
 
-/// Keys longer than this are refused: they are stored and compared on every retry.
-pub const MAX_KEY_CHARS: usize = 200;
 /// The one card number the simulated gateway declines.
 pub const DECLINED_CARD: &str = "4000000000000002";
 
-/// The client's `X-Idempotency-Key` (or `Idempotency-Key`): 1 to 200 characters.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct IdempotencyKey(String);
+/// A payment's idempotency key, which every payment must carry.
+pub fn idempotency_key(req: &ApiRequest) -> ApiResult<IdempotencyKey> {
+    IdempotencyKey::from_request(req, invalid_idempotency_key)?.ok_or_else(invalid_idempotency_key)
+}
 
-impl IdempotencyKey {
-    pub fn from_request(req: &ApiRequest) -> ApiResult<IdempotencyKey> {
-        Self::parse(
-            req.header("x-idempotency-key")
-                .or_else(|| req.header("idempotency-key")),
-        )
-    }
-
-    pub fn parse(raw: Option<&str>) -> ApiResult<IdempotencyKey> {
-        let key = raw.unwrap_or_default();
-        if key.is_empty() || key.chars().count() > MAX_KEY_CHARS {
-            return Err(ApiError::invalid_field(
-                "X-Idempotency-Key",
-                format!(
-                    "the X-Idempotency-Key header is required, 1 to {MAX_KEY_CHARS} characters"
-                ),
-            ));
-        }
-        Ok(IdempotencyKey(key.to_string()))
-    }
-
-    pub fn as_str(&self) -> &str {
-        &self.0
-    }
+fn invalid_idempotency_key() -> ApiError {
+    ApiError::invalid_field(
+        "X-Idempotency-Key",
+        format!(
+            "the X-Idempotency-Key header is required, 1 to {MAX_IDEMPOTENCY_KEY_CHARS} characters"
+        ),
+    )
 }
 
 /// `POST /pay` as sent.
@@ -192,15 +177,7 @@ impl PaymentRequest {
             "method": self.method.as_str(),
             "card": card,
         });
-        let mut hasher = Sha256::new();
-        hasher.update(secret.as_bytes());
-        hasher.update([0u8]);
-        hasher.update(normalised.to_string().as_bytes());
-        hasher
-            .finalize()
-            .iter()
-            .map(|byte| format!("{byte:02x}"))
-            .collect()
+        sha256_hex(&[secret.as_bytes(), &[0u8], normalised.to_string().as_bytes()])
     }
 
     pub fn card_last4(&self) -> Option<&str> {
@@ -369,16 +346,15 @@ pub fn refunded_before_paid(payment: &Payment) -> ApiError {
 
 /// A path id; anything that is not a positive integer names no payment.
 pub fn parse_id(raw: &str, what: &str) -> ApiResult<i64> {
-    raw.parse::<i64>()
-        .ok()
-        .filter(|id| *id > 0)
-        .ok_or_else(|| ApiError::not_found(format!("no {what} with id {raw}")))
+    path_id(raw, || {
+        ApiError::not_found(format!("no {what} with id {raw}"))
+    })
 }
 
 /// `?order_id=` of the payments list, when given.
 pub fn parse_order_filter(raw: Option<&str>) -> ApiResult<Option<i64>> {
     raw.map(|raw| {
-        raw.parse::<i64>().ok().filter(|id| *id > 0).ok_or_else(|| {
+        positive_id(raw).ok_or_else(|| {
             ApiError::invalid_field("order_id", "order_id must be a positive integer")
         })
     })
@@ -405,10 +381,16 @@ mod tests {
 
     #[test]
     fn keys_are_required_and_bounded() {
-        assert_eq!(IdempotencyKey::parse(Some("k-1")).unwrap().as_str(), "k-1");
-        assert!(IdempotencyKey::parse(Some(&"é".repeat(200))).is_ok());
-        for bad in [None, Some(""), Some(&*"k".repeat(201))] {
-            assert_eq!(IdempotencyKey::parse(bad).unwrap_err().status(), 400);
+        let pay = || ApiRequest::new(spinshop_kit::Method::Post, "/api/payments/pay", b"", "");
+        let key = idempotency_key(&pay().with_header("X-Idempotency-Key", "k-1")).unwrap();
+        assert_eq!(key.as_str(), "k-1");
+        let long = "k".repeat(201);
+        for bad in [
+            pay(),
+            pay().with_header("x-idempotency-key", ""),
+            pay().with_header("x-idempotency-key", &long),
+        ] {
+            assert_eq!(idempotency_key(&bad).unwrap_err().status(), 400);
         }
     }
 

@@ -42,7 +42,7 @@ use spinshop_kit::{ApiError, ApiRequest, ApiResponse, ApiResult};
 use crate::SERVICE;
 use crate::domain::{
     IdempotencyKey, NewPayment, Payment, PaymentRequest, PaymentStatus, authorize, declined,
-    refunded_before_paid,
+    idempotency_key, refunded_before_paid,
 };
 use crate::orders::{Orders, PaidAnswer};
 use crate::store::{self, StoredResponse};
@@ -54,7 +54,7 @@ const LONGEST_POLL: Duration = Duration::from_millis(250);
 
 pub fn pay(req: &ApiRequest) -> ApiResult<ApiResponse> {
     let caller = introspect(SERVICE, req)?;
-    let key = IdempotencyKey::from_request(req)?;
+    let key = idempotency_key(req)?;
     let request = PaymentRequest::parse(req.json()?)?;
     let fingerprint = request.fingerprint(&secret_var("internal_secret")?);
     settle_abandoned(req)?;

@@ -6,6 +6,8 @@ use std::collections::HashMap;
 
 use serde::{Deserialize, Serialize};
 use serde_json::json;
+use spinshop_kit::limits::MAX_QTY;
+use spinshop_kit::request::path_id;
 use spinshop_kit::{ApiError, ApiResult};
 
 pub const MAX_NAME_CHARS: usize = 200;
@@ -15,7 +17,6 @@ pub const MAX_DESCRIPTION_CHARS: usize = 5000;
 pub const MAX_PRICE: i64 = 10_000_000_000;
 /// Bounds stock so `reserved + qty` and order arithmetic stay far from overflow.
 pub const MAX_STOCK: i64 = 1_000_000_000;
-pub const MAX_QTY: i64 = 1000;
 /// Lines per reservation; an order is a handful of lines, not a bulk import.
 pub const MAX_ITEMS: usize = 100;
 pub const DEFAULT_CURRENCY: &str = "USD";
@@ -143,10 +144,7 @@ impl Quantity {
 
 /// A product id taken from the path; anything that is not one names no product.
 pub fn parse_product_id(raw: &str) -> ApiResult<i64> {
-    raw.parse::<i64>()
-        .ok()
-        .filter(|id| *id > 0)
-        .ok_or_else(|| no_such_product_raw(raw))
+    path_id(raw, || no_such_product_raw(raw))
 }
 
 pub fn no_such_product(id: i64) -> ApiError {

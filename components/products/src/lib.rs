@@ -23,7 +23,7 @@ async fn handle(req: spin_sdk::http::Request) -> spin_sdk::http::Response {
 pub async fn route(req: &ApiRequest) -> ApiResult<ApiResponse> {
     use Method::*;
     match (&req.method, req.segments().as_slice()) {
-        (Get, ["healthz"]) => spinshop_kit::health("products"),
+        (Get, ["healthz"]) => spinshop_kit::health(SERVICE),
         (_, ["healthz"]) => method_not_allowed(&[Get]),
 
         (Get, ["products"]) => handlers::list_products(req),
