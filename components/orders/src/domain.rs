@@ -322,7 +322,7 @@ pub fn price(items: &[RequestedItem], products: Vec<Product>) -> ApiResult<Price
     })
 }
 
-/// The body of the internal `POST /orders/{id}/paid`.
+/// The body of the internal `POST /internal/orders/{id}/paid`.
 #[derive(Deserialize)]
 pub struct PaidBody {
     #[serde(deserialize_with = "spinshop_kit::request::id")]

@@ -51,21 +51,27 @@ impl<'a> Siblings<'a> {
     /// relayed as products words it).
     pub fn reserve_stock(&self, order_id: i64, items: &[RequestedItem]) -> ApiResult<()> {
         let body = json!({ "order_id": order_id, "items": items });
-        self.post_products("/api/products/reserve", &body)?
+        self.post_products("/api/products/internal/reserve", &body)?
             .expect_success("products")
     }
 
     /// Returns the order's reserved units to the shelf; idempotent at products.
     pub fn release_stock(&self, order_id: i64) -> ApiResult<()> {
-        self.post_products("/api/products/release", &json!({ "order_id": order_id }))?
-            .expect_success("products")
+        self.post_products(
+            "/api/products/internal/release",
+            &json!({ "order_id": order_id }),
+        )?
+        .expect_success("products")
     }
 
     /// Takes a paid order's reserved units off the shelf; idempotent at products.
     /// Products refusing (4xx) means the reservation is gone or was released: that
     /// is an inconsistency to log, not a client error to relay to payments.
     pub fn commit_stock(&self, order_id: i64) -> ApiResult<()> {
-        let reply = self.post_products("/api/products/commit", &json!({ "order_id": order_id }))?;
+        let reply = self.post_products(
+            "/api/products/internal/commit",
+            &json!({ "order_id": order_id }),
+        )?;
         if reply.is_success() {
             return Ok(());
         }

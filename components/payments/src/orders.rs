@@ -80,7 +80,7 @@ impl<'a> Orders<'a> {
             &context,
             "orders",
             Method::Post,
-            &format!("/api/orders/orders/{}/{event}", payment.order_id),
+            &format!("/api/orders/internal/orders/{}/{event}", payment.order_id),
             Some(&json!({ "payment_id": payment.id })),
         )?;
         Ok(reply.status)

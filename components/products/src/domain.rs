@@ -400,7 +400,7 @@ impl StockLevel {
     }
 }
 
-/// `POST /reserve`. `order_id` may be a number or a string of digits.
+/// `POST /internal/reserve`. `order_id` may be a number or a string of digits.
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct ReserveBody {
@@ -417,7 +417,7 @@ pub struct ReserveItemBody {
     pub qty: i64,
 }
 
-/// `POST /release` and `POST /commit`.
+/// `POST /internal/release` and `POST /internal/commit`.
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct OrderRefBody {
