@@ -3,6 +3,7 @@
 
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
+use spinshop_kit::contracts::ProductView;
 use spinshop_kit::digest::sha256_hex;
 use spinshop_kit::limits::MAX_QTY;
 use spinshop_kit::request::path_id;
@@ -88,15 +89,6 @@ pub struct StoredCart {
     pub items: Vec<StoredItem>,
 }
 
-/// The part of a product (from `GET /api/products/products/{id}`) a cart shows.
-#[derive(Debug, Clone, Deserialize)]
-pub struct Product {
-    pub name: String,
-    pub price: i64,
-    pub currency: String,
-    pub available: bool,
-}
-
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct CartLine {
     pub product_id: i64,
@@ -123,7 +115,7 @@ pub struct CartView {
 /// shows its lines' currency.
 pub fn price_cart(
     items: &[StoredItem],
-    mut lookup: impl FnMut(i64) -> ApiResult<Option<Product>>,
+    mut lookup: impl FnMut(i64) -> ApiResult<Option<ProductView>>,
 ) -> ApiResult<CartView> {
     let mut lines = Vec::with_capacity(items.len());
     let mut currency = None;
@@ -202,8 +194,9 @@ pub fn not_in_cart(product_id: impl std::fmt::Display) -> ApiError {
 mod tests {
     use super::*;
 
-    fn product(name: &str, price: i64, available: bool) -> Product {
-        Product {
+    fn product(name: &str, price: i64, available: bool) -> ProductView {
+        ProductView {
+            id: 1,
             name: name.into(),
             price,
             currency: "USD".into(),

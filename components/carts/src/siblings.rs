@@ -2,13 +2,13 @@
 
 use serde_json::Value;
 use spinshop_kit::client::{CallContext, Method, call, call_with_headers};
+use spinshop_kit::contracts::ProductView;
 use spinshop_kit::{ApiError, ApiRequest, ApiResult};
 
 use crate::SERVICE;
-use crate::domain::Product;
 
 /// The product as the catalog shows it now; `None` when it no longer exists.
-pub fn product(req: &ApiRequest, id: i64) -> ApiResult<Option<Product>> {
+pub fn product(req: &ApiRequest, id: i64) -> ApiResult<Option<ProductView>> {
     let context = CallContext {
         service: SERVICE,
         request: req,
@@ -28,7 +28,7 @@ pub fn product(req: &ApiRequest, id: i64) -> ApiResult<Option<Product>> {
 }
 
 /// Like [`product`], but an unknown product is a 404 for our caller.
-pub fn existing_product(req: &ApiRequest, id: i64) -> ApiResult<Product> {
+pub fn existing_product(req: &ApiRequest, id: i64) -> ApiResult<ProductView> {
     product(req, id)?.ok_or_else(|| ApiError::not_found(format!("no product with id {id}")))
 }
 

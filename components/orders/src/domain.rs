@@ -2,6 +2,7 @@
 //! answers, the states an order moves through, and the order as the API shows it.
 
 use serde::{Deserialize, Deserializer, Serialize};
+use spinshop_kit::contracts::ProductView;
 pub use spinshop_kit::idempotency::IdempotencyKey;
 use spinshop_kit::idempotency::MAX_IDEMPOTENCY_KEY_CHARS;
 use spinshop_kit::limits::MAX_QTY;
@@ -268,15 +269,6 @@ pub fn invalid_idempotency_key() -> ApiError {
     )
 }
 
-/// What products says about a product (`GET /api/products/products/{id}`).
-#[derive(Debug, Clone, Deserialize)]
-pub struct Product {
-    pub id: i64,
-    pub name: String,
-    pub price: i64,
-    pub currency: String,
-}
-
 /// The lines, total and currency of an order about to be placed.
 #[derive(Debug, PartialEq, Eq)]
 pub struct PricedOrder {
@@ -287,7 +279,7 @@ pub struct PricedOrder {
 
 /// Prices `items` with `products` (the same products, in the same order). One order
 /// is paid in one currency, so mixing them is refused; so is a total beyond 64 bits.
-pub fn price(items: &[RequestedItem], products: Vec<Product>) -> ApiResult<PricedOrder> {
+pub fn price(items: &[RequestedItem], products: Vec<ProductView>) -> ApiResult<PricedOrder> {
     let too_large = || ApiError::Unprocessable("the order total is too large".into());
     let mut lines = Vec::with_capacity(items.len());
     let mut total: i64 = 0;
@@ -322,13 +314,6 @@ pub fn price(items: &[RequestedItem], products: Vec<Product>) -> ApiResult<Price
     })
 }
 
-/// The body of the internal `POST /internal/orders/{id}/paid`.
-#[derive(Deserialize)]
-pub struct PaidBody {
-    #[serde(deserialize_with = "spinshop_kit::request::id")]
-    pub payment_id: i64,
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -338,12 +323,13 @@ mod tests {
         parse_json(json.as_bytes()).unwrap()
     }
 
-    fn product(id: i64, price: i64, currency: &str) -> Product {
-        Product {
+    fn product(id: i64, price: i64, currency: &str) -> ProductView {
+        ProductView {
             id,
             name: format!("product {id}"),
             price,
             currency: currency.into(),
+            available: true,
         }
     }
 

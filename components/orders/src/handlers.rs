@@ -2,15 +2,14 @@
 
 use spinshop_kit::auth::Caller;
 use spinshop_kit::client::introspect;
+use spinshop_kit::contracts::PaidBody;
 use spinshop_kit::db::Db;
 use spinshop_kit::paging::Paging;
 use spinshop_kit::request::{path_id, positive_id};
 use spinshop_kit::{ApiError, ApiRequest, ApiResponse, ApiResult};
 
 use crate::SERVICE;
-use crate::domain::{
-    self, IdempotencyKey, Order, OrderRequest, OrderStatus, PaidBody, PlaceOrderBody,
-};
+use crate::domain::{self, IdempotencyKey, Order, OrderRequest, OrderStatus, PlaceOrderBody};
 use crate::siblings::{Refund, Siblings};
 use crate::store::{self, Inserted, NewOrder};
 

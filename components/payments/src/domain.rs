@@ -314,14 +314,6 @@ impl Order {
     }
 }
 
-/// `POST /internal/refund-order`.
-#[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct RefundOrderBody {
-    #[serde(deserialize_with = "spinshop_kit::request::id")]
-    pub order_id: i64,
-}
-
 /// The 402 a declined payment answers, naming the failed payment it recorded.
 pub fn declined(payment: &Payment) -> ApiError {
     ApiError::PaymentRequired {

@@ -2,12 +2,13 @@
 //! calling, do the work, respond.
 
 use spinshop_kit::client::introspect;
+use spinshop_kit::contracts::RefundOrderBody;
 use spinshop_kit::db::Db;
 use spinshop_kit::paging::Paging;
 use spinshop_kit::{ApiError, ApiRequest, ApiResponse, ApiResult};
 
 use crate::SERVICE;
-use crate::domain::{PaymentStatus, RefundOrderBody, parse_id, parse_order_filter};
+use crate::domain::{PaymentStatus, parse_id, parse_order_filter};
 use crate::orders::Orders;
 use crate::store;
 

@@ -4,6 +4,7 @@
 
 use serde_json::json;
 use spinshop_kit::client::{CallContext, Method, call};
+use spinshop_kit::contracts::PaidBody;
 use spinshop_kit::{ApiError, ApiRequest, ApiResult};
 
 use crate::SERVICE;
@@ -81,7 +82,9 @@ impl<'a> Orders<'a> {
             "orders",
             Method::Post,
             &format!("/api/orders/internal/orders/{}/{event}", payment.order_id),
-            Some(&json!({ "payment_id": payment.id })),
+            Some(&json!(PaidBody {
+                payment_id: payment.id
+            })),
         )?;
         Ok(reply.status)
     }

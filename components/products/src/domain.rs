@@ -6,6 +6,7 @@ use std::collections::HashMap;
 
 use serde::{Deserialize, Serialize};
 use serde_json::json;
+use spinshop_kit::contracts::ReserveBody;
 use spinshop_kit::limits::MAX_QTY;
 use spinshop_kit::request::path_id;
 use spinshop_kit::{ApiError, ApiResult};
@@ -400,31 +401,6 @@ impl StockLevel {
     }
 }
 
-/// `POST /internal/reserve`. `order_id` may be a number or a string of digits.
-#[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct ReserveBody {
-    #[serde(deserialize_with = "spinshop_kit::request::id")]
-    pub order_id: i64,
-    pub items: Vec<ReserveItemBody>,
-}
-
-#[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct ReserveItemBody {
-    #[serde(deserialize_with = "spinshop_kit::request::id")]
-    pub product_id: i64,
-    pub qty: i64,
-}
-
-/// `POST /internal/release` and `POST /internal/commit`.
-#[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct OrderRefBody {
-    #[serde(deserialize_with = "spinshop_kit::request::id")]
-    pub order_id: i64,
-}
-
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct ReservationLine {
     pub product_id: i64,
@@ -749,5 +725,29 @@ mod tests {
         ] {
             assert_eq!(ReservationStatus::parse(status.as_str()), Some(status));
         }
+    }
+
+    #[test]
+    fn a_product_reads_as_the_view_siblings_take() {
+        let product = Product {
+            id: 3,
+            name: "Keyboard".into(),
+            description: None,
+            price: 999,
+            currency: "USD".into(),
+            stock: 5,
+            reserved: 1,
+            available: true,
+            archived: false,
+            created_at: "2026-01-01T00:00:00Z".into(),
+            updated_at: "2026-01-01T00:00:00Z".into(),
+        };
+        let json = serde_json::to_value(&product).unwrap();
+        let view: spinshop_kit::contracts::ProductView = serde_json::from_value(json).unwrap();
+        assert_eq!((view.id, view.price, view.available), (3, 999, true));
+        assert_eq!(
+            (view.name.as_str(), view.currency.as_str()),
+            ("Keyboard", "USD")
+        );
     }
 }

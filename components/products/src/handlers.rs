@@ -13,15 +13,15 @@
 //! endpoint learns nothing from its validation errors.
 
 use spinshop_kit::client::introspect;
+use spinshop_kit::contracts::{OrderRefBody, ReserveBody};
 use spinshop_kit::db::Db;
 use spinshop_kit::paging::Paging;
 use spinshop_kit::{ApiError, ApiRequest, ApiResponse, ApiResult};
 
 use crate::SERVICE;
 use crate::domain::{
-    ListFilter, NewProduct, OrderRefBody, ProductBody, ProductPatch, ProductPatchBody,
-    ReservationRequest, ReservationStatus, ReserveBody, Stock, StockBody, no_such_product,
-    parse_product_id,
+    ListFilter, NewProduct, ProductBody, ProductPatch, ProductPatchBody, ReservationRequest,
+    ReservationStatus, Stock, StockBody, no_such_product, parse_product_id,
 };
 use crate::store::{self, Removal};
 

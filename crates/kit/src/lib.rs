@@ -5,6 +5,7 @@
 pub mod auth;
 pub mod client;
 pub mod config;
+pub mod contracts;
 pub mod db;
 pub mod digest;
 pub mod error;
