@@ -9,7 +9,7 @@ use spinshop_kit::{ApiError, ApiRequest, ApiResponse, ApiResult};
 
 use crate::SERVICE;
 use crate::domain::{PaymentStatus, parse_id, parse_order_filter};
-use crate::orders::Orders;
+use crate::siblings::Orders;
 use crate::store;
 
 /// The owner or an admin sees a payment; anyone else learns nothing (404, not 403).

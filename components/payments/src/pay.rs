@@ -44,7 +44,7 @@ use crate::domain::{
     IdempotencyKey, NewPayment, Payment, PaymentRequest, PaymentStatus, authorize, declined,
     idempotency_key, refunded_before_paid,
 };
-use crate::orders::{Orders, PaidAnswer};
+use crate::siblings::{Orders, PaidAnswer};
 use crate::store::{self, StoredResponse};
 
 /// How long a twin waits for the request holding its key to answer.
