@@ -42,7 +42,7 @@ fn optional_id<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Option<i64>
     Ok(Option::<Id>::deserialize(deserializer)?.map(|Id(id)| id))
 }
 
-/// A requested product and quantity; also the shape products' `reserve` takes.
+/// A requested product and quantity, one line of an order request.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 pub struct RequestedItem {
     pub product_id: i64,
