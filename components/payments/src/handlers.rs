@@ -9,7 +9,7 @@ use spinshop_kit::{ApiError, ApiRequest, ApiResponse, ApiResult};
 
 use crate::SERVICE;
 use crate::domain::{PaymentStatus, parse_id, parse_order_filter};
-use crate::siblings::Orders;
+use crate::siblings::Siblings;
 use crate::store;
 
 /// The owner or an admin sees a payment; anyone else learns nothing (404, not 403).
@@ -40,7 +40,7 @@ pub fn refund_payment(req: &ApiRequest, id: &str) -> ApiResult<ApiResponse> {
     let caller = introspect(SERVICE, req)?;
     caller.require_admin()?;
     let id = parse_id(id, "payment")?;
-    let orders = Orders::new(req);
+    let orders = Siblings::new(req);
     let (refunded, payment) = {
         let db = Db::connect()?;
         match store::refund_payment(&db, id)? {

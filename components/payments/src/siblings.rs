@@ -18,13 +18,13 @@ pub enum PaidAnswer {
     Refused,
 }
 
-pub struct Orders<'a> {
+pub struct Siblings<'a> {
     request: &'a ApiRequest,
 }
 
-impl<'a> Orders<'a> {
-    pub fn new(request: &'a ApiRequest) -> Orders<'a> {
-        Orders { request }
+impl<'a> Siblings<'a> {
+    pub fn new(request: &'a ApiRequest) -> Siblings<'a> {
+        Siblings { request }
     }
 
     /// The order as its owner sees it; another user's order is orders' own 404, relayed.
