@@ -47,6 +47,39 @@ pub struct PaidBody {
     pub payment_id: i64,
 }
 
+/// An order's state as orders shows it and payments reads it: `pending` -> `paid`
+/// -> `fulfilled`, or `cancelled` from `pending` or `paid`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum OrderStatus {
+    Pending,
+    Paid,
+    Fulfilled,
+    Cancelled,
+}
+
+impl OrderStatus {
+    pub const ALL: [OrderStatus; 4] = [
+        OrderStatus::Pending,
+        OrderStatus::Paid,
+        OrderStatus::Fulfilled,
+        OrderStatus::Cancelled,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            OrderStatus::Pending => "pending",
+            OrderStatus::Paid => "paid",
+            OrderStatus::Fulfilled => "fulfilled",
+            OrderStatus::Cancelled => "cancelled",
+        }
+    }
+
+    pub fn parse(raw: &str) -> Option<OrderStatus> {
+        Self::ALL.into_iter().find(|status| status.as_str() == raw)
+    }
+}
+
 /// The part of a product (`GET /api/products/products/{id}`) its siblings read:
 /// orders prices an order with it, carts shows a cart with it.
 #[derive(Debug, Clone, PartialEq, Eq, Deserialize)]

@@ -2,39 +2,8 @@
 //! the API shows it, and whose orders a caller may list.
 
 use serde::{Deserialize, Serialize};
+pub use spinshop_kit::contracts::OrderStatus;
 use spinshop_kit::{ApiError, ApiResult};
-
-/// `pending` -> `paid` -> `fulfilled`, or `cancelled` from `pending` or `paid`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "lowercase")]
-pub enum OrderStatus {
-    Pending,
-    Paid,
-    Fulfilled,
-    Cancelled,
-}
-
-impl OrderStatus {
-    pub(super) const ALL: [OrderStatus; 4] = [
-        OrderStatus::Pending,
-        OrderStatus::Paid,
-        OrderStatus::Fulfilled,
-        OrderStatus::Cancelled,
-    ];
-
-    pub fn as_str(self) -> &'static str {
-        match self {
-            OrderStatus::Pending => "pending",
-            OrderStatus::Paid => "paid",
-            OrderStatus::Fulfilled => "fulfilled",
-            OrderStatus::Cancelled => "cancelled",
-        }
-    }
-
-    pub fn parse(raw: &str) -> Option<OrderStatus> {
-        Self::ALL.into_iter().find(|status| status.as_str() == raw)
-    }
-}
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "lowercase")]

@@ -1,17 +1,8 @@
 //! The order as payments reads it from orders, and when it can be paid.
 
 use serde::Deserialize;
+pub use spinshop_kit::contracts::OrderStatus;
 use spinshop_kit::{ApiError, ApiResult};
-
-/// The order states payments cares about, as orders reports them.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
-#[serde(rename_all = "lowercase")]
-pub enum OrderStatus {
-    Pending,
-    Paid,
-    Fulfilled,
-    Cancelled,
-}
 
 /// The part of an order (from `GET /api/orders/orders/{id}`) a payment needs.
 #[derive(Debug, Deserialize)]
