@@ -94,7 +94,7 @@ async fn self_requests_to_internal_endpoints_still_need_the_service_token() {
     let product = app.create_product(&admin, "Mouse", 500, 3).await;
     let refused = app
         .post(
-            "/api/products/reserve",
+            "/api/products/internal/reserve",
             &json!({"order_id": 1, "items": [{"product_id": product, "qty": 1}]}),
             Some(&admin.access_token),
         )
@@ -161,7 +161,7 @@ async fn internal_calls_carry_the_request_id_and_a_service_token() {
     );
     assert!(
         urls.iter()
-            .any(|u| u.starts_with("http://products.spin.internal/api/products/reserve")),
+            .any(|u| u.starts_with("http://products.spin.internal/api/products/internal/reserve")),
         "{urls:?}"
     );
     for (url, request_id, has_token) in seen.iter() {

@@ -11,6 +11,8 @@ use serde_json::{Value, json};
 use spinshop_tests::{Response, Session, TestApp};
 
 const ORDERS: &str = "/api/orders/orders";
+/// The transitions payments drives, under orders' internal prefix.
+const INTERNAL_ORDERS: &str = "/api/orders/internal/orders";
 
 async fn place(app: &TestApp, session: &Session, body: &Value) -> Response {
     app.post(ORDERS, body, Some(&session.access_token)).await
@@ -393,7 +395,10 @@ async fn cancelling_a_pending_order_releases_its_stock_once() {
 
     // A cancelled order can't be paid any more.
     let paid = app
-        .post_internal(&format!("{ORDERS}/{id}/paid"), &json!({"payment_id": 1}))
+        .post_internal(
+            &format!("{INTERNAL_ORDERS}/{id}/paid"),
+            &json!({"payment_id": 1}),
+        )
         .await;
     assert_eq!(paid.status, 409);
     assert_eq!(paid.error_code(), "invalid_state");
@@ -407,7 +412,7 @@ async fn the_internal_paid_endpoint_refuses_callers_without_the_service_token() 
         .as_i64()
         .unwrap();
     for path in ["paid", "payment-failed", "refunded"] {
-        let url = format!("{ORDERS}/{id}/{path}");
+        let url = format!("{INTERNAL_ORDERS}/{id}/{path}");
         for token in [
             None,
             Some(alice.access_token.as_str()),
@@ -433,7 +438,7 @@ async fn paid_commits_the_stock_and_is_idempotent() {
     let id = place(&app, &alice, &one_item(product, 2)).await.json()["id"]
         .as_i64()
         .unwrap();
-    let paid = format!("{ORDERS}/{id}/paid");
+    let paid = format!("{INTERNAL_ORDERS}/{id}/paid");
 
     let response = app.post_internal(&paid, &json!({"payment_id": "7"})).await;
     assert_eq!(response.status, 200, "{}", response.text());
@@ -451,7 +456,10 @@ async fn paid_commits_the_stock_and_is_idempotent() {
 
     // Too late for a failure report: the order stays paid.
     let failed = app
-        .post_internal(&format!("{ORDERS}/{id}/payment-failed"), &json!({}))
+        .post_internal(
+            &format!("{INTERNAL_ORDERS}/{id}/payment-failed"),
+            &json!({}),
+        )
         .await;
     assert_eq!(failed.status, 200);
     assert_eq!(failed.json()["payment_status"], "paid");
@@ -467,7 +475,10 @@ async fn payment_failures_and_refunds_are_recorded() {
 
     for _ in 0..2 {
         let failed = app
-            .post_internal(&format!("{ORDERS}/{id}/payment-failed"), &json!({}))
+            .post_internal(
+                &format!("{INTERNAL_ORDERS}/{id}/payment-failed"),
+                &json!({}),
+            )
             .await;
         assert_eq!(failed.status, 200);
         assert_eq!(failed.json()["status"], "pending");
@@ -475,20 +486,23 @@ async fn payment_failures_and_refunds_are_recorded() {
     }
     // A failed attempt leaves the order open to another one.
     let paid = app
-        .post_internal(&format!("{ORDERS}/{id}/paid"), &json!({"payment_id": 2}))
+        .post_internal(
+            &format!("{INTERNAL_ORDERS}/{id}/paid"),
+            &json!({"payment_id": 2}),
+        )
         .await;
     assert_eq!(paid.status, 200);
     assert_eq!(paid.json()["payment_status"], "paid");
 
     for _ in 0..2 {
         let refunded = app
-            .post_internal(&format!("{ORDERS}/{id}/refunded"), &json!({}))
+            .post_internal(&format!("{INTERNAL_ORDERS}/{id}/refunded"), &json!({}))
             .await;
         assert_eq!(refunded.status, 200);
         assert_eq!(refunded.json()["payment_status"], "refunded");
     }
     let missing = app
-        .post_internal(&format!("{ORDERS}/999999/refunded"), &json!({}))
+        .post_internal(&format!("{INTERNAL_ORDERS}/999999/refunded"), &json!({}))
         .await;
     assert_eq!(missing.status, 404);
 }
@@ -518,7 +532,10 @@ async fn cancelling_a_paid_order_refunds_it_through_payments() {
         .as_i64()
         .unwrap();
     let paid = app
-        .post_internal(&format!("{ORDERS}/{id}/paid"), &json!({"payment_id": 3}))
+        .post_internal(
+            &format!("{INTERNAL_ORDERS}/{id}/paid"),
+            &json!({"payment_id": 3}),
+        )
         .await;
     assert_eq!(paid.status, 200);
 
@@ -583,12 +600,15 @@ async fn products_unreachable_is_503_and_nothing_is_placed() {
 async fn a_failing_reserve_is_503_and_leaves_no_reservation() {
     let Some(app) = TestApp::spawn_on_host("uses an outbound interceptor", |builder| {
         builder.intercept(|outbound| {
-            outbound.url.ends_with("/api/products/reserve").then(|| {
-                http::Response::builder()
-                    .status(500)
-                    .body(Bytes::from_static(b"boom"))
-                    .unwrap()
-            })
+            outbound
+                .url
+                .ends_with("/api/products/internal/reserve")
+                .then(|| {
+                    http::Response::builder()
+                        .status(500)
+                        .body(Bytes::from_static(b"boom"))
+                        .unwrap()
+                })
         })
     })
     .await
@@ -610,7 +630,7 @@ async fn a_reservation_whose_answer_hangs_is_503_within_the_timeout_and_released
         builder.delay_answers(|outbound| {
             outbound
                 .url
-                .ends_with("/api/products/reserve")
+                .ends_with("/api/products/internal/reserve")
                 .then_some(Duration::from_secs(600))
         })
     })
@@ -666,7 +686,7 @@ async fn a_placement_cut_short_is_released_by_a_later_placement() {
         .get(0);
     let reserved = app
         .post_internal(
-            "/api/products/reserve",
+            "/api/products/internal/reserve",
             &json!({"order_id": abandoned, "items": [{"product_id": product, "qty": 3}]}),
         )
         .await;
@@ -721,14 +741,14 @@ async fn a_failed_release_on_cancel_is_retried_by_cancelling_again() {
     let down = products_down.clone();
     let Some(app) = TestApp::spawn_on_host("uses an outbound interceptor", move |builder| {
         builder.intercept(move |outbound| {
-            (down.load(Ordering::SeqCst) && outbound.url.ends_with("/api/products/release")).then(
-                || {
-                    http::Response::builder()
-                        .status(503)
-                        .body(Bytes::new())
-                        .unwrap()
-                },
-            )
+            (down.load(Ordering::SeqCst)
+                && outbound.url.ends_with("/api/products/internal/release"))
+            .then(|| {
+                http::Response::builder()
+                    .status(503)
+                    .body(Bytes::new())
+                    .unwrap()
+            })
         })
     })
     .await

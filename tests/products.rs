@@ -43,20 +43,26 @@ async fn stock_of(app: &TestApp, id: i64) -> (i64, i64, i64) {
 
 async fn reserve(app: &TestApp, order_id: i64, items: Value) -> Response {
     app.post_internal(
-        "/api/products/reserve",
+        "/api/products/internal/reserve",
         &json!({"order_id": order_id, "items": items}),
     )
     .await
 }
 
 async fn release(app: &TestApp, order_id: i64) -> Response {
-    app.post_internal("/api/products/release", &json!({"order_id": order_id}))
-        .await
+    app.post_internal(
+        "/api/products/internal/release",
+        &json!({"order_id": order_id}),
+    )
+    .await
 }
 
 async fn commit(app: &TestApp, order_id: i64) -> Response {
-    app.post_internal("/api/products/commit", &json!({"order_id": order_id}))
-        .await
+    app.post_internal(
+        "/api/products/internal/commit",
+        &json!({"order_id": order_id}),
+    )
+    .await
 }
 
 async fn reservation_rows(app: &TestApp) -> i64 {
@@ -880,14 +886,14 @@ async fn order_and_product_ids_may_be_numeric_strings() {
     let keyboard = app.create_product(&admin, "Keyboard", 999, 5).await;
     let response = app
         .post_internal(
-            "/api/products/reserve",
+            "/api/products/internal/reserve",
             &json!({"order_id": "45", "items": [{"product_id": keyboard.to_string(), "qty": 1}]}),
         )
         .await;
     assert_eq!(response.status, 200, "{}", response.text());
     assert_eq!(response.json()["order_id"], 45);
     let released = app
-        .post_internal("/api/products/release", &json!({"order_id": "45"}))
+        .post_internal("/api/products/internal/release", &json!({"order_id": "45"}))
         .await;
     assert_eq!(released.status, 200);
     assert_eq!(released.json()["status"], "released");
@@ -926,7 +932,9 @@ async fn invalid_reservations_are_400_naming_the_field() {
         ),
     ];
     for (body, expected_field) in cases {
-        let response = app.post_internal("/api/products/reserve", &body).await;
+        let response = app
+            .post_internal("/api/products/internal/reserve", &body)
+            .await;
         assert_eq!(response.status, 400, "{body}: {}", response.text());
         assert_eq!(
             field(&response),
@@ -936,7 +944,7 @@ async fn invalid_reservations_are_400_naming_the_field() {
         );
     }
     let missing = app
-        .post_internal("/api/products/reserve", &json!({"order_id": 1}))
+        .post_internal("/api/products/internal/reserve", &json!({"order_id": 1}))
         .await;
     assert_eq!(missing.status, 400);
     assert!(missing.text().contains("items"));
@@ -970,11 +978,11 @@ async fn internal_endpoints_refuse_callers_without_the_service_token() {
     ];
     let calls = [
         (
-            "/api/products/reserve",
+            "/api/products/internal/reserve",
             json!({"order_id": 51, "items": [{"product_id": keyboard, "qty": 2}]}),
         ),
-        ("/api/products/release", json!({"order_id": 50})),
-        ("/api/products/commit", json!({"order_id": 50})),
+        ("/api/products/internal/release", json!({"order_id": 50})),
+        ("/api/products/internal/commit", json!({"order_id": 50})),
     ];
     for headers in &attempts {
         for (path, body) in &calls {
@@ -1158,14 +1166,31 @@ async fn wrong_methods_are_405_and_unknown_paths_404() {
         ("DELETE", PRODUCTS.to_string()),
         ("POST", product_path(id)),
         ("DELETE", stock_path(id)),
-        ("GET", "/api/products/reserve".to_string()),
-        ("GET", "/api/products/commit".to_string()),
         ("POST", "/api/products/healthz".to_string()),
     ] {
         let response = app
             .request(method, &path, None, Some(&admin.access_token))
             .await;
         assert_eq!(response.status, 405, "{method} {path}");
+        assert_eq!(response.error_code(), "method_not_allowed");
+    }
+    // Under the internal prefix the service token is checked first: without it any
+    // method is 403; with it a wrong method is 405.
+    let token = app.service_token("orders");
+    for path in [
+        "/api/products/internal/reserve",
+        "/api/products/internal/commit",
+    ] {
+        let response = app.get(path, Some(&admin.access_token)).await;
+        assert_eq!(response.status, 403, "GET {path}");
+        let request = http::Request::builder()
+            .method("GET")
+            .uri(path)
+            .header(SERVICE_TOKEN_HEADER, token.as_str())
+            .body(Bytes::new())
+            .unwrap();
+        let response = app.send(request).await;
+        assert_eq!(response.status, 405, "GET {path} with the service token");
         assert_eq!(response.error_code(), "method_not_allowed");
     }
     for path in [

@@ -3,11 +3,12 @@
 
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
-use sha2::{Digest, Sha256};
+use spinshop_kit::contracts::ProductView;
+use spinshop_kit::digest::sha256_hex;
+use spinshop_kit::limits::MAX_QTY;
+use spinshop_kit::request::path_id;
 use spinshop_kit::{ApiError, ApiResult};
 
-/// The most units of one product a cart may hold (the same bound as an order line).
-pub const MAX_QTY: i64 = 1000;
 /// The most distinct products in one cart: showing a cart reads each one's price.
 pub const MAX_ITEMS: i64 = 100;
 /// The currency of an empty cart, and the catalog's default.
@@ -88,15 +89,6 @@ pub struct StoredCart {
     pub items: Vec<StoredItem>,
 }
 
-/// The part of a product (from `GET /api/products/products/{id}`) a cart shows.
-#[derive(Debug, Clone, Deserialize)]
-pub struct Product {
-    pub name: String,
-    pub price: i64,
-    pub currency: String,
-    pub available: bool,
-}
-
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct CartLine {
     pub product_id: i64,
@@ -123,7 +115,7 @@ pub struct CartView {
 /// shows its lines' currency.
 pub fn price_cart(
     items: &[StoredItem],
-    mut lookup: impl FnMut(i64) -> ApiResult<Option<Product>>,
+    mut lookup: impl FnMut(i64) -> ApiResult<Option<ProductView>>,
 ) -> ApiResult<CartView> {
     let mut lines = Vec::with_capacity(items.len());
     let mut currency = None;
@@ -164,17 +156,13 @@ pub fn price_cart(
 /// while any change to the cart (including the emptying after a successful
 /// checkout) makes the next checkout a new order.
 pub fn checkout_key(user_id: i64, cart: &StoredCart) -> String {
-    let mut hasher = Sha256::new();
-    for item in &cart.items {
-        hasher.update(format!("{}x{};", item.product_id, item.qty).as_bytes());
-    }
-    let digest: String = hasher
-        .finalize()
+    let items: String = cart
+        .items
         .iter()
-        .take(8)
-        .map(|byte| format!("{byte:02x}"))
+        .map(|item| format!("{}x{};", item.product_id, item.qty))
         .collect();
-    format!("cart-{user_id}-v{}-{digest}", cart.version)
+    let digest = sha256_hex(&[items.as_bytes()]);
+    format!("cart-{user_id}-v{}-{}", cart.version, &digest[..16])
 }
 
 /// The order orders is asked to place for the cart.
@@ -195,10 +183,7 @@ pub fn order_request(items: &[StoredItem], extras: CheckoutBody) -> Value {
 
 /// A path product id; anything that is not a positive integer is not in the cart.
 pub fn parse_product_id(raw: &str) -> ApiResult<i64> {
-    raw.parse::<i64>()
-        .ok()
-        .filter(|id| *id > 0)
-        .ok_or_else(|| not_in_cart(raw))
+    path_id(raw, || not_in_cart(raw))
 }
 
 pub fn not_in_cart(product_id: impl std::fmt::Display) -> ApiError {
@@ -209,8 +194,9 @@ pub fn not_in_cart(product_id: impl std::fmt::Display) -> ApiError {
 mod tests {
     use super::*;
 
-    fn product(name: &str, price: i64, available: bool) -> Product {
-        Product {
+    fn product(name: &str, price: i64, available: bool) -> ProductView {
+        ProductView {
+            id: 1,
             name: name.into(),
             price,
             currency: "USD".into(),

@@ -9,7 +9,7 @@ use crate::domain::{
     AddItemBody, CheckoutBody, PatchItemBody, Quantity, QuantityChange, checkout_key, not_in_cart,
     order_request, parse_product_id, price_cart,
 };
-use crate::siblings;
+use crate::siblings::Siblings;
 use crate::store;
 
 /// The caller's cart at current catalog prices. A user who never used their cart
@@ -24,7 +24,7 @@ pub fn add_item(req: &ApiRequest) -> ApiResult<ApiResponse> {
     let caller = introspect(SERVICE, req)?;
     let body: AddItemBody = req.json()?;
     let qty = Quantity::parse(body.qty)?;
-    siblings::existing_product(req, body.product_id)?;
+    Siblings::new(req).existing_product(body.product_id)?;
     Db::connect()?.transaction(|db| {
         store::touch_cart(db, caller.user_id)?;
         store::add_item(db, caller.user_id, body.product_id, qty)
@@ -90,8 +90,7 @@ pub fn checkout(req: &ApiRequest) -> ApiResult<ApiResponse> {
     let cart = store::find_cart(&Db::connect()?, caller.user_id)?
         .filter(|cart| !cart.items.is_empty())
         .ok_or_else(|| ApiError::validation("the cart is empty"))?;
-    let order = siblings::place_order(
-        req,
+    let order = Siblings::new(req).place_order(
         &order_request(&cart.items, extras),
         &checkout_key(caller.user_id, &cart),
     )?;
@@ -108,5 +107,6 @@ fn cart_response(req: &ApiRequest, user_id: i64) -> ApiResult<ApiResponse> {
     let items = store::find_cart(&Db::connect()?, user_id)?
         .map(|cart| cart.items)
         .unwrap_or_default();
-    ApiResponse::ok(&price_cart(&items, |id| siblings::product(req, id))?)
+    let siblings = Siblings::new(req);
+    ApiResponse::ok(&price_cart(&items, |id| siblings.product(id))?)
 }

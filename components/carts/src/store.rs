@@ -5,9 +5,10 @@
 //! at a time and checks like the item limit can't race.
 
 use spinshop_kit::db::Db;
+use spinshop_kit::limits::MAX_QTY;
 use spinshop_kit::{ApiError, ApiResult};
 
-use crate::domain::{MAX_ITEMS, MAX_QTY, Quantity, StoredCart, StoredItem};
+use crate::domain::{MAX_ITEMS, Quantity, StoredCart, StoredItem};
 
 /// The cart, or `None` for a user who never had one (an empty cart to them).
 pub fn find_cart(db: &Db, user_id: i64) -> ApiResult<Option<StoredCart>> {

@@ -1,15 +1,15 @@
 //! HTTP handlers: parse the request, check who is calling, do the work, respond.
 
-use spinshop_kit::auth::{Caller, require_service};
+use spinshop_kit::auth::Caller;
 use spinshop_kit::client::introspect;
+use spinshop_kit::contracts::PaidBody;
 use spinshop_kit::db::Db;
 use spinshop_kit::paging::Paging;
+use spinshop_kit::request::{path_id, positive_id};
 use spinshop_kit::{ApiError, ApiRequest, ApiResponse, ApiResult};
 
 use crate::SERVICE;
-use crate::domain::{
-    self, IdempotencyKey, Order, OrderRequest, OrderStatus, PaidBody, PlaceOrderBody,
-};
+use crate::domain::{self, IdempotencyKey, Order, OrderRequest, OrderStatus, PlaceOrderBody};
 use crate::siblings::{Refund, Siblings};
 use crate::store::{self, Inserted, NewOrder};
 
@@ -24,10 +24,7 @@ pub fn place_order(req: &ApiRequest) -> ApiResult<ApiResponse> {
     let body: PlaceOrderBody = req.json()?;
     domain::check_user_id(body.user_id, caller.user_id)?;
     let request = OrderRequest::parse(body)?;
-    let key = req
-        .header("idempotency-key")
-        .map(IdempotencyKey::parse)
-        .transpose()?;
+    let key = IdempotencyKey::from_request(req, domain::invalid_idempotency_key)?;
 
     if let Some(key) = &key
         && let Some(order) = store::find_by_idempotency_key(&Db::connect()?, caller.user_id, key)?
@@ -203,12 +200,11 @@ fn release_cancelled(siblings: &Siblings, req: &ApiRequest, order_id: i64) -> Ap
     })
 }
 
-/// INTERNAL, from payments: pending -> paid, then the reserved stock is committed.
+/// `POST /internal/orders/{id}/paid`, from payments: pending -> paid, then the reserved stock is committed.
 /// Idempotent: a repeat for the same payment re-sends the (idempotent) commit and
 /// answers 200. If the commit fails the order stays paid and the answer is 503, so
 /// payments retries until products has taken the stock off the shelf.
 pub fn mark_paid(req: &ApiRequest, id: &str) -> ApiResult<ApiResponse> {
-    require_service(req)?;
     let id = parse_order_id(id)?;
     let body: PaidBody = req.json()?;
     let order = {
@@ -232,11 +228,10 @@ pub fn mark_paid(req: &ApiRequest, id: &str) -> ApiResult<ApiResponse> {
     ApiResponse::ok(&order)
 }
 
-/// INTERNAL, from payments: a declined payment; a pending order stays pending, open
+/// `POST /internal/orders/{id}/payment-failed`, from payments: a declined payment; a pending order stays pending, open
 /// to another attempt. Idempotent. An order paid or cancelled meanwhile is left as it
 /// is and returned: the failed attempt no longer matters to it.
-pub fn mark_payment_failed(req: &ApiRequest, id: &str) -> ApiResult<ApiResponse> {
-    require_service(req)?;
+pub fn mark_payment_failed(id: &str) -> ApiResult<ApiResponse> {
     let id = parse_order_id(id)?;
     let db = Db::connect()?;
     let order = match store::mark_payment_failed(&db, id)? {
@@ -246,9 +241,8 @@ pub fn mark_payment_failed(req: &ApiRequest, id: &str) -> ApiResult<ApiResponse>
     ApiResponse::ok(&order)
 }
 
-/// INTERNAL, from payments: the order's payment was refunded. Idempotent.
-pub fn mark_refunded(req: &ApiRequest, id: &str) -> ApiResult<ApiResponse> {
-    require_service(req)?;
+/// `POST /internal/orders/{id}/refunded`, from payments: the order's payment was refunded. Idempotent.
+pub fn mark_refunded(id: &str) -> ApiResult<ApiResponse> {
     let id = parse_order_id(id)?;
     let order = store::mark_refunded(&Db::connect()?, id)?.ok_or_else(|| no_such_order(id))?;
     ApiResponse::ok(&order)
@@ -262,16 +256,13 @@ fn visible_order(db: &Db, caller: &Caller, id: i64) -> ApiResult<Order> {
 }
 
 fn parse_order_id(raw: &str) -> ApiResult<i64> {
-    raw.parse::<i64>()
-        .ok()
-        .filter(|id| *id > 0)
-        .ok_or_else(|| ApiError::not_found(format!("no order with id {raw}")))
+    path_id(raw, || {
+        ApiError::not_found(format!("no order with id {raw}"))
+    })
 }
 
 fn parse_user_filter(raw: &str) -> ApiResult<i64> {
-    raw.parse::<i64>()
-        .ok()
-        .filter(|id| *id > 0)
+    positive_id(raw)
         .ok_or_else(|| ApiError::invalid_field("user_id", "user_id must be a positive integer"))
 }
 

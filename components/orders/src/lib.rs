@@ -33,17 +33,19 @@ pub async fn route(req: &ApiRequest) -> ApiResult<ApiResponse> {
         (Get, ["orders", id]) => handlers::get_order(req, id),
         (_, ["orders", _]) => method_not_allowed(&[Get]),
         (Post, ["orders", id, "cancel"]) => handlers::cancel_order(req, id),
+        (_, ["orders", _, "cancel"]) => method_not_allowed(&[Post]),
 
-        // INTERNAL: payments only (service token), refused with 403 for anyone else.
-        (Post, ["orders", id, "paid"]) => handlers::mark_paid(req, id),
-        (Post, ["orders", id, "payment-failed"]) => handlers::mark_payment_failed(req, id),
-        (Post, ["orders", id, "refunded"]) => handlers::mark_refunded(req, id),
+        // Internal: called by payments with a service token, which `serve` checks.
+        (Post, ["internal", "orders", id, "paid"]) => handlers::mark_paid(req, id),
+        (Post, ["internal", "orders", id, "payment-failed"]) => handlers::mark_payment_failed(id),
+        (Post, ["internal", "orders", id, "refunded"]) => handlers::mark_refunded(id),
         (
             _,
             [
+                "internal",
                 "orders",
                 _,
-                "cancel" | "paid" | "payment-failed" | "refunded",
+                "paid" | "payment-failed" | "refunded",
             ],
         ) => method_not_allowed(&[Post]),
 

@@ -2,12 +2,16 @@
 //! reached with the service token kit's client attaches; a sibling that is down,
 //! slow or failing becomes 503 `unavailable`.
 
-use serde_json::{Value, json};
+use serde::Serialize;
+use serde_json::json;
 use spinshop_kit::client::{CallContext, Method, Reply, call};
+use spinshop_kit::contracts::{
+    OrderRefBody, ProductView, RefundOrderBody, ReserveBody, ReserveItemBody,
+};
 use spinshop_kit::{ApiError, ApiRequest, ApiResult};
 
 use crate::SERVICE;
-use crate::domain::{Product, RequestedItem};
+use crate::domain::RequestedItem;
 
 pub struct Siblings<'a> {
     context: CallContext<'a>,
@@ -36,7 +40,7 @@ impl<'a> Siblings<'a> {
 
     /// The product's current name, price and currency; an unknown product is the
     /// products' own 404, relayed.
-    pub fn product(&self, id: i64) -> ApiResult<Product> {
+    pub fn product(&self, id: i64) -> ApiResult<ProductView> {
         call(
             &self.context,
             "products",
@@ -50,14 +54,23 @@ impl<'a> Siblings<'a> {
     /// Holds stock for every item of the order, or for none (409 `insufficient_stock`
     /// relayed as products words it).
     pub fn reserve_stock(&self, order_id: i64, items: &[RequestedItem]) -> ApiResult<()> {
-        let body = json!({ "order_id": order_id, "items": items });
-        self.post_products("/api/products/reserve", &body)?
+        let body = ReserveBody {
+            order_id,
+            items: items
+                .iter()
+                .map(|item| ReserveItemBody {
+                    product_id: item.product_id,
+                    qty: item.qty,
+                })
+                .collect(),
+        };
+        self.post_products("/api/products/internal/reserve", &body)?
             .expect_success("products")
     }
 
     /// Returns the order's reserved units to the shelf; idempotent at products.
     pub fn release_stock(&self, order_id: i64) -> ApiResult<()> {
-        self.post_products("/api/products/release", &json!({ "order_id": order_id }))?
+        self.post_products("/api/products/internal/release", &OrderRefBody { order_id })?
             .expect_success("products")
     }
 
@@ -65,7 +78,8 @@ impl<'a> Siblings<'a> {
     /// Products refusing (4xx) means the reservation is gone or was released: that
     /// is an inconsistency to log, not a client error to relay to payments.
     pub fn commit_stock(&self, order_id: i64) -> ApiResult<()> {
-        let reply = self.post_products("/api/products/commit", &json!({ "order_id": order_id }))?;
+        let reply =
+            self.post_products("/api/products/internal/commit", &OrderRefBody { order_id })?;
         if reply.is_success() {
             return Ok(());
         }
@@ -84,7 +98,7 @@ impl<'a> Siblings<'a> {
             "payments",
             Method::Post,
             "/api/payments/internal/refund-order",
-            Some(&json!({ "order_id": order_id })),
+            Some(&json!(RefundOrderBody { order_id })),
         )?;
         if reply.status == 404 {
             return Ok(Refund::NothingToRefund);
@@ -92,7 +106,13 @@ impl<'a> Siblings<'a> {
         reply.expect_success("payments").map(|()| Refund::Refunded)
     }
 
-    fn post_products(&self, path: &str, body: &Value) -> ApiResult<Reply> {
-        call(&self.context, "products", Method::Post, path, Some(body))
+    fn post_products(&self, path: &str, body: &impl Serialize) -> ApiResult<Reply> {
+        call(
+            &self.context,
+            "products",
+            Method::Post,
+            path,
+            Some(&json!(body)),
+        )
     }
 }

@@ -4,7 +4,7 @@
 //! two transitions race, Postgres lets exactly one match and the other gets no row.
 
 use spinshop_kit::db::{Db, Param, Row, text};
-use spinshop_kit::paging::Paging;
+use spinshop_kit::paging::{self, Paging};
 use spinshop_kit::{ApiError, ApiResult, ts};
 
 use crate::domain::{
@@ -211,23 +211,15 @@ pub fn list_orders(db: &Db, user_id: Option<i64>, paging: Paging) -> ApiResult<(
          WHERE ($1::bigint IS NULL OR o.user_id = $1) \
          ORDER BY o.created_at DESC, o.id DESC LIMIT $2 OFFSET $3"
     );
-    let orders = db
-        .query(
-            &sql,
-            &[user_id.into(), paging.limit.into(), paging.offset.into()],
-        )?
-        .map(decode_order)?;
-    let total = db
-        .query(
-            "SELECT count(*) AS total FROM orders.orders \
-             WHERE ($1::bigint IS NULL OR user_id = $1)",
-            &[user_id.into()],
-        )?
-        .first()
-        .map(|row| row.get("total"))
-        .transpose()?
-        .unwrap_or(0);
-    Ok((orders, total))
+    paging::fetch_page(
+        db,
+        &sql,
+        "SELECT count(*) AS total FROM orders.orders \
+         WHERE ($1::bigint IS NULL OR user_id = $1)",
+        &[user_id.into()],
+        paging,
+        decode_order,
+    )
 }
 
 /// Runs a conditional `UPDATE orders.orders o SET ... WHERE ...` and returns the

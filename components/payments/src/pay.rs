@@ -42,9 +42,9 @@ use spinshop_kit::{ApiError, ApiRequest, ApiResponse, ApiResult};
 use crate::SERVICE;
 use crate::domain::{
     IdempotencyKey, NewPayment, Payment, PaymentRequest, PaymentStatus, authorize, declined,
-    refunded_before_paid,
+    idempotency_key, refunded_before_paid,
 };
-use crate::orders::{Orders, PaidAnswer};
+use crate::siblings::{PaidAnswer, Siblings};
 use crate::store::{self, StoredResponse};
 
 /// How long a twin waits for the request holding its key to answer.
@@ -54,7 +54,7 @@ const LONGEST_POLL: Duration = Duration::from_millis(250);
 
 pub fn pay(req: &ApiRequest) -> ApiResult<ApiResponse> {
     let caller = introspect(SERVICE, req)?;
-    let key = IdempotencyKey::from_request(req)?;
+    let key = idempotency_key(req)?;
     let request = PaymentRequest::parse(req.json()?)?;
     let fingerprint = request.fingerprint(&secret_var("internal_secret")?);
     settle_abandoned(req)?;
@@ -94,7 +94,7 @@ pub fn pay(req: &ApiRequest) -> ApiResult<ApiResponse> {
 /// documentation). A charge that can't be settled now is tried again later.
 fn settle_abandoned(req: &ApiRequest) -> ApiResult<()> {
     let payments = store::take_over_unsettled(&Db::connect()?)?;
-    let orders = Orders::new(req);
+    let orders = Siblings::new(req);
     for payment in payments {
         let id = payment.id;
         let settled = settle(&orders, payment)
@@ -156,7 +156,7 @@ fn charge(
     request: &PaymentRequest,
     fingerprint: &str,
 ) -> ApiResult<(StoredResponse, i64)> {
-    let orders = Orders::new(req);
+    let orders = Siblings::new(req);
     let payment = match store::payment_for_key(&Db::connect()?, caller.user_id, key)? {
         Some((payment, hash)) if hash == fingerprint => payment,
         Some(_) => return Err(key_reused()),
@@ -191,7 +191,7 @@ fn charge(
 }
 
 /// Tells orders what happened to a recorded charge and decides the final answer.
-fn settle(orders: &Orders, payment: Payment) -> ApiResult<StoredResponse> {
+fn settle(orders: &Siblings, payment: Payment) -> ApiResult<StoredResponse> {
     match payment.status {
         PaymentStatus::Succeeded => match orders.mark_paid(&payment)? {
             PaidAnswer::Recorded => stored_json(201, &payment),

@@ -1,7 +1,7 @@
 //! Every SQL statement of the payments service, and row decoding.
 
 use spinshop_kit::db::{Db, Param, Row, text};
-use spinshop_kit::paging::Paging;
+use spinshop_kit::paging::{self, Paging};
 use spinshop_kit::{ApiError, ApiResult, ts};
 
 use crate::domain::{IdempotencyKey, NewPayment, Payment, PaymentStatus};
@@ -136,27 +136,14 @@ pub fn list_payments(
         "SELECT {PAYMENT_COLUMNS} FROM payments.payments {filter} \
          ORDER BY id DESC LIMIT $3 OFFSET $4"
     );
-    let payments = db
-        .query(
-            &sql,
-            &[
-                order_id.into(),
-                user_id.into(),
-                paging.limit.into(),
-                paging.offset.into(),
-            ],
-        )?
-        .map(decode_payment)?;
-    let total = db
-        .query(
-            &format!("SELECT count(*) AS total FROM payments.payments {filter}"),
-            &[order_id.into(), user_id.into()],
-        )?
-        .first()
-        .map(|row| row.get("total"))
-        .transpose()?
-        .unwrap_or(0);
-    Ok((payments, total))
+    paging::fetch_page(
+        db,
+        &sql,
+        &format!("SELECT count(*) AS total FROM payments.payments {filter}"),
+        &[order_id.into(), user_id.into()],
+        paging,
+        decode_payment,
+    )
 }
 
 /// succeeded -> refunded in one conditional statement, so a payment is refunded once

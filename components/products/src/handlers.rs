@@ -5,23 +5,23 @@
 //!   here), a product's stock;
 //! - admins (a valid access token with the `admin` role): create, replace, update,
 //!   delete products and set stock; no token 401, another role 403;
-//! - sibling services (a valid service token): reserve, release, commit; anyone
-//!   else gets 403 and changes nothing.
+//! - sibling services (a valid service token, checked by `kit::serve` for every
+//!   path under `/internal/`): reserve, release, commit; anyone else gets 403 and
+//!   changes nothing.
 //!
 //! The caller is checked before the body is read, so someone who may not call an
 //! endpoint learns nothing from its validation errors.
 
-use spinshop_kit::auth::require_service;
 use spinshop_kit::client::introspect;
+use spinshop_kit::contracts::{OrderRefBody, ReserveBody};
 use spinshop_kit::db::Db;
 use spinshop_kit::paging::Paging;
 use spinshop_kit::{ApiError, ApiRequest, ApiResponse, ApiResult};
 
 use crate::SERVICE;
 use crate::domain::{
-    ListFilter, NewProduct, OrderRefBody, ProductBody, ProductPatch, ProductPatchBody,
-    ReservationRequest, ReservationStatus, ReserveBody, Stock, StockBody, no_such_product,
-    parse_product_id,
+    ListFilter, NewProduct, ProductBody, ProductPatch, ProductPatchBody, ReservationRequest,
+    ReservationStatus, Stock, StockBody, no_such_product, parse_product_id,
 };
 use crate::store::{self, Removal};
 
@@ -108,32 +108,29 @@ pub fn set_stock(req: &ApiRequest, id: &str) -> ApiResult<ApiResponse> {
     ApiResponse::ok(&level)
 }
 
-/// `POST /reserve` (internal) `{order_id, items: [{product_id, qty}]}` -> 200
+/// `POST /internal/reserve` `{order_id, items: [{product_id, qty}]}` -> 200
 /// `{order_id, status, items, created_at, updated_at}`. All lines or none: a line
 /// that can't be covered is 409 `insufficient_stock` with `{product_id, requested,
 /// available}` (an archived product has none available), an unknown product 404.
 /// A repeat for the same order returns the first reservation, whatever its state.
 pub fn reserve(req: &ApiRequest) -> ApiResult<ApiResponse> {
-    require_service(req)?;
     let request = ReservationRequest::parse(req.json::<ReserveBody>()?)?;
     ApiResponse::ok(&store::reserve(&Db::connect()?, &request)?)
 }
 
-/// `POST /release` (internal) `{order_id}` -> 200 with the released reservation.
+/// `POST /internal/release` `{order_id}` -> 200 with the released reservation.
 /// Repeats succeed; an order nothing was reserved for is recorded as released, so a
 /// late reserve for it holds nothing. A committed reservation: 409 `invalid_state`.
 pub fn release(req: &ApiRequest) -> ApiResult<ApiResponse> {
-    require_service(req)?;
     let order_id = req.json::<OrderRefBody>()?.order_id;
     let reservation = store::release(&Db::connect()?, order_id)?;
     ApiResponse::ok(&reservation.ensure_status(ReservationStatus::Released)?)
 }
 
-/// `POST /commit` (internal) `{order_id}` -> 200 with the committed reservation: its
+/// `POST /internal/commit` `{order_id}` -> 200 with the committed reservation: its
 /// units leave the shelf (`stock` and `reserved` both drop). Repeats succeed; no
 /// reservation for the order: 404; a released one: 409 `invalid_state`.
 pub fn commit(req: &ApiRequest) -> ApiResult<ApiResponse> {
-    require_service(req)?;
     let order_id = req.json::<OrderRefBody>()?.order_id;
     let reservation = store::commit(&Db::connect()?, order_id)?
         .ok_or_else(|| ApiError::not_found(format!("no reservation for order {order_id}")))?;

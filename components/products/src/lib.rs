@@ -23,7 +23,7 @@ async fn handle(req: spin_sdk::http::Request) -> spin_sdk::http::Response {
 pub async fn route(req: &ApiRequest) -> ApiResult<ApiResponse> {
     use Method::*;
     match (&req.method, req.segments().as_slice()) {
-        (Get, ["healthz"]) => spinshop_kit::health("products"),
+        (Get, ["healthz"]) => spinshop_kit::health(SERVICE),
         (_, ["healthz"]) => method_not_allowed(&[Get]),
 
         (Get, ["products"]) => handlers::list_products(req),
@@ -38,11 +38,11 @@ pub async fn route(req: &ApiRequest) -> ApiResult<ApiResponse> {
         (Put, ["products", id, "stock"]) => handlers::set_stock(req, id),
         (_, ["products", _, "stock"]) => method_not_allowed(&[Get, Put]),
 
-        // Internal: called by orders (and payments through orders) with a service token.
-        (Post, ["reserve"]) => handlers::reserve(req),
-        (Post, ["release"]) => handlers::release(req),
-        (Post, ["commit"]) => handlers::commit(req),
-        (_, ["reserve" | "release" | "commit"]) => method_not_allowed(&[Post]),
+        // Internal: called by orders with a service token, which `serve` checks.
+        (Post, ["internal", "reserve"]) => handlers::reserve(req),
+        (Post, ["internal", "release"]) => handlers::release(req),
+        (Post, ["internal", "commit"]) => handlers::commit(req),
+        (_, ["internal", "reserve" | "release" | "commit"]) => method_not_allowed(&[Post]),
 
         _ => no_route(req),
     }

@@ -5,7 +5,7 @@
 //! value in Rust and writing it back, so concurrent requests can't oversell.
 
 use spinshop_kit::db::{Db, Param, Row, text};
-use spinshop_kit::paging::Paging;
+use spinshop_kit::paging::{self, Paging};
 use spinshop_kit::{ApiError, ApiResult, ts};
 
 use crate::domain::{
@@ -94,19 +94,14 @@ pub fn list_products(
         "SELECT {PRODUCT_COLUMNS} FROM catalog.products WHERE {LIST_FILTER} \
          ORDER BY id LIMIT $4 OFFSET $5"
     );
-    let mut params = filter_params.to_vec();
-    params.extend([paging.limit.into(), paging.offset.into()]);
-    let products = db.query(&sql, &params)?.map(decode_product)?;
-    let total = db
-        .query(
-            &format!("SELECT count(*) AS total FROM catalog.products WHERE {LIST_FILTER}"),
-            &filter_params,
-        )?
-        .first()
-        .map(|row| row.get("total"))
-        .transpose()?
-        .unwrap_or(0);
-    Ok((products, total))
+    paging::fetch_page(
+        db,
+        &sql,
+        &format!("SELECT count(*) AS total FROM catalog.products WHERE {LIST_FILTER}"),
+        &filter_params,
+        paging,
+        decode_product,
+    )
 }
 
 pub fn find_product(db: &Db, id: i64) -> ApiResult<Option<Product>> {

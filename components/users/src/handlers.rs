@@ -5,6 +5,7 @@ use spinshop_kit::auth::{AccessClaims, bearer_token, verify_access_token};
 use spinshop_kit::db::Db;
 use spinshop_kit::paging::Paging;
 use spinshop_kit::password::{decoy_hash, hash_password, verify_password};
+use spinshop_kit::request::path_id;
 use spinshop_kit::{ApiError, ApiRequest, ApiResponse, ApiResult};
 
 use crate::domain::{
@@ -246,10 +247,9 @@ fn require_admin(req: &ApiRequest, db: &Db) -> ApiResult<User> {
 }
 
 fn parse_user_id(raw: &str) -> ApiResult<i64> {
-    raw.parse::<i64>()
-        .ok()
-        .filter(|id| *id > 0)
-        .ok_or_else(|| ApiError::not_found(format!("no user with id {raw}")))
+    path_id(raw, || {
+        ApiError::not_found(format!("no user with id {raw}"))
+    })
 }
 
 fn no_such_user(id: i64) -> ApiError {

@@ -7,6 +7,9 @@ mod sessions;
 mod settings;
 mod store;
 
+/// The name users goes by in logs and health answers.
+pub const SERVICE: &str = "users";
+
 use spinshop_kit::{ApiRequest, ApiResponse, ApiResult, Method, method_not_allowed, no_route};
 
 /// The component's export. Only built for wasm: a native build (for unit tests)
@@ -21,7 +24,7 @@ async fn handle(req: spin_sdk::http::Request) -> spin_sdk::http::Response {
 pub async fn route(req: &ApiRequest) -> ApiResult<ApiResponse> {
     use Method::*;
     match (&req.method, req.segments().as_slice()) {
-        (Get, ["healthz"]) => spinshop_kit::health("users"),
+        (Get, ["healthz"]) => spinshop_kit::health(SERVICE),
         (_, ["healthz"]) => method_not_allowed(&[Get]),
 
         (Post, ["auth", "register"]) => handlers::register(req),

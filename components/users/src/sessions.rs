@@ -2,10 +2,10 @@
 //! within it. Refresh tokens are random and stored only as SHA-256 hashes.
 
 use serde::Serialize;
-use sha2::{Digest, Sha256};
 use spinshop_kit::ApiResult;
 use spinshop_kit::auth::issue_access_token;
 use spinshop_kit::db::Db;
+use spinshop_kit::digest::sha256_hex;
 
 use crate::domain::User;
 use crate::settings::Settings;
@@ -31,10 +31,7 @@ pub fn new_refresh_token() -> String {
 }
 
 pub fn hash_refresh_token(token: &str) -> String {
-    Sha256::digest(token.as_bytes())
-        .iter()
-        .map(|byte| format!("{byte:02x}"))
-        .collect()
+    sha256_hex(&[token.as_bytes()])
 }
 
 /// Starts a new session for `user` (login, register).

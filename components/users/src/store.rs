@@ -2,7 +2,7 @@
 
 use spinshop_kit::auth::Role;
 use spinshop_kit::db::{Db, DbError, Param, Row, text};
-use spinshop_kit::paging::Paging;
+use spinshop_kit::paging::{self, Paging};
 use spinshop_kit::{ApiError, ApiResult, ts};
 
 use crate::domain::{AccountChange, Email, User};
@@ -95,16 +95,14 @@ pub fn password_hash(db: &Db, id: i64) -> ApiResult<Option<String>> {
 
 pub fn list_users(db: &Db, paging: Paging) -> ApiResult<(Vec<User>, i64)> {
     let sql = format!("SELECT {USER_COLUMNS} FROM users.users ORDER BY id LIMIT $1 OFFSET $2");
-    let users = db
-        .query(&sql, &[paging.limit.into(), paging.offset.into()])?
-        .map(decode_user)?;
-    let total = db
-        .query("SELECT count(*) AS total FROM users.users", &[])?
-        .first()
-        .map(|row| row.get("total"))
-        .transpose()?
-        .unwrap_or(0);
-    Ok((users, total))
+    paging::fetch_page(
+        db,
+        &sql,
+        "SELECT count(*) AS total FROM users.users",
+        &[],
+        paging,
+        decode_user,
+    )
 }
 
 /// Applies the fields `change` sets; `None` when there is no such account, 409

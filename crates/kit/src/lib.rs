@@ -5,8 +5,12 @@
 pub mod auth;
 pub mod client;
 pub mod config;
+pub mod contracts;
 pub mod db;
+pub mod digest;
 pub mod error;
+pub mod idempotency;
+pub mod limits;
 pub mod paging;
 pub mod password;
 pub mod request;

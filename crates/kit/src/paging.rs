@@ -1,5 +1,6 @@
-//! `?limit=&offset=` for every list.
+//! `?limit=&offset=` for every list, and the page of rows with the total it counts.
 
+use crate::db::{Db, Param, Row};
 use crate::error::{ApiError, ApiResult};
 use crate::request::ApiRequest;
 
@@ -38,6 +39,30 @@ impl Paging {
         };
         Ok(Paging { limit, offset })
     }
+}
+
+/// One page of a list and the number of rows the whole list holds.
+///
+/// `rows_sql` selects the rows matching `filter`'s parameters (`$1..$n`) and ends in
+/// `LIMIT $n+1 OFFSET $n+2`; `count_sql` counts the same rows as `total`.
+pub fn fetch_page<T>(
+    db: &Db,
+    rows_sql: &str,
+    count_sql: &str,
+    filter: &[Param],
+    paging: Paging,
+    decode: impl Fn(&Row) -> ApiResult<T>,
+) -> ApiResult<(Vec<T>, i64)> {
+    let mut params = filter.to_vec();
+    params.extend([paging.limit.into(), paging.offset.into()]);
+    let rows = db.query(rows_sql, &params)?.map(decode)?;
+    let total = db
+        .query(count_sql, filter)?
+        .first()
+        .map(|row| row.get("total"))
+        .transpose()?
+        .unwrap_or(0);
+    Ok((rows, total))
 }
 
 #[cfg(test)]

@@ -239,6 +239,17 @@ fn nul_in(field: &str) -> ApiError {
     )
 }
 
+/// A positive integer id written as text (a path segment, a query parameter).
+pub fn positive_id(raw: &str) -> Option<i64> {
+    raw.parse::<i64>().ok().filter(|id| *id > 0)
+}
+
+/// An id taken from the path: anything that is not a positive integer names
+/// nothing, so it answers the caller's own 404 (`no order with id abc`).
+pub fn path_id(raw: &str, not_found: impl FnOnce() -> ApiError) -> ApiResult<i64> {
+    positive_id(raw).ok_or_else(not_found)
+}
+
 /// Deserializes a positive id sent as a JSON number or as a string of digits
 /// (`"order_id": 1` and `"order_id": "1"` are both accepted).
 /// Use as `#[serde(deserialize_with = "spinshop_kit::request::id")]`.

@@ -3,20 +3,26 @@
 
 use spin_sdk::http::{Method, Request, Response};
 
+use crate::auth::require_service;
 use crate::error::{ApiError, ApiResult};
 use crate::request::ApiRequest;
 use crate::response::ApiResponse;
 
 /// Runs `route` for a request to the service mounted at `prefix` and renders its
-/// outcome. Errors become the JSON envelope; internal ones are logged with the
-/// request id and rendered without detail.
+/// outcome. A request under `<prefix>/internal/` must carry a valid service token
+/// before any route sees it (403 otherwise). Errors become the JSON envelope;
+/// internal ones are logged with the request id and rendered without detail.
 pub async fn serve(
     req: Request,
     prefix: &'static str,
     route: impl AsyncFnOnce(&ApiRequest) -> ApiResult<ApiResponse>,
 ) -> Response {
     let req = ApiRequest::from_spin(&req, prefix);
-    let outcome = match req.check_body_size().and_then(|()| req.check_text()) {
+    let admitted = req
+        .check_body_size()
+        .and_then(|()| req.check_text())
+        .and_then(|()| admit_internal(&req, prefix));
+    let outcome = match admitted {
         Ok(()) => route(&req).await,
         Err(err) => Err(err),
     };
@@ -35,6 +41,16 @@ pub async fn serve(
     into_spin(response, &req.request_id)
 }
 
+/// A service's internal endpoints are those whose first segment is `internal`; only
+/// sibling services, with their service token, may call them. The catch-all (no
+/// prefix) has none.
+fn admit_internal(req: &ApiRequest, prefix: &str) -> ApiResult<()> {
+    if !prefix.is_empty() && req.segments().first() == Some(&INTERNAL_SEGMENT) {
+        require_service(req)?;
+    }
+    Ok(())
+}
+
 fn into_spin(response: ApiResponse, request_id: &str) -> Response {
     let mut builder = Response::builder();
     builder.status(response.status);
@@ -44,6 +60,10 @@ fn into_spin(response: ApiResponse, request_id: &str) -> Response {
     builder.header("x-request-id", request_id);
     builder.body(response.body).build()
 }
+
+/// The first path segment below a service's prefix that marks an internal endpoint:
+/// `/api/<service>/internal/...`.
+pub const INTERNAL_SEGMENT: &str = "internal";
 
 /// `GET /api/<service>/healthz`: 200 when the service's database answers, else 503.
 pub fn health(service: &str) -> ApiResult<ApiResponse> {
@@ -70,4 +90,37 @@ pub fn method_not_allowed(allowed: &[Method]) -> ApiResult<ApiResponse> {
 /// The answer for a path the service does not have.
 pub fn no_route(req: &ApiRequest) -> ApiResult<ApiResponse> {
     Err(ApiError::not_found(format!("no route for {}", req.path)))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn post(path: &str) -> ApiRequest {
+        ApiRequest::new(Method::Post, path, b"{}", "/api/products")
+    }
+
+    #[test]
+    fn internal_paths_need_a_service_token() {
+        for path in [
+            "/api/products/internal/reserve",
+            "/api/products/internal/anything",
+            "/api/products//internal/reserve",
+        ] {
+            let err = admit_internal(&post(path), "/api/products").unwrap_err();
+            assert_eq!(err.status(), 403, "{path}");
+        }
+    }
+
+    #[test]
+    fn other_paths_are_left_to_the_routes() {
+        for path in ["/api/products/products", "/api/products/products/internal"] {
+            assert!(
+                admit_internal(&post(path), "/api/products").is_ok(),
+                "{path}"
+            );
+        }
+        let web = ApiRequest::new(Method::Get, "/internal/x", b"", "");
+        assert!(admit_internal(&web, "").is_ok());
+    }
 }

@@ -4,6 +4,7 @@
 
 use serde_json::json;
 use spinshop_kit::client::{CallContext, Method, call};
+use spinshop_kit::contracts::PaidBody;
 use spinshop_kit::{ApiError, ApiRequest, ApiResult};
 
 use crate::SERVICE;
@@ -17,13 +18,13 @@ pub enum PaidAnswer {
     Refused,
 }
 
-pub struct Orders<'a> {
+pub struct Siblings<'a> {
     request: &'a ApiRequest,
 }
 
-impl<'a> Orders<'a> {
-    pub fn new(request: &'a ApiRequest) -> Orders<'a> {
-        Orders { request }
+impl<'a> Siblings<'a> {
+    pub fn new(request: &'a ApiRequest) -> Siblings<'a> {
+        Siblings { request }
     }
 
     /// The order as its owner sees it; another user's order is orders' own 404, relayed.
@@ -80,8 +81,10 @@ impl<'a> Orders<'a> {
             &context,
             "orders",
             Method::Post,
-            &format!("/api/orders/orders/{}/{event}", payment.order_id),
-            Some(&json!({ "payment_id": payment.id })),
+            &format!("/api/orders/internal/orders/{}/{event}", payment.order_id),
+            Some(&json!(PaidBody {
+                payment_id: payment.id
+            })),
         )?;
         Ok(reply.status)
     }

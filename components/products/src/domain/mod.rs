@@ -1,0 +1,16 @@
+//! Catalog rules: what a valid product, stock level and reservation request are,
+//! parsed from request bodies into values that are valid by construction, and the
+//! shapes the API answers with. One file per aggregate.
+
+mod filter;
+mod product;
+mod reservation;
+mod stock;
+
+pub use filter::ListFilter;
+pub use product::*;
+pub use reservation::*;
+pub use stock::*;
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,237 @@
+//! A product: its name, description, price and currency, what an admin may set
+//! when creating, replacing or patching one, and the product as the API shows it.
+
+use serde::{Deserialize, Serialize};
+use spinshop_kit::request::path_id;
+use spinshop_kit::{ApiError, ApiResult};
+
+use super::Stock;
+
+pub const MAX_NAME_CHARS: usize = 200;
+pub const MAX_DESCRIPTION_CHARS: usize = 5000;
+/// 100 million in major units: far above any real price, far below overflow when
+/// orders multiply it by quantities and add lines up.
+pub const MAX_PRICE: i64 = 10_000_000_000;
+pub const DEFAULT_CURRENCY: &str = "USD";
+
+/// A product name: trimmed, 1 to 200 characters.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Name(String);
+
+impl Name {
+    pub fn parse(raw: &str) -> ApiResult<Name> {
+        let name = raw.trim();
+        if name.is_empty() || name.chars().count() > MAX_NAME_CHARS {
+            return Err(ApiError::invalid_field(
+                "name",
+                format!("name must be 1 to {MAX_NAME_CHARS} characters"),
+            ));
+        }
+        Ok(Name(name.to_string()))
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+/// A description: trimmed, at most 5000 characters; blank means none.
+fn parse_description(raw: &str) -> ApiResult<Option<String>> {
+    let description = raw.trim();
+    if description.chars().count() > MAX_DESCRIPTION_CHARS {
+        return Err(ApiError::invalid_field(
+            "description",
+            format!("description must be at most {MAX_DESCRIPTION_CHARS} characters"),
+        ));
+    }
+    Ok((!description.is_empty()).then(|| description.to_string()))
+}
+
+/// A price in minor units (cents).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Price(i64);
+
+impl Price {
+    pub fn parse(cents: i64) -> ApiResult<Price> {
+        if !(0..=MAX_PRICE).contains(&cents) {
+            return Err(ApiError::invalid_field(
+                "price",
+                format!("price must be an integer number of cents from 0 to {MAX_PRICE}"),
+            ));
+        }
+        Ok(Price(cents))
+    }
+
+    pub fn cents(self) -> i64 {
+        self.0
+    }
+}
+
+/// An ISO 4217 code as three upper-case letters. Lower case is refused rather than
+/// fixed, so a client learns the form the API answers with.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Currency(String);
+
+impl Currency {
+    pub fn parse(raw: &str) -> ApiResult<Currency> {
+        if raw.len() == 3 && raw.bytes().all(|b| b.is_ascii_uppercase()) {
+            Ok(Currency(raw.to_string()))
+        } else {
+            Err(ApiError::invalid_field(
+                "currency",
+                "currency must be 3 upper-case letters (ISO 4217), e.g. USD",
+            ))
+        }
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+impl Default for Currency {
+    fn default() -> Self {
+        Currency(DEFAULT_CURRENCY.to_string())
+    }
+}
+
+/// A product id taken from the path; anything that is not one names no product.
+pub fn parse_product_id(raw: &str) -> ApiResult<i64> {
+    path_id(raw, || no_such_product_raw(raw))
+}
+
+pub fn no_such_product(id: i64) -> ApiError {
+    no_such_product_raw(&id.to_string())
+}
+
+fn no_such_product_raw(id: &str) -> ApiError {
+    ApiError::not_found(format!("no product with id {id}"))
+}
+
+/// `POST /products` and `PUT /products/{id}`.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ProductBody {
+    pub name: String,
+    pub price: i64,
+    pub stock: Option<i64>,
+    pub description: Option<String>,
+    pub currency: Option<String>,
+}
+
+/// Every field of a product an admin sets: a new product, or a full replacement.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NewProduct {
+    pub name: Name,
+    pub description: Option<String>,
+    pub price: Price,
+    pub currency: Currency,
+    pub stock: Stock,
+}
+
+impl NewProduct {
+    /// A new product: stock defaults to 0, currency to USD, description to none.
+    pub fn parse(body: ProductBody) -> ApiResult<NewProduct> {
+        let stock = body.stock.unwrap_or(0);
+        Self::build(body, stock)
+    }
+
+    /// A full replacement (`PUT`). Absent optional fields take their defaults, except
+    /// stock: silently zeroing the shelf because a client left it out would be a loss.
+    pub fn replacement(body: ProductBody) -> ApiResult<NewProduct> {
+        let stock = body.stock.ok_or_else(|| {
+            ApiError::invalid_field("stock", "stock is required when replacing a product")
+        })?;
+        Self::build(body, stock)
+    }
+
+    fn build(body: ProductBody, stock: i64) -> ApiResult<NewProduct> {
+        Ok(NewProduct {
+            name: Name::parse(&body.name)?,
+            description: body
+                .description
+                .as_deref()
+                .map(parse_description)
+                .transpose()?
+                .flatten(),
+            price: Price::parse(body.price)?,
+            currency: body
+                .currency
+                .as_deref()
+                .map(Currency::parse)
+                .transpose()?
+                .unwrap_or_default(),
+            stock: Stock::parse(stock)?,
+        })
+    }
+}
+
+/// `PATCH /products/{id}`: only the fields present change.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ProductPatchBody {
+    pub name: Option<String>,
+    /// `""` removes the description.
+    pub description: Option<String>,
+    pub price: Option<i64>,
+    pub currency: Option<String>,
+    pub stock: Option<i64>,
+}
+
+/// A validated partial update; `None` leaves a field as it is.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ProductPatch {
+    pub name: Option<Name>,
+    /// `Some(None)` removes the description.
+    pub description: Option<Option<String>>,
+    pub price: Option<Price>,
+    pub currency: Option<Currency>,
+    pub stock: Option<Stock>,
+}
+
+impl ProductPatch {
+    pub fn parse(body: ProductPatchBody) -> ApiResult<ProductPatch> {
+        let patch = ProductPatch {
+            name: body.name.as_deref().map(Name::parse).transpose()?,
+            description: body
+                .description
+                .as_deref()
+                .map(parse_description)
+                .transpose()?,
+            price: body.price.map(Price::parse).transpose()?,
+            currency: body.currency.as_deref().map(Currency::parse).transpose()?,
+            stock: body.stock.map(Stock::parse).transpose()?,
+        };
+        if patch.is_empty() {
+            return Err(ApiError::validation(
+                "nothing to update: send at least one of name, description, price, currency, stock",
+            ));
+        }
+        Ok(patch)
+    }
+
+    fn is_empty(&self) -> bool {
+        self.name.is_none()
+            && self.description.is_none()
+            && self.price.is_none()
+            && self.currency.is_none()
+            && self.stock.is_none()
+    }
+}
+
+/// A product as the API shows it.
+#[derive(Debug, Clone, Serialize)]
+pub struct Product {
+    pub id: i64,
+    pub name: String,
+    pub description: Option<String>,
+    pub price: i64,
+    pub currency: String,
+    pub stock: i64,
+    pub reserved: i64,
+    /// Not archived and `stock - reserved > 0` (computed by the database).
+    pub available: bool,
+    pub archived: bool,
+    pub created_at: String,
+    pub updated_at: String,
+}

@@ -1,0 +1,224 @@
+//! The catalog's rules, exercised through what the domain offers the handlers.
+
+use serde_json::json;
+use spinshop_kit::{ApiError, ApiResult};
+
+use super::*;
+
+fn body(json: serde_json::Value) -> ProductBody {
+    serde_json::from_value(json).unwrap()
+}
+
+fn field_of(err: &ApiError) -> String {
+    err.body()["error"]["details"]["field"]
+        .as_str()
+        .unwrap_or_default()
+        .to_string()
+}
+
+fn reserve(json: serde_json::Value) -> ApiResult<ReservationRequest> {
+    ReservationRequest::parse(serde_json::from_value(json).unwrap())
+}
+
+#[test]
+fn names_are_trimmed_and_bounded() {
+    assert_eq!(Name::parse("  Keyboard ").unwrap().as_str(), "Keyboard");
+    assert_eq!(
+        Name::parse(&"é".repeat(200))
+            .unwrap()
+            .as_str()
+            .chars()
+            .count(),
+        200
+    );
+    for bad in ["", "   ", &"x".repeat(201)] {
+        let err = Name::parse(bad).unwrap_err();
+        assert_eq!(err.status(), 400);
+        assert_eq!(field_of(&err), "name");
+    }
+}
+
+#[test]
+fn prices_stock_and_quantities_have_bounds() {
+    assert_eq!(Price::parse(0).unwrap().cents(), 0);
+    assert!(Price::parse(MAX_PRICE).is_ok());
+    assert_eq!(field_of(&Price::parse(-1).unwrap_err()), "price");
+    assert!(Price::parse(MAX_PRICE + 1).is_err());
+    assert!(Stock::parse(0).is_ok());
+    assert_eq!(field_of(&Stock::parse(-1).unwrap_err()), "stock");
+    assert!(Quantity::parse(1, "qty").is_ok());
+    assert!(Quantity::parse(1000, "qty").is_ok());
+    for bad in [0, -1, 1001] {
+        let err = Quantity::parse(bad, "items[2].qty").unwrap_err();
+        assert_eq!(err.to_string(), "items[2].qty must be between 1 and 1000");
+    }
+}
+
+#[test]
+fn currencies_are_three_upper_case_letters() {
+    assert_eq!(Currency::parse("EUR").unwrap().as_str(), "EUR");
+    for bad in ["usd", "US", "USDT", "U$D", ""] {
+        assert_eq!(
+            field_of(&Currency::parse(bad).unwrap_err()),
+            "currency",
+            "{bad}"
+        );
+    }
+}
+
+#[test]
+fn a_new_product_takes_defaults() {
+    let product = NewProduct::parse(body(json!({"name": "Keyboard", "price": 999}))).unwrap();
+    assert_eq!(product.stock.units(), 0);
+    assert_eq!(product.currency.as_str(), "USD");
+    assert_eq!(product.description, None);
+    let product = NewProduct::parse(body(
+        json!({"name": "Mouse", "price": 1, "stock": 3, "description": "  ", "currency": "EUR"}),
+    ))
+    .unwrap();
+    assert_eq!(product.description, None, "a blank description is none");
+    assert_eq!(product.currency.as_str(), "EUR");
+}
+
+#[test]
+fn a_replacement_must_state_the_stock() {
+    let err = NewProduct::replacement(body(json!({"name": "Keyboard", "price": 999}))).unwrap_err();
+    assert_eq!(field_of(&err), "stock");
+    assert!(NewProduct::replacement(body(json!({"name": "K", "price": 9, "stock": 0}))).is_ok());
+}
+
+#[test]
+fn a_patch_changes_something_and_can_clear_the_description() {
+    let patch = |json| ProductPatch::parse(serde_json::from_value(json).unwrap());
+    assert_eq!(patch(json!({})).unwrap_err().status(), 400);
+    let cleared = patch(json!({"description": ""})).unwrap();
+    assert_eq!(cleared.description, Some(None));
+    let priced = patch(json!({"price": 5})).unwrap();
+    assert_eq!(priced.price, Some(Price::parse(5).unwrap()));
+    assert_eq!(priced.name, None);
+    assert_eq!(field_of(&patch(json!({"stock": -2})).unwrap_err()), "stock");
+}
+
+#[test]
+fn list_filters_parse_flags_strictly() {
+    let filter = ListFilter::parse(Some("  key "), Some("true"), None).unwrap();
+    assert_eq!(filter.search.as_deref(), Some("key"));
+    assert_eq!(filter.available, Some(true));
+    assert!(!filter.include_archived);
+    assert_eq!(
+        ListFilter::parse(Some(""), None, None).unwrap().search,
+        None
+    );
+    assert!(
+        ListFilter::parse(None, None, Some("true"))
+            .unwrap()
+            .include_archived
+    );
+    assert_eq!(
+        field_of(&ListFilter::parse(None, Some("yes"), None).unwrap_err()),
+        "available"
+    );
+    assert_eq!(
+        field_of(&ListFilter::parse(None, None, Some("1")).unwrap_err()),
+        "include_archived"
+    );
+}
+
+#[test]
+fn reservation_lines_are_sorted_by_product() {
+    let request = reserve(json!({"order_id": "12", "items": [
+        {"product_id": 9, "qty": 1}, {"product_id": "3", "qty": 2}
+    ]}))
+    .unwrap();
+    assert_eq!(request.order_id, 12);
+    let ids: Vec<i64> = request.lines().iter().map(|line| line.product_id).collect();
+    assert_eq!(ids, [3, 9]);
+}
+
+#[test]
+fn reservations_refuse_empty_oversized_and_repeated_lines() {
+    let err = reserve(json!({"order_id": 1, "items": []})).unwrap_err();
+    assert_eq!(field_of(&err), "items");
+    let many: Vec<_> = (1..=101)
+        .map(|id| json!({"product_id": id, "qty": 1}))
+        .collect();
+    assert_eq!(
+        field_of(&reserve(json!({"order_id": 1, "items": many})).unwrap_err()),
+        "items"
+    );
+    let err = reserve(json!({"order_id": 1, "items": [
+        {"product_id": 4, "qty": 1}, {"product_id": 5, "qty": 1}, {"product_id": 4, "qty": 2}
+    ]}))
+    .unwrap_err();
+    assert_eq!(field_of(&err), "items[2].product_id");
+    let err = reserve(json!({"order_id": 1, "items": [{"product_id": 4, "qty": 0}]})).unwrap_err();
+    assert_eq!(field_of(&err), "items[0].qty");
+}
+
+#[test]
+fn stock_levels_count_what_can_still_be_reserved() {
+    assert_eq!(StockLevel::new(1, 10, 4, false).available, 6);
+    assert_eq!(StockLevel::new(1, 10, 4, true).available, 0, "archived");
+    let err = StockLevel::new(7, 3, 1, false).insufficient_for(Quantity::parse(5, "qty").unwrap());
+    assert_eq!(err.status(), 409);
+    assert_eq!(
+        err.body()["error"]["details"],
+        json!({"product_id": 7, "requested": 5, "available": 2})
+    );
+    assert_eq!(err.code(), "insufficient_stock");
+    let err = StockLevel::new(7, 10, 6, false).below_reserved(Stock::parse(5).unwrap());
+    assert_eq!(err.status(), 409);
+    assert_eq!(err.body()["error"]["details"]["reserved"], 6);
+}
+
+#[test]
+fn finished_reservations_accept_repeats_but_not_the_other_ending() {
+    let reservation = |status| Reservation {
+        order_id: 5,
+        status,
+        items: Vec::new(),
+        created_at: String::new(),
+        updated_at: String::new(),
+    };
+    assert!(
+        reservation(ReservationStatus::Released)
+            .ensure_status(ReservationStatus::Released)
+            .is_ok()
+    );
+    let err = reservation(ReservationStatus::Committed)
+        .ensure_status(ReservationStatus::Released)
+        .unwrap_err();
+    assert_eq!(err.code(), "invalid_state");
+    assert_eq!(err.body()["error"]["details"]["status"], "committed");
+    for status in [
+        ReservationStatus::Reserved,
+        ReservationStatus::Released,
+        ReservationStatus::Committed,
+    ] {
+        assert_eq!(ReservationStatus::parse(status.as_str()), Some(status));
+    }
+}
+
+#[test]
+fn a_product_reads_as_the_view_siblings_take() {
+    let product = Product {
+        id: 3,
+        name: "Keyboard".into(),
+        description: None,
+        price: 999,
+        currency: "USD".into(),
+        stock: 5,
+        reserved: 1,
+        available: true,
+        archived: false,
+        created_at: "2026-01-01T00:00:00Z".into(),
+        updated_at: "2026-01-01T00:00:00Z".into(),
+    };
+    let json = serde_json::to_value(&product).unwrap();
+    let view: spinshop_kit::contracts::ProductView = serde_json::from_value(json).unwrap();
+    assert_eq!((view.id, view.price, view.available), (3, 999, true));
+    assert_eq!(
+        (view.name.as_str(), view.currency.as_str()),
+        ("Keyboard", "USD")
+    );
+}

@@ -1,0 +1,122 @@
+//! What services send each other: one type per internal body and per view a sibling
+//! reads, serialized by the caller and read by the callee, so the two sides can't
+//! drift apart. Ids are read as numbers or strings of digits, as in every request.
+
+use serde::{Deserialize, Serialize};
+
+/// products' `POST /api/products/internal/reserve`: hold stock for every item of
+/// an order, or for none.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ReserveBody {
+    #[serde(deserialize_with = "crate::request::id")]
+    pub order_id: i64,
+    pub items: Vec<ReserveItemBody>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ReserveItemBody {
+    #[serde(deserialize_with = "crate::request::id")]
+    pub product_id: i64,
+    pub qty: i64,
+}
+
+/// products' `POST /api/products/internal/release` and `.../internal/commit`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct OrderRefBody {
+    #[serde(deserialize_with = "crate::request::id")]
+    pub order_id: i64,
+}
+
+/// payments' `POST /api/payments/internal/refund-order`: refund the order's
+/// succeeded payment.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RefundOrderBody {
+    #[serde(deserialize_with = "crate::request::id")]
+    pub order_id: i64,
+}
+
+/// What payments sends to orders' `POST /api/orders/internal/orders/{id}/<event>`:
+/// the payment behind the event (`paid` requires it; the others ignore it).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PaidBody {
+    #[serde(deserialize_with = "crate::request::id")]
+    pub payment_id: i64,
+}
+
+/// An order's state as orders shows it and payments reads it: `pending` -> `paid`
+/// -> `fulfilled`, or `cancelled` from `pending` or `paid`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum OrderStatus {
+    Pending,
+    Paid,
+    Fulfilled,
+    Cancelled,
+}
+
+impl OrderStatus {
+    pub const ALL: [OrderStatus; 4] = [
+        OrderStatus::Pending,
+        OrderStatus::Paid,
+        OrderStatus::Fulfilled,
+        OrderStatus::Cancelled,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            OrderStatus::Pending => "pending",
+            OrderStatus::Paid => "paid",
+            OrderStatus::Fulfilled => "fulfilled",
+            OrderStatus::Cancelled => "cancelled",
+        }
+    }
+
+    pub fn parse(raw: &str) -> Option<OrderStatus> {
+        Self::ALL.into_iter().find(|status| status.as_str() == raw)
+    }
+}
+
+/// The part of a product (`GET /api/products/products/{id}`) its siblings read:
+/// orders prices an order with it, carts shows a cart with it.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+pub struct ProductView {
+    pub id: i64,
+    pub name: String,
+    pub price: i64,
+    pub currency: String,
+    /// Not archived and with stock left to reserve.
+    pub available: bool,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::request::parse_json;
+
+    #[test]
+    fn bodies_read_back_what_callers_send() {
+        let reserve = ReserveBody {
+            order_id: 7,
+            items: vec![ReserveItemBody {
+                product_id: 3,
+                qty: 2,
+            }],
+        };
+        let sent = serde_json::to_vec(&reserve).unwrap();
+        assert_eq!(parse_json::<ReserveBody>(&sent).unwrap(), reserve);
+        let paid = PaidBody { payment_id: 9 };
+        let sent = serde_json::to_vec(&paid).unwrap();
+        assert_eq!(parse_json::<PaidBody>(&sent).unwrap(), paid);
+    }
+
+    #[test]
+    fn ids_may_be_strings_of_digits() {
+        let body: OrderRefBody = parse_json(br#"{"order_id": "45"}"#).unwrap();
+        assert_eq!(body.order_id, 45);
+        assert!(parse_json::<OrderRefBody>(br#"{"order_id": 1, "x": 1}"#).is_err());
+    }
+}
