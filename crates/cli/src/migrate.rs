@@ -11,6 +11,7 @@ use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
 use sqlx::{ConnectOptions, Connection, PgPool};
 
 use spinshop_host::manifest::Manifest;
+use spinshop_kit::account::{Email, MAX_PASSWORD_BYTES, Password};
 
 pub const DEFAULT_DATABASE_URL: &str = "postgres://postgres@127.0.0.1:5432/spinshop";
 /// Connections Spin keeps, at most, in a component's pool for one connection string.
@@ -18,7 +19,6 @@ pub const SPIN_POOL_SIZE: u32 = 64;
 /// The users service's password length rule when the manifest doesn't configure it.
 pub const DEFAULT_PASSWORD_MIN_LENGTH: usize = 8;
 /// The users service refuses longer passwords: hashing cost must stay bounded.
-pub const MAX_PASSWORD_BYTES: usize = 1024;
 /// Connections beyond the services' pools, for `spinshop migrate`, `psql` and monitoring.
 const TOOL_CONNECTIONS: u32 = 10;
 
@@ -299,26 +299,21 @@ pub async fn ensure_admin(
     password: &str,
     password_min_length: usize,
 ) -> anyhow::Result<bool> {
-    let email = email.trim().to_lowercase();
-    anyhow::ensure!(
-        is_email(&email),
-        "admin email {email:?} is not an email address"
-    );
-    anyhow::ensure!(
-        password.chars().count() >= password_min_length,
-        "the admin password must be at least {password_min_length} characters"
-    );
-    anyhow::ensure!(
-        password.len() <= MAX_PASSWORD_BYTES,
-        "the admin password must be at most {MAX_PASSWORD_BYTES} bytes"
-    );
-    let hash = spinshop_kit::password::hash_password(password)?;
+    let email =
+        Email::parse(email).map_err(|err| anyhow::anyhow!("admin email {email:?}: {err}"))?;
+    let password = Password::parse(
+        password.to_string(),
+        password_min_length,
+        "the admin password",
+    )
+    .map_err(|err| anyhow::anyhow!("{err}"))?;
+    let hash = spinshop_kit::password::hash_password(password.as_str())?;
     let pool = pool(database_url).await?;
     let created = sqlx::query(
         "INSERT INTO users.users (email, name, password_hash, role) \
          VALUES ($1, 'Administrator', $2, 'admin') ON CONFLICT (email) DO NOTHING",
     )
-    .bind(&email)
+    .bind(email.as_str())
     .bind(&hash)
     .execute(&pool)
     .await?
@@ -378,19 +373,6 @@ pub async fn load_demo_catalog(database_url: &str) -> anyhow::Result<u64> {
     Ok(added)
 }
 
-/// The users service's email rule: no spaces, one `@`, a dotted domain.
-fn is_email(email: &str) -> bool {
-    email.len() <= 254
-        && !email.chars().any(char::is_whitespace)
-        && email.split_once('@').is_some_and(|(local, domain)| {
-            !local.is_empty()
-                && !domain.contains('@')
-                && domain.contains('.')
-                && !domain.starts_with('.')
-                && !domain.ends_with('.')
-        })
-}
-
 /// The URL without its password, for messages.
 fn redacted(database_url: &str) -> String {
     let Some((scheme, rest)) = database_url.split_once("://") else {
@@ -434,18 +416,5 @@ mod tests {
             .await
             .expect_err("too long to hash");
         assert!(long.to_string().contains("at most 1024 bytes"), "{long}");
-    }
-
-    #[test]
-    fn admin_emails_follow_the_users_service_rule() {
-        assert!(is_email("admin@spinshop.local"));
-        for refused in [
-            "admin",
-            "admin@local",
-            "@spinshop.local",
-            "a b@spinshop.local",
-        ] {
-            assert!(!is_email(refused), "{refused}");
-        }
     }
 }

@@ -2,6 +2,7 @@
 //! parsing with a size limit, tokens and roles, paging, configuration from Spin
 //! variables, Postgres helpers, short waits, and the entry point that ties them together.
 
+pub mod account;
 pub mod auth;
 pub mod client;
 pub mod config;
