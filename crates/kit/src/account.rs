@@ -6,7 +6,6 @@ use crate::error::ApiError;
 /// Passwords longer than this are refused: hashing cost must stay bounded.
 pub const MAX_PASSWORD_BYTES: usize = 1024;
 pub const MAX_EMAIL_LEN: usize = 254;
-const MAX_NAME_LEN: usize = 100;
 
 /// A syntactically valid email address, trimmed and lower-cased.
 #[derive(Debug, Clone, PartialEq, Eq)]
