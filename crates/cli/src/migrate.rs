@@ -11,7 +11,7 @@ use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
 use sqlx::{ConnectOptions, Connection, PgPool};
 
 use spinshop_host::manifest::Manifest;
-use spinshop_kit::account::{Email, MAX_PASSWORD_BYTES, Password};
+use spinshop_kit::account::{Email, Password};
 
 pub const DEFAULT_DATABASE_URL: &str = "postgres://postgres@127.0.0.1:5432/spinshop";
 /// Connections Spin keeps, at most, in a component's pool for one connection string.
@@ -292,7 +292,7 @@ pub async fn drop_database(database_url: &str) -> anyhow::Result<()> {
 /// whether it was created. The account follows the users service's rules, so the
 /// admin can sign in and change the password like any user: a plausible email
 /// (trimmed, lower-cased), a password of `password_min_length` characters or more
-/// and at most [`MAX_PASSWORD_BYTES`], hashed as users hashes passwords.
+/// and at most [`spinshop_kit::account::MAX_PASSWORD_BYTES`], hashed as users hashes passwords.
 pub async fn ensure_admin(
     database_url: &str,
     email: &str,
@@ -411,7 +411,7 @@ mod tests {
             short.to_string().contains("at least 12 characters"),
             "{short}"
         );
-        let long = "x".repeat(MAX_PASSWORD_BYTES + 1);
+        let long = "x".repeat(spinshop_kit::account::MAX_PASSWORD_BYTES + 1);
         let long = ensure_admin(url, "admin@spinshop.local", &long, 8)
             .await
             .expect_err("too long to hash");
