@@ -35,7 +35,7 @@ done
 step "admin logs in and creates a product"
 call POST /api/users/auth/login "{\"email\":\"$ADMIN_EMAIL\",\"password\":\"$ADMIN_PASSWORD\"}"; expect 200
 ADMIN=$(jq -r .token <<<"$BODY")
-call POST /api/products/products '{"name":"Keyboard","price":999,"stock":5}' "$ADMIN"; expect 201
+call POST /api/products/products "{\"name\":\"Keyboard $RUN\",\"price\":999,\"stock\":5}" "$ADMIN"; expect 201
 PRODUCT=$(jq -r .id <<<"$BODY")
 echo "  product $PRODUCT"
 
@@ -63,10 +63,10 @@ grep -qi '^allow: GET, POST$' <<<"$HEADERS" || fail "405 without Allow: $HEADERS
 echo "  409 email_taken, 401, 404, 400 for NUL, 404 envelope off the map, 405 with Allow"
 
 step "list and fetch the product, read its stock"
-call GET "/api/products/products?limit=100"; expect 200
+call GET "/api/products/products?q=Keyboard%20$RUN"; expect 200
 jq -e "map(.id) | index($PRODUCT) != null" <<<"$BODY" >/dev/null || fail "product $PRODUCT not listed"
 call GET "/api/products/products/$PRODUCT"; expect 200
-[ "$(jq -r .name <<<"$BODY")" = Keyboard ] || fail "fetch: $BODY"
+[ "$(jq -r .name <<<"$BODY")" = "Keyboard $RUN" ] || fail "fetch: $BODY"
 call GET "/api/products/products/$PRODUCT/stock"; expect 200
 [ "$(jq -r .stock <<<"$BODY")" = 5 ] || fail "stock: $BODY"
 
