@@ -19,11 +19,7 @@ impl<'a> Siblings<'a> {
 
     /// The product as the catalog shows it now; `None` when it no longer exists.
     pub fn product(&self, id: i64) -> ApiResult<Option<ProductView>> {
-        let context = CallContext {
-            service: SERVICE,
-            request: self.request,
-            forward_bearer: false,
-        };
+        let context = CallContext::own(SERVICE, self.request);
         let reply = call(
             &context,
             "products",
@@ -46,11 +42,7 @@ impl<'a> Siblings<'a> {
     /// Places the order as the user (their bearer is forwarded) under `idempotency_key`.
     /// Orders' refusals (409 `insufficient_stock`, 404 unknown product) are relayed.
     pub fn place_order(&self, order: &Value, idempotency_key: &str) -> ApiResult<Value> {
-        let context = CallContext {
-            service: SERVICE,
-            request: self.request,
-            forward_bearer: true,
-        };
+        let context = CallContext::for_caller(SERVICE, self.request);
         call_with_headers(
             &context,
             "orders",

@@ -30,11 +30,7 @@ impl<'a> Siblings<'a> {
     /// bearer token is not forwarded: siblings trust orders' service token here.
     pub fn new(request: &'a ApiRequest) -> Siblings<'a> {
         Siblings {
-            context: CallContext {
-                service: SERVICE,
-                request,
-                forward_bearer: false,
-            },
+            context: CallContext::own(SERVICE, request),
         }
     }
 

@@ -29,11 +29,7 @@ impl<'a> Siblings<'a> {
 
     /// The order as its owner sees it; another user's order is orders' own 404, relayed.
     pub fn order(&self, id: i64) -> ApiResult<Order> {
-        let context = CallContext {
-            service: SERVICE,
-            request: self.request,
-            forward_bearer: true,
-        };
+        let context = CallContext::for_caller(SERVICE, self.request);
         call(
             &context,
             "orders",
@@ -72,11 +68,7 @@ impl<'a> Siblings<'a> {
 
     /// POSTs `event` about `payment` to orders; the answer's status.
     fn notify(&self, payment: &Payment, event: &str) -> ApiResult<u16> {
-        let context = CallContext {
-            service: SERVICE,
-            request: self.request,
-            forward_bearer: false,
-        };
+        let context = CallContext::own(SERVICE, self.request);
         let reply = call(
             &context,
             "orders",

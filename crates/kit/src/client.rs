@@ -83,6 +83,28 @@ pub struct CallContext<'a> {
     pub forward_bearer: bool,
 }
 
+impl<'a> CallContext<'a> {
+    /// A call `service` makes on its own account while serving `request`: it carries
+    /// the service token and the request id, not the caller's bearer token.
+    pub fn own(service: &'static str, request: &'a ApiRequest) -> Self {
+        CallContext {
+            service,
+            request,
+            forward_bearer: false,
+        }
+    }
+
+    /// A call made for the caller: it also forwards the caller's bearer token, so the
+    /// sibling decides what the caller may see or do.
+    pub fn for_caller(service: &'static str, request: &'a ApiRequest) -> Self {
+        CallContext {
+            service,
+            request,
+            forward_bearer: true,
+        }
+    }
+}
+
 /// Sends `body` (if any) to `path` on the `target` component and waits for the answer.
 pub fn call(
     caller: &CallContext,
@@ -164,11 +186,7 @@ fn request_headers(
 /// and reports the account's current role.
 pub fn introspect(service: &'static str, request: &ApiRequest) -> ApiResult<Caller> {
     crate::auth::authenticate(request)?;
-    let caller = CallContext {
-        service,
-        request,
-        forward_bearer: true,
-    };
+    let caller = CallContext::for_caller(service, request);
     let reply = call(
         &caller,
         "users",
