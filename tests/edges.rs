@@ -18,15 +18,6 @@ fn assert_refused(response: &Response, field: &str, what: &str) {
     );
 }
 
-async fn count(app: &TestApp, table: &str) -> i64 {
-    app.db()
-        .await
-        .query_one(&format!("SELECT count(*) FROM {table}"), &[])
-        .await
-        .expect("counting rows")
-        .get(0)
-}
-
 #[tokio::test]
 async fn nul_characters_are_refused_naming_the_field_and_change_nothing() {
     let app = TestApp::spawn().await;
@@ -36,9 +27,9 @@ async fn nul_characters_are_refused_naming_the_field_and_change_nothing() {
     let customer = app.register("nul@example.com", "password-1").await;
     let token = Some(customer.access_token.as_str());
     let before = [
-        count(&app, "users.users").await,
-        count(&app, "catalog.products").await,
-        count(&app, "orders.orders").await,
+        app.count("users.users").await,
+        app.count("catalog.products").await,
+        app.count("orders.orders").await,
     ];
 
     let register = app
@@ -126,9 +117,9 @@ async fn nul_characters_are_refused_naming_the_field_and_change_nothing() {
     assert_refused(&checkout, "notes", "cart checkout");
 
     let after = [
-        count(&app, "users.users").await,
-        count(&app, "catalog.products").await,
-        count(&app, "orders.orders").await,
+        app.count("users.users").await,
+        app.count("catalog.products").await,
+        app.count("orders.orders").await,
     ];
     assert_eq!(before, after, "users, products and orders are unchanged");
     let lamp = app

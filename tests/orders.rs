@@ -48,12 +48,7 @@ async fn stock_of(app: &TestApp, product_id: i64) -> (i64, i64) {
 }
 
 async fn order_count(app: &TestApp) -> i64 {
-    app.db()
-        .await
-        .query_one("SELECT count(*) FROM orders.orders", &[])
-        .await
-        .unwrap()
-        .get(0)
+    app.count("orders.orders").await
 }
 
 /// A customer, the admin, and one product (price 999, stock `stock`).
@@ -659,12 +654,7 @@ async fn a_reservation_whose_answer_hangs_is_503_within_the_timeout_and_released
         .unwrap()
         .get(0);
     assert_eq!(reservation, "released");
-    let placements: i64 = db
-        .query_one("SELECT count(*) FROM orders.placements", &[])
-        .await
-        .unwrap()
-        .get(0);
-    assert_eq!(placements, 0);
+    assert_eq!(app.count("orders.placements").await, 0);
 }
 
 #[tokio::test]
@@ -696,12 +686,7 @@ async fn a_placement_cut_short_is_released_by_a_later_placement() {
     let response = place(&app, &alice, &one_item(product, 1)).await;
     assert_eq!(response.status, 201, "{}", response.text());
     assert_eq!(stock_of(&app, product).await, (5, 1));
-    let placements: i64 = db
-        .query_one("SELECT count(*) FROM orders.placements", &[])
-        .await
-        .unwrap()
-        .get(0);
-    assert_eq!(placements, 0);
+    assert_eq!(app.count("orders.placements").await, 0);
 }
 
 #[tokio::test]

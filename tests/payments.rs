@@ -70,12 +70,7 @@ async fn order(app: &TestApp, session: &Session, id: &Value) -> Value {
 }
 
 async fn payment_rows(app: &TestApp) -> i64 {
-    app.db()
-        .await
-        .query_one("SELECT count(*) FROM payments.payments", &[])
-        .await
-        .unwrap()
-        .get(0)
+    app.count("payments.payments").await
 }
 
 #[tokio::test]
@@ -500,15 +495,11 @@ async fn a_charge_left_unsettled_is_settled_by_a_later_payment() {
         .unwrap()
         .get(0);
     assert_eq!(paid_by, charge);
-    let unsettled: i64 = db
-        .query_one(
-            "SELECT count(*) FROM payments.payments WHERE settled_at IS NULL",
-            &[],
-        )
-        .await
-        .unwrap()
-        .get(0);
-    assert_eq!(unsettled, 0);
+    assert_eq!(
+        app.count("payments.payments WHERE settled_at IS NULL")
+            .await,
+        0
+    );
 }
 
 #[tokio::test]

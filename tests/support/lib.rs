@@ -414,6 +414,17 @@ impl TestApp {
         connect(&self.superuser_url()).await
     }
 
+    /// How many rows `rows` names, e.g. `orders.placements` or
+    /// `payments.payments WHERE settled_at IS NULL`, counted as the superuser.
+    pub async fn count(&self, rows: &str) -> i64 {
+        self.db()
+            .await
+            .query_one(&format!("SELECT count(*) FROM {rows}"), &[])
+            .await
+            .unwrap_or_else(|err| panic!("counting {rows}: {err}"))
+            .get(0)
+    }
+
     pub fn superuser_url(&self) -> String {
         superuser_url(&self.postgres, &self.database)
     }
