@@ -1,16 +1,38 @@
 //! HTTP handlers: parse the request, check who is calling, do the work, respond.
 
+use serde::Deserialize;
+use serde_json::Value;
 use spinshop_kit::client::introspect;
 use spinshop_kit::db::Db;
+use spinshop_kit::request::path_id;
 use spinshop_kit::{ApiError, ApiRequest, ApiResponse, ApiResult};
 
 use crate::SERVICE;
-use crate::domain::{
-    AddItemBody, CheckoutBody, PatchItemBody, Quantity, QuantityChange, checkout_key, not_in_cart,
-    order_request, parse_product_id, price_cart,
-};
-use crate::siblings::Siblings;
+use crate::domain::{Quantity, QuantityChange, checkout_key, price_cart};
+use crate::siblings::{OrderToPlace, Siblings};
 use crate::store;
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct AddItemBody {
+    #[serde(deserialize_with = "spinshop_kit::request::id")]
+    product_id: i64,
+    qty: i64,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct PatchItemBody {
+    qty: i64,
+}
+
+/// `POST /cart/checkout` may pass these on to the order; orders validates them.
+#[derive(Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+struct CheckoutBody {
+    shipping_address: Option<Value>,
+    notes: Option<Value>,
+}
 
 /// The caller's cart at current catalog prices. A user who never used their cart
 /// sees an empty one; it is stored on its first change, so reading writes nothing.
@@ -90,10 +112,12 @@ pub fn checkout(req: &ApiRequest) -> ApiResult<ApiResponse> {
     let cart = store::find_cart(&Db::connect()?, caller.user_id)?
         .filter(|cart| !cart.items.is_empty())
         .ok_or_else(|| ApiError::validation("the cart is empty"))?;
-    let order = Siblings::new(req).place_order(
-        &order_request(&cart.items, extras),
-        &checkout_key(caller.user_id, &cart),
-    )?;
+    let order = OrderToPlace {
+        items: &cart.items,
+        shipping_address: extras.shipping_address,
+        notes: extras.notes,
+    };
+    let order = Siblings::new(req).place_order(&order, &checkout_key(caller.user_id, &cart))?;
     Db::connect()?.transaction(|db| {
         store::touch_cart(db, caller.user_id)?;
         store::remove_ordered(db, caller.user_id, &cart.items)
@@ -109,4 +133,13 @@ fn cart_response(req: &ApiRequest, user_id: i64) -> ApiResult<ApiResponse> {
         .unwrap_or_default();
     let siblings = Siblings::new(req);
     ApiResponse::ok(&price_cart(&items, |id| siblings.product(id))?)
+}
+
+/// A path product id; anything that is not a positive integer is not in the cart.
+fn parse_product_id(raw: &str) -> ApiResult<i64> {
+    path_id(raw, || not_in_cart(raw))
+}
+
+fn not_in_cart(product_id: impl std::fmt::Display) -> ApiError {
+    ApiError::not_found(format!("product {product_id} is not in the cart"))
 }

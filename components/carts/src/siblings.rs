@@ -1,11 +1,24 @@
 //! Every call carts makes: products for current prices, orders to place the order.
 
-use serde_json::Value;
+use serde::Serialize;
+use serde_json::{Value, json};
 use spinshop_kit::client::{CallContext, Method, call, call_with_headers};
 use spinshop_kit::contracts::ProductView;
 use spinshop_kit::{ApiError, ApiRequest, ApiResult};
 
 use crate::SERVICE;
+use crate::domain::StoredItem;
+
+/// The order orders is asked to place for a cart: its items, and what the checkout
+/// passed on as it came (orders validates it).
+#[derive(Serialize)]
+pub struct OrderToPlace<'a> {
+    pub items: &'a [StoredItem],
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub shipping_address: Option<Value>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub notes: Option<Value>,
+}
 
 pub struct Siblings<'a> {
     request: &'a ApiRequest,
@@ -41,16 +54,46 @@ impl<'a> Siblings<'a> {
 
     /// Places the order as the user (their bearer is forwarded) under `idempotency_key`.
     /// Orders' refusals (409 `insufficient_stock`, 404 unknown product) are relayed.
-    pub fn place_order(&self, order: &Value, idempotency_key: &str) -> ApiResult<Value> {
+    pub fn place_order(&self, order: &OrderToPlace, idempotency_key: &str) -> ApiResult<Value> {
         let context = CallContext::for_caller(SERVICE, self.request);
         call_with_headers(
             &context,
             "orders",
             Method::Post,
             "/api/orders/orders",
-            Some(order),
+            Some(&json!(order)),
             &[("idempotency-key", idempotency_key)],
         )?
         .into_json("orders")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_order_request_carries_the_items_and_the_extras_given() {
+        let items = [StoredItem {
+            product_id: 7,
+            qty: 2,
+        }];
+        let bare = OrderToPlace {
+            items: &items,
+            shipping_address: None,
+            notes: None,
+        };
+        assert_eq!(
+            serde_json::to_value(&bare).unwrap(),
+            json!({"items": [{"product_id": 7, "qty": 2}]})
+        );
+        let with_address = OrderToPlace {
+            shipping_address: Some(json!("1 Main St")),
+            ..bare
+        };
+        assert_eq!(
+            serde_json::to_value(&with_address).unwrap()["shipping_address"],
+            "1 Main St"
+        );
     }
 }

@@ -1,41 +1,27 @@
 //! Sessions: a login starts a refresh-token family; each refresh rotates the token
-//! within it. Refresh tokens are random and stored only as SHA-256 hashes.
+//! within it. This is the one workflow that register, login and refresh share, and
+//! it writes through `store` while it signs tokens, so it is a module of its own
+//! rather than a rule in `domain/` or a handler.
 
-use serde::Serialize;
 use spinshop_kit::ApiResult;
 use spinshop_kit::auth::issue_access_token;
 use spinshop_kit::db::Db;
-use spinshop_kit::digest::sha256_hex;
 
-use crate::domain::User;
+use crate::domain::{User, hash_refresh_token, new_refresh_token};
 use crate::settings::Settings;
 use crate::store;
 
-/// The body of register, login and refresh responses. `token` repeats
-/// `access_token` too, for clients that read that name.
-#[derive(Serialize)]
-pub struct TokenResponse {
+/// What a session hands its user: a short-lived access token and the refresh token
+/// that renews it.
+pub struct Tokens {
     pub user: User,
-    pub token: String,
     pub access_token: String,
     pub refresh_token: String,
-    pub token_type: &'static str,
     pub expires_in: i64,
 }
 
-/// A new refresh token: 256 bits from two random UUIDs' random bits, hex encoded.
-pub fn new_refresh_token() -> String {
-    let a = uuid::Uuid::new_v4();
-    let b = uuid::Uuid::new_v4();
-    format!("{}{}", a.simple(), b.simple())
-}
-
-pub fn hash_refresh_token(token: &str) -> String {
-    sha256_hex(&[token.as_bytes()])
-}
-
 /// Starts a new session for `user` (login, register).
-pub fn start(db: &Db, settings: &Settings, user: User) -> ApiResult<TokenResponse> {
+pub fn start(db: &Db, settings: &Settings, user: User) -> ApiResult<Tokens> {
     let family_id = uuid::Uuid::new_v4().to_string();
     issue(db, settings, user, &family_id)
 }
@@ -43,7 +29,7 @@ pub fn start(db: &Db, settings: &Settings, user: User) -> ApiResult<TokenRespons
 /// What presenting a refresh token led to.
 pub enum Rotation {
     /// A live token was exchanged for a new pair.
-    Rotated(Box<TokenResponse>),
+    Rotated(Box<Tokens>),
     /// An already-rotated token came back: a sign of theft, so its whole session
     /// (family) was revoked.
     ReuseDetected,
@@ -71,7 +57,15 @@ pub fn rotate(db: &Db, settings: &Settings, refresh_token: &str) -> ApiResult<Ro
     }
 }
 
-fn issue(db: &Db, settings: &Settings, user: User, family_id: &str) -> ApiResult<TokenResponse> {
+/// Ends the session `refresh_token` belongs to; an unknown token changes nothing.
+pub fn end(db: &Db, refresh_token: &str) -> ApiResult<()> {
+    if let Some(family) = store::family_of(db, &hash_refresh_token(refresh_token))? {
+        store::revoke_family(db, &family)?;
+    }
+    Ok(())
+}
+
+fn issue(db: &Db, settings: &Settings, user: User, family_id: &str) -> ApiResult<Tokens> {
     let refresh_token = new_refresh_token();
     store::insert_refresh_token(
         db,
@@ -87,29 +81,10 @@ fn issue(db: &Db, settings: &Settings, user: User, family_id: &str) -> ApiResult
         family_id,
         settings.access_token_ttl_seconds,
     )?;
-    Ok(TokenResponse {
+    Ok(Tokens {
         user,
-        token: access_token.clone(),
         access_token,
         refresh_token,
-        token_type: "bearer",
         expires_in: settings.access_token_ttl_seconds,
     })
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn refresh_tokens_are_long_random_and_hashed() {
-        let a = new_refresh_token();
-        let b = new_refresh_token();
-        assert_eq!(a.len(), 64);
-        assert_ne!(a, b);
-        let hash = hash_refresh_token(&a);
-        assert_eq!(hash.len(), 64);
-        assert_ne!(hash, a);
-        assert_eq!(hash, hash_refresh_token(&a));
-    }
 }

@@ -1,4 +1,5 @@
-//! The users service's configuration, read from its Spin variables.
+//! The users service's configuration, read from its Spin variables. Its own module:
+//! every handler and the session workflow read it.
 
 use spinshop_kit::ApiResult;
 use spinshop_kit::config::{parsed_var, secret_var};

@@ -105,9 +105,10 @@ impl ApiRequest {
             .map(|(_, value)| value.as_str())
     }
 
-    /// The caller's address as Spin reports it (`0.0.0.0:0` for chained requests).
-    pub fn client_addr(&self) -> &str {
-        self.header("spin-client-addr").unwrap_or("unknown")
+    /// The caller's IP address from Spin's `spin-client-addr` (`ip:port` or
+    /// `[v6]:port`). Requests chained from a sibling report `0.0.0.0:0` and have none.
+    pub fn client_ip(&self) -> Option<String> {
+        client_ip(self.header("spin-client-addr")?)
     }
 
     pub fn body(&self) -> &[u8] {
@@ -292,6 +293,14 @@ pub fn id<'de, D: Deserializer<'de>>(deserializer: D) -> Result<i64, D::Error> {
     deserializer.deserialize_any(IdVisitor)
 }
 
+fn client_ip(client_addr: &str) -> Option<String> {
+    let host = client_addr
+        .rsplit_once(':')
+        .map_or(client_addr, |(host, _)| host);
+    let host = host.trim_start_matches('[').trim_end_matches(']');
+    (!host.is_empty() && host != "0.0.0.0").then(|| host.to_string())
+}
+
 /// Request ids are echoed into logs and headers, so only short printable ones are kept.
 fn is_acceptable_request_id(id: &str) -> bool {
     !id.is_empty()
@@ -317,6 +326,13 @@ mod tests {
     #[allow(dead_code)]
     struct Order {
         items: Vec<Item>,
+    }
+
+    #[test]
+    fn client_ip_strips_the_port() {
+        assert_eq!(client_ip("127.0.0.1:5123").as_deref(), Some("127.0.0.1"));
+        assert_eq!(client_ip("[::1]:5123").as_deref(), Some("::1"));
+        assert_eq!(client_ip("0.0.0.0:0"), None);
     }
 
     #[test]

@@ -1,13 +1,11 @@
-//! Cart rules: quantities, the request bodies, how a cart is priced from the current
-//! catalog, and the idempotency key a checkout places its order under.
+//! A cart: the quantities it holds, how it is stored, and how it is priced from the
+//! catalog as it is now.
 
-use serde::{Deserialize, Serialize};
-use serde_json::{Value, json};
+use serde::Serialize;
+use spinshop_kit::ApiError;
+use spinshop_kit::ApiResult;
 use spinshop_kit::contracts::ProductView;
-use spinshop_kit::digest::sha256_hex;
 use spinshop_kit::limits::MAX_QTY;
-use spinshop_kit::request::path_id;
-use spinshop_kit::{ApiError, ApiResult};
 
 /// The most distinct products in one cart: showing a cart reads each one's price.
 pub const MAX_ITEMS: i64 = 100;
@@ -53,30 +51,9 @@ impl QuantityChange {
     }
 }
 
-#[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct AddItemBody {
-    #[serde(deserialize_with = "spinshop_kit::request::id")]
-    pub product_id: i64,
-    pub qty: i64,
-}
-
-#[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct PatchItemBody {
-    pub qty: i64,
-}
-
-/// `POST /cart/checkout` may pass these on to the order; orders validates them.
-#[derive(Deserialize, Default)]
-#[serde(deny_unknown_fields)]
-pub struct CheckoutBody {
-    pub shipping_address: Option<Value>,
-    pub notes: Option<Value>,
-}
-
-/// An item as the cart stores it: no price, which is read fresh each time.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+/// An item as the cart stores it (and asks orders for): no price, which is read
+/// fresh each time.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 pub struct StoredItem {
     pub product_id: i64,
     pub qty: i64,
@@ -148,46 +125,6 @@ pub fn price_cart(
         items: lines,
         currency: currency.unwrap_or_else(|| DEFAULT_CURRENCY.to_string()),
     })
-}
-
-/// The `Idempotency-Key` a checkout places its order under. It names the user,
-/// the cart's version and a digest of the items, so retrying the checkout of an
-/// unchanged cart replays the same order at orders instead of placing a second one,
-/// while any change to the cart (including the emptying after a successful
-/// checkout) makes the next checkout a new order.
-pub fn checkout_key(user_id: i64, cart: &StoredCart) -> String {
-    let items: String = cart
-        .items
-        .iter()
-        .map(|item| format!("{}x{};", item.product_id, item.qty))
-        .collect();
-    let digest = sha256_hex(&[items.as_bytes()]);
-    format!("cart-{user_id}-v{}-{}", cart.version, &digest[..16])
-}
-
-/// The order orders is asked to place for the cart.
-pub fn order_request(items: &[StoredItem], extras: CheckoutBody) -> Value {
-    let items: Vec<Value> = items
-        .iter()
-        .map(|item| json!({ "product_id": item.product_id, "qty": item.qty }))
-        .collect();
-    let mut body = json!({ "items": items });
-    if let Some(address) = extras.shipping_address {
-        body["shipping_address"] = address;
-    }
-    if let Some(notes) = extras.notes {
-        body["notes"] = notes;
-    }
-    body
-}
-
-/// A path product id; anything that is not a positive integer is not in the cart.
-pub fn parse_product_id(raw: &str) -> ApiResult<i64> {
-    path_id(raw, || not_in_cart(raw))
-}
-
-pub fn not_in_cart(product_id: impl std::fmt::Display) -> ApiError {
-    ApiError::not_found(format!("product {product_id} is not in the cart"))
 }
 
 #[cfg(test)]
@@ -265,39 +202,5 @@ mod tests {
         let cart = price_cart(&[], |_| unreachable!()).unwrap();
         assert_eq!((cart.total, cart.currency.as_str()), (0, "USD"));
         assert!(cart.items.is_empty());
-    }
-
-    #[test]
-    fn checkout_keys_change_with_the_cart_and_only_with_it() {
-        let cart = |version, qty| StoredCart {
-            version,
-            items: vec![StoredItem { product_id: 7, qty }],
-        };
-        let key = checkout_key(3, &cart(4, 2));
-        assert_eq!(key, checkout_key(3, &cart(4, 2)));
-        assert!(key.starts_with("cart-3-v4-") && key.len() <= 200, "{key}");
-        assert_ne!(key, checkout_key(3, &cart(5, 2)));
-        assert_ne!(key, checkout_key(3, &cart(4, 3)));
-        assert_ne!(key, checkout_key(4, &cart(4, 2)));
-    }
-
-    #[test]
-    fn the_order_request_carries_the_items_and_the_extras_given() {
-        let items = [StoredItem {
-            product_id: 7,
-            qty: 2,
-        }];
-        assert_eq!(
-            order_request(&items, CheckoutBody::default()),
-            json!({"items": [{"product_id": 7, "qty": 2}]})
-        );
-        let extras = CheckoutBody {
-            shipping_address: Some(json!("1 Main St")),
-            notes: None,
-        };
-        assert_eq!(
-            order_request(&items, extras)["shipping_address"],
-            "1 Main St"
-        );
     }
 }

@@ -1,0 +1,121 @@
+//! Accounts: a user's own profile and password, and an admin's view and changes
+//! of any account.
+
+use serde::Deserialize;
+use spinshop_kit::auth::Role;
+use spinshop_kit::db::Db;
+use spinshop_kit::paging::Paging;
+use spinshop_kit::password::{hash_password, verify_password};
+use spinshop_kit::{ApiError, ApiRequest, ApiResponse, ApiResult};
+
+use super::{account_gone, current_user, no_such_user, parse_user_id, require_admin};
+use crate::domain::{AccountChange, Password};
+use crate::settings::Settings;
+use crate::store;
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct PasswordChangeBody {
+    current_password: String,
+    new_password: String,
+}
+
+/// `PATCH /users/me`: a user may change their name and email, nothing else.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ProfilePatchBody {
+    name: Option<String>,
+    email: Option<String>,
+}
+
+/// `PATCH /users/{id}` by an admin: also the role.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct AdminPatchBody {
+    name: Option<String>,
+    email: Option<String>,
+    role: Option<Role>,
+}
+
+pub fn get_me(req: &ApiRequest) -> ApiResult<ApiResponse> {
+    let (user, _) = current_user(req, &Db::connect()?)?;
+    ApiResponse::ok(&user)
+}
+
+pub fn update_me(req: &ApiRequest) -> ApiResult<ApiResponse> {
+    let db = Db::connect()?;
+    let (user, _) = current_user(req, &db)?;
+    let body: ProfilePatchBody = req.json()?;
+    let change = AccountChange::own(body.name.as_deref(), body.email.as_deref())?;
+    let updated = store::update_user(&db, user.id, &change)?.ok_or_else(account_gone)?;
+    ApiResponse::ok(&updated)
+}
+
+pub fn delete_me(req: &ApiRequest) -> ApiResult<ApiResponse> {
+    let db = Db::connect()?;
+    let (user, _) = current_user(req, &db)?;
+    store::delete_user(&db, user.id)?;
+    Ok(ApiResponse::no_content())
+}
+
+/// Changes the password and ends every other session of the account.
+pub fn change_password(req: &ApiRequest) -> ApiResult<ApiResponse> {
+    let settings = Settings::load()?;
+    let db = Db::connect()?;
+    let (user, claims) = current_user(req, &db)?;
+    let body: PasswordChangeBody = req.json()?;
+    let new_password = Password::parse(
+        body.new_password,
+        settings.password_min_length,
+        "new_password",
+    )?;
+    let current_hash = store::password_hash(&db, user.id)?.ok_or_else(account_gone)?;
+    if !verify_password(&body.current_password, &current_hash) {
+        return Err(ApiError::Forbidden("current_password is incorrect".into()));
+    }
+    let new_hash = hash_password(new_password.as_str())?;
+    db.transaction(|db| {
+        store::set_password_hash(db, user.id, &new_hash)?;
+        store::revoke_other_sessions(db, user.id, &claims.sid)
+    })?;
+    Ok(ApiResponse::no_content())
+}
+
+pub fn list_users(req: &ApiRequest) -> ApiResult<ApiResponse> {
+    let db = Db::connect()?;
+    require_admin(req, &db)?;
+    let (users, total) = store::list_users(&db, Paging::from_request(req)?)?;
+    ApiResponse::page(&users, total)
+}
+
+/// An admin may read any account; anyone may read their own.
+pub fn get_user(req: &ApiRequest, id: &str) -> ApiResult<ApiResponse> {
+    let db = Db::connect()?;
+    let (caller, _) = current_user(req, &db)?;
+    let id = parse_user_id(id)?;
+    if caller.id != id && !caller.role_is_admin() {
+        return Err(ApiError::Forbidden("admin role required".into()));
+    }
+    let user = store::find_user(&db, id)?.ok_or_else(|| no_such_user(id))?;
+    ApiResponse::ok(&user)
+}
+
+pub fn update_user(req: &ApiRequest, id: &str) -> ApiResult<ApiResponse> {
+    let db = Db::connect()?;
+    require_admin(req, &db)?;
+    let id = parse_user_id(id)?;
+    let body: AdminPatchBody = req.json()?;
+    let change = AccountChange::by_admin(body.name.as_deref(), body.email.as_deref(), body.role)?;
+    let user = store::update_user(&db, id, &change)?.ok_or_else(|| no_such_user(id))?;
+    ApiResponse::ok(&user)
+}
+
+pub fn delete_user(req: &ApiRequest, id: &str) -> ApiResult<ApiResponse> {
+    let db = Db::connect()?;
+    require_admin(req, &db)?;
+    let id = parse_user_id(id)?;
+    if !store::delete_user(&db, id)? {
+        return Err(no_such_user(id));
+    }
+    Ok(ApiResponse::no_content())
+}

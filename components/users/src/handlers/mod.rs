@@ -1,0 +1,49 @@
+//! HTTP handlers, one file per resource: parse the request, check who is calling,
+//! do the work, respond. Request bodies and response views live beside their handlers.
+
+pub mod accounts;
+pub mod auth;
+
+use spinshop_kit::auth::{AccessClaims, bearer_token, verify_access_token};
+use spinshop_kit::db::Db;
+use spinshop_kit::request::path_id;
+use spinshop_kit::{ApiError, ApiRequest, ApiResult};
+
+use crate::domain::User;
+use crate::settings::Settings;
+use crate::store;
+
+/// The caller's account, from a valid access token whose session is still live.
+/// Unlike other services, users checks the database: it owns the sessions. Every
+/// service asks this (introspection), so the checks here hold everywhere.
+pub(super) fn current_user(req: &ApiRequest, db: &Db) -> ApiResult<(User, AccessClaims)> {
+    let settings = Settings::load()?;
+    let claims = verify_access_token(&settings.jwt_secret, bearer_token(req)?)?;
+    claims.check_lifetime(settings.access_token_ttl_seconds)?;
+    let user = store::user_with_live_session(db, claims.user_id()?, &claims.sid)?
+        .ok_or_else(|| ApiError::Unauthorized("session ended or account deleted".into()))?;
+    Ok((user, claims))
+}
+
+/// Admin rights come from the account as stored now, not from the token's claim.
+pub(super) fn require_admin(req: &ApiRequest, db: &Db) -> ApiResult<User> {
+    let (user, _) = current_user(req, db)?;
+    if !user.role_is_admin() {
+        return Err(ApiError::Forbidden("admin role required".into()));
+    }
+    Ok(user)
+}
+
+pub(super) fn parse_user_id(raw: &str) -> ApiResult<i64> {
+    path_id(raw, || {
+        ApiError::not_found(format!("no user with id {raw}"))
+    })
+}
+
+pub(super) fn no_such_user(id: i64) -> ApiError {
+    ApiError::not_found(format!("no user with id {id}"))
+}
+
+pub(super) fn account_gone() -> ApiError {
+    ApiError::Unauthorized("account deleted".into())
+}
