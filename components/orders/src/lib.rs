@@ -27,18 +27,20 @@ pub async fn route(req: &ApiRequest) -> ApiResult<ApiResponse> {
         (Get, ["healthz"]) => spinshop_kit::health(SERVICE),
         (_, ["healthz"]) => method_not_allowed(&[Get]),
 
-        (Get, ["orders"]) => handlers::list_orders(req),
-        (Post, ["orders"]) => handlers::place_order(req),
+        (Get, ["orders"]) => handlers::orders::list_orders(req),
+        (Post, ["orders"]) => handlers::orders::place_order(req),
         (_, ["orders"]) => method_not_allowed(&[Get, Post]),
-        (Get, ["orders", id]) => handlers::get_order(req, id),
+        (Get, ["orders", id]) => handlers::orders::get_order(req, id),
         (_, ["orders", _]) => method_not_allowed(&[Get]),
-        (Post, ["orders", id, "cancel"]) => handlers::cancel_order(req, id),
+        (Post, ["orders", id, "cancel"]) => handlers::orders::cancel_order(req, id),
         (_, ["orders", _, "cancel"]) => method_not_allowed(&[Post]),
 
         // Internal: called by payments with a service token, which `serve` checks.
-        (Post, ["internal", "orders", id, "paid"]) => handlers::mark_paid(req, id),
-        (Post, ["internal", "orders", id, "payment-failed"]) => handlers::mark_payment_failed(id),
-        (Post, ["internal", "orders", id, "refunded"]) => handlers::mark_refunded(id),
+        (Post, ["internal", "orders", id, "paid"]) => handlers::internal::mark_paid(req, id),
+        (Post, ["internal", "orders", id, "payment-failed"]) => {
+            handlers::internal::mark_payment_failed(id)
+        }
+        (Post, ["internal", "orders", id, "refunded"]) => handlers::internal::mark_refunded(id),
         (
             _,
             [

@@ -293,6 +293,14 @@ pub fn id<'de, D: Deserializer<'de>>(deserializer: D) -> Result<i64, D::Error> {
     deserializer.deserialize_any(IdVisitor)
 }
 
+/// [`id`] for an optional field: absent or `null` is `None`.
+pub fn optional_id<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Option<i64>, D::Error> {
+    use serde::Deserialize;
+    #[derive(Deserialize)]
+    struct Id(#[serde(deserialize_with = "id")] i64);
+    Ok(Option::<Id>::deserialize(deserializer)?.map(|Id(id)| id))
+}
+
 fn client_ip(client_addr: &str) -> Option<String> {
     let host = client_addr
         .rsplit_once(':')

@@ -1,10 +1,9 @@
-//! Placing an order: what a valid order request is, whose it may be, its
-//! idempotency key, and how it is priced from the catalog's answers.
+//! Placing an order: what a valid order request is, whose it may be, and how it is
+//! priced from the catalog's answers.
 
-use serde::{Deserialize, Deserializer, Serialize};
+use serde::Serialize;
 use spinshop_kit::contracts::ProductView;
 pub use spinshop_kit::idempotency::IdempotencyKey;
-use spinshop_kit::idempotency::MAX_IDEMPOTENCY_KEY_CHARS;
 use spinshop_kit::limits::MAX_QTY;
 use spinshop_kit::{ApiError, ApiResult};
 
@@ -14,33 +13,6 @@ use super::{Order, OrderLine};
 pub const MAX_ITEMS: usize = 50;
 /// Longest `shipping_address` and `notes`, in characters.
 pub const MAX_TEXT_CHARS: usize = 1000;
-
-/// `POST /orders` as the client sends it.
-#[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct PlaceOrderBody {
-    pub items: Vec<ItemBody>,
-    /// Clients may send the caller's own id; when present it must be the caller's.
-    #[serde(default, deserialize_with = "optional_id")]
-    pub user_id: Option<i64>,
-    pub shipping_address: Option<String>,
-    pub notes: Option<String>,
-}
-
-#[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct ItemBody {
-    #[serde(deserialize_with = "spinshop_kit::request::id")]
-    pub product_id: i64,
-    pub qty: i64,
-}
-
-/// An id as a number or a string of digits, or absent/null.
-fn optional_id<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Option<i64>, D::Error> {
-    #[derive(Deserialize)]
-    struct Id(#[serde(deserialize_with = "spinshop_kit::request::id")] i64);
-    Ok(Option::<Id>::deserialize(deserializer)?.map(|Id(id)| id))
-}
 
 /// A requested product and quantity, one line of an order request.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -58,17 +30,21 @@ pub struct OrderRequest {
 }
 
 impl OrderRequest {
-    /// Validates the body. A product listed twice is merged into one line (the
+    /// Validates a request. A product listed twice is merged into one line (the
     /// quantities add up), since a client adding the same thing twice means "more".
-    pub fn parse(body: PlaceOrderBody) -> ApiResult<OrderRequest> {
-        if body.items.is_empty() || body.items.len() > MAX_ITEMS {
+    pub fn parse(
+        requested: &[RequestedItem],
+        shipping_address: Option<String>,
+        notes: Option<String>,
+    ) -> ApiResult<OrderRequest> {
+        if requested.is_empty() || requested.len() > MAX_ITEMS {
             return Err(ApiError::invalid_field(
                 "items",
                 format!("items must hold 1 to {MAX_ITEMS} entries"),
             ));
         }
-        let mut items: Vec<RequestedItem> = Vec::with_capacity(body.items.len());
-        for (index, item) in body.items.iter().enumerate() {
+        let mut items: Vec<RequestedItem> = Vec::with_capacity(requested.len());
+        for (index, item) in requested.iter().enumerate() {
             if !(1..=MAX_QTY).contains(&item.qty) {
                 return Err(ApiError::invalid_field(
                     &format!("items[{index}].qty"),
@@ -94,8 +70,8 @@ impl OrderRequest {
         }
         Ok(OrderRequest {
             items,
-            shipping_address: parse_text("shipping_address", body.shipping_address)?,
-            notes: parse_text("notes", body.notes)?,
+            shipping_address: parse_text("shipping_address", shipping_address)?,
+            notes: parse_text("notes", notes)?,
         })
     }
 
@@ -143,14 +119,6 @@ pub fn check_user_id(claimed: Option<i64>, caller: i64) -> ApiResult<()> {
         )),
         _ => Ok(()),
     }
-}
-
-/// The 400 for an order's idempotency key out of bounds (the key is optional here).
-pub fn invalid_idempotency_key() -> ApiError {
-    ApiError::invalid_field(
-        "Idempotency-Key",
-        format!("Idempotency-Key must be 1 to {MAX_IDEMPOTENCY_KEY_CHARS} characters"),
-    )
 }
 
 /// The lines, total and currency of an order about to be placed.

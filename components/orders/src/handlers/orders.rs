@@ -1,17 +1,52 @@
-//! HTTP handlers: parse the request, check who is calling, do the work, respond.
+//! The orders customers place, list, read and cancel.
 
-use spinshop_kit::auth::Caller;
+use serde::Deserialize;
 use spinshop_kit::client::introspect;
-use spinshop_kit::contracts::PaidBody;
 use spinshop_kit::db::Db;
+use spinshop_kit::idempotency::MAX_IDEMPOTENCY_KEY_CHARS;
 use spinshop_kit::paging::Paging;
-use spinshop_kit::request::{path_id, positive_id};
+use spinshop_kit::request::positive_id;
 use spinshop_kit::{ApiError, ApiRequest, ApiResponse, ApiResult};
 
+use super::{invalid_state, no_longer, parse_order_id, visible_order};
 use crate::SERVICE;
-use crate::domain::{self, IdempotencyKey, Order, OrderRequest, OrderStatus, PlaceOrderBody};
+use crate::domain::{self, IdempotencyKey, Order, OrderRequest, OrderStatus, RequestedItem};
 use crate::siblings::{Refund, Siblings};
 use crate::store::{self, Inserted, NewOrder};
+
+/// `POST /orders` as the client sends it.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct PlaceOrderBody {
+    items: Vec<ItemBody>,
+    /// Clients may send the caller's own id; when present it must be the caller's.
+    #[serde(default, deserialize_with = "spinshop_kit::request::optional_id")]
+    user_id: Option<i64>,
+    shipping_address: Option<String>,
+    notes: Option<String>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ItemBody {
+    #[serde(deserialize_with = "spinshop_kit::request::id")]
+    product_id: i64,
+    qty: i64,
+}
+
+impl PlaceOrderBody {
+    fn into_request(self) -> ApiResult<OrderRequest> {
+        let items: Vec<RequestedItem> = self
+            .items
+            .iter()
+            .map(|item| RequestedItem {
+                product_id: item.product_id,
+                qty: item.qty,
+            })
+            .collect();
+        OrderRequest::parse(&items, self.shipping_address, self.notes)
+    }
+}
 
 /// Places an order: price the items at products, record the placement, reserve the
 /// stock at products, then store the order (which ends the placement). Once stock may
@@ -23,8 +58,8 @@ pub fn place_order(req: &ApiRequest) -> ApiResult<ApiResponse> {
     let caller = introspect(SERVICE, req)?;
     let body: PlaceOrderBody = req.json()?;
     domain::check_user_id(body.user_id, caller.user_id)?;
-    let request = OrderRequest::parse(body)?;
-    let key = IdempotencyKey::from_request(req, domain::invalid_idempotency_key)?;
+    let request = body.into_request()?;
+    let key = IdempotencyKey::from_request(req, invalid_idempotency_key)?;
 
     if let Some(key) = &key
         && let Some(order) = store::find_by_idempotency_key(&Db::connect()?, caller.user_id, key)?
@@ -200,65 +235,12 @@ fn release_cancelled(siblings: &Siblings, req: &ApiRequest, order_id: i64) -> Ap
     })
 }
 
-/// `POST /internal/orders/{id}/paid`, from payments: pending -> paid, then the reserved stock is committed.
-/// Idempotent: a repeat for the same payment re-sends the (idempotent) commit and
-/// answers 200. If the commit fails the order stays paid and the answer is 503, so
-/// payments retries until products has taken the stock off the shelf.
-pub fn mark_paid(req: &ApiRequest, id: &str) -> ApiResult<ApiResponse> {
-    let id = parse_order_id(id)?;
-    let body: PaidBody = req.json()?;
-    let order = {
-        let db = Db::connect()?;
-        match store::mark_paid(&db, id, body.payment_id)? {
-            Some(order) => order,
-            None => {
-                let order = store::find_order(&db, id)?.ok_or_else(|| no_such_order(id))?;
-                let already_paid =
-                    matches!(order.status, OrderStatus::Paid | OrderStatus::Fulfilled)
-                        && order.payment_id == Some(body.payment_id);
-                if !already_paid {
-                    return Err(invalid_state(&order, "mark as paid"));
-                }
-                order
-            }
-        }
-    };
-    // The connection is closed by now: none is held while products answers.
-    Siblings::new(req).commit_stock(id)?;
-    ApiResponse::ok(&order)
-}
-
-/// `POST /internal/orders/{id}/payment-failed`, from payments: a declined payment; a pending order stays pending, open
-/// to another attempt. Idempotent. An order paid or cancelled meanwhile is left as it
-/// is and returned: the failed attempt no longer matters to it.
-pub fn mark_payment_failed(id: &str) -> ApiResult<ApiResponse> {
-    let id = parse_order_id(id)?;
-    let db = Db::connect()?;
-    let order = match store::mark_payment_failed(&db, id)? {
-        Some(order) => order,
-        None => store::find_order(&db, id)?.ok_or_else(|| no_such_order(id))?,
-    };
-    ApiResponse::ok(&order)
-}
-
-/// `POST /internal/orders/{id}/refunded`, from payments: the order's payment was refunded. Idempotent.
-pub fn mark_refunded(id: &str) -> ApiResult<ApiResponse> {
-    let id = parse_order_id(id)?;
-    let order = store::mark_refunded(&Db::connect()?, id)?.ok_or_else(|| no_such_order(id))?;
-    ApiResponse::ok(&order)
-}
-
-/// The order, if the caller may see it; another user's order is "not found".
-fn visible_order(db: &Db, caller: &Caller, id: i64) -> ApiResult<Order> {
-    store::find_order(db, id)?
-        .filter(|order| order.visible_to(caller.user_id, caller.is_admin()))
-        .ok_or_else(|| no_such_order(id))
-}
-
-fn parse_order_id(raw: &str) -> ApiResult<i64> {
-    path_id(raw, || {
-        ApiError::not_found(format!("no order with id {raw}"))
-    })
+/// The 400 for an order's idempotency key out of bounds (the key is optional here).
+fn invalid_idempotency_key() -> ApiError {
+    ApiError::invalid_field(
+        "Idempotency-Key",
+        format!("Idempotency-Key must be 1 to {MAX_IDEMPOTENCY_KEY_CHARS} characters"),
+    )
 }
 
 fn parse_user_filter(raw: &str) -> ApiResult<i64> {
@@ -266,29 +248,57 @@ fn parse_user_filter(raw: &str) -> ApiResult<i64> {
         .ok_or_else(|| ApiError::invalid_field("user_id", "user_id must be a positive integer"))
 }
 
-fn no_such_order(id: i64) -> ApiError {
-    ApiError::not_found(format!("no order with id {id}"))
-}
+#[cfg(test)]
+mod tests {
+    use spinshop_kit::request::parse_json;
 
-fn invalid_state(order: &Order, action: &str) -> ApiError {
-    ApiError::conflict(
-        "invalid_state",
-        format!(
-            "can't {action} order {} in status {}",
-            order.id,
-            order.status.as_str()
-        ),
-    )
-}
+    use super::*;
 
-/// A conditional update matched nothing: a concurrent request moved the order first.
-fn no_longer(order: &Order) -> ApiError {
-    ApiError::conflict(
-        "invalid_state",
-        format!(
-            "order {} is no longer {}; another request changed it",
-            order.id,
-            order.status.as_str()
-        ),
-    )
+    fn body(json: &str) -> PlaceOrderBody {
+        parse_json(json.as_bytes()).unwrap()
+    }
+
+    #[test]
+    fn a_body_becomes_a_request_with_ids_as_numbers_or_strings() {
+        let request = body(
+            r#"{"items":[{"product_id":3,"qty":2},{"product_id":"5","qty":1},{"product_id":3,"qty":4}],
+                "user_id":"7","shipping_address":"  1 Main St  ","notes":"   "}"#,
+        )
+        .into_request()
+        .unwrap();
+        let lines: Vec<(i64, i64)> = request
+            .items
+            .iter()
+            .map(|item| (item.product_id, item.qty))
+            .collect();
+        assert_eq!(lines, [(3, 6), (5, 1)]);
+        assert_eq!(request.shipping_address.as_deref(), Some("1 Main St"));
+        assert_eq!(request.notes, None);
+    }
+
+    #[test]
+    fn user_id_may_be_a_number_a_string_null_or_absent() {
+        assert_eq!(body(r#"{"items":[],"user_id":7}"#).user_id, Some(7));
+        assert_eq!(body(r#"{"items":[],"user_id":"7"}"#).user_id, Some(7));
+        assert_eq!(body(r#"{"items":[],"user_id":null}"#).user_id, None);
+        assert_eq!(body(r#"{"items":[]}"#).user_id, None);
+        assert!(parse_json::<PlaceOrderBody>(br#"{"items":[],"user_id":"me"}"#).is_err());
+    }
+
+    #[test]
+    fn malformed_items_are_refused_while_parsing() {
+        for json in [
+            r#"{"items":[{"product_id":0,"qty":1}]}"#,
+            r#"{"items":[{"product_id":-1,"qty":1}]}"#,
+            r#"{"items":[{"product_id":1,"qty":"1"}]}"#,
+            r#"{"items":[{"product_id":1}]}"#,
+            r#"{"items":[{"product_id":1,"qty":1,"price":0}]}"#,
+            r#"{"items":[],"total":0}"#,
+        ] {
+            let err = parse_json::<PlaceOrderBody>(json.as_bytes())
+                .err()
+                .unwrap_or_else(|| panic!("{json} should be refused"));
+            assert_eq!(err.status(), 400, "{json}");
+        }
+    }
 }

@@ -1,0 +1,59 @@
+//! INTERNAL: the transitions payments drives (paid, payment failed, refunded).
+//! `kit::serve` lets only callers with a service token reach these.
+
+use spinshop_kit::contracts::PaidBody;
+use spinshop_kit::db::Db;
+use spinshop_kit::{ApiRequest, ApiResponse, ApiResult};
+
+use super::{invalid_state, no_such_order, parse_order_id};
+use crate::domain::OrderStatus;
+use crate::siblings::Siblings;
+use crate::store;
+
+/// `POST /internal/orders/{id}/paid`, from payments: pending -> paid, then the reserved stock is committed.
+/// Idempotent: a repeat for the same payment re-sends the (idempotent) commit and
+/// answers 200. If the commit fails the order stays paid and the answer is 503, so
+/// payments retries until products has taken the stock off the shelf.
+pub fn mark_paid(req: &ApiRequest, id: &str) -> ApiResult<ApiResponse> {
+    let id = parse_order_id(id)?;
+    let body: PaidBody = req.json()?;
+    let order = {
+        let db = Db::connect()?;
+        match store::mark_paid(&db, id, body.payment_id)? {
+            Some(order) => order,
+            None => {
+                let order = store::find_order(&db, id)?.ok_or_else(|| no_such_order(id))?;
+                let already_paid =
+                    matches!(order.status, OrderStatus::Paid | OrderStatus::Fulfilled)
+                        && order.payment_id == Some(body.payment_id);
+                if !already_paid {
+                    return Err(invalid_state(&order, "mark as paid"));
+                }
+                order
+            }
+        }
+    };
+    // The connection is closed by now: none is held while products answers.
+    Siblings::new(req).commit_stock(id)?;
+    ApiResponse::ok(&order)
+}
+
+/// `POST /internal/orders/{id}/payment-failed`, from payments: a declined payment; a pending order stays pending, open
+/// to another attempt. Idempotent. An order paid or cancelled meanwhile is left as it
+/// is and returned: the failed attempt no longer matters to it.
+pub fn mark_payment_failed(id: &str) -> ApiResult<ApiResponse> {
+    let id = parse_order_id(id)?;
+    let db = Db::connect()?;
+    let order = match store::mark_payment_failed(&db, id)? {
+        Some(order) => order,
+        None => store::find_order(&db, id)?.ok_or_else(|| no_such_order(id))?,
+    };
+    ApiResponse::ok(&order)
+}
+
+/// `POST /internal/orders/{id}/refunded`, from payments: the order's payment was refunded. Idempotent.
+pub fn mark_refunded(id: &str) -> ApiResult<ApiResponse> {
+    let id = parse_order_id(id)?;
+    let order = store::mark_refunded(&Db::connect()?, id)?.ok_or_else(|| no_such_order(id))?;
+    ApiResponse::ok(&order)
+}
