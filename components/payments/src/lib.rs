@@ -3,7 +3,6 @@
 
 mod domain;
 mod handlers;
-mod pay;
 mod siblings;
 mod store;
 
@@ -27,17 +26,17 @@ pub async fn route(req: &ApiRequest) -> ApiResult<ApiResponse> {
         (Get, ["healthz"]) => spinshop_kit::health(SERVICE),
         (_, ["healthz"]) => method_not_allowed(&[Get]),
 
-        (Post, ["pay"]) => pay::pay(req),
+        (Post, ["pay"]) => handlers::pay::pay(req),
         (_, ["pay"]) => method_not_allowed(&[Post]),
 
-        (Get, ["payments"]) => handlers::list_payments(req),
+        (Get, ["payments"]) => handlers::payments::list_payments(req),
         (_, ["payments"]) => method_not_allowed(&[Get]),
-        (Get, ["payments", id]) => handlers::get_payment(req, id),
+        (Get, ["payments", id]) => handlers::payments::get_payment(req, id),
         (_, ["payments", _]) => method_not_allowed(&[Get]),
-        (Post, ["payments", id, "refund"]) => handlers::refund_payment(req, id),
+        (Post, ["payments", id, "refund"]) => handlers::payments::refund_payment(req, id),
         (_, ["payments", _, "refund"]) => method_not_allowed(&[Post]),
 
-        (Post, ["internal", "refund-order"]) => handlers::refund_order(req),
+        (Post, ["internal", "refund-order"]) => handlers::internal::refund_order(req),
         (_, ["internal", "refund-order"]) => method_not_allowed(&[Post]),
 
         _ => no_route(req),

@@ -2,13 +2,24 @@
 //! (orders shows an order only to its owner or an admin); telling orders about a
 //! payment uses its INTERNAL endpoints with the service token kit's client attaches.
 
+use serde::Deserialize;
 use serde_json::json;
 use spinshop_kit::client::{CallContext, Method, call};
-use spinshop_kit::contracts::PaidBody;
+use spinshop_kit::contracts::{OrderStatus, PaidBody};
 use spinshop_kit::{ApiError, ApiRequest, ApiResult};
 
 use crate::SERVICE;
-use crate::domain::{Order, Payment};
+use crate::domain::Payment;
+
+/// The part of an order (from `GET /api/orders/orders/{id}`) a payment needs.
+#[derive(Debug, Deserialize)]
+pub struct Order {
+    pub id: i64,
+    pub user_id: i64,
+    pub status: OrderStatus,
+    pub total: i64,
+    pub currency: String,
+}
 
 /// What orders said to "this order is paid".
 #[derive(Debug, PartialEq, Eq)]

@@ -1,51 +1,15 @@
-//! A charge request: the idempotency key it carries, its method and card, the
-//! checks a gateway makes before charging, and the simulated gateway itself.
+//! A charge request: its amount, method and card, the checks a gateway makes before
+//! charging, and the simulated gateway itself.
 
-use serde::Deserialize;
 use serde_json::json;
 use spinshop_kit::digest::sha256_hex;
 pub use spinshop_kit::idempotency::IdempotencyKey;
-use spinshop_kit::idempotency::MAX_IDEMPOTENCY_KEY_CHARS;
-use spinshop_kit::{ApiError, ApiRequest, ApiResult};
+use spinshop_kit::{ApiError, ApiResult};
 
 use super::PaymentStatus;
 
 /// The one card number the simulated gateway declines.
 pub const DECLINED_CARD: &str = "4000000000000002";
-
-/// A payment's idempotency key, which every payment must carry.
-pub fn idempotency_key(req: &ApiRequest) -> ApiResult<IdempotencyKey> {
-    IdempotencyKey::from_request(req, invalid_idempotency_key)?.ok_or_else(invalid_idempotency_key)
-}
-
-fn invalid_idempotency_key() -> ApiError {
-    ApiError::invalid_field(
-        "X-Idempotency-Key",
-        format!(
-            "the X-Idempotency-Key header is required, 1 to {MAX_IDEMPOTENCY_KEY_CHARS} characters"
-        ),
-    )
-}
-
-/// `POST /pay` as sent.
-#[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct PayBody {
-    #[serde(deserialize_with = "spinshop_kit::request::id")]
-    pub order_id: i64,
-    pub amount: i64,
-    pub method: String,
-    pub card: Option<CardBody>,
-}
-
-#[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct CardBody {
-    pub number: String,
-    pub exp_month: u32,
-    pub exp_year: u32,
-    pub cvc: String,
-}
 
 /// The only method the simulated gateway takes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -78,8 +42,8 @@ pub struct Card {
 }
 
 impl Card {
-    pub fn parse(body: CardBody) -> ApiResult<Card> {
-        let digits: String = body.number.chars().filter(|c| *c != ' ').collect();
+    pub fn parse(number: &str, exp_month: u32, exp_year: u32, cvc: &str) -> ApiResult<Card> {
+        let digits: String = number.chars().filter(|c| *c != ' ').collect();
         let well_formed = (12..=19).contains(&digits.len())
             && digits.bytes().all(|b| b.is_ascii_digit())
             && luhn_valid(&digits);
@@ -89,19 +53,19 @@ impl Card {
                 "card.number must be 12 to 19 digits (spaces allowed) with a valid check digit",
             ));
         }
-        if !(1..=12).contains(&body.exp_month) {
+        if !(1..=12).contains(&exp_month) {
             return Err(ApiError::invalid_field(
                 "card.exp_month",
                 "card.exp_month must be between 1 and 12",
             ));
         }
-        if !(2000..=2099).contains(&body.exp_year) {
+        if !(2000..=2099).contains(&exp_year) {
             return Err(ApiError::invalid_field(
                 "card.exp_year",
                 "card.exp_year must be a four-digit year from 2000 to 2099",
             ));
         }
-        if !(3..=4).contains(&body.cvc.len()) || !body.cvc.bytes().all(|b| b.is_ascii_digit()) {
+        if !(3..=4).contains(&cvc.len()) || !cvc.bytes().all(|b| b.is_ascii_digit()) {
             return Err(ApiError::invalid_field(
                 "card.cvc",
                 "card.cvc must be 3 or 4 digits",
@@ -109,9 +73,9 @@ impl Card {
         }
         Ok(Card {
             digits,
-            exp_month: body.exp_month,
-            exp_year: body.exp_year,
-            cvc: body.cvc,
+            exp_month,
+            exp_year,
+            cvc: cvc.to_string(),
         })
     }
 
@@ -137,7 +101,15 @@ pub(super) fn luhn_valid(digits: &str) -> bool {
     sum.is_multiple_of(10)
 }
 
-/// A payment request that is valid by construction.
+/// An amount to charge, in minor units: never negative.
+pub fn parse_amount(raw: i64) -> ApiResult<i64> {
+    if raw < 0 {
+        return Err(ApiError::invalid_field("amount", "amount must be >= 0"));
+    }
+    Ok(raw)
+}
+
+/// A payment request, made of parts that are each valid by construction.
 pub struct PaymentRequest {
     pub order_id: i64,
     pub amount: i64,
@@ -146,18 +118,6 @@ pub struct PaymentRequest {
 }
 
 impl PaymentRequest {
-    pub fn parse(body: PayBody) -> ApiResult<PaymentRequest> {
-        if body.amount < 0 {
-            return Err(ApiError::invalid_field("amount", "amount must be >= 0"));
-        }
-        Ok(PaymentRequest {
-            order_id: body.order_id,
-            amount: body.amount,
-            method: PaymentMethod::parse(&body.method)?,
-            card: body.card.map(Card::parse).transpose()?,
-        })
-    }
-
     /// What a repeat of this request must match to be "the same request" under its
     /// idempotency key: the normalised request (an id sent as `"7"` or `7`, a card
     /// number with or without spaces, are the same), hashed with `secret` mixed in.

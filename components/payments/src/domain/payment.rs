@@ -1,10 +1,6 @@
-//! A payment: its states, the payment as the API shows it and as it is recorded,
-//! and the answers that name one.
+//! A payment: its states, and the payment as the API shows it and as it is recorded.
 
 use serde::Serialize;
-use serde_json::json;
-use spinshop_kit::request::{path_id, positive_id};
-use spinshop_kit::{ApiError, ApiResult};
 
 use super::{IdempotencyKey, PaymentMethod};
 
@@ -70,43 +66,4 @@ pub struct NewPayment<'a> {
     pub status: PaymentStatus,
     pub method: PaymentMethod,
     pub card_last4: Option<&'a str>,
-}
-
-/// The 402 a declined payment answers, naming the failed payment it recorded.
-pub fn declined(payment: &Payment) -> ApiError {
-    ApiError::PaymentRequired {
-        code: "payment_declined",
-        message: "the card was declined".into(),
-        details: Some(json!({ "payment": payment })),
-    }
-}
-
-/// The 409 for a charge whose order was cancelled before it could be marked paid:
-/// the charge was refunded, so the key's final answer is this conflict.
-pub fn refunded_before_paid(payment: &Payment) -> ApiError {
-    ApiError::Conflict {
-        code: "invalid_state",
-        message: format!(
-            "order {} can no longer be paid; payment {} was refunded",
-            payment.order_id, payment.id
-        ),
-        details: Some(json!({ "payment": payment })),
-    }
-}
-
-/// A path id; anything that is not a positive integer names no payment.
-pub fn parse_id(raw: &str, what: &str) -> ApiResult<i64> {
-    path_id(raw, || {
-        ApiError::not_found(format!("no {what} with id {raw}"))
-    })
-}
-
-/// `?order_id=` of the payments list, when given.
-pub fn parse_order_filter(raw: Option<&str>) -> ApiResult<Option<i64>> {
-    raw.map(|raw| {
-        positive_id(raw).ok_or_else(|| {
-            ApiError::invalid_field("order_id", "order_id must be a positive integer")
-        })
-    })
-    .transpose()
 }

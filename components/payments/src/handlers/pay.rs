@@ -31,18 +31,20 @@
 
 use std::time::Duration;
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
+use serde_json::json;
 use spinshop_kit::auth::Caller;
 use spinshop_kit::client::introspect;
 use spinshop_kit::config::secret_var;
 use spinshop_kit::db::Db;
+use spinshop_kit::idempotency::MAX_IDEMPOTENCY_KEY_CHARS;
 use spinshop_kit::time::Backoff;
 use spinshop_kit::{ApiError, ApiRequest, ApiResponse, ApiResult};
 
 use crate::SERVICE;
 use crate::domain::{
-    IdempotencyKey, NewPayment, Payment, PaymentRequest, PaymentStatus, authorize, declined,
-    idempotency_key, refunded_before_paid,
+    Card, IdempotencyKey, NewPayment, Payment, PaymentMethod, PaymentRequest, PaymentStatus,
+    authorize, check_payable, parse_amount,
 };
 use crate::siblings::{PaidAnswer, Siblings};
 use crate::store::{self, StoredResponse};
@@ -52,10 +54,48 @@ const WAIT_FOR_TWIN: Duration = Duration::from_secs(15);
 const FIRST_POLL: Duration = Duration::from_millis(10);
 const LONGEST_POLL: Duration = Duration::from_millis(250);
 
+/// `POST /pay` as sent.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct PayBody {
+    #[serde(deserialize_with = "spinshop_kit::request::id")]
+    order_id: i64,
+    amount: i64,
+    method: String,
+    card: Option<CardBody>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct CardBody {
+    number: String,
+    exp_month: u32,
+    exp_year: u32,
+    cvc: String,
+}
+
+impl PayBody {
+    /// The request, checked field by field in the order they are sent.
+    fn into_request(self) -> ApiResult<PaymentRequest> {
+        Ok(PaymentRequest {
+            order_id: self.order_id,
+            amount: parse_amount(self.amount)?,
+            method: PaymentMethod::parse(&self.method)?,
+            card: self.card.map(CardBody::parse).transpose()?,
+        })
+    }
+}
+
+impl CardBody {
+    fn parse(self) -> ApiResult<Card> {
+        Card::parse(&self.number, self.exp_month, self.exp_year, &self.cvc)
+    }
+}
+
 pub fn pay(req: &ApiRequest) -> ApiResult<ApiResponse> {
     let caller = introspect(SERVICE, req)?;
     let key = idempotency_key(req)?;
-    let request = PaymentRequest::parse(req.json()?)?;
+    let request = req.json::<PayBody>()?.into_request()?;
     let fingerprint = request.fingerprint(&secret_var("internal_secret")?);
     settle_abandoned(req)?;
 
@@ -167,7 +207,7 @@ fn charge(
                     "only the order's owner can pay for it".into(),
                 ));
             }
-            order.check_payable(request.amount)?;
+            check_payable(order.id, order.status, order.total, request.amount)?;
             let decision = authorize(request.card.as_ref());
             store::insert_payment(
                 &Db::connect()?,
@@ -246,5 +286,121 @@ fn respond(stored: &StoredResponse) -> ApiResponse {
         status: stored.status,
         headers: vec![("content-type".into(), "application/json".into())],
         body: stored.body.clone().into_bytes(),
+    }
+}
+
+/// A payment's idempotency key, which every payment must carry.
+fn idempotency_key(req: &ApiRequest) -> ApiResult<IdempotencyKey> {
+    IdempotencyKey::from_request(req, invalid_idempotency_key)?.ok_or_else(invalid_idempotency_key)
+}
+
+fn invalid_idempotency_key() -> ApiError {
+    ApiError::invalid_field(
+        "X-Idempotency-Key",
+        format!(
+            "the X-Idempotency-Key header is required, 1 to {MAX_IDEMPOTENCY_KEY_CHARS} characters"
+        ),
+    )
+}
+
+/// The 402 a declined payment answers, naming the failed payment it recorded.
+fn declined(payment: &Payment) -> ApiError {
+    ApiError::PaymentRequired {
+        code: "payment_declined",
+        message: "the card was declined".into(),
+        details: Some(json!({ "payment": payment })),
+    }
+}
+
+/// The 409 for a charge whose order was cancelled before it could be marked paid:
+/// the charge was refunded, so the key's final answer is this conflict.
+fn refunded_before_paid(payment: &Payment) -> ApiError {
+    ApiError::Conflict {
+        code: "invalid_state",
+        message: format!(
+            "order {} can no longer be paid; payment {} was refunded",
+            payment.order_id, payment.id
+        ),
+        details: Some(json!({ "payment": payment })),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use serde_json::{Value, json};
+    use spinshop_kit::request::parse_json;
+
+    use super::*;
+
+    fn card_body(number: &str) -> Value {
+        json!({ "number": number, "exp_month": 12, "exp_year": 2030, "cvc": "123" })
+    }
+
+    fn request(json: Value) -> ApiResult<PaymentRequest> {
+        parse_json::<PayBody>(json.to_string().as_bytes())?.into_request()
+    }
+
+    #[test]
+    fn keys_are_required_and_bounded() {
+        let pay = || ApiRequest::new(spinshop_kit::Method::Post, "/api/payments/pay", b"", "");
+        let key = idempotency_key(&pay().with_header("X-Idempotency-Key", "k-1")).unwrap();
+        assert_eq!(key.as_str(), "k-1");
+        let long = "k".repeat(201);
+        for bad in [
+            pay(),
+            pay().with_header("x-idempotency-key", ""),
+            pay().with_header("x-idempotency-key", &long),
+        ] {
+            assert_eq!(idempotency_key(&bad).unwrap_err().status(), 400);
+        }
+    }
+
+    #[test]
+    fn requests_accept_string_ids_and_only_card_payments() {
+        let parsed = request(json!({"order_id": "7", "amount": 999, "method": "card"}))
+            .ok()
+            .unwrap();
+        assert_eq!(
+            (parsed.order_id, parsed.amount, parsed.card_last4()),
+            (7, 999, None)
+        );
+        assert!(request(json!({"order_id": 7, "amount": -1, "method": "card"})).is_err());
+        assert!(request(json!({"order_id": 7, "amount": 1, "method": "cash"})).is_err());
+        assert!(request(json!({"order_id": 7, "amount": 1, "method": "card", "tip": 1})).is_err());
+    }
+
+    #[test]
+    fn fingerprints_ignore_spelling_and_notice_changes() {
+        let fingerprint =
+            |body: &Value, secret: &str| request(body.clone()).ok().unwrap().fingerprint(secret);
+        let plain = json!({"order_id": 7, "amount": 999, "method": "card", "card": card_body("4242424242424242")});
+        let spelled = json!({"order_id": "7", "amount": 999, "method": "card", "card": card_body("4242 4242 4242 4242")});
+        let other = json!({"order_id": 7, "amount": 998, "method": "card", "card": card_body("4242424242424242")});
+        let secret = "secret-0123456789";
+        assert_eq!(fingerprint(&plain, secret), fingerprint(&spelled, secret));
+        assert_ne!(fingerprint(&plain, secret), fingerprint(&other, secret));
+        assert_ne!(
+            fingerprint(&plain, secret),
+            fingerprint(&plain, "another-secret-0123")
+        );
+        assert_eq!(fingerprint(&plain, secret).len(), 64);
+    }
+
+    #[test]
+    fn a_declined_payment_answers_402_naming_it() {
+        let payment = Payment {
+            id: 1,
+            order_id: 2,
+            user_id: 3,
+            amount: 999,
+            currency: "USD".into(),
+            status: PaymentStatus::Failed,
+            method: "card".into(),
+            card_last4: None,
+            created_at: "2025-01-01T00:00:00.000000Z".into(),
+        };
+        let err = declined(&payment);
+        assert_eq!((err.status(), err.code()), (402, "payment_declined"));
+        assert_eq!(err.body()["error"]["details"]["payment"]["id"], 1);
     }
 }

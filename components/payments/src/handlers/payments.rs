@@ -1,14 +1,13 @@
-//! HTTP handlers other than `/pay` (see `pay.rs`): parse the request, check who is
-//! calling, do the work, respond.
+//! Payments as their owner or an admin reads them, and an admin's refunds.
 
 use spinshop_kit::client::introspect;
-use spinshop_kit::contracts::RefundOrderBody;
 use spinshop_kit::db::Db;
 use spinshop_kit::paging::Paging;
+use spinshop_kit::request::{path_id, positive_id};
 use spinshop_kit::{ApiError, ApiRequest, ApiResponse, ApiResult};
 
 use crate::SERVICE;
-use crate::domain::{PaymentStatus, parse_id, parse_order_filter};
+use crate::domain::PaymentStatus;
 use crate::siblings::Siblings;
 use crate::store;
 
@@ -68,21 +67,23 @@ pub fn refund_payment(req: &ApiRequest, id: &str) -> ApiResult<ApiResponse> {
     ))
 }
 
-/// `POST /internal/refund-order`, for orders cancelling a paid order: refunds the order's succeeded
-/// payment. Idempotent: an already refunded one is answered the same way. Orders
-/// is the caller and records the refund itself, so it is not notified.
-pub fn refund_order(req: &ApiRequest) -> ApiResult<ApiResponse> {
-    let body: RefundOrderBody = req.json()?;
-    let db = Db::connect()?;
-    let payment = match store::refund_order_payment(&db, body.order_id)? {
-        Some(payment) => payment,
-        None => store::refunded_payment_of_order(&db, body.order_id)?.ok_or_else(|| {
-            ApiError::not_found(format!("order {} has no succeeded payment", body.order_id))
-        })?,
-    };
-    ApiResponse::ok(&payment)
-}
-
 fn no_such_payment(id: i64) -> ApiError {
     ApiError::not_found(format!("no payment with id {id}"))
+}
+
+/// A path id; anything that is not a positive integer names no payment.
+fn parse_id(raw: &str, what: &str) -> ApiResult<i64> {
+    path_id(raw, || {
+        ApiError::not_found(format!("no {what} with id {raw}"))
+    })
+}
+
+/// `?order_id=` of the payments list, when given.
+fn parse_order_filter(raw: Option<&str>) -> ApiResult<Option<i64>> {
+    raw.map(|raw| {
+        positive_id(raw).ok_or_else(|| {
+            ApiError::invalid_field("order_id", "order_id must be a positive integer")
+        })
+    })
+    .transpose()
 }
