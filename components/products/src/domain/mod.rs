@@ -1,6 +1,6 @@
 //! Catalog rules: what a valid product, stock level and reservation request are,
-//! parsed from request bodies into values that are valid by construction, and the
-//! shapes the API answers with. One file per aggregate.
+//! values that are valid by construction, and the catalog's aggregates as the API
+//! shows them. One file per aggregate.
 
 mod filter;
 mod product;

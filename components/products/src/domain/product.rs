@@ -1,8 +1,7 @@
 //! A product: its name, description, price and currency, what an admin may set
 //! when creating, replacing or patching one, and the product as the API shows it.
 
-use serde::{Deserialize, Serialize};
-use spinshop_kit::request::path_id;
+use serde::Serialize;
 use spinshop_kit::{ApiError, ApiResult};
 
 use super::Stock;
@@ -95,28 +94,18 @@ impl Default for Currency {
     }
 }
 
-/// A product id taken from the path; anything that is not one names no product.
-pub fn parse_product_id(raw: &str) -> ApiResult<i64> {
-    path_id(raw, || no_such_product_raw(raw))
-}
-
+/// The 404 for a product id that names no product.
 pub fn no_such_product(id: i64) -> ApiError {
-    no_such_product_raw(&id.to_string())
-}
-
-fn no_such_product_raw(id: &str) -> ApiError {
     ApiError::not_found(format!("no product with id {id}"))
 }
 
-/// `POST /products` and `PUT /products/{id}`.
-#[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct ProductBody {
-    pub name: String,
+/// What an admin sends to create or replace a product, as sent.
+pub struct ProductFields<'a> {
+    pub name: &'a str,
     pub price: i64,
     pub stock: Option<i64>,
-    pub description: Option<String>,
-    pub currency: Option<String>,
+    pub description: Option<&'a str>,
+    pub currency: Option<&'a str>,
 }
 
 /// Every field of a product an admin sets: a new product, or a full replacement.
@@ -131,33 +120,31 @@ pub struct NewProduct {
 
 impl NewProduct {
     /// A new product: stock defaults to 0, currency to USD, description to none.
-    pub fn parse(body: ProductBody) -> ApiResult<NewProduct> {
-        let stock = body.stock.unwrap_or(0);
-        Self::build(body, stock)
+    pub fn parse(fields: ProductFields) -> ApiResult<NewProduct> {
+        let stock = fields.stock.unwrap_or(0);
+        Self::build(fields, stock)
     }
 
     /// A full replacement (`PUT`). Absent optional fields take their defaults, except
     /// stock: silently zeroing the shelf because a client left it out would be a loss.
-    pub fn replacement(body: ProductBody) -> ApiResult<NewProduct> {
-        let stock = body.stock.ok_or_else(|| {
+    pub fn replacement(fields: ProductFields) -> ApiResult<NewProduct> {
+        let stock = fields.stock.ok_or_else(|| {
             ApiError::invalid_field("stock", "stock is required when replacing a product")
         })?;
-        Self::build(body, stock)
+        Self::build(fields, stock)
     }
 
-    fn build(body: ProductBody, stock: i64) -> ApiResult<NewProduct> {
+    fn build(fields: ProductFields, stock: i64) -> ApiResult<NewProduct> {
         Ok(NewProduct {
-            name: Name::parse(&body.name)?,
-            description: body
+            name: Name::parse(fields.name)?,
+            description: fields
                 .description
-                .as_deref()
                 .map(parse_description)
                 .transpose()?
                 .flatten(),
-            price: Price::parse(body.price)?,
-            currency: body
+            price: Price::parse(fields.price)?,
+            currency: fields
                 .currency
-                .as_deref()
                 .map(Currency::parse)
                 .transpose()?
                 .unwrap_or_default(),
@@ -166,15 +153,13 @@ impl NewProduct {
     }
 }
 
-/// `PATCH /products/{id}`: only the fields present change.
-#[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct ProductPatchBody {
-    pub name: Option<String>,
-    /// `""` removes the description.
-    pub description: Option<String>,
+/// What an admin sends to change some fields of a product, as sent.
+#[derive(Default)]
+pub struct ProductFieldsPatch<'a> {
+    pub name: Option<&'a str>,
+    pub description: Option<&'a str>,
     pub price: Option<i64>,
-    pub currency: Option<String>,
+    pub currency: Option<&'a str>,
     pub stock: Option<i64>,
 }
 
@@ -190,17 +175,14 @@ pub struct ProductPatch {
 }
 
 impl ProductPatch {
-    pub fn parse(body: ProductPatchBody) -> ApiResult<ProductPatch> {
+    /// Each field sent is checked; `Some("")` as description removes it.
+    pub fn parse(fields: ProductFieldsPatch) -> ApiResult<ProductPatch> {
         let patch = ProductPatch {
-            name: body.name.as_deref().map(Name::parse).transpose()?,
-            description: body
-                .description
-                .as_deref()
-                .map(parse_description)
-                .transpose()?,
-            price: body.price.map(Price::parse).transpose()?,
-            currency: body.currency.as_deref().map(Currency::parse).transpose()?,
-            stock: body.stock.map(Stock::parse).transpose()?,
+            name: fields.name.map(Name::parse).transpose()?,
+            description: fields.description.map(parse_description).transpose()?,
+            price: fields.price.map(Price::parse).transpose()?,
+            currency: fields.currency.map(Currency::parse).transpose()?,
+            stock: fields.stock.map(Stock::parse).transpose()?,
         };
         if patch.is_empty() {
             return Err(ApiError::validation(

@@ -1,7 +1,7 @@
 //! A product's stock: the units on the shelf an admin sets, and the level the API
 //! shows with what reservations hold of it.
 
-use serde::{Deserialize, Serialize};
+use serde::Serialize;
 use serde_json::json;
 use spinshop_kit::{ApiError, ApiResult};
 
@@ -28,13 +28,6 @@ impl Stock {
     pub fn units(self) -> i64 {
         self.0
     }
-}
-
-/// `PUT /products/{id}/stock`.
-#[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct StockBody {
-    pub stock: i64,
 }
 
 /// `GET /products/{id}/stock`. Here `available` counts the units that can still be

@@ -5,8 +5,14 @@ use spinshop_kit::{ApiError, ApiResult};
 
 use super::*;
 
-fn body(json: serde_json::Value) -> ProductBody {
-    serde_json::from_value(json).unwrap()
+fn fields(name: &str, price: i64, stock: Option<i64>) -> ProductFields<'_> {
+    ProductFields {
+        name,
+        price,
+        stock,
+        description: None,
+        currency: None,
+    }
 }
 
 fn field_of(err: &ApiError) -> String {
@@ -68,13 +74,15 @@ fn currencies_are_three_upper_case_letters() {
 
 #[test]
 fn a_new_product_takes_defaults() {
-    let product = NewProduct::parse(body(json!({"name": "Keyboard", "price": 999}))).unwrap();
+    let product = NewProduct::parse(fields("Keyboard", 999, None)).unwrap();
     assert_eq!(product.stock.units(), 0);
     assert_eq!(product.currency.as_str(), "USD");
     assert_eq!(product.description, None);
-    let product = NewProduct::parse(body(
-        json!({"name": "Mouse", "price": 1, "stock": 3, "description": "  ", "currency": "EUR"}),
-    ))
+    let product = NewProduct::parse(ProductFields {
+        description: Some("  "),
+        currency: Some("EUR"),
+        ..fields("Mouse", 1, Some(3))
+    })
     .unwrap();
     assert_eq!(product.description, None, "a blank description is none");
     assert_eq!(product.currency.as_str(), "EUR");
@@ -82,21 +90,34 @@ fn a_new_product_takes_defaults() {
 
 #[test]
 fn a_replacement_must_state_the_stock() {
-    let err = NewProduct::replacement(body(json!({"name": "Keyboard", "price": 999}))).unwrap_err();
+    let err = NewProduct::replacement(fields("Keyboard", 999, None)).unwrap_err();
     assert_eq!(field_of(&err), "stock");
-    assert!(NewProduct::replacement(body(json!({"name": "K", "price": 9, "stock": 0}))).is_ok());
+    assert!(NewProduct::replacement(fields("K", 9, Some(0))).is_ok());
 }
 
 #[test]
 fn a_patch_changes_something_and_can_clear_the_description() {
-    let patch = |json| ProductPatch::parse(serde_json::from_value(json).unwrap());
-    assert_eq!(patch(json!({})).unwrap_err().status(), 400);
-    let cleared = patch(json!({"description": ""})).unwrap();
+    let patch = ProductPatch::parse;
+    let nothing = ProductFieldsPatch::default;
+    assert_eq!(patch(nothing()).unwrap_err().status(), 400);
+    let cleared = patch(ProductFieldsPatch {
+        description: Some(""),
+        ..nothing()
+    })
+    .unwrap();
     assert_eq!(cleared.description, Some(None));
-    let priced = patch(json!({"price": 5})).unwrap();
+    let priced = patch(ProductFieldsPatch {
+        price: Some(5),
+        ..nothing()
+    })
+    .unwrap();
     assert_eq!(priced.price, Some(Price::parse(5).unwrap()));
     assert_eq!(priced.name, None);
-    assert_eq!(field_of(&patch(json!({"stock": -2})).unwrap_err()), "stock");
+    let negative = patch(ProductFieldsPatch {
+        stock: Some(-2),
+        ..nothing()
+    });
+    assert_eq!(field_of(&negative.unwrap_err()), "stock");
 }
 
 #[test]
