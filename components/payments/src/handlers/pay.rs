@@ -387,7 +387,7 @@ mod tests {
     }
 
     #[test]
-    fn a_declined_payment_answers_402_naming_it() {
+    fn payments_show_last4_only_when_there_is_a_card_and_never_the_owner() {
         let payment = Payment {
             id: 1,
             order_id: 2,
@@ -399,8 +399,16 @@ mod tests {
             card_last4: None,
             created_at: "2025-01-01T00:00:00.000000Z".into(),
         };
+        let shown = serde_json::to_value(&payment).unwrap();
+        assert!(shown.get("card_last4").is_none() && shown.get("user_id").is_none());
+        assert_eq!(shown["status"], "failed");
         let err = declined(&payment);
         assert_eq!((err.status(), err.code()), (402, "payment_declined"));
         assert_eq!(err.body()["error"]["details"]["payment"]["id"], 1);
+        assert!(
+            payment.visible_to(3, false)
+                && payment.visible_to(9, true)
+                && !payment.visible_to(9, false)
+        );
     }
 }
