@@ -15,8 +15,11 @@ pub const SERVICE: &str = "payments";
 /// can't link Spin's export names into a shared library.
 #[cfg(target_arch = "wasm32")]
 #[spin_sdk::http_component]
-async fn handle(req: spin_sdk::http::Request) -> spin_sdk::http::Response {
-    spinshop_kit::serve(req, "/api/payments", route).await
+async fn handle(
+    req: spin_sdk::http::IncomingRequest,
+    response_out: spin_sdk::http::ResponseOutparam,
+) {
+    spinshop_kit::serve(req, response_out, "/api/payments", route).await
 }
 
 /// The route table: every path of the service, and the handler behind it.

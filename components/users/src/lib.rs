@@ -16,8 +16,11 @@ use spinshop_kit::{ApiRequest, ApiResponse, ApiResult, Method, method_not_allowe
 /// can't link Spin's export names into a shared library.
 #[cfg(target_arch = "wasm32")]
 #[spin_sdk::http_component]
-async fn handle(req: spin_sdk::http::Request) -> spin_sdk::http::Response {
-    spinshop_kit::serve(req, "/api/users", route).await
+async fn handle(
+    req: spin_sdk::http::IncomingRequest,
+    response_out: spin_sdk::http::ResponseOutparam,
+) {
+    spinshop_kit::serve(req, response_out, "/api/users", route).await
 }
 
 /// The route table: every path of the service, and the handler behind it.

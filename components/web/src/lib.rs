@@ -8,8 +8,11 @@ use spinshop_kit::{ApiRequest, ApiResponse, ApiResult, no_route};
 /// can't link Spin's export names into a shared library.
 #[cfg(target_arch = "wasm32")]
 #[spin_sdk::http_component]
-async fn handle(req: spin_sdk::http::Request) -> spin_sdk::http::Response {
-    spinshop_kit::serve(req, "", route).await
+async fn handle(
+    req: spin_sdk::http::IncomingRequest,
+    response_out: spin_sdk::http::ResponseOutparam,
+) {
+    spinshop_kit::serve(req, response_out, "", route).await
 }
 
 /// The route table: nothing is served here yet, so every path is a 404.

@@ -136,8 +136,9 @@ async fn run(
     let (sender, receiver) = tokio::sync::oneshot::channel();
     let outparam = store.data_mut().http().new_response_outparam(sender)?;
 
-    // The guest may keep running after it has sent the response head (to stream the
-    // body), so it runs in its own task while the body is read here.
+    // The guest runs in its own task: it may keep running after it has sent its
+    // response, as Spin lets it (to stream the body, or to finish work the client
+    // need not wait for). The response is answered once its body is complete.
     let guest = tokio::spawn(async move {
         let proxy = pre.instantiate_async(&mut store).await?;
         proxy
@@ -155,13 +156,21 @@ async fn run(
         }
     };
     let (parts, body) = response.into_parts();
-    let body = body.collect().await;
-    let guest_result = guest.await;
-    match (body, guest_result) {
-        (Ok(body), Ok(Ok(()))) => Ok(http::Response::from_parts(parts, body.to_bytes())),
-        (body, guest_result) => anyhow::bail!(
-            "the component failed while sending its response body: {:?} / {guest_result:?}",
-            body.err()
-        ),
-    }
+    let body = match body.collect().await {
+        Ok(body) => body.to_bytes(),
+        Err(err) => {
+            let outcome = guest.await;
+            anyhow::bail!(
+                "the component failed while sending its response body: {err:?} / {outcome:?}"
+            )
+        }
+    };
+    tokio::spawn(async move {
+        match guest.await {
+            Ok(Ok(())) => {}
+            Ok(Err(err)) => eprintln!("spinshop: component error after its response: {err:?}"),
+            Err(err) => eprintln!("spinshop: component task failed after its response: {err:?}"),
+        }
+    });
+    Ok(http::Response::from_parts(parts, body))
 }

@@ -92,6 +92,45 @@ pub struct ProductView {
     pub available: bool,
 }
 
+/// An event as it leaves a service's outbox and reaches notifications (and, from
+/// there, the webhook): the envelope every event type shares. `sequence` counts the
+/// events of one aggregate from 1, in the order they happened; `version` is the
+/// version of the event type's `data` shape.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Event {
+    pub id: String,
+    #[serde(rename = "type")]
+    pub kind: String,
+    pub version: i64,
+    pub occurred_at: String,
+    pub source: String,
+    pub aggregate_type: String,
+    pub aggregate_id: i64,
+    pub sequence: i64,
+    /// The user the event concerns, whose inbox it reaches; `None` for staff-only events.
+    pub user_id: Option<i64>,
+    pub data: serde_json::Value,
+}
+
+/// notifications' `POST /api/notifications/internal/events`: a batch of events from
+/// one producer's outbox, stored once each by id however often it is sent.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct EventBatch {
+    pub events: Vec<Event>,
+}
+
+/// What a producer's `POST /api/<service>/internal/outbox/flush` did: events
+/// delivered and attempts failed in this flush, and what is left pending.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct FlushReport {
+    pub delivered: u64,
+    pub failed: u64,
+    pub pending: u64,
+    pub pruned: u64,
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

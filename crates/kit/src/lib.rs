@@ -12,6 +12,7 @@ pub mod digest;
 pub mod error;
 pub mod idempotency;
 pub mod limits;
+pub mod outbox;
 pub mod paging;
 pub mod password;
 pub mod request;

@@ -1,32 +1,60 @@
 //! The entry every component's `#[http_component]` handler calls: request id, size
-//! limit, routing, error rendering and logging, the same for every service.
+//! limit, routing, error rendering and logging, the same for every service, and the
+//! work that waits until the response has gone.
 
-use spin_sdk::http::{Method, Request, Response};
+use spin_sdk::http::conversions::TryFromIncomingRequest;
+use spin_sdk::http::{
+    Fields, IncomingRequest, Method, OutgoingResponse, Request, ResponseOutparam,
+};
 
 use crate::auth::require_service;
 use crate::error::{ApiError, ApiResult};
+use crate::outbox;
 use crate::request::ApiRequest;
 use crate::response::ApiResponse;
 
-/// Runs `route` for a request to the service mounted at `prefix` and renders its
+/// Runs `route` for a request to the service mounted at `prefix` and sends its
 /// outcome. A request under `<prefix>/internal/` must carry a valid service token
 /// before any route sees it (403 otherwise). Errors become the JSON envelope;
 /// internal ones are logged with the request id and rendered without detail.
+///
+/// Once the response has gone, the events the request recorded are delivered from
+/// the service's outbox: Spin keeps the instance running until this returns, and
+/// the client already has its answer.
 pub async fn serve(
-    req: Request,
+    incoming: IncomingRequest,
+    response_out: ResponseOutparam,
     prefix: &'static str,
     route: impl AsyncFnOnce(&ApiRequest) -> ApiResult<ApiResponse>,
-) -> Response {
-    let req = ApiRequest::from_spin(&req, prefix);
+) {
+    let req = match Request::try_from_incoming_request(incoming).await {
+        Ok(req) => ApiRequest::from_spin(&req, prefix),
+        Err(err) => {
+            eprintln!("{prefix}: reading the request failed: {err}");
+            let unreadable = ApiError::validation("the request could not be read");
+            send(response_out, ApiResponse::from_error(&unreadable), "").await;
+            return;
+        }
+    };
+    let response = respond(&req, prefix, route).await;
+    send(response_out, response, &req.request_id).await;
+    outbox::flush_recorded(&req);
+}
+
+async fn respond(
+    req: &ApiRequest,
+    prefix: &'static str,
+    route: impl AsyncFnOnce(&ApiRequest) -> ApiResult<ApiResponse>,
+) -> ApiResponse {
     let admitted = req
         .check_body_size()
         .and_then(|()| req.check_text())
-        .and_then(|()| admit_internal(&req, prefix));
+        .and_then(|()| admit_internal(req, prefix));
     let outcome = match admitted {
-        Ok(()) => route(&req).await,
+        Ok(()) => route(req).await,
         Err(err) => Err(err),
     };
-    let response = outcome.unwrap_or_else(|err| {
+    outcome.unwrap_or_else(|err| {
         if matches!(err, ApiError::Internal(_) | ApiError::Unavailable(_)) {
             eprintln!(
                 "{prefix} {} {} {} -> {}: {err:#}",
@@ -37,8 +65,7 @@ pub async fn serve(
             );
         }
         ApiResponse::from_error(&err)
-    });
-    into_spin(response, &req.request_id)
+    })
 }
 
 /// A service's internal endpoints are those whose first segment is `internal`; only
@@ -51,14 +78,22 @@ fn admit_internal(req: &ApiRequest, prefix: &str) -> ApiResult<()> {
     Ok(())
 }
 
-fn into_spin(response: ApiResponse, request_id: &str) -> Response {
-    let mut builder = Response::builder();
-    builder.status(response.status);
-    for (name, value) in &response.headers {
-        builder.header(name.as_str(), value.as_str());
+/// Sends the response, body and all; the body is finished when this returns.
+async fn send(response_out: ResponseOutparam, response: ApiResponse, request_id: &str) {
+    let mut headers: Vec<(String, Vec<u8>)> = response
+        .headers
+        .iter()
+        .map(|(name, value)| (name.clone(), value.clone().into_bytes()))
+        .collect();
+    if !request_id.is_empty() {
+        headers.push(("x-request-id".into(), request_id.as_bytes().to_vec()));
     }
-    builder.header("x-request-id", request_id);
-    builder.body(response.body).build()
+    let fields = Fields::from_list(&headers).unwrap_or_else(|_| Fields::new());
+    let outgoing = OutgoingResponse::new(fields);
+    let _ = outgoing.set_status_code(response.status);
+    if let Err(err) = response_out.set_with_body(outgoing, response.body).await {
+        eprintln!("sending the response failed: {err}");
+    }
 }
 
 /// The first path segment below a service's prefix that marks an internal endpoint:

@@ -1,0 +1,364 @@
+//! The transactional outbox: how an event leaves a service.
+//!
+//! A service records an event with [`Outbox::record`] inside the transaction that
+//! makes the change it reports, so the two commit or roll back together: no event
+//! without its change, no change without its event. The row waits in the service's
+//! own `<schema>.outbox` table until [`flush`] delivers it: right after the response
+//! that committed it (see [`crate::deferred`]), and whenever a dispatch asks.
+//!
+//! Delivery is at least once. A flush claims due rows with a short lease (so
+//! concurrent flushes don't send the same row twice), lets the connection go, hands
+//! the events to a deliverer, then marks each delivered, or failed with an attempt
+//! count and a next-attempt time that backs off exponentially up to a cap. Events of
+//! one aggregate leave in the order they happened: a row is claimed only once every
+//! earlier event of its aggregate is delivered. Every service's outbox table has the
+//! same shape (see the outbox migrations), so the SQL lives here once.
+
+use std::cell::Cell;
+use std::time::Duration;
+
+use serde_json::Value;
+
+use crate::client::{CallContext, Method, call};
+use crate::config;
+use crate::contracts::FlushReport;
+use crate::db::{Db, Param, text};
+use crate::error::{ApiError, ApiResult};
+use crate::request::ApiRequest;
+
+/// Rows one claim takes; a flush claims again until nothing is due.
+const BATCH: i64 = 50;
+/// Claims one flush makes at most, so a flush ends even while events keep coming.
+const MAX_ROUNDS: usize = 20;
+/// How long a claimed row is kept from other flushes: longer than a delivery can take.
+const LEASE_SECONDS: i64 = 60;
+/// The version of every event type's `data` shape today.
+const EVENT_VERSION: i64 = 1;
+
+/// An event about to be recorded.
+pub struct NewEvent<'a> {
+    /// e.g. `order.paid`
+    pub kind: &'a str,
+    /// e.g. `order`
+    pub aggregate_type: &'a str,
+    pub aggregate_id: i64,
+    /// The user whose inbox it reaches.
+    pub user_id: Option<i64>,
+    pub data: Value,
+}
+
+/// A claimed row: the event as it will be sent, and how often sending it failed.
+#[derive(Debug, Clone)]
+pub struct Claimed {
+    pub seq: i64,
+    /// The envelope's JSON, byte for byte as recorded (webhook signatures cover it).
+    pub json: String,
+    pub attempts: i64,
+}
+
+/// The pause before another attempt after `attempts` failed ones: `base` doubling
+/// per attempt, never more than `cap`.
+pub fn retry_delay(attempts: i64, base: Duration, cap: Duration) -> Duration {
+    let doublings = u32::try_from(attempts.saturating_sub(1).clamp(0, 30)).unwrap_or(30);
+    base.saturating_mul(1 << doublings).min(cap)
+}
+
+/// The retry and retention settings, from the component's variables
+/// (`outbox_retry_base_ms`, `outbox_retry_max_seconds`, `outbox_retention_hours`).
+#[derive(Debug, Clone, Copy)]
+pub struct Policy {
+    pub retry_base: Duration,
+    pub retry_cap: Duration,
+    pub retention_hours: i64,
+}
+
+impl Policy {
+    pub fn load() -> ApiResult<Policy> {
+        Ok(Policy {
+            retry_base: Duration::from_millis(config::parsed_var("outbox_retry_base_ms")?),
+            retry_cap: Duration::from_secs(config::parsed_var("outbox_retry_max_seconds")?),
+            retention_hours: config::parsed_var("outbox_retention_hours")?,
+        })
+    }
+}
+
+thread_local! {
+    /// The outbox this request recorded an event in (an instance serves one request).
+    static RECORDED: Cell<Option<Outbox>> = const { Cell::new(None) };
+}
+
+/// Flushes the outbox this request recorded events in, if any: what
+/// [`crate::serve`] does once the response has gone, so the client doesn't wait
+/// for the delivery. A failure is logged; the rows stay pending for the next flush.
+pub(crate) fn flush_recorded(request: &ApiRequest) {
+    let Some(outbox) = RECORDED.with(Cell::take) else {
+        return;
+    };
+    if let Err(err) = outbox.flush(request) {
+        eprintln!(
+            "{} {}: delivering events after the response failed: {err}",
+            outbox.source, request.request_id
+        );
+    }
+}
+
+/// Delivers a batch to notifications' `POST /api/notifications/internal/events`, in
+/// one call: notifications stores the whole batch or none of it.
+pub fn to_notifications(
+    source: &'static str,
+    request: &ApiRequest,
+    batch: &[Claimed],
+) -> Vec<Result<(), String>> {
+    let outcome = deliver_batch(source, request, batch);
+    batch.iter().map(|_| outcome.clone()).collect()
+}
+
+fn deliver_batch(
+    source: &'static str,
+    request: &ApiRequest,
+    batch: &[Claimed],
+) -> Result<(), String> {
+    let events = batch
+        .iter()
+        .map(|row| serde_json::from_str(&row.json))
+        .collect::<Result<Vec<Value>, _>>()
+        .map_err(|err| format!("an outbox row is not JSON: {err}"))?;
+    let context = CallContext::own(source, request);
+    let reply = call(
+        &context,
+        "notifications",
+        Method::Post,
+        "/api/notifications/internal/events",
+        Some(&serde_json::json!({ "events": events })),
+    )
+    .map_err(|err| err.to_string())?;
+    if reply.is_success() {
+        Ok(())
+    } else {
+        Err(format!("notifications answered {}", reply.status))
+    }
+}
+
+/// Hands a claimed batch to where it goes, as the service named first, answering
+/// for each row in order.
+pub type Deliver = fn(&'static str, &ApiRequest, &[Claimed]) -> Vec<Result<(), String>>;
+
+/// One service's outbox: the `outbox` and `outbox_sequences` tables of its schema,
+/// and where its events go.
+#[derive(Clone, Copy)]
+pub struct Outbox {
+    schema: &'static str,
+    source: &'static str,
+    deliver: Deliver,
+}
+
+impl Outbox {
+    /// The outbox in `schema`, whose events name `source` as the service they came
+    /// from and are delivered by `deliver`.
+    pub const fn new(schema: &'static str, source: &'static str, deliver: Deliver) -> Outbox {
+        Outbox {
+            schema,
+            source,
+            deliver,
+        }
+    }
+
+    /// Delivers what is due now (see [`flush`]), on behalf of `request`.
+    pub fn flush(&self, request: &ApiRequest) -> ApiResult<FlushReport> {
+        flush(self, &Policy::load()?, |batch| {
+            (self.deliver)(self.source, request, batch)
+        })
+    }
+
+    /// Records `event` in the caller's transaction. Its sequence is the next of its
+    /// aggregate's: the counter row is locked until the transaction ends, so two
+    /// changes to one aggregate number their events in commit order.
+    pub fn record(&self, db: &Db, event: NewEvent) -> ApiResult<()> {
+        let sql = format!(
+            "WITH next AS ( \
+               INSERT INTO {s}.outbox_sequences (aggregate_type, aggregate_id, last_sequence) \
+               VALUES ($1::text, $2::bigint, 1) \
+               ON CONFLICT (aggregate_type, aggregate_id) \
+               DO UPDATE SET last_sequence = {s}.outbox_sequences.last_sequence + 1 \
+               RETURNING last_sequence) \
+             INSERT INTO {s}.outbox (event_id, aggregate_type, aggregate_id, sequence, event) \
+             SELECT $3::text::uuid, $1::text, $2::bigint, next.last_sequence, jsonb_build_object( \
+               'id', $3::text, 'type', $4::text, 'version', $5::bigint, \
+               'occurred_at', to_char(now() AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.US\"Z\"'), \
+               'source', $6::text, 'aggregate_type', $1::text, 'aggregate_id', $2::bigint, \
+               'sequence', next.last_sequence, 'user_id', $7::bigint, 'data', $8::text::jsonb) \
+             FROM next",
+            s = self.schema
+        );
+        let event_id = uuid::Uuid::new_v4().to_string();
+        let user_id = event.user_id.map_or(Param::DbNull, Param::Int64);
+        db.execute(
+            &sql,
+            &[
+                text(event.aggregate_type),
+                event.aggregate_id.into(),
+                text(&event_id),
+                text(event.kind),
+                EVENT_VERSION.into(),
+                text(self.source),
+                user_id,
+                text(&event.data.to_string()),
+            ],
+        )?;
+        RECORDED.with(|recorded| recorded.set(Some(*self)));
+        Ok(())
+    }
+
+    /// Claims up to [`BATCH`] due rows, each the earliest undelivered event of its
+    /// aggregate, oldest first.
+    pub fn claim(&self, db: &Db) -> ApiResult<Vec<Claimed>> {
+        let sql = format!(
+            "UPDATE {s}.outbox o SET leased_until = now() + make_interval(secs => $2::float8) \
+             WHERE o.seq IN ( \
+               SELECT c.seq FROM {s}.outbox c \
+               WHERE c.delivered_at IS NULL AND c.next_attempt_at <= now() \
+                 AND (c.leased_until IS NULL OR c.leased_until < now()) \
+                 AND NOT EXISTS ( \
+                   SELECT 1 FROM {s}.outbox p \
+                   WHERE p.aggregate_type = c.aggregate_type AND p.aggregate_id = c.aggregate_id \
+                     AND p.sequence < c.sequence AND p.delivered_at IS NULL) \
+               ORDER BY c.seq LIMIT $1 FOR UPDATE SKIP LOCKED) \
+             RETURNING o.seq, o.event::text AS event, o.attempts::bigint AS attempts",
+            s = self.schema
+        );
+        let rows = db.query(&sql, &[BATCH.into(), (LEASE_SECONDS as f64).into()])?;
+        let mut claimed = rows.map(|row| {
+            Ok(Claimed {
+                seq: row.get("seq")?,
+                json: row.get("event")?,
+                attempts: row.get("attempts")?,
+            })
+        })?;
+        claimed.sort_by_key(|row| row.seq);
+        Ok(claimed)
+    }
+
+    pub fn mark_delivered(&self, db: &Db, seqs: &[i64]) -> ApiResult<()> {
+        if seqs.is_empty() {
+            return Ok(());
+        }
+        let sql = format!(
+            "UPDATE {s}.outbox SET delivered_at = now(), leased_until = NULL, last_error = NULL, \
+             attempts = attempts + 1 WHERE seq = ANY($1)",
+            s = self.schema
+        );
+        db.execute(
+            &sql,
+            &[Param::ArrayInt64(
+                seqs.iter().map(|seq| Some(*seq)).collect(),
+            )],
+        )?;
+        Ok(())
+    }
+
+    /// Records a failed attempt: the row waits `retry_delay` before it is due again.
+    pub fn mark_failed(
+        &self,
+        db: &Db,
+        row: &Claimed,
+        error: &str,
+        policy: &Policy,
+    ) -> ApiResult<()> {
+        let delay = retry_delay(row.attempts + 1, policy.retry_base, policy.retry_cap);
+        let sql = format!(
+            "UPDATE {s}.outbox SET attempts = attempts + 1, last_error = $2, leased_until = NULL, \
+             next_attempt_at = now() + make_interval(secs => $3::float8) WHERE seq = $1",
+            s = self.schema
+        );
+        let error: String = error.chars().take(500).collect();
+        db.execute(
+            &sql,
+            &[row.seq.into(), text(&error), delay.as_secs_f64().into()],
+        )?;
+        Ok(())
+    }
+
+    /// Deletes delivered rows older than the retention; the sequence counters stay.
+    pub fn prune(&self, db: &Db, policy: &Policy) -> ApiResult<u64> {
+        let sql = format!(
+            "DELETE FROM {s}.outbox WHERE delivered_at < now() - make_interval(hours => $1::int)",
+            s = self.schema
+        );
+        let hours = i32::try_from(policy.retention_hours)
+            .map_err(|_| ApiError::internal("outbox_retention_hours out of range"))?;
+        Ok(db.execute(&sql, &[hours.into()])?)
+    }
+
+    /// Rows not delivered yet.
+    pub fn pending(&self, db: &Db) -> ApiResult<u64> {
+        let sql = format!(
+            "SELECT count(*) AS pending FROM {s}.outbox WHERE delivered_at IS NULL",
+            s = self.schema
+        );
+        let pending: i64 = db
+            .query(&sql, &[])?
+            .first()
+            .map(|row| row.get("pending"))
+            .transpose()?
+            .unwrap_or(0);
+        Ok(u64::try_from(pending).unwrap_or(0))
+    }
+}
+
+/// Delivers what is due in `outbox`: claims a batch, lets its connection go, hands
+/// the batch to `deliver` (which answers for each row, in order: `Ok` delivered,
+/// `Err(reason)` not), marks the outcome, and claims again until nothing is due.
+/// Then prunes old delivered rows and counts what is left.
+pub fn flush(
+    outbox: &Outbox,
+    policy: &Policy,
+    mut deliver: impl FnMut(&[Claimed]) -> Vec<Result<(), String>>,
+) -> ApiResult<FlushReport> {
+    let mut report = FlushReport::default();
+    for _ in 0..MAX_ROUNDS {
+        let batch = outbox.claim(&Db::connect()?)?;
+        if batch.is_empty() {
+            break;
+        }
+        // No connection is held while the deliverer waits on another service.
+        let outcomes = deliver(&batch);
+        let db = Db::connect()?;
+        let mut delivered = Vec::new();
+        for (row, outcome) in batch.iter().zip(outcomes) {
+            match outcome {
+                Ok(()) => delivered.push(row.seq),
+                Err(reason) => {
+                    outbox.mark_failed(&db, row, &reason, policy)?;
+                    report.failed += 1;
+                }
+            }
+        }
+        outbox.mark_delivered(&db, &delivered)?;
+        report.delivered += delivered.len() as u64;
+    }
+    let db = Db::connect()?;
+    report.pruned = outbox.prune(&db, policy)?;
+    report.pending = outbox.pending(&db)?;
+    Ok(report)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn retries_back_off_exponentially_up_to_the_cap() {
+        let base = Duration::from_secs(1);
+        let cap = Duration::from_secs(300);
+        let delays: Vec<u64> = (1..=11)
+            .map(|attempts| retry_delay(attempts, base, cap).as_secs())
+            .collect();
+        assert_eq!(delays, [1, 2, 4, 8, 16, 32, 64, 128, 256, 300, 300]);
+        assert_eq!(retry_delay(0, base, cap), base);
+        assert_eq!(retry_delay(i64::MAX, base, cap), cap);
+        assert_eq!(
+            retry_delay(3, Duration::from_millis(50), cap),
+            Duration::from_millis(200)
+        );
+    }
+}

@@ -1,0 +1,3 @@
+DROP TABLE users.outbox, users.outbox_sequences;
+DROP TABLE orders.outbox, orders.outbox_sequences;
+DROP TABLE payments.outbox, payments.outbox_sequences;
