@@ -21,7 +21,7 @@ use serde_json::Value;
 
 use crate::client::{CallContext, Method, call};
 use crate::config;
-use crate::contracts::FlushReport;
+use crate::contracts::{Event, FlushReport};
 use crate::db::{Db, Param, text};
 use crate::error::{ApiError, ApiResult};
 use crate::request::ApiRequest;
@@ -100,6 +100,12 @@ pub(crate) fn flush_recorded(request: &ApiRequest) {
             outbox.source, request.request_id
         );
     }
+}
+
+/// `POST /api/<service>/internal/outbox/flush`: delivers what is due now and
+/// answers with a [`FlushReport`]. `kit::serve` admits only service callers there.
+pub fn flush_endpoint(outbox: &Outbox, request: &ApiRequest) -> ApiResult<crate::ApiResponse> {
+    crate::ApiResponse::ok(&outbox.flush(request)?)
 }
 
 /// Delivers a batch to notifications' `POST /api/notifications/internal/events`, in
@@ -203,6 +209,30 @@ impl Outbox {
                 text(self.source),
                 user_id,
                 text(&event.data.to_string()),
+            ],
+        )?;
+        RECORDED.with(|recorded| recorded.set(Some(*self)));
+        Ok(())
+    }
+
+    /// Queues an event that was recorded elsewhere, as it is (same id and sequence),
+    /// for delivery onwards; an event already queued is left as it is. Call it in
+    /// the transaction that stores the event.
+    pub fn enqueue(&self, db: &Db, event: &Event) -> ApiResult<()> {
+        let sql = format!(
+            "INSERT INTO {s}.outbox (event_id, aggregate_type, aggregate_id, sequence, event) \
+             VALUES ($1::text::uuid, $2, $3, $4, $5::text::jsonb) ON CONFLICT (event_id) DO NOTHING",
+            s = self.schema
+        );
+        let json = serde_json::to_string(event).map_err(anyhow::Error::from)?;
+        db.execute(
+            &sql,
+            &[
+                text(&event.id),
+                text(&event.aggregate_type),
+                event.aggregate_id.into(),
+                event.sequence.into(),
+                text(&json),
             ],
         )?;
         RECORDED.with(|recorded| recorded.set(Some(*self)));
