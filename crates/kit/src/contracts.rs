@@ -113,6 +113,19 @@ pub struct Event {
     pub data: serde_json::Value,
 }
 
+/// The event types spinshop publishes, by the service that records them.
+pub mod event_types {
+    pub const USER_REGISTERED: &str = "user.registered";
+    pub const USER_PASSWORD_CHANGED: &str = "user.password_changed";
+    pub const ORDER_CREATED: &str = "order.created";
+    pub const ORDER_PAID: &str = "order.paid";
+    pub const ORDER_CANCELLED: &str = "order.cancelled";
+    pub const ORDER_REFUNDED: &str = "order.refunded";
+    pub const PAYMENT_SUCCEEDED: &str = "payment.succeeded";
+    pub const PAYMENT_FAILED: &str = "payment.failed";
+    pub const PAYMENT_REFUNDED: &str = "payment.refunded";
+}
+
 /// notifications' `POST /api/notifications/internal/events`: a batch of events from
 /// one producer's outbox, stored once each by id however often it is sent.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

@@ -161,7 +161,11 @@ impl Db {
     /// Runs `work` inside `BEGIN ... COMMIT`, rolling back on any error: Spin's pooled
     /// connections do not roll back for you. A COMMIT whose session is lost leaves
     /// the outcome unknown: the caller gets 503, as for any write that may have run.
+    /// Inside a transaction already, `work` joins it: the outer one commits.
     pub fn transaction<T>(&self, work: impl FnOnce(&Db) -> ApiResult<T>) -> ApiResult<T> {
+        if self.in_transaction.get() {
+            return work(self);
+        }
         self.begin()?;
         let outcome = match work(self) {
             Ok(value) => self.commit().map(|()| value).map_err(ApiError::from),
