@@ -54,6 +54,11 @@ pub async fn route(req: &ApiRequest) -> ApiResult<ApiResponse> {
             ],
         ) => method_not_allowed(&[Post]),
 
+        (Post, ["internal", "outbox", "flush"]) => {
+            spinshop_kit::outbox::flush_endpoint(&store::OUTBOX, req)
+        }
+        (_, ["internal", "outbox", "flush"]) => method_not_allowed(&[Post]),
+
         _ => no_route(req),
     }
 }

@@ -2,10 +2,16 @@
 //!
 //! Each state change is one conditional `UPDATE ... WHERE status = ... RETURNING`: when
 //! two transitions race, Postgres lets exactly one match and the other gets no row.
+//! A change that customers hear of records its event in the same transaction
+//! (`spinshop_kit::outbox`), so the event exists exactly when the change does.
 
+use spinshop_kit::contracts::event_types;
 use spinshop_kit::db::{Db, Param, Row, text};
+use spinshop_kit::outbox::{self, NewEvent, Outbox};
 use spinshop_kit::paging::{self, Paging};
 use spinshop_kit::{ApiError, ApiResult, ts};
+
+use crate::SERVICE;
 
 use crate::domain::{
     IdempotencyKey, Order, OrderLine, OrderRequest, OrderStatus, PaymentStatus, PricedOrder,
@@ -47,6 +53,24 @@ fn decode_order(row: &Row) -> ApiResult<Order> {
         created_at: row.get("created_at")?,
         updated_at: row.get("updated_at")?,
     })
+}
+
+/// Where orders' events wait until notifications has them.
+pub const OUTBOX: Outbox = Outbox::new("orders", SERVICE, outbox::to_notifications);
+
+/// Records the event `kind` about `order`, as it is now, in the caller's transaction.
+fn record_event(db: &Db, kind: &str, order: &Order) -> ApiResult<()> {
+    let data = serde_json::to_value(order).map_err(|err| ApiError::internal(err.to_string()))?;
+    OUTBOX.record(
+        db,
+        NewEvent {
+            kind,
+            aggregate_type: "order",
+            aggregate_id: order.id,
+            user_id: Some(order.user_id),
+            data,
+        },
+    )
 }
 
 fn one_order(db: &Db, sql: &str, params: &[Param]) -> ApiResult<Option<Order>> {
@@ -200,6 +224,7 @@ pub fn insert_order(db: &Db, order: &NewOrder) -> ApiResult<Inserted> {
         let stored = find_order(db, order.id)?.ok_or_else(|| {
             ApiError::internal(format!("order {} vanished after insert", order.id))
         })?;
+        record_event(db, event_types::ORDER_CREATED, &stored)?;
         Ok(Inserted::Created(stored))
     })
 }
@@ -223,12 +248,27 @@ pub fn list_orders(db: &Db, user_id: Option<i64>, paging: Paging) -> ApiResult<(
 }
 
 /// Runs a conditional `UPDATE orders.orders o SET ... WHERE ...` and returns the
-/// changed order, or `None` when no order matched.
-fn update_order(db: &Db, set_where: &str, params: &[Param]) -> ApiResult<Option<Order>> {
+/// changed order, or `None` when no order matched. A change that has an `event`
+/// records it in the same transaction.
+fn update_order(
+    db: &Db,
+    set_where: &str,
+    params: &[Param],
+    event: Option<&str>,
+) -> ApiResult<Option<Order>> {
     let sql = format!(
         "UPDATE orders.orders o SET updated_at = now(), {set_where} RETURNING {ORDER_COLUMNS}"
     );
-    one_order(db, &sql, params)
+    let Some(kind) = event else {
+        return one_order(db, &sql, params);
+    };
+    db.transaction(|db| {
+        let changed = one_order(db, &sql, params)?;
+        if let Some(order) = &changed {
+            record_event(db, kind, order)?;
+        }
+        Ok(changed)
+    })
 }
 
 /// pending -> paid. A payment refunded before it was recorded can't pay the order.
@@ -238,6 +278,7 @@ pub fn mark_paid(db: &Db, id: i64, payment_id: i64) -> ApiResult<Option<Order>> 
         "status = 'paid', payment_status = 'paid', payment_id = $2 \
          WHERE o.id = $1 AND o.status = 'pending' AND o.payment_status <> 'refunded'",
         &[id.into(), payment_id.into()],
+        Some(event_types::ORDER_PAID),
     )
 }
 
@@ -247,6 +288,7 @@ pub fn cancel_pending(db: &Db, id: i64) -> ApiResult<Option<Order>> {
         db,
         "status = 'cancelled' WHERE o.id = $1 AND o.status = 'pending'",
         &[id.into()],
+        Some(event_types::ORDER_CANCELLED),
     )
 }
 
@@ -258,6 +300,7 @@ pub fn cancel_paid(db: &Db, id: i64, refunded: bool) -> ApiResult<Option<Order>>
          payment_status = CASE WHEN $2 THEN 'refunded' ELSE o.payment_status END \
          WHERE o.id = $1 AND o.status = 'paid'",
         &[id.into(), refunded.into()],
+        Some(event_types::ORDER_CANCELLED),
     )
 }
 
@@ -268,14 +311,23 @@ pub fn mark_payment_failed(db: &Db, id: i64) -> ApiResult<Option<Order>> {
         "payment_status = 'failed' \
          WHERE o.id = $1 AND o.status = 'pending' AND o.payment_status IN ('unpaid', 'failed')",
         &[id.into()],
+        None,
     )
 }
 
 /// Records that the order's payment went back to the customer, whatever its status.
+/// Only the first time is an event; a repeat returns the order as it is.
 pub fn mark_refunded(db: &Db, id: i64) -> ApiResult<Option<Order>> {
-    update_order(
-        db,
-        "payment_status = 'refunded' WHERE o.id = $1",
-        &[id.into()],
-    )
+    db.transaction(|db| {
+        let refunded = update_order(
+            db,
+            "payment_status = 'refunded' WHERE o.id = $1 AND o.payment_status <> 'refunded'",
+            &[id.into()],
+            Some(event_types::ORDER_REFUNDED),
+        )?;
+        match refunded {
+            Some(order) => Ok(Some(order)),
+            None => find_order(db, id),
+        }
+    })
 }

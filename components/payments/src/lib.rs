@@ -42,6 +42,11 @@ pub async fn route(req: &ApiRequest) -> ApiResult<ApiResponse> {
         (Post, ["internal", "refund-order"]) => handlers::internal::refund_order(req),
         (_, ["internal", "refund-order"]) => method_not_allowed(&[Post]),
 
+        (Post, ["internal", "outbox", "flush"]) => {
+            spinshop_kit::outbox::flush_endpoint(&store::OUTBOX, req)
+        }
+        (_, ["internal", "outbox", "flush"]) => method_not_allowed(&[Post]),
+
         _ => no_route(req),
     }
 }

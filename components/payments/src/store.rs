@@ -1,8 +1,13 @@
-//! Every SQL statement of the payments service, and row decoding.
+//! Every SQL statement of the payments service, and row decoding. A charge and a
+//! refund record their event in the same transaction (`spinshop_kit::outbox`).
 
+use spinshop_kit::contracts::event_types;
 use spinshop_kit::db::{Db, Param, Row, text};
+use spinshop_kit::outbox::{self, NewEvent, Outbox};
 use spinshop_kit::paging::{self, Paging};
 use spinshop_kit::{ApiError, ApiResult, ts};
+
+use crate::SERVICE;
 
 use crate::domain::{IdempotencyKey, NewPayment, Payment, PaymentStatus};
 
@@ -37,6 +42,35 @@ fn decode_payment(row: &Row) -> ApiResult<Payment> {
     })
 }
 
+/// Where payments' events wait until notifications has them.
+pub const OUTBOX: Outbox = Outbox::new("payments", SERVICE, outbox::to_notifications);
+
+/// Records the event `kind` about `payment` in the caller's transaction.
+fn record_event(db: &Db, kind: &str, payment: &Payment) -> ApiResult<()> {
+    let data = serde_json::to_value(payment).map_err(|err| ApiError::internal(err.to_string()))?;
+    OUTBOX.record(
+        db,
+        NewEvent {
+            kind,
+            aggregate_type: "payment",
+            aggregate_id: payment.id,
+            user_id: Some(payment.user_id),
+            data,
+        },
+    )
+}
+
+/// A refund that changed a payment, with its event.
+fn refunded(db: &Db, sql: &str, params: &[Param]) -> ApiResult<Option<Payment>> {
+    db.transaction(|db| {
+        let refunded = one_payment(db, sql, params)?;
+        if let Some(payment) = &refunded {
+            record_event(db, event_types::PAYMENT_REFUNDED, payment)?;
+        }
+        Ok(refunded)
+    })
+}
+
 fn one_payment(db: &Db, sql: &str, params: &[Param]) -> ApiResult<Option<Payment>> {
     let rows = db.query(sql, params)?;
     rows.first().map(|row| decode_payment(&row)).transpose()
@@ -65,11 +99,20 @@ pub fn insert_payment(db: &Db, payment: &NewPayment) -> ApiResult<Payment> {
         text(payment.method.as_str()),
         payment.card_last4.map(str::to_string).into(),
     ];
-    one_payment(db, &sql, &params)?.ok_or_else(|| {
-        ApiError::conflict(
-            "invalid_state",
-            format!("order {} is already paid", payment.order_id),
-        )
+    db.transaction(|db| {
+        let recorded = one_payment(db, &sql, &params)?.ok_or_else(|| {
+            ApiError::conflict(
+                "invalid_state",
+                format!("order {} is already paid", payment.order_id),
+            )
+        })?;
+        let kind = match recorded.status {
+            PaymentStatus::Succeeded => event_types::PAYMENT_SUCCEEDED,
+            PaymentStatus::Failed => event_types::PAYMENT_FAILED,
+            PaymentStatus::Refunded => event_types::PAYMENT_REFUNDED,
+        };
+        record_event(db, kind, &recorded)?;
+        Ok(recorded)
     })
 }
 
@@ -153,7 +196,7 @@ pub fn refund_payment(db: &Db, id: i64) -> ApiResult<Option<Payment>> {
         "UPDATE payments.payments SET status = 'refunded', updated_at = now() \
          WHERE id = $1 AND status = 'succeeded' RETURNING {PAYMENT_COLUMNS}"
     );
-    one_payment(db, &sql, &[id.into()])
+    refunded(db, &sql, &[id.into()])
 }
 
 /// Refunds the order's succeeded payment (there is at most one).
@@ -162,7 +205,7 @@ pub fn refund_order_payment(db: &Db, order_id: i64) -> ApiResult<Option<Payment>
         "UPDATE payments.payments SET status = 'refunded', updated_at = now() \
          WHERE order_id = $1 AND status = 'succeeded' RETURNING {PAYMENT_COLUMNS}"
     );
-    one_payment(db, &sql, &[order_id.into()])
+    refunded(db, &sql, &[order_id.into()])
 }
 
 pub fn refunded_payment_of_order(db: &Db, order_id: i64) -> ApiResult<Option<Payment>> {

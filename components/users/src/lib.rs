@@ -52,6 +52,11 @@ pub async fn route(req: &ApiRequest) -> ApiResult<ApiResponse> {
         (Delete, ["users", id]) => handlers::accounts::delete_user(req, id),
         (_, ["users", _]) => method_not_allowed(&[Get, Patch, Delete]),
 
+        (Post, ["internal", "outbox", "flush"]) => {
+            spinshop_kit::outbox::flush_endpoint(&store::OUTBOX, req)
+        }
+        (_, ["internal", "outbox", "flush"]) => method_not_allowed(&[Post]),
+
         _ => no_route(req),
     }
 }

@@ -1,11 +1,35 @@
-//! Every SQL statement of the users service, and row decoding.
+//! Every SQL statement of the users service, and row decoding. A registration and
+//! a password change record their event in the same transaction
+//! (`spinshop_kit::outbox`).
 
+use serde_json::json;
 use spinshop_kit::auth::Role;
+use spinshop_kit::contracts::event_types;
 use spinshop_kit::db::{Db, DbError, Param, Row, text};
+use spinshop_kit::outbox::{self, NewEvent, Outbox};
 use spinshop_kit::paging::{self, Paging};
 use spinshop_kit::{ApiError, ApiResult, ts};
 
+use crate::SERVICE;
 use crate::domain::{AccountChange, Email, User};
+
+/// Where users' events wait until notifications has them.
+pub const OUTBOX: Outbox = Outbox::new("users", SERVICE, outbox::to_notifications);
+
+/// Records the event `kind` about `user` in the caller's transaction: who the
+/// account is, never anything secret.
+fn record_event(db: &Db, kind: &str, user: &User) -> ApiResult<()> {
+    OUTBOX.record(
+        db,
+        NewEvent {
+            kind,
+            aggregate_type: "user",
+            aggregate_id: user.id,
+            user_id: Some(user.id),
+            data: json!({ "id": user.id, "email": user.email, "name": user.name }),
+        },
+    )
+}
 
 const USER_COLUMNS: &str = concat!(
     "id, email, name, role, ",
@@ -68,7 +92,11 @@ pub fn insert_user(
         name.map(str::to_string).into(),
         text(password_hash),
     ];
-    one_user(db, &sql, &params)?.ok_or_else(email_taken)
+    db.transaction(|db| {
+        let user = one_user(db, &sql, &params)?.ok_or_else(email_taken)?;
+        record_event(db, event_types::USER_REGISTERED, &user)?;
+        Ok(user)
+    })
 }
 
 pub fn find_user(db: &Db, id: i64) -> ApiResult<Option<User>> {
@@ -134,12 +162,17 @@ pub fn update_user(db: &Db, id: i64, change: &AccountChange) -> ApiResult<Option
     }
 }
 
+/// Sets a new password hash; the user hears of it (`user.password_changed`).
 pub fn set_password_hash(db: &Db, id: i64, password_hash: &str) -> ApiResult<()> {
-    db.execute(
-        "UPDATE users.users SET password_hash = $2, updated_at = now() WHERE id = $1",
-        &[id.into(), text(password_hash)],
-    )?;
-    Ok(())
+    let sql = format!(
+        "UPDATE users.users SET password_hash = $2, updated_at = now() WHERE id = $1          RETURNING {USER_COLUMNS}"
+    );
+    db.transaction(|db| {
+        if let Some(user) = one_user(db, &sql, &[id.into(), text(password_hash)])? {
+            record_event(db, event_types::USER_PASSWORD_CHANGED, &user)?;
+        }
+        Ok(())
+    })
 }
 
 /// Deletes an account; its refresh tokens go with it (ON DELETE CASCADE).
