@@ -146,7 +146,9 @@ async fn internal_calls_carry_the_request_id_and_a_service_token() {
         ))
         .unwrap();
     // Only the calls made for this request: setting up (an admin creating the
-    // product) made calls of its own, under other request ids.
+    // product, the customer's registration and its event) made calls of its own,
+    // under other request ids.
+    app.settle_outboxes().await;
     seen.lock().unwrap().clear();
     let response = app.send(request).await;
     assert_eq!(response.status, 201);

@@ -409,6 +409,27 @@ impl TestApp {
         name
     }
 
+    /// Waits until every event recorded so far has had its first delivery attempt
+    /// (made after the response that recorded it, in the background), so a test's
+    /// next steps don't meet the deliveries of its set-up.
+    pub async fn settle_outboxes(&self) {
+        let untried = "(SELECT count(*) FROM users.outbox WHERE attempts = 0 AND delivered_at IS NULL) \
+             + (SELECT count(*) FROM orders.outbox WHERE attempts = 0 AND delivered_at IS NULL) \
+             + (SELECT count(*) FROM payments.outbox WHERE attempts = 0 AND delivered_at IS NULL)";
+        let db = self.db().await;
+        for _ in 0..200 {
+            let row = db
+                .query_one(&format!("SELECT ({untried})::bigint AS untried"), &[])
+                .await
+                .expect("counting untried events");
+            if row.get::<_, i64>("untried") == 0 {
+                return;
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+        }
+        panic!("events recorded 10 s ago were never tried");
+    }
+
     /// A superuser connection to this app's database, to check what was stored.
     pub async fn db(&self) -> tokio_postgres::Client {
         connect(&self.superuser_url()).await
