@@ -231,16 +231,11 @@ pub fn insert_order(db: &Db, order: &NewOrder) -> ApiResult<Inserted> {
 
 /// A page of orders, newest first: one user's, or everyone's when `user_id` is `None`.
 pub fn list_orders(db: &Db, user_id: Option<i64>, paging: Paging) -> ApiResult<(Vec<Order>, i64)> {
-    let sql = format!(
-        "SELECT {ORDER_COLUMNS} FROM orders.orders o \
-         WHERE ($1::bigint IS NULL OR o.user_id = $1) \
-         ORDER BY o.created_at DESC, o.id DESC LIMIT $2 OFFSET $3"
-    );
     paging::fetch_page(
         db,
-        &sql,
-        "SELECT count(*) AS total FROM orders.orders \
-         WHERE ($1::bigint IS NULL OR user_id = $1)",
+        ORDER_COLUMNS,
+        "FROM orders.orders o WHERE ($1::bigint IS NULL OR o.user_id = $1)",
+        "o.created_at DESC, o.id DESC",
         &[user_id.into()],
         paging,
         decode_order,

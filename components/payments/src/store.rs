@@ -173,16 +173,12 @@ pub fn list_payments(
     user_id: Option<i64>,
     paging: Paging,
 ) -> ApiResult<(Vec<Payment>, i64)> {
-    let filter = "WHERE ($1::bigint IS NULL OR order_id = $1) \
-                  AND ($2::bigint IS NULL OR user_id = $2)";
-    let sql = format!(
-        "SELECT {PAYMENT_COLUMNS} FROM payments.payments {filter} \
-         ORDER BY id DESC LIMIT $3 OFFSET $4"
-    );
     paging::fetch_page(
         db,
-        &sql,
-        &format!("SELECT count(*) AS total FROM payments.payments {filter}"),
+        PAYMENT_COLUMNS,
+        "FROM payments.payments WHERE ($1::bigint IS NULL OR order_id = $1) \
+         AND ($2::bigint IS NULL OR user_id = $2)",
+        "id DESC",
         &[order_id.into(), user_id.into()],
         paging,
         decode_payment,

@@ -90,14 +90,11 @@ pub fn list_products(
         filter.available.into(),
         filter.include_archived.into(),
     ];
-    let sql = format!(
-        "SELECT {PRODUCT_COLUMNS} FROM catalog.products WHERE {LIST_FILTER} \
-         ORDER BY id LIMIT $4 OFFSET $5"
-    );
     paging::fetch_page(
         db,
-        &sql,
-        &format!("SELECT count(*) AS total FROM catalog.products WHERE {LIST_FILTER}"),
+        PRODUCT_COLUMNS,
+        &format!("FROM catalog.products WHERE {LIST_FILTER}"),
+        "id",
         &filter_params,
         paging,
         decode_product,

@@ -122,11 +122,11 @@ pub fn password_hash(db: &Db, id: i64) -> ApiResult<Option<String>> {
 }
 
 pub fn list_users(db: &Db, paging: Paging) -> ApiResult<(Vec<User>, i64)> {
-    let sql = format!("SELECT {USER_COLUMNS} FROM users.users ORDER BY id LIMIT $1 OFFSET $2");
     paging::fetch_page(
         db,
-        &sql,
-        "SELECT count(*) AS total FROM users.users",
+        USER_COLUMNS,
+        "FROM users.users",
+        "id",
         &[],
         paging,
         decode_user,

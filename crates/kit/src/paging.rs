@@ -41,28 +41,38 @@ impl Paging {
     }
 }
 
-/// One page of a list and the number of rows the whole list holds.
-///
-/// `rows_sql` selects the rows matching `filter`'s parameters (`$1..$n`) and ends in
-/// `LIMIT $n+1 OFFSET $n+2`; `count_sql` counts the same rows as `total`.
+/// One page of a list and the number of rows the whole list holds, in one statement:
+/// `SELECT {columns}, count(*) OVER () ... {from_where} ORDER BY {order_by} LIMIT OFFSET`.
+/// `from_where` (`FROM ... WHERE ...`) takes `filter`'s parameters as `$1..$n`. Only
+/// a page with no rows (past the end, or an empty list) needs a second statement
+/// to learn the total.
 pub fn fetch_page<T>(
     db: &Db,
-    rows_sql: &str,
-    count_sql: &str,
+    columns: &str,
+    from_where: &str,
+    order_by: &str,
     filter: &[Param],
     paging: Paging,
     decode: impl Fn(&Row) -> ApiResult<T>,
 ) -> ApiResult<(Vec<T>, i64)> {
+    let (limit, offset) = (filter.len() + 1, filter.len() + 2);
+    let rows_sql = format!(
+        "SELECT {columns}, count(*) OVER () AS total_rows {from_where} \
+         ORDER BY {order_by} LIMIT ${limit} OFFSET ${offset}"
+    );
     let mut params = filter.to_vec();
     params.extend([paging.limit.into(), paging.offset.into()]);
-    let rows = db.query(rows_sql, &params)?.map(decode)?;
-    let total = db
-        .query(count_sql, filter)?
-        .first()
-        .map(|row| row.get("total"))
-        .transpose()?
-        .unwrap_or(0);
-    Ok((rows, total))
+    let rows = db.query(&rows_sql, &params)?;
+    let total = match rows.first() {
+        Some(row) => row.get("total_rows")?,
+        None => db
+            .query(&format!("SELECT count(*) AS total {from_where}"), filter)?
+            .first()
+            .map(|row| row.get("total"))
+            .transpose()?
+            .unwrap_or(0),
+    };
+    Ok((rows.map(decode)?, total))
 }
 
 #[cfg(test)]
