@@ -8,9 +8,10 @@ PATH, by `kubectl kustomize` too, which must agree), then held to:
 - the Kubernetes schemas, for every built-in kind (kubernetes-validate, strict: an
   unknown or misspelt field fails);
 - SpinKube's SpinApp (core.spinkube.dev/v1alpha1): its documented fields only, the
-  containerd-shim-spin executor, an image kustomize replaced, replicas, resources,
-  readiness and liveness checks on a service's /healthz with timeouts longer than the
-  database wait behind it;
+  containerd-shim-spin executor, an image kustomize replaced, replicas, resources, a
+  readiness check on a service's /healthz with a timeout longer than the database wait
+  behind it, and a liveness check that a database outage doesn't fail (Spin's own
+  /.well-known/spin/health, or a /healthz with a long enough grace);
 - spin.toml: every variable the SpinApp sets is declared there, every required one is
   set, every secret one a component reads comes from the Secret (and no secret from a
   plain value), and so does every `*_db_url`, `jwt_secret` and `internal_secret`; a
@@ -57,6 +58,8 @@ SPINAPP_API_VERSION = "core.spinkube.dev/v1alpha1"
 SPIN_EXECUTOR = "containerd-shim-spin"
 # The operator's Service for a SpinApp listens on port 80.
 SPINAPP_SERVICE_PORT = 80
+# Spin answers this itself (200 while it serves HTTP), without running a component.
+SPIN_HEALTH_PATH = "/.well-known/spin/health"
 # SpinApp fields, as SpinKube's CRD reference documents them.
 SPINAPP_SPEC_FIELDS = {
     "executor", "image", "imagePullSecrets", "checks", "replicas", "enableAutoscaling",
@@ -315,10 +318,7 @@ def check_kustomization(bundle: Bundle) -> list[str]:
     for obj in bundle.objects:
         if obj.get("kind") == "Secret":
             problems.append(f"kustomization.yaml applies Secret {name_of(obj)}")
-        image_fields = [c.get("image", "") for c in containers_of(obj)]
-        if obj.get("kind") == "SpinApp":
-            image_fields.append(dig(obj, ("spec", "image")) or "")
-        for image in image_fields:
+        for image in images_of(obj):
             if not split_image(image)[1]:
                 problems.append(f"{obj.get('kind')} {name_of(obj)}: image {image!r} has no tag or digest")
     if bundle.kubectl_objects is not None:
@@ -401,6 +401,8 @@ def check_probes(bundle: Bundle) -> list[str]:
         for name, used in bundle.spin.component_variables.items()
         if name in bundle.spin.routes and used & bundle.spin.db_url_variables()
     }
+    # Readiness must ask a service (and so its database); liveness may ask Spin alone.
+    allowed_paths = {"readiness": health_paths, "liveness": health_paths | {SPIN_HEALTH_PATH}}
     for which in sorted(SPINAPP_CHECKS):
         probe = checks.get(which)
         if not isinstance(probe, dict):
@@ -412,8 +414,9 @@ def check_probes(bundle: Bundle) -> list[str]:
         http_get = probe.get("httpGet") or {}
         if set(http_get) - SPINAPP_HTTP_GET_FIELDS:
             problems.append(f"SpinApp {which} httpGet has fields SpinKube doesn't know: {sorted(set(http_get) - SPINAPP_HTTP_GET_FIELDS)}")
-        if http_get.get("path") not in health_paths:
-            problems.append(f"SpinApp {which} check asks {http_get.get('path')!r}, not one of {sorted(health_paths)}")
+        path = http_get.get("path")
+        if path not in allowed_paths[which]:
+            problems.append(f"SpinApp {which} check asks {path!r}, not one of {sorted(allowed_paths[which])}")
         # SpinKube's defaults where a field is left out.
         timeout = probe.get("timeoutSeconds", 1)
         period = probe.get("periodSeconds", 10)
@@ -422,7 +425,7 @@ def check_probes(bundle: Bundle) -> list[str]:
             value = probe.get(key)
             if value is not None and (not isinstance(value, int) or value < (0 if key == "initialDelaySeconds" else 1)):
                 problems.append(f"SpinApp {which} {key} is {value!r}")
-        if not isinstance(timeout, int) or timeout <= HEALTH_DB_WAIT_SECONDS:
+        if path in health_paths and (not isinstance(timeout, int) or timeout <= HEALTH_DB_WAIT_SECONDS):
             problems.append(
                 f"SpinApp {which} timeoutSeconds is {timeout!r}: /healthz may wait "
                 f"{HEALTH_DB_WAIT_SECONDS} s for the database, so it must be longer"
@@ -432,7 +435,7 @@ def check_probes(bundle: Bundle) -> list[str]:
         if which == "liveness":
             if probe.get("successThreshold", 1) != 1:
                 problems.append("SpinApp liveness successThreshold must be 1")
-            if isinstance(period, int) and isinstance(failures, int) and period * failures < 60:
+            if path in health_paths and isinstance(period, int) and isinstance(failures, int) and period * failures < 60:
                 problems.append(
                     f"SpinApp liveness restarts a pod after {period * failures} s of failing "
                     "/healthz: a database outage that short should not restart the app"
@@ -691,7 +694,7 @@ CHECKS: list[tuple[str, Callable[[Bundle], list[str]]]] = [
     ("kustomization.yaml renders every manifest and applies no Secret", check_kustomization),
     ("built-in kinds match the Kubernetes schemas", check_schemas),
     ("the SpinApp uses SpinKube's fields, executor, image, replicas, resources", check_spinapp),
-    ("readiness and liveness ask a /healthz, with timeouts past its database wait", check_probes),
+    ("readiness asks a /healthz past its database wait; liveness survives a database outage", check_probes),
     ("the SpinApp's variables match spin.toml, secrets from the Secret", check_variables),
     ("PgBouncer pools transactions and has room for Spin's pools", check_pgbouncer),
     ("the dispatch CronJob calls the app every minute with its key", check_dispatch),
@@ -754,6 +757,15 @@ def missing_liveness(bundle: Bundle) -> None:
     del bundle.spinapp()["spec"]["checks"]["liveness"]
 
 
+def readiness_without_the_database(bundle: Bundle) -> None:
+    bundle.spinapp()["spec"]["checks"]["readiness"]["httpGet"]["path"] = SPIN_HEALTH_PATH
+
+
+def impatient_liveness_on_healthz(bundle: Bundle) -> None:
+    liveness = bundle.spinapp()["spec"]["checks"]["liveness"]
+    liveness.update(httpGet={"path": "/api/users/healthz"}, timeoutSeconds=5, periodSeconds=10, failureThreshold=3)
+
+
 def probe_elsewhere(bundle: Bundle) -> None:
     bundle.spinapp()["spec"]["checks"]["readiness"]["httpGet"]["path"] = "/"
 
@@ -810,6 +822,8 @@ MUTATIONS: list[tuple[str, Callable[[Bundle], None], Callable[[Bundle], list[str
     ("a misspelt field in a Deployment", misspelt_field, check_schemas),
     ("a probe that gives up before /healthz can answer", short_probe_timeout, check_probes),
     ("no liveness check", missing_liveness, check_probes),
+    ("readiness that ignores the database", readiness_without_the_database, check_probes),
+    ("a liveness check that restarts pods in a short database outage", impatient_liveness_on_healthz, check_probes),
     ("a probe on a path that isn't /healthz", probe_elsewhere, check_probes),
     ("a misspelt SpinApp field", unknown_spinapp_field, check_spinapp),
     ("another executor", wrong_executor, check_spinapp),
