@@ -13,6 +13,7 @@
 //! beyond the path: no headers (tokens), no query string (which could carry one), no
 //! body. Errors worth a closer look also get a line of their own on stderr.
 
+use std::io::Write;
 use std::time::Duration;
 
 use spin_sdk::http::conversions::TryFromIncomingRequest;
@@ -55,7 +56,12 @@ pub async fn serve(
     let status = response.status;
     send(response_out, response, &req.request_id).await;
     let elapsed = Duration::from_nanos(monotonic_clock::now().saturating_sub(started));
-    println!("{}", access_log_line(prefix, &req, status, elapsed));
+    // A log that can't be written must not fail the request's remaining work.
+    let _ = writeln!(
+        std::io::stdout().lock(),
+        "{}",
+        access_log_line(prefix, &req, status, elapsed)
+    );
     outbox::flush_recorded(&req);
 }
 
