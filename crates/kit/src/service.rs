@@ -66,17 +66,27 @@ pub async fn serve(
 }
 
 /// The log line of one request: the service, the request id, the method, the path
-/// (never the query string), the status and the time until the response had gone.
+/// (never the query string), the status and the time until the response had gone,
+/// in this order.
 fn access_log_line(prefix: &str, req: &ApiRequest, status: u16, elapsed: Duration) -> String {
-    serde_json::json!({
-        "service": service_name(prefix),
-        "request_id": req.request_id,
-        "method": req.method.to_string(),
-        "path": logged_path(&req.path),
-        "status": status,
-        "duration_ms": elapsed.as_millis(),
-    })
-    .to_string()
+    #[derive(serde::Serialize)]
+    struct RequestLog<'a> {
+        service: &'a str,
+        request_id: &'a str,
+        method: String,
+        path: &'a str,
+        status: u16,
+        duration_ms: u128,
+    }
+    let line = RequestLog {
+        service: service_name(prefix),
+        request_id: &req.request_id,
+        method: req.method.to_string(),
+        path: logged_path(&req.path),
+        status,
+        duration_ms: elapsed.as_millis(),
+    };
+    serde_json::to_string(&line).unwrap_or_default()
 }
 
 /// The service mounted at `prefix` (`/api/orders` -> `orders`); the catch-all, with
@@ -230,6 +240,7 @@ mod tests {
         )
         .with_header("authorization", "Bearer secret-in-header");
         let line = access_log_line("/api/orders", &req, 201, Duration::from_micros(41_700));
+        assert!(line.starts_with(r#"{"service":"orders","request_id":"test","#));
         assert!(!line.contains('\n'));
         assert!(!line.contains("secret"), "{line}");
         let logged: serde_json::Value = serde_json::from_str(&line).unwrap();
