@@ -65,7 +65,8 @@ impl App {
     ) -> http::Response<Full<Bytes>> {
         let started = Instant::now();
         let method = request.method().clone();
-        let uri = request.uri().clone();
+        // The path only: a query string may carry a token.
+        let path = request.uri().path().to_string();
         let (parts, body) = request.into_parts();
         let response = match body.collect().await {
             Ok(body) => {
@@ -80,7 +81,7 @@ impl App {
             }
         };
         eprintln!(
-            "{method} {uri} -> {} ({} ms)",
+            "{method} {path} -> {} ({} ms)",
             response.status().as_u16(),
             started.elapsed().as_millis()
         );

@@ -5,6 +5,11 @@
 //! public router; the `internal_mode` variable chooses. Every call carries the request
 //! id and a short-lived service token, and has a timeout. A sibling that is down,
 //! slow or failing becomes 503 `unavailable`, never a hang or a 500 with internals.
+//!
+//! Every call also carries the W3C trace context (`traceparent`, `tracestate`) of
+//! the request being served, so a trace started in front of the app follows it from
+//! service to service. When Spin itself exports traces it replaces these with the
+//! context of its own span for the outgoing call, a child of the same trace.
 
 use std::time::Duration;
 
@@ -136,6 +141,7 @@ pub fn call_with_headers(
         &caller.request.request_id,
         &token,
         authorization,
+        &trace_context(caller.request),
         body.is_some(),
         extra_headers,
     );
@@ -149,12 +155,66 @@ pub fn call_with_headers(
     })
 }
 
+/// The W3C trace context headers a call passes on.
+const TRACE_CONTEXT_HEADERS: [&str; 2] = ["traceparent", "tracestate"];
+/// A longer `tracestate` is dropped rather than passed on (the W3C limit is 32
+/// entries; 512 characters is what propagators must at least accept).
+const MAX_TRACESTATE_LEN: usize = 512;
+
+/// The trace context of the request being served, as the headers a call passes on:
+/// a well-formed `traceparent`, and its `tracestate` when not too long. Without a
+/// valid `traceparent` nothing is passed on: a `tracestate` means nothing alone.
+fn trace_context(request: &ApiRequest) -> Vec<(&'static str, &str)> {
+    let [parent, state] = TRACE_CONTEXT_HEADERS;
+    let Some(traceparent) = request.header(parent).filter(|v| is_traceparent(v)) else {
+        return Vec::new();
+    };
+    let mut headers = vec![(parent, traceparent)];
+    if let Some(tracestate) = request
+        .header(state)
+        .filter(|v| !v.is_empty() && v.len() <= MAX_TRACESTATE_LEN)
+    {
+        headers.push((state, tracestate));
+    }
+    headers
+}
+
+/// `version-trace_id-parent_id-flags` in lower-case hex (2, 32, 16 and 2 digits),
+/// with ids not all zero and a version other than `ff`. A later version may append
+/// fields after the flags, separated by `-`.
+fn is_traceparent(value: &str) -> bool {
+    let hex = |field: &str, len: usize| {
+        field.len() == len
+            && field
+                .bytes()
+                .all(|b| matches!(b, b'0'..=b'9' | b'a'..=b'f'))
+    };
+    let not_zero = |field: &str| field.bytes().any(|b| b != b'0');
+    let mut fields = value.split('-');
+    let (Some(version), Some(trace_id), Some(parent_id), Some(flags)) =
+        (fields.next(), fields.next(), fields.next(), fields.next())
+    else {
+        return false;
+    };
+    let rest_allowed = version != "00" || fields.next().is_none();
+    hex(version, 2)
+        && version != "ff"
+        && hex(trace_id, 32)
+        && not_zero(trace_id)
+        && hex(parent_id, 16)
+        && not_zero(parent_id)
+        && hex(flags, 2)
+        && rest_allowed
+}
+
 /// The headers of a call: request id, service token, the user's bearer when
-/// forwarded, and the caller's own. The caller's can't replace the first ones.
+/// forwarded, the trace context, and the caller's own. The caller's can't replace
+/// the ones before them.
 fn request_headers(
     request_id: &str,
     service_token: &str,
     authorization: Option<&str>,
+    trace_context: &[(&str, &str)],
     has_body: bool,
     extra_headers: &[(&str, &str)],
 ) -> Vec<(String, Vec<u8>)> {
@@ -168,6 +228,9 @@ fn request_headers(
     ];
     if let Some(authorization) = authorization {
         headers.push(("authorization".into(), authorization.as_bytes().to_vec()));
+    }
+    for (name, value) in trace_context {
+        headers.push((name.to_string(), value.as_bytes().to_vec()));
     }
     if has_body {
         headers.push(("content-type".into(), b"application/json".to_vec()));
@@ -323,6 +386,7 @@ mod tests {
             "req-1",
             "service-token",
             Some("Bearer user"),
+            &[],
             true,
             &[
                 ("Idempotency-Key", "cart-7-v3"),
@@ -343,6 +407,67 @@ mod tests {
         assert_eq!(value("authorization"), b"Bearer user");
         assert_eq!(value("content-type"), b"application/json");
         assert_eq!(value("idempotency-key"), b"cart-7-v3");
+    }
+
+    const TRACEPARENT: &str = "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01";
+
+    #[test]
+    fn the_trace_context_received_is_passed_on_to_siblings() {
+        let request = ApiRequest::new(spin_sdk::http::Method::Get, "/api/orders/orders", b"", "")
+            .with_header("Traceparent", TRACEPARENT)
+            .with_header("tracestate", "vendor=opaque");
+        let trace = trace_context(&request);
+        let headers = request_headers(
+            "req-1",
+            "service-token",
+            None,
+            &trace,
+            false,
+            &[(
+                "traceparent",
+                "00-ffffffffffffffffffffffffffffffff-ffffffffffffffff-00",
+            )],
+        );
+        let values = |name: &str| -> Vec<&[u8]> {
+            headers
+                .iter()
+                .filter(|(key, _)| key == name)
+                .map(|(_, value)| value.as_slice())
+                .collect()
+        };
+        assert_eq!(values("traceparent"), [TRACEPARENT.as_bytes()]);
+        assert_eq!(values("tracestate"), [b"vendor=opaque".as_slice()]);
+    }
+
+    #[test]
+    fn a_malformed_trace_context_is_not_passed_on() {
+        assert!(is_traceparent(TRACEPARENT));
+        assert!(is_traceparent(
+            "01-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01-later-field"
+        ));
+        for bad in [
+            "",
+            "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7",
+            "00-4BF92F3577B34DA6A3CE929D0E0E4736-00f067aa0ba902b7-01",
+            "00-00000000000000000000000000000000-00f067aa0ba902b7-01",
+            "00-4bf92f3577b34da6a3ce929d0e0e4736-0000000000000000-01",
+            "ff-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01",
+            "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01-extra",
+            "00-4bf92f3577b34da6a3ce929d0e0e473-600f067aa0ba902b7-01",
+        ] {
+            assert!(!is_traceparent(bad), "{bad}");
+        }
+        let request = |traceparent: &str, tracestate: &str| {
+            ApiRequest::new(spin_sdk::http::Method::Get, "/", b"", "")
+                .with_header("traceparent", traceparent)
+                .with_header("tracestate", tracestate)
+        };
+        assert!(trace_context(&request("not-a-trace", "vendor=x")).is_empty());
+        let long_state = format!("v={}", "x".repeat(MAX_TRACESTATE_LEN));
+        assert_eq!(
+            trace_context(&request(TRACEPARENT, &long_state)),
+            [("traceparent", TRACEPARENT)]
+        );
     }
 
     #[test]

@@ -1,11 +1,26 @@
 //! The entry every component's `#[http_component]` handler calls: request id, size
 //! limit, routing, error rendering and logging, the same for every service, and the
 //! work that waits until the response has gone.
+//!
+//! Every request leaves one line on the component's stdout once its response has
+//! gone, a JSON object an operator's log pipeline can parse:
+//!
+//! ```text
+//! {"service":"orders","request_id":"6f1c...","method":"POST","path":"/api/orders/orders","status":201,"duration_ms":41}
+//! ```
+//!
+//! It holds what identifies the request and its outcome and nothing a caller sent
+//! beyond the path: no headers (tokens), no query string (which could carry one), no
+//! body. Errors worth a closer look also get a line of their own on stderr.
+
+use std::io::Write;
+use std::time::Duration;
 
 use spin_sdk::http::conversions::TryFromIncomingRequest;
 use spin_sdk::http::{
     Fields, IncomingRequest, Method, OutgoingResponse, Request, ResponseOutparam,
 };
+use wasi::clocks::monotonic_clock;
 
 use crate::auth::require_service;
 use crate::error::{ApiError, ApiResult};
@@ -27,6 +42,7 @@ pub async fn serve(
     prefix: &'static str,
     route: impl AsyncFnOnce(&ApiRequest) -> ApiResult<ApiResponse>,
 ) {
+    let started = monotonic_clock::now();
     let req = match Request::try_from_incoming_request(incoming).await {
         Ok(req) => ApiRequest::from_spin(&req, prefix),
         Err(err) => {
@@ -37,8 +53,63 @@ pub async fn serve(
         }
     };
     let response = respond(&req, prefix, route).await;
+    let status = response.status;
     send(response_out, response, &req.request_id).await;
+    let elapsed = Duration::from_nanos(monotonic_clock::now().saturating_sub(started));
+    // A log that can't be written must not fail the request's remaining work.
+    let _ = writeln!(
+        std::io::stdout().lock(),
+        "{}",
+        access_log_line(prefix, &req, status, elapsed)
+    );
     outbox::flush_recorded(&req);
+}
+
+/// The log line of one request: the service, the request id, the method, the path
+/// (never the query string), the status and the time until the response had gone,
+/// in this order.
+fn access_log_line(prefix: &str, req: &ApiRequest, status: u16, elapsed: Duration) -> String {
+    #[derive(serde::Serialize)]
+    struct RequestLog<'a> {
+        service: &'a str,
+        request_id: &'a str,
+        method: String,
+        path: &'a str,
+        status: u16,
+        duration_ms: u128,
+    }
+    let line = RequestLog {
+        service: service_name(prefix),
+        request_id: &req.request_id,
+        method: req.method.to_string(),
+        path: logged_path(&req.path),
+        status,
+        duration_ms: elapsed.as_millis(),
+    };
+    serde_json::to_string(&line).unwrap_or_default()
+}
+
+/// The service mounted at `prefix` (`/api/orders` -> `orders`); the catch-all, with
+/// no prefix, is the `web` component.
+fn service_name(prefix: &str) -> &str {
+    match prefix.rsplit('/').next() {
+        Some(name) if !name.is_empty() => name,
+        _ => "web",
+    }
+}
+
+/// Paths are the caller's text: a long one is cut (on a character boundary) so one
+/// request can't write an unbounded line.
+fn logged_path(path: &str) -> &str {
+    const MAX: usize = 256;
+    if path.len() <= MAX {
+        return path;
+    }
+    let mut end = MAX;
+    while !path.is_char_boundary(end) {
+        end -= 1;
+    }
+    &path[..end]
 }
 
 async fn respond(
@@ -157,5 +228,42 @@ mod tests {
         }
         let web = ApiRequest::new(Method::Get, "/internal/x", b"", "");
         assert!(admit_internal(&web, "").is_ok());
+    }
+
+    #[test]
+    fn each_request_logs_one_json_line_without_query_or_headers() {
+        let req = ApiRequest::new(
+            Method::Post,
+            "/api/orders/orders?access_token=secret-in-query",
+            br#"{"password":"secret-in-body"}"#,
+            "/api/orders",
+        )
+        .with_header("authorization", "Bearer secret-in-header");
+        let line = access_log_line("/api/orders", &req, 201, Duration::from_micros(41_700));
+        assert!(line.starts_with(r#"{"service":"orders","request_id":"test","#));
+        assert!(!line.contains('\n'));
+        assert!(!line.contains("secret"), "{line}");
+        let logged: serde_json::Value = serde_json::from_str(&line).unwrap();
+        assert_eq!(
+            logged,
+            serde_json::json!({
+                "service": "orders",
+                "request_id": "test",
+                "method": "POST",
+                "path": "/api/orders/orders",
+                "status": 201,
+                "duration_ms": 41,
+            })
+        );
+    }
+
+    #[test]
+    fn the_catch_all_logs_as_web_and_long_paths_are_cut() {
+        assert_eq!(service_name(""), "web");
+        assert_eq!(service_name("/api/users"), "users");
+        let long = format!("/{}", "é".repeat(300));
+        let cut = logged_path(&long);
+        assert!(cut.len() <= 256 && long.starts_with(cut));
+        assert_eq!(logged_path("/api/users/healthz"), "/api/users/healthz");
     }
 }
