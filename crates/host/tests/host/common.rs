@@ -1,7 +1,5 @@
 //! What the host's tests share: the probe app, built once, and small request helpers.
 
-#![allow(dead_code)]
-
 use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::sync::OnceLock;

@@ -1,10 +1,8 @@
 //! Outbound HTTP: service chaining, self-requests, `allowed_outbound_hosts`, and the
 //! test hooks (a missing component, an interceptor).
 
-mod common;
-
+use crate::common::{get, probe_app, spawn};
 use bytes::Bytes;
-use common::{get, probe_app, spawn};
 use serde_json::Value;
 
 fn send_path(url: &str) -> String {

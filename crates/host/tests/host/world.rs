@@ -6,6 +6,8 @@ use std::path::Path;
 use spinshop_host::manifest::Manifest;
 use spinshop_host::world::unsupported_imports;
 
+use crate::common::build_probe;
+
 #[test]
 fn built_components_import_only_the_platform_world() {
     let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../..");
@@ -40,11 +42,8 @@ fn built_components_import_only_the_platform_world() {
 #[test]
 fn the_probe_component_fits_the_world() {
     let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../..");
+    build_probe();
     let probe = root.join("target/wasm32-wasip2/release/host_probe.wasm");
-    if !probe.exists() {
-        eprintln!("skipped: host_probe.wasm is not built");
-        return;
-    }
     let outside = unsupported_imports(&probe, &root.join("wit/world.wit")).expect("inspectable");
     assert_eq!(outside, Vec::<String>::new());
 }
@@ -52,11 +51,8 @@ fn the_probe_component_fits_the_world() {
 #[test]
 fn an_import_outside_the_world_is_reported() {
     let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../..");
+    build_probe();
     let probe = root.join("target/wasm32-wasip2/release/host_probe.wasm");
-    if !probe.exists() {
-        eprintln!("skipped: host_probe.wasm is not built");
-        return;
-    }
     let world = std::fs::read_to_string(root.join("wit/world.wit")).expect("world.wit");
     let narrower = world.replace("import spin:postgres/postgres@4.0.0;", "");
     let path = std::env::temp_dir().join(format!("spinshop-world-{}.wit", std::process::id()));

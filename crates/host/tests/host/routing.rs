@@ -1,15 +1,13 @@
 //! Routing and the request headers Spin sets, over the probe app.
 
-mod common;
-
+use crate::common::{Reply, get, header, post, send, spawn};
 use bytes::Bytes;
-use common::{get, header, send, spawn};
 
 #[tokio::test]
 async fn the_most_specific_route_wins() {
     let app = spawn().await;
     // Each probe reports the route it was reached by.
-    let route = |reply: &common::Reply| header(reply, "spin-matched-route").map(str::to_owned);
+    let route = |reply: &Reply| header(reply, "spin-matched-route").map(str::to_owned);
     assert_eq!(
         route(&get(&app, "/api/a/x").await).as_deref(),
         Some("/api/a/...")
@@ -78,7 +76,7 @@ async fn public_requests_carry_spins_headers() {
 #[tokio::test]
 async fn request_bodies_and_methods_reach_the_component() {
     let app = spawn().await;
-    let reply = common::post(&app, "/api/b/echo", &serde_json::json!({"k": 1})).await;
+    let reply = post(&app, "/api/b/echo", &serde_json::json!({"k": 1})).await;
     assert_eq!(reply.body["method"], "POST");
     assert_eq!(reply.body["body"], r#"{"k":1}"#);
 }

@@ -1,13 +1,11 @@
 //! Variables: defaults, templates, required values, overrides and the guest API.
 
-mod common;
-
-use common::{build_probe, fixture_manifest, get, probe_app};
+use crate::common::{build_probe, fixture_manifest, get, probe_app, spawn};
 use spinshop_host::App;
 
 #[tokio::test]
 async fn component_variables_are_templates_over_app_variables() {
-    let app = common::spawn().await;
+    let app = spawn().await;
     let reply = get(&app, "/api/a/var/greeting").await;
     assert_eq!(reply.body["value"], "hello, world");
     let reply = get(&app, "/api/a/var/token").await;
@@ -32,7 +30,7 @@ async fn explicit_values_override_defaults() {
 
 #[tokio::test]
 async fn a_component_sees_only_its_own_variables() {
-    let app = common::spawn().await;
+    let app = spawn().await;
     assert_eq!(
         get(&app, "/api/b/var/greeting").await.body["error"],
         "undefined"

@@ -1,9 +1,7 @@
 //! A component that traps costs one request a 500, nothing more; requests run
 //! concurrently.
 
-mod common;
-
-use common::{get, spawn};
+use crate::common::{get, spawn};
 
 #[tokio::test]
 async fn a_trap_is_a_500_and_the_next_request_is_served() {

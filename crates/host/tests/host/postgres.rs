@@ -3,11 +3,9 @@
 //! text when raised while a query's rows stream), sessions held per connection,
 //! `allowed_outbound_hosts`, and TLS verified unless the URL says `sslmode=disable`.
 
-mod common;
-
 use std::sync::OnceLock;
 
-use common::{Reply, post, probe_app};
+use crate::common::{Reply, post, probe_app};
 use serde_json::{Value, json};
 use spinshop_host::App;
 
