@@ -15,6 +15,7 @@ use std::sync::atomic::{AtomicU32, Ordering};
 use bytes::Bytes;
 use serde_json::{Value, json};
 use spinshop_host::{App, AppBuilder};
+use tokio::sync::{RwLock, RwLockReadGuard, RwLockWriteGuard};
 
 use crate::spin::{Spin, spin_bin};
 
@@ -55,6 +56,18 @@ fn services_with_a_database() -> Vec<String> {
         .lines()
         .filter_map(|line| Some(line.split_once("_db_url = {")?.0.to_string()))
         .collect()
+}
+
+/// Every app holds a turn, shared, while it lives; a test that loads the whole
+/// machine (many clients, a Postgres restart) takes the turns alone, so it neither
+/// slows another test past its time limits nor is slowed by one. The end-to-end
+/// tests share one process, so they share the turns.
+static TURNS: RwLock<()> = RwLock::const_new(());
+
+/// Waits until no other app runs, and keeps new ones from starting while the guard
+/// lives. The test's own app comes from [`TestApp::spawn_on`], which takes no turn.
+pub async fn alone() -> RwLockWriteGuard<'static, ()> {
+    TURNS.write().await
 }
 
 /// Builds the release `.wasm` files (a no-op when they are fresh).
@@ -238,6 +251,8 @@ pub struct TestApp {
     backend: Backend,
     pub database: String,
     pub postgres: String,
+    /// Dropped after the app: see [`TURNS`].
+    _turn: Option<RwLockReadGuard<'static, ()>>,
 }
 
 enum Backend {
@@ -304,6 +319,7 @@ impl TestApp {
     /// Spawns the app `manifest` (relative to the workspace) describes, with
     /// `overrides` over the harness's variables.
     pub async fn spawn_from(manifest: &str, overrides: &[(&str, &str)]) -> TestApp {
+        let turn = TURNS.read().await;
         let manifest = workspace_root().join(manifest);
         let (postgres, database) = Self::prepare_database().await;
         let mut variables = app_variables(&postgres, &database);
@@ -320,12 +336,14 @@ impl TestApp {
             backend,
             database,
             postgres,
+            _turn: Some(turn),
         }
     }
 
     /// Spawns an app whose database lives on `server` rather than the shared one, with
     /// Spin's pool size (64 connections per service) in the test host, as a deployment
-    /// has: for tests of the connection budget and of the database going away.
+    /// has: for tests of the connection budget and of the database going away. It
+    /// takes no turn: such a test runs [`alone`].
     pub async fn spawn_on(server: &OwnPostgres) -> TestApp {
         build_components();
         let postgres = server.address.clone();
@@ -345,6 +363,7 @@ impl TestApp {
             backend,
             database,
             postgres,
+            _turn: None,
         }
     }
 
@@ -360,6 +379,7 @@ impl TestApp {
             report_skipped(reason);
             return None;
         }
+        let turn = TURNS.read().await;
         let (postgres, database) = Self::prepare_database().await;
         let manifest = workspace_root().join(MANIFEST);
         let app = host_app(&manifest, &app_variables(&postgres, &database), customize).await;
@@ -367,6 +387,7 @@ impl TestApp {
             backend: Backend::Host(app),
             database,
             postgres,
+            _turn: Some(turn),
         })
     }
 

@@ -11,17 +11,13 @@ use spinshop_cli::migrate;
 use spinshop_tests::load::{self, Load, Target};
 use spinshop_tests::{ADMIN_EMAIL, ADMIN_PASSWORD, OwnPostgres, TestApp, components};
 
-/// One heavy test at a time: two loads side by side on a small machine would measure
-/// each other.
-static HEAVY: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
-
 /// Postgres' default `max_connections`.
 const DEFAULT_MAX_CONNECTIONS: u32 = 100;
 const CLIENTS: usize = 64;
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn sixty_four_clients_get_no_server_error_on_a_default_sized_postgres() {
-    let _heavy = HEAVY.lock().await;
+    let _alone = spinshop_tests::alone().await;
     let Some(postgres) = OwnPostgres::start("default-size", DEFAULT_MAX_CONNECTIONS).await else {
         return;
     };
@@ -72,7 +68,7 @@ async fn migrate_warns_about_a_server_smaller_than_the_pools() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_postgres_restart_mid_load_is_503_then_over_within_5_s_and_leaves_nothing_half_made() {
-    let _heavy = HEAVY.lock().await;
+    let _alone = spinshop_tests::alone().await;
     let Some(postgres) = OwnPostgres::start("restarted", spinshop_local_pg::MAX_CONNECTIONS).await
     else {
         return;

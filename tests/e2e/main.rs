@@ -1,0 +1,16 @@
+//! spinshop's end-to-end tests: the real release `.wasm` files over a real Postgres,
+//! each test with an app and a database of its own (see `spinshop_tests`), spoken to
+//! over HTTP only. One module per service, and `flow`, `events`, `edges`,
+//! `migrations` and `load` for what crosses them. They build as one test binary, so
+//! the test host is linked once.
+
+mod carts;
+mod edges;
+mod events;
+mod flow;
+mod load;
+mod migrations;
+mod orders;
+mod payments;
+mod products;
+mod users;
