@@ -3,52 +3,15 @@
 
 use bytes::Bytes;
 use serde_json::{Value, json};
-use spinshop_tests::{Response, Session, TestApp};
+use spinshop_tests::{Response, Session, Shop, TestApp};
 
 const CART: &str = "/api/carts/cart";
 const ITEMS: &str = "/api/carts/cart/items";
 const CHECKOUT: &str = "/api/carts/cart/checkout";
 
-async fn shop(app: &TestApp) -> (Session, Session) {
-    let admin = app.admin().await;
-    let customer = app.register("pat@example.com", "password-1").await;
-    (admin, customer)
-}
-
-async fn add(app: &TestApp, session: &Session, product: i64, qty: i64) -> Response {
-    app.post(
-        ITEMS,
-        &json!({"product_id": product, "qty": qty}),
-        Some(&session.access_token),
-    )
-    .await
-}
-
-async fn cart(app: &TestApp, session: &Session) -> Value {
-    let response = app.get(CART, Some(&session.access_token)).await;
-    assert_eq!(response.status, 200, "{}", response.text());
-    response.json()
-}
-
+/// Checks the cart of `session` out, with no body.
 async fn checkout(app: &TestApp, session: &Session) -> Response {
-    let request = http::Request::builder()
-        .method("POST")
-        .uri(CHECKOUT)
-        .header("authorization", format!("Bearer {}", session.access_token))
-        .body(Bytes::new())
-        .unwrap();
-    app.send(request).await
-}
-
-async fn stock(app: &TestApp, product: i64) -> (i64, i64) {
-    let body = app
-        .get(&format!("/api/products/products/{product}/stock"), None)
-        .await
-        .json();
-    (
-        body["stock"].as_i64().unwrap(),
-        body["reserved"].as_i64().unwrap(),
-    )
+    app.request("POST", CHECKOUT, None, session.token()).await
 }
 
 async fn orders_of(app: &TestApp, session: &Session) -> Vec<Value> {
@@ -87,9 +50,9 @@ async fn health_reports_the_database() {
 #[tokio::test]
 async fn a_new_users_cart_is_empty_and_needs_a_bearer() {
     let app = TestApp::spawn().await;
-    let (_, customer) = shop(&app).await;
+    let Shop { customer, .. } = Shop::open(&app, 10).await;
     assert_eq!(
-        cart(&app, &customer).await,
+        app.cart(&customer).await,
         json!({"items": [], "total": 0, "currency": "USD"})
     );
     assert_eq!(app.get(CART, None).await.status, 401);
@@ -99,29 +62,35 @@ async fn a_new_users_cart_is_empty_and_needs_a_bearer() {
 #[tokio::test]
 async fn adding_items_prices_them_from_the_catalog_and_adds_up_repeats() {
     let app = TestApp::spawn().await;
-    let (admin, customer) = shop(&app).await;
-    let keyboard = app.create_product(&admin, "Keyboard", 999, 10).await;
+    let Shop {
+        admin,
+        customer,
+        product: keyboard,
+    } = Shop::open(&app, 10).await;
     let mouse = app.create_product(&admin, "Mouse", 250, 10).await;
 
-    let response = add(&app, &customer, keyboard, 2).await;
+    let response = app.add_to_cart(&customer, keyboard, 2).await;
     assert_eq!(response.status, 200, "{}", response.text());
-    add(&app, &customer, mouse, 1).await;
-    let body = add(&app, &customer, keyboard, 3).await.json();
+    app.add_to_cart(&customer, mouse, 1).await;
+    let body = app.add_to_cart(&customer, keyboard, 3).await.json();
     assert_eq!(qtys(&body), [(keyboard, 5), (mouse, 1)]);
     assert_eq!(body["items"][0]["name"], "Keyboard");
     assert_eq!(body["items"][0]["unit_price"], 999);
     assert_eq!(body["items"][0]["line_total"], 5 * 999);
     assert_eq!(body["total"], 5 * 999 + 250);
     assert_eq!(body["currency"], "USD");
-    assert_eq!(cart(&app, &customer).await, body);
+    assert_eq!(app.cart(&customer).await, body);
 }
 
 #[tokio::test]
 async fn the_cart_shows_current_prices() {
     let app = TestApp::spawn().await;
-    let (admin, customer) = shop(&app).await;
-    let keyboard = app.create_product(&admin, "Keyboard", 999, 10).await;
-    add(&app, &customer, keyboard, 2).await;
+    let Shop {
+        admin,
+        customer,
+        product: keyboard,
+    } = Shop::open(&app, 10).await;
+    app.add_to_cart(&customer, keyboard, 2).await;
     let patched = app
         .patch(
             &format!("/api/products/products/{keyboard}"),
@@ -130,7 +99,7 @@ async fn the_cart_shows_current_prices() {
         )
         .await;
     assert_eq!(patched.status, 200, "{}", patched.text());
-    let body = cart(&app, &customer).await;
+    let body = app.cart(&customer).await;
     assert_eq!(
         (
             body["items"][0]["unit_price"].as_i64(),
@@ -143,23 +112,26 @@ async fn the_cart_shows_current_prices() {
 #[tokio::test]
 async fn unknown_products_and_bad_quantities_are_refused() {
     let app = TestApp::spawn().await;
-    let (admin, customer) = shop(&app).await;
-    let keyboard = app.create_product(&admin, "Keyboard", 999, 10).await;
+    let Shop {
+        customer,
+        product: keyboard,
+        ..
+    } = Shop::open(&app, 10).await;
 
-    let unknown = add(&app, &customer, 999999, 1).await;
+    let unknown = app.add_to_cart(&customer, 999999, 1).await;
     assert_eq!(unknown.status, 404);
     for qty in [0, -1, 1001] {
         assert_eq!(
-            add(&app, &customer, keyboard, qty).await.status,
+            app.add_to_cart(&customer, keyboard, qty).await.status,
             400,
             "qty {qty}"
         );
     }
-    assert_eq!(add(&app, &customer, keyboard, 1000).await.status, 200);
-    let beyond = add(&app, &customer, keyboard, 1).await;
+    assert_eq!(app.add_to_cart(&customer, keyboard, 1000).await.status, 200);
+    let beyond = app.add_to_cart(&customer, keyboard, 1).await;
     assert_eq!(beyond.status, 400);
     assert_eq!(beyond.json()["error"]["details"]["field"], "qty");
-    assert_eq!(qtys(&cart(&app, &customer).await), [(keyboard, 1000)]);
+    assert_eq!(qtys(&app.cart(&customer).await), [(keyboard, 1000)]);
     let malformed = app
         .post(
             ITEMS,
@@ -173,10 +145,13 @@ async fn unknown_products_and_bad_quantities_are_refused() {
 #[tokio::test]
 async fn patching_sets_a_quantity_and_zero_removes_the_item() {
     let app = TestApp::spawn().await;
-    let (admin, customer) = shop(&app).await;
-    let keyboard = app.create_product(&admin, "Keyboard", 999, 10).await;
+    let Shop {
+        admin,
+        customer,
+        product: keyboard,
+    } = Shop::open(&app, 10).await;
     let mouse = app.create_product(&admin, "Mouse", 250, 10).await;
-    add(&app, &customer, keyboard, 2).await;
+    app.add_to_cart(&customer, keyboard, 2).await;
     let token = Some(customer.access_token.as_str());
 
     let set = app
@@ -213,11 +188,14 @@ async fn patching_sets_a_quantity_and_zero_removes_the_item() {
 #[tokio::test]
 async fn deleting_an_item_and_clearing_the_cart() {
     let app = TestApp::spawn().await;
-    let (admin, customer) = shop(&app).await;
-    let keyboard = app.create_product(&admin, "Keyboard", 999, 10).await;
+    let Shop {
+        admin,
+        customer,
+        product: keyboard,
+    } = Shop::open(&app, 10).await;
     let mouse = app.create_product(&admin, "Mouse", 250, 10).await;
-    add(&app, &customer, keyboard, 1).await;
-    add(&app, &customer, mouse, 1).await;
+    app.add_to_cart(&customer, keyboard, 1).await;
+    app.add_to_cart(&customer, mouse, 1).await;
     let token = Some(customer.access_token.as_str());
 
     assert_eq!(
@@ -226,7 +204,7 @@ async fn deleting_an_item_and_clearing_the_cart() {
             .status,
         204
     );
-    assert_eq!(qtys(&cart(&app, &customer).await), [(mouse, 1)]);
+    assert_eq!(qtys(&app.cart(&customer).await), [(mouse, 1)]);
     assert_eq!(
         app.delete(&format!("{ITEMS}/{keyboard}"), token)
             .await
@@ -236,34 +214,40 @@ async fn deleting_an_item_and_clearing_the_cart() {
     assert_eq!(app.delete(&format!("{ITEMS}/abc"), token).await.status, 404);
 
     assert_eq!(app.delete(CART, token).await.status, 204);
-    assert_eq!(cart(&app, &customer).await["items"], json!([]));
+    assert_eq!(app.cart(&customer).await["items"], json!([]));
 }
 
 #[tokio::test]
 async fn carts_are_private() {
     let app = TestApp::spawn().await;
-    let (admin, customer) = shop(&app).await;
+    let Shop {
+        customer,
+        product: keyboard,
+        ..
+    } = Shop::open(&app, 10).await;
     let other = app.register("sam@example.com", "password-1").await;
-    let keyboard = app.create_product(&admin, "Keyboard", 999, 10).await;
-    add(&app, &customer, keyboard, 1).await;
-    assert_eq!(cart(&app, &other).await["items"], json!([]));
+    app.add_to_cart(&customer, keyboard, 1).await;
+    assert_eq!(app.cart(&other).await["items"], json!([]));
     assert_eq!(
         app.delete(&format!("{ITEMS}/{keyboard}"), Some(&other.access_token))
             .await
             .status,
         404
     );
-    assert_eq!(qtys(&cart(&app, &customer).await), [(keyboard, 1)]);
+    assert_eq!(qtys(&app.cart(&customer).await), [(keyboard, 1)]);
 }
 
 #[tokio::test]
 async fn checkout_places_the_order_reserves_stock_and_empties_the_cart() {
     let app = TestApp::spawn().await;
-    let (admin, customer) = shop(&app).await;
-    let keyboard = app.create_product(&admin, "Keyboard", 999, 10).await;
+    let Shop {
+        admin,
+        customer,
+        product: keyboard,
+    } = Shop::open(&app, 10).await;
     let mouse = app.create_product(&admin, "Mouse", 250, 10).await;
-    add(&app, &customer, keyboard, 2).await;
-    add(&app, &customer, mouse, 3).await;
+    app.add_to_cart(&customer, keyboard, 2).await;
+    app.add_to_cart(&customer, mouse, 3).await;
 
     let response = checkout(&app, &customer).await;
     assert_eq!(response.status, 201, "{}", response.text());
@@ -273,16 +257,16 @@ async fn checkout_places_the_order_reserves_stock_and_empties_the_cart() {
     assert_eq!(order["total"], 2 * 999 + 3 * 250);
     assert_eq!(order["items"].as_array().unwrap().len(), 2);
 
-    assert_eq!(stock(&app, keyboard).await, (10, 2));
-    assert_eq!(stock(&app, mouse).await, (10, 3));
-    assert_eq!(cart(&app, &customer).await["items"], json!([]));
+    assert_eq!(app.stock_of(keyboard).await, (10, 2, 8));
+    assert_eq!(app.stock_of(mouse).await, (10, 3, 7));
+    assert_eq!(app.cart(&customer).await["items"], json!([]));
     assert_eq!(orders_of(&app, &customer).await.len(), 1);
 }
 
 #[tokio::test]
 async fn checking_out_an_empty_cart_is_400() {
     let app = TestApp::spawn().await;
-    let (_, customer) = shop(&app).await;
+    let Shop { customer, .. } = Shop::open(&app, 10).await;
     let response = checkout(&app, &customer).await;
     assert_eq!(response.status, 400);
     assert_eq!(response.error_code(), "validation_error");
@@ -291,16 +275,19 @@ async fn checking_out_an_empty_cart_is_400() {
 #[tokio::test]
 async fn a_checkout_beyond_stock_is_409_and_the_cart_stays() {
     let app = TestApp::spawn().await;
-    let (admin, customer) = shop(&app).await;
-    let keyboard = app.create_product(&admin, "Keyboard", 999, 1).await;
-    add(&app, &customer, keyboard, 2).await;
-    let before = cart(&app, &customer).await;
+    let Shop {
+        customer,
+        product: keyboard,
+        ..
+    } = Shop::open(&app, 1).await;
+    app.add_to_cart(&customer, keyboard, 2).await;
+    let before = app.cart(&customer).await;
 
     let response = checkout(&app, &customer).await;
     assert_eq!(response.status, 409, "{}", response.text());
     assert_eq!(response.error_code(), "insufficient_stock");
-    assert_eq!(cart(&app, &customer).await, before);
-    assert_eq!(stock(&app, keyboard).await, (1, 0));
+    assert_eq!(app.cart(&customer).await, before);
+    assert_eq!(app.stock_of(keyboard).await, (1, 0, 1));
     assert!(orders_of(&app, &customer).await.is_empty());
 }
 
@@ -324,21 +311,27 @@ async fn a_checkout_while_orders_is_down_is_503_and_the_cart_stays() {
     else {
         return;
     };
-    let (admin, customer) = shop(&app).await;
-    let keyboard = app.create_product(&admin, "Keyboard", 999, 5).await;
-    add(&app, &customer, keyboard, 2).await;
+    let Shop {
+        customer,
+        product: keyboard,
+        ..
+    } = Shop::open(&app, 5).await;
+    app.add_to_cart(&customer, keyboard, 2).await;
 
     let response = checkout(&app, &customer).await;
     assert_eq!(response.status, 503);
-    assert_eq!(qtys(&cart(&app, &customer).await), [(keyboard, 2)]);
+    assert_eq!(qtys(&app.cart(&customer).await), [(keyboard, 2)]);
 }
 
 #[tokio::test]
 async fn simultaneous_checkouts_of_one_cart_place_one_order() {
     let app = TestApp::spawn().await;
-    let (admin, customer) = shop(&app).await;
-    let keyboard = app.create_product(&admin, "Keyboard", 999, 10).await;
-    add(&app, &customer, keyboard, 2).await;
+    let Shop {
+        customer,
+        product: keyboard,
+        ..
+    } = Shop::open(&app, 10).await;
+    app.add_to_cart(&customer, keyboard, 2).await;
 
     let responses = futures::future::join_all((0..5).map(|_| checkout(&app, &customer))).await;
     let created: Vec<&Response> = responses.iter().filter(|r| r.status == 201).collect();
@@ -351,18 +344,21 @@ async fn simultaneous_checkouts_of_one_cart_place_one_order() {
         assert_eq!(response.json()["id"], created[0].json()["id"]);
     }
     assert_eq!(orders_of(&app, &customer).await.len(), 1);
-    assert_eq!(stock(&app, keyboard).await, (10, 2));
-    assert_eq!(cart(&app, &customer).await["items"], json!([]));
+    assert_eq!(app.stock_of(keyboard).await, (10, 2, 8));
+    assert_eq!(app.cart(&customer).await["items"], json!([]));
 }
 
 #[tokio::test]
 async fn a_product_that_vanished_is_shown_unavailable_and_left_out_of_the_total() {
     let app = TestApp::spawn().await;
-    let (admin, customer) = shop(&app).await;
-    let keyboard = app.create_product(&admin, "Keyboard", 999, 10).await;
+    let Shop {
+        admin,
+        customer,
+        product: keyboard,
+    } = Shop::open(&app, 10).await;
     let mouse = app.create_product(&admin, "Mouse", 250, 10).await;
-    add(&app, &customer, keyboard, 1).await;
-    add(&app, &customer, mouse, 2).await;
+    app.add_to_cart(&customer, keyboard, 1).await;
+    app.add_to_cart(&customer, mouse, 2).await;
     // A product never reserved or ordered is erased, not archived.
     let deleted = app
         .delete(
@@ -372,7 +368,7 @@ async fn a_product_that_vanished_is_shown_unavailable_and_left_out_of_the_total(
         .await;
     assert_eq!(deleted.status, 204);
 
-    let body = cart(&app, &customer).await;
+    let body = app.cart(&customer).await;
     assert_eq!(body["total"], 999);
     let gone = &body["items"][1];
     assert_eq!(gone["product_id"], mouse);

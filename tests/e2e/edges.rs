@@ -2,7 +2,6 @@
 //! methods a path does not accept. Every answer is the JSON envelope with an
 //! `x-request-id`, and a refused request changes nothing.
 
-use bytes::Bytes;
 use serde_json::{Value, json};
 use spinshop_tests::{Response, TestApp};
 
@@ -57,14 +56,12 @@ async fn nul_characters_are_refused_naming_the_field_and_change_nothing() {
         .await;
     assert_refused(&login, "email", "login email");
     let form_login = app
-        .send(
-            http::Request::builder()
-                .method("POST")
-                .uri("/api/users/auth/login")
-                .header("content-type", "application/x-www-form-urlencoded")
-                .body(Bytes::from("username=a%00b&password=password-1"))
-                .unwrap(),
+        .request_to("POST", "/api/users/auth/login")
+        .body(
+            "application/x-www-form-urlencoded",
+            "username=a%00b&password=password-1",
         )
+        .send()
         .await;
     assert_refused(&form_login, "username", "form login");
     let profile = app
@@ -103,13 +100,7 @@ async fn nul_characters_are_refused_naming_the_field_and_change_nothing() {
         assert_refused(&placed, field, "place order");
     }
 
-    let added = app
-        .post(
-            "/api/carts/cart/items",
-            &json!({"product_id": product, "qty": 1}),
-            token,
-        )
-        .await;
+    let added = app.add_to_cart(&customer, product, 1).await;
     assert_eq!(added.status, 200, "{}", added.text());
     let checkout = app
         .post("/api/carts/cart/checkout", &json!({"notes": NUL}), token)
@@ -127,7 +118,7 @@ async fn nul_characters_are_refused_naming_the_field_and_change_nothing() {
         .await
         .json();
     assert_eq!(lamp["reserved"], 0, "nothing was reserved: {lamp}");
-    let cart = app.get("/api/carts/cart", token).await.json();
+    let cart = app.cart(&customer).await;
     assert_eq!(cart["items"].as_array().map(Vec::len), Some(1), "{cart}");
 }
 
@@ -158,15 +149,12 @@ async fn paths_outside_every_service_answer_with_the_envelope() {
         );
     }
     // A caller's request id is kept, as on every other route.
-    let request = http::Request::builder()
-        .uri("/nowhere")
+    let response = app
+        .request_to("GET", "/nowhere")
         .header("x-request-id", "trace-404")
-        .body(Bytes::new())
-        .unwrap();
-    assert_eq!(
-        app.send(request).await.header("x-request-id"),
-        Some("trace-404")
-    );
+        .send()
+        .await;
+    assert_eq!(response.header("x-request-id"), Some("trace-404"));
 }
 
 #[tokio::test]

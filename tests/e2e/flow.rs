@@ -3,19 +3,18 @@
 //! router (Fermyon Cloud's way), the two values of `internal_mode`.
 
 use serde_json::json;
-use spinshop_tests::TestApp;
+use spinshop_tests::{Shop, TestApp, one_item};
 
 async fn order_pay_and_check_out(app: &TestApp) {
-    let admin = app.admin().await;
-    let product = app.create_product(&admin, "Keyboard", 999, 5).await;
-    let customer = app.register("flow@example.com", "password-1").await;
+    let Shop {
+        customer, product, ..
+    } = Shop::open(app, 5).await;
     let token = Some(customer.access_token.as_str());
 
     let placed = app
-        .post(
-            "/api/orders/orders",
+        .place_order(
+            &customer,
             &json!({"user_id": customer.user_id, "items": [{"product_id": product, "qty": 2}]}),
-            token,
         )
         .await;
     assert_eq!(placed.status, 201, "{}", placed.text());
@@ -24,52 +23,26 @@ async fn order_pay_and_check_out(app: &TestApp) {
     assert_eq!(order["items"][0]["name"], "Keyboard");
 
     let pay = json!({"order_id": order["id"].to_string(), "amount": 1998, "method": "card"});
-    let request = |key: &str| {
-        http::Request::builder()
-            .method("POST")
-            .uri("/api/payments/pay")
-            .header("authorization", format!("Bearer {}", customer.access_token))
-            .header("content-type", "application/json")
-            .header("x-idempotency-key", key)
-            .body(bytes::Bytes::from(pay.to_string()))
-            .unwrap()
-    };
-    let paid = app.send(request("flow-1")).await;
+    let paid = app.pay(&customer, Some("flow-1"), &pay).await;
     assert_eq!(paid.status, 201, "{}", paid.text());
-    let replay = app.send(request("flow-1")).await;
+    let replay = app.pay(&customer, Some("flow-1"), &pay).await;
     assert_eq!(replay.status, 201);
     assert_eq!(replay.body, paid.body);
     assert_eq!(replay.header("idempotent-replayed"), Some("true"));
 
-    let order = app
-        .get(&format!("/api/orders/orders/{}", order["id"]), token)
-        .await
-        .json();
+    let order = app.order(&customer, &order["id"]).await;
     assert_eq!(order["status"], "paid");
     assert_eq!(order["payment_status"], "paid");
-    let stock = app
-        .get(&format!("/api/products/products/{product}/stock"), None)
-        .await
-        .json();
-    assert_eq!(
-        (stock["stock"].as_i64(), stock["reserved"].as_i64()),
-        (Some(3), Some(0))
-    );
+    assert_eq!(app.stock_of(product).await, (3, 0, 3));
 
-    let added = app
-        .post(
-            "/api/carts/cart/items",
-            &json!({"product_id": product, "qty": 1}),
-            token,
-        )
-        .await;
+    let added = app.add_to_cart(&customer, product, 1).await;
     assert_eq!(added.status, 200, "{}", added.text());
     let checkout = app
         .request("POST", "/api/carts/cart/checkout", None, token)
         .await;
     assert_eq!(checkout.status, 201, "{}", checkout.text());
     assert_eq!(checkout.json()["total"], 999);
-    let cart = app.get("/api/carts/cart", token).await.json();
+    let cart = app.cart(&customer).await;
     assert_eq!(cart["items"].as_array().map(Vec::len), Some(0));
 }
 
@@ -100,11 +73,7 @@ async fn self_requests_to_internal_endpoints_still_need_the_service_token() {
         )
         .await;
     assert_eq!(refused.status, 403);
-    let stock = app
-        .get(&format!("/api/products/products/{product}/stock"), None)
-        .await
-        .json();
-    assert_eq!(stock["reserved"], 0);
+    assert_eq!(app.stock_of(product).await, (3, 0, 3));
 }
 
 #[tokio::test]
@@ -135,22 +104,17 @@ async fn internal_calls_carry_the_request_id_and_a_service_token() {
     let admin = app.admin().await;
     let product = app.create_product(&admin, "Lamp", 1500, 2).await;
     let customer = app.register("trace@example.com", "password-1").await;
-    let request = http::Request::builder()
-        .method("POST")
-        .uri("/api/orders/orders")
-        .header("authorization", format!("Bearer {}", customer.access_token))
-        .header("content-type", "application/json")
+    let request = app
+        .request_to("POST", "/api/orders/orders")
+        .bearer(&customer.access_token)
         .header("x-request-id", "trace-42")
-        .body(bytes::Bytes::from(
-            json!({"items": [{"product_id": product, "qty": 1}]}).to_string(),
-        ))
-        .unwrap();
+        .json(&one_item(product, 1));
     // Only the calls made for this request: setting up (an admin creating the
     // product, the customer's registration and its event) made calls of its own,
     // under other request ids.
     app.settle_outboxes().await;
     seen.lock().unwrap().clear();
-    let response = app.send(request).await;
+    let response = request.send().await;
     assert_eq!(response.status, 201);
     assert_eq!(response.header("x-request-id"), Some("trace-42"));
 

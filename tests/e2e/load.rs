@@ -9,7 +9,7 @@ use std::time::{Duration, Instant};
 
 use spinshop_cli::migrate;
 use spinshop_tests::load::{self, Load, Target};
-use spinshop_tests::{ADMIN_EMAIL, ADMIN_PASSWORD, OwnPostgres, TestApp, components};
+use spinshop_tests::{ADMIN_EMAIL, ADMIN_PASSWORD, OwnPostgres, Session, TestApp, components};
 
 /// Postgres' default `max_connections`.
 const DEFAULT_MAX_CONNECTIONS: u32 = 100;
@@ -151,7 +151,7 @@ async fn a_postgres_restart_mid_load_is_503_then_over_within_5_s_and_leaves_noth
         if unfinished().await == 0 {
             break;
         }
-        place_and_pay(&app, &customer.access_token, product).await;
+        place_and_pay(&app, &customer, product).await;
     }
     assert_eq!(load::half_made(&db).await, [] as [String; 0]);
     assert_eq!(
@@ -161,25 +161,8 @@ async fn a_postgres_restart_mid_load_is_503_then_over_within_5_s_and_leaves_noth
 }
 
 /// An order and its payment: each request also takes over work earlier requests left.
-async fn place_and_pay(app: &TestApp, token: &str, product: i64) {
-    let order = app
-        .post(
-            "/api/orders/orders",
-            &serde_json::json!({"items": [{"product_id": product, "qty": 1}]}),
-            Some(token),
-        )
+async fn place_and_pay(app: &TestApp, customer: &Session, product: i64) {
+    let order = app.placed_order(customer, product, 1).await;
+    app.paid(customer, &order, &format!("sweep-{}", order["id"]))
         .await;
-    assert_eq!(order.status, 201, "{}", order.text());
-    let order = order.json();
-    let request = http::Request::post("/api/payments/pay")
-        .header("content-type", "application/json")
-        .header("authorization", format!("Bearer {token}"))
-        .header("x-idempotency-key", format!("sweep-{}", order["id"]))
-        .body(bytes::Bytes::from(
-            serde_json::json!({"order_id": order["id"], "amount": order["total"], "method": "card"})
-                .to_string(),
-        ))
-        .expect("a valid request");
-    let paid = app.send(request).await;
-    assert_eq!(paid.status, 201, "{}", paid.text());
 }

@@ -8,55 +8,19 @@ use std::time::{Duration, Instant};
 
 use bytes::Bytes;
 use serde_json::{Value, json};
-use spinshop_tests::{Response, Session, TestApp};
+use spinshop_tests::{Response, Session, Shop, TestApp, one_item};
 
 const ORDERS: &str = "/api/orders/orders";
 /// The transitions payments drives, under orders' internal prefix.
 const INTERNAL_ORDERS: &str = "/api/orders/internal/orders";
 
-async fn place(app: &TestApp, session: &Session, body: &Value) -> Response {
-    app.post(ORDERS, body, Some(&session.access_token)).await
-}
-
 async fn place_with_key(app: &TestApp, session: &Session, body: &Value, key: &str) -> Response {
-    let request = http::Request::builder()
-        .method("POST")
-        .uri(ORDERS)
-        .header("authorization", format!("Bearer {}", session.access_token))
-        .header("content-type", "application/json")
+    app.request_to("POST", ORDERS)
+        .bearer(&session.access_token)
         .header("idempotency-key", key)
-        .body(Bytes::from(body.to_string()))
-        .expect("a valid request");
-    app.send(request).await
-}
-
-fn one_item(product_id: i64, qty: i64) -> Value {
-    json!({"items": [{"product_id": product_id, "qty": qty}]})
-}
-
-/// `(stock, reserved)` of a product, as products reports them.
-async fn stock_of(app: &TestApp, product_id: i64) -> (i64, i64) {
-    let response = app
-        .get(&format!("/api/products/products/{product_id}/stock"), None)
-        .await;
-    assert_eq!(response.status, 200, "stock: {}", response.text());
-    let body = response.json();
-    (
-        body["stock"].as_i64().unwrap(),
-        body["reserved"].as_i64().unwrap(),
-    )
-}
-
-async fn order_count(app: &TestApp) -> i64 {
-    app.count("orders.orders").await
-}
-
-/// A customer, the admin, and one product (price 999, stock `stock`).
-async fn shop(app: &TestApp, stock: i64) -> (Session, Session, i64) {
-    let admin = app.admin().await;
-    let product = app.create_product(&admin, "Keyboard", 999, stock).await;
-    let alice = app.register("alice@example.com", "password-1").await;
-    (alice, admin, product)
+        .json(body)
+        .send()
+        .await
 }
 
 #[tokio::test]
@@ -73,18 +37,22 @@ async fn health_reports_the_database() {
 #[tokio::test]
 async fn placing_an_order_copies_prices_and_reserves_stock() {
     let app = TestApp::spawn().await;
-    let (alice, admin, product) = shop(&app, 5).await;
+    let Shop {
+        admin,
+        customer,
+        product,
+    } = Shop::open(&app, 5).await;
 
-    let response = place(
-        &app,
-        &alice,
-        &json!({"items": [{"product_id": product, "qty": 2}],
+    let response = app
+        .place_order(
+            &customer,
+            &json!({"items": [{"product_id": product, "qty": 2}],
                 "shipping_address": "1 Main St", "notes": "ring twice"}),
-    )
-    .await;
+        )
+        .await;
     assert_eq!(response.status, 201, "{}", response.text());
     let order = response.json();
-    assert_eq!(order["user_id"], alice.user_id);
+    assert_eq!(order["user_id"], customer.user_id);
     assert_eq!(order["status"], "pending");
     assert_eq!(order["payment_status"], "unpaid");
     assert_eq!(
@@ -96,7 +64,7 @@ async fn placing_an_order_copies_prices_and_reserves_stock() {
     assert_eq!(order["shipping_address"], "1 Main St");
     assert_eq!(order["notes"], "ring twice");
     assert!(order["created_at"].as_str().unwrap().ends_with('Z'));
-    assert_eq!(stock_of(&app, product).await, (5, 2));
+    assert_eq!(app.stock_of(product).await, (5, 2, 3));
 
     // The price is the one of the moment the order was placed.
     let repriced = app
@@ -109,7 +77,7 @@ async fn placing_an_order_copies_prices_and_reserves_stock() {
     assert_eq!(repriced.status, 200);
     let id = order["id"].as_i64().unwrap();
     let read = app
-        .get(&format!("{ORDERS}/{id}"), Some(&alice.access_token))
+        .get(&format!("{ORDERS}/{id}"), Some(&customer.access_token))
         .await;
     assert_eq!(read.status, 200);
     assert_eq!(read.json()["items"][0]["unit_price"], 999);
@@ -119,30 +87,34 @@ async fn placing_an_order_copies_prices_and_reserves_stock() {
 #[tokio::test]
 async fn the_callers_own_user_id_is_accepted_as_a_number_or_a_string() {
     let app = TestApp::spawn().await;
-    let (alice, _, product) = shop(&app, 5).await;
-    for user_id in [json!(alice.user_id), json!(alice.user_id.to_string())] {
+    let Shop {
+        customer, product, ..
+    } = Shop::open(&app, 5).await;
+    for user_id in [json!(customer.user_id), json!(customer.user_id.to_string())] {
         let body = json!({"user_id": user_id, "items": [{"product_id": product, "qty": 1}]});
-        assert_eq!(place(&app, &alice, &body).await.status, 201);
+        assert_eq!(app.place_order(&customer, &body).await.status, 201);
     }
 }
 
 #[tokio::test]
 async fn a_user_id_other_than_the_callers_is_forbidden() {
     let app = TestApp::spawn().await;
-    let (alice, _, product) = shop(&app, 5).await;
+    let Shop {
+        customer, product, ..
+    } = Shop::open(&app, 5).await;
     let body =
-        json!({"user_id": alice.user_id + 1000, "items": [{"product_id": product, "qty": 1}]});
-    let response = place(&app, &alice, &body).await;
+        json!({"user_id": customer.user_id + 1000, "items": [{"product_id": product, "qty": 1}]});
+    let response = app.place_order(&customer, &body).await;
     assert_eq!(response.status, 403);
     assert_eq!(response.error_code(), "forbidden");
-    assert_eq!(stock_of(&app, product).await, (5, 0));
-    assert_eq!(order_count(&app).await, 0);
+    assert_eq!(app.stock_of(product).await, (5, 0, 5));
+    assert_eq!(app.count("orders.orders").await, 0);
 }
 
 #[tokio::test]
 async fn placing_needs_a_valid_token() {
     let app = TestApp::spawn().await;
-    let (_, _, product) = shop(&app, 5).await;
+    let Shop { product, .. } = Shop::open(&app, 5).await;
     let response = app.post(ORDERS, &one_item(product, 1), None).await;
     assert_eq!(response.status, 401);
     let response = app
@@ -154,7 +126,9 @@ async fn placing_needs_a_valid_token() {
 #[tokio::test]
 async fn invalid_orders_are_refused_with_400() {
     let app = TestApp::spawn().await;
-    let (alice, _, product) = shop(&app, 5).await;
+    let Shop {
+        customer, product, ..
+    } = Shop::open(&app, 5).await;
     let many: Vec<Value> = (1..=51)
         .map(|id| json!({"product_id": id, "qty": 1}))
         .collect();
@@ -175,71 +149,81 @@ async fn invalid_orders_are_refused_with_400() {
         json!([[[product, 1]]]),
     ];
     for body in cases {
-        let response = place(&app, &alice, &body).await;
+        let response = app.place_order(&customer, &body).await;
         assert_eq!(response.status, 400, "{body}: {}", response.text());
         assert_eq!(response.error_code(), "validation_error");
     }
-    let response = place_with_key(&app, &alice, &one_item(product, 1), &"k".repeat(201)).await;
+    let response = place_with_key(&app, &customer, &one_item(product, 1), &"k".repeat(201)).await;
     assert_eq!(response.status, 400);
-    assert_eq!(stock_of(&app, product).await, (5, 0));
-    assert_eq!(order_count(&app).await, 0);
+    assert_eq!(app.stock_of(product).await, (5, 0, 5));
+    assert_eq!(app.count("orders.orders").await, 0);
 }
 
 #[tokio::test]
 async fn a_product_listed_twice_becomes_one_line() {
     let app = TestApp::spawn().await;
-    let (alice, _, product) = shop(&app, 5).await;
+    let Shop {
+        customer, product, ..
+    } = Shop::open(&app, 5).await;
     let body =
         json!({"items": [{"product_id": product, "qty": 1}, {"product_id": product, "qty": 2}]});
-    let response = place(&app, &alice, &body).await;
+    let response = app.place_order(&customer, &body).await;
     assert_eq!(response.status, 201);
     let items = response.json()["items"].clone();
     assert_eq!(items.as_array().unwrap().len(), 1);
     assert_eq!(items[0]["qty"], 3);
-    assert_eq!(stock_of(&app, product).await, (5, 3));
+    assert_eq!(app.stock_of(product).await, (5, 3, 2));
 }
 
 #[tokio::test]
 async fn an_unknown_product_is_404() {
     let app = TestApp::spawn().await;
-    let (alice, _, product) = shop(&app, 5).await;
+    let Shop {
+        customer, product, ..
+    } = Shop::open(&app, 5).await;
     let body =
         json!({"items": [{"product_id": product, "qty": 1}, {"product_id": 999_999, "qty": 1}]});
-    let response = place(&app, &alice, &body).await;
+    let response = app.place_order(&customer, &body).await;
     assert_eq!(response.status, 404);
     assert_eq!(response.error_code(), "not_found");
-    assert_eq!(stock_of(&app, product).await, (5, 0));
-    assert_eq!(order_count(&app).await, 0);
+    assert_eq!(app.stock_of(product).await, (5, 0, 5));
+    assert_eq!(app.count("orders.orders").await, 0);
 }
 
 #[tokio::test]
 async fn placing_an_order_beyond_stock_returns_409_and_reserves_nothing() {
     let app = TestApp::spawn().await;
-    let (alice, admin, plenty) = shop(&app, 10).await;
+    let Shop {
+        admin,
+        customer,
+        product: plenty,
+    } = Shop::open(&app, 10).await;
     let scarce = app.create_product(&admin, "Mouse", 500, 3).await;
     let body =
         json!({"items": [{"product_id": plenty, "qty": 2}, {"product_id": scarce, "qty": 5}]});
-    let response = place(&app, &alice, &body).await;
+    let response = app.place_order(&customer, &body).await;
     assert_eq!(response.status, 409);
     assert_eq!(response.error_code(), "insufficient_stock");
-    assert_eq!(stock_of(&app, plenty).await, (10, 0));
-    assert_eq!(stock_of(&app, scarce).await, (3, 0));
-    assert_eq!(order_count(&app).await, 0);
+    assert_eq!(app.stock_of(plenty).await, (10, 0, 10));
+    assert_eq!(app.stock_of(scarce).await, (3, 0, 3));
+    assert_eq!(app.count("orders.orders").await, 0);
 }
 
 #[tokio::test]
 async fn an_idempotency_key_returns_the_first_order() {
     let app = TestApp::spawn().await;
-    let (alice, _, product) = shop(&app, 5).await;
-    let first = place_with_key(&app, &alice, &one_item(product, 2), "order-1").await;
+    let Shop {
+        customer, product, ..
+    } = Shop::open(&app, 5).await;
+    let first = place_with_key(&app, &customer, &one_item(product, 2), "order-1").await;
     assert_eq!(first.status, 201);
-    let again = place_with_key(&app, &alice, &one_item(product, 2), "order-1").await;
+    let again = place_with_key(&app, &customer, &one_item(product, 2), "order-1").await;
     assert_eq!(again.status, 200);
     assert_eq!(again.json()["id"], first.json()["id"]);
-    assert_eq!(stock_of(&app, product).await, (5, 2));
-    assert_eq!(order_count(&app).await, 1);
+    assert_eq!(app.stock_of(product).await, (5, 2, 3));
+    assert_eq!(app.count("orders.orders").await, 1);
 
-    let other = place_with_key(&app, &alice, &one_item(product, 3), "order-1").await;
+    let other = place_with_key(&app, &customer, &one_item(product, 3), "order-1").await;
     assert_eq!(other.status, 409);
     assert_eq!(other.error_code(), "idempotency_key_reused");
 
@@ -248,16 +232,18 @@ async fn an_idempotency_key_returns_the_first_order() {
     let bobs = place_with_key(&app, &bob, &one_item(product, 1), "order-1").await;
     assert_eq!(bobs.status, 201);
     assert_ne!(bobs.json()["id"], first.json()["id"]);
-    assert_eq!(stock_of(&app, product).await, (5, 3));
+    assert_eq!(app.stock_of(product).await, (5, 3, 2));
 }
 
 #[tokio::test]
 async fn concurrent_twins_with_one_key_place_one_order() {
     let app = TestApp::spawn().await;
-    let (alice, _, product) = shop(&app, 50).await;
+    let Shop {
+        customer, product, ..
+    } = Shop::open(&app, 50).await;
     let body = one_item(product, 1);
     let responses =
-        futures::future::join_all((0..10).map(|_| place_with_key(&app, &alice, &body, "twin")))
+        futures::future::join_all((0..10).map(|_| place_with_key(&app, &customer, &body, "twin")))
             .await;
     let ids: Vec<Value> = responses
         .iter()
@@ -267,23 +253,27 @@ async fn concurrent_twins_with_one_key_place_one_order() {
         })
         .collect();
     assert!(ids.iter().all(|id| *id == ids[0]), "{ids:?}");
-    assert_eq!(order_count(&app).await, 1);
-    assert_eq!(stock_of(&app, product).await, (50, 1));
+    assert_eq!(app.count("orders.orders").await, 1);
+    assert_eq!(app.stock_of(product).await, (50, 1, 49));
 }
 
 #[tokio::test]
 async fn listing_shows_own_orders_newest_first_with_paging() {
     let app = TestApp::spawn().await;
-    let (alice, admin, product) = shop(&app, 100).await;
+    let Shop {
+        admin,
+        customer,
+        product,
+    } = Shop::open(&app, 100).await;
     let bob = app.register("bob@example.com", "password-1").await;
-    let mut alices = Vec::new();
+    let mut own = Vec::new();
     for qty in 1..=3 {
-        alices.push(place(&app, &alice, &one_item(product, qty)).await.json()["id"].clone());
+        own.push(app.placed_order(&customer, product, qty).await["id"].clone());
     }
-    let bobs = place(&app, &bob, &one_item(product, 1)).await.json()["id"].clone();
+    let bobs = app.placed_order(&bob, product, 1).await["id"].clone();
 
     let page = app
-        .get(&format!("{ORDERS}?limit=2"), Some(&alice.access_token))
+        .get(&format!("{ORDERS}?limit=2"), Some(&customer.access_token))
         .await;
     assert_eq!(page.status, 200);
     assert_eq!(page.header("x-total-count"), Some("3"));
@@ -294,14 +284,14 @@ async fn listing_shows_own_orders_newest_first_with_paging() {
         .iter()
         .map(|o| o["id"].clone())
         .collect();
-    assert_eq!(ids, [alices[2].clone(), alices[1].clone()]);
+    assert_eq!(ids, [own[2].clone(), own[1].clone()]);
     let rest = app
         .get(
             &format!("{ORDERS}?limit=2&offset=2"),
-            Some(&alice.access_token),
+            Some(&customer.access_token),
         )
         .await;
-    assert_eq!(rest.json()[0]["id"], alices[0]);
+    assert_eq!(rest.json()[0]["id"], own[0]);
     assert_eq!(rest.json()[0]["items"][0]["qty"], 1);
 
     let all = app.get(ORDERS, Some(&admin.access_token)).await;
@@ -318,13 +308,13 @@ async fn listing_shows_own_orders_newest_first_with_paging() {
     let snooping = app
         .get(
             &format!("{ORDERS}?user_id={}", bob.user_id),
-            Some(&alice.access_token),
+            Some(&customer.access_token),
         )
         .await;
     assert_eq!(snooping.status, 403);
     for bad in ["limit=0", "limit=101", "offset=-1", "user_id=abc"] {
         let response = app
-            .get(&format!("{ORDERS}?{bad}"), Some(&alice.access_token))
+            .get(&format!("{ORDERS}?{bad}"), Some(&customer.access_token))
             .await;
         assert_eq!(response.status, 400, "{bad}");
     }
@@ -333,9 +323,13 @@ async fn listing_shows_own_orders_newest_first_with_paging() {
 #[tokio::test]
 async fn another_users_order_is_404_and_the_admins_to_read() {
     let app = TestApp::spawn().await;
-    let (alice, admin, product) = shop(&app, 5).await;
+    let Shop {
+        admin,
+        customer,
+        product,
+    } = Shop::open(&app, 5).await;
     let bob = app.register("bob@example.com", "password-1").await;
-    let id = place(&app, &alice, &one_item(product, 1)).await.json()["id"]
+    let id = app.placed_order(&customer, product, 1).await["id"]
         .as_i64()
         .unwrap();
 
@@ -355,10 +349,10 @@ async fn another_users_order_is_404_and_the_admins_to_read() {
         .get(&format!("{ORDERS}/{id}"), Some(&admin.access_token))
         .await;
     assert_eq!(response.status, 200);
-    assert_eq!(response.json()["user_id"], alice.user_id);
+    assert_eq!(response.json()["user_id"], customer.user_id);
     for missing in ["999999", "0", "abc"] {
         let response = app
-            .get(&format!("{ORDERS}/{missing}"), Some(&alice.access_token))
+            .get(&format!("{ORDERS}/{missing}"), Some(&customer.access_token))
             .await;
         assert_eq!(response.status, 404, "{missing}");
     }
@@ -367,26 +361,28 @@ async fn another_users_order_is_404_and_the_admins_to_read() {
 #[tokio::test]
 async fn cancelling_a_pending_order_releases_its_stock_once() {
     let app = TestApp::spawn().await;
-    let (alice, _, product) = shop(&app, 5).await;
-    let id = place(&app, &alice, &one_item(product, 2)).await.json()["id"]
+    let Shop {
+        customer, product, ..
+    } = Shop::open(&app, 5).await;
+    let id = app.placed_order(&customer, product, 2).await["id"]
         .as_i64()
         .unwrap();
-    assert_eq!(stock_of(&app, product).await, (5, 2));
+    assert_eq!(app.stock_of(product).await, (5, 2, 3));
 
     let cancel = format!("{ORDERS}/{id}/cancel");
     let response = app
-        .post(&cancel, &json!({}), Some(&alice.access_token))
+        .post(&cancel, &json!({}), Some(&customer.access_token))
         .await;
     assert_eq!(response.status, 200, "{}", response.text());
     assert_eq!(response.json()["status"], "cancelled");
-    assert_eq!(stock_of(&app, product).await, (5, 0));
+    assert_eq!(app.stock_of(product).await, (5, 0, 5));
 
     let again = app
-        .post(&cancel, &json!({}), Some(&alice.access_token))
+        .post(&cancel, &json!({}), Some(&customer.access_token))
         .await;
     assert_eq!(again.status, 409);
     assert_eq!(again.error_code(), "invalid_state");
-    assert_eq!(stock_of(&app, product).await, (5, 0));
+    assert_eq!(app.stock_of(product).await, (5, 0, 5));
 
     // A cancelled order can't be paid any more.
     let paid = app
@@ -402,15 +398,19 @@ async fn cancelling_a_pending_order_releases_its_stock_once() {
 #[tokio::test]
 async fn the_internal_paid_endpoint_refuses_callers_without_the_service_token() {
     let app = TestApp::spawn().await;
-    let (alice, admin, product) = shop(&app, 5).await;
-    let id = place(&app, &alice, &one_item(product, 1)).await.json()["id"]
+    let Shop {
+        admin,
+        customer,
+        product,
+    } = Shop::open(&app, 5).await;
+    let id = app.placed_order(&customer, product, 1).await["id"]
         .as_i64()
         .unwrap();
     for path in ["paid", "payment-failed", "refunded"] {
         let url = format!("{INTERNAL_ORDERS}/{id}/{path}");
         for token in [
             None,
-            Some(alice.access_token.as_str()),
+            Some(customer.access_token.as_str()),
             Some(admin.access_token.as_str()),
         ] {
             let response = app.post(&url, &json!({"payment_id": 1}), token).await;
@@ -418,19 +418,21 @@ async fn the_internal_paid_endpoint_refuses_callers_without_the_service_token() 
         }
     }
     let order = app
-        .get(&format!("{ORDERS}/{id}"), Some(&alice.access_token))
+        .get(&format!("{ORDERS}/{id}"), Some(&customer.access_token))
         .await
         .json();
     assert_eq!(order["status"], "pending");
     assert_eq!(order["payment_status"], "unpaid");
-    assert_eq!(stock_of(&app, product).await, (5, 1));
+    assert_eq!(app.stock_of(product).await, (5, 1, 4));
 }
 
 #[tokio::test]
 async fn paid_commits_the_stock_and_is_idempotent() {
     let app = TestApp::spawn().await;
-    let (alice, _, product) = shop(&app, 5).await;
-    let id = place(&app, &alice, &one_item(product, 2)).await.json()["id"]
+    let Shop {
+        customer, product, ..
+    } = Shop::open(&app, 5).await;
+    let id = app.placed_order(&customer, product, 2).await["id"]
         .as_i64()
         .unwrap();
     let paid = format!("{INTERNAL_ORDERS}/{id}/paid");
@@ -439,11 +441,11 @@ async fn paid_commits_the_stock_and_is_idempotent() {
     assert_eq!(response.status, 200, "{}", response.text());
     assert_eq!(response.json()["status"], "paid");
     assert_eq!(response.json()["payment_status"], "paid");
-    assert_eq!(stock_of(&app, product).await, (3, 0));
+    assert_eq!(app.stock_of(product).await, (3, 0, 3));
 
     let again = app.post_internal(&paid, &json!({"payment_id": 7})).await;
     assert_eq!(again.status, 200);
-    assert_eq!(stock_of(&app, product).await, (3, 0));
+    assert_eq!(app.stock_of(product).await, (3, 0, 3));
 
     let another_payment = app.post_internal(&paid, &json!({"payment_id": 8})).await;
     assert_eq!(another_payment.status, 409);
@@ -463,8 +465,10 @@ async fn paid_commits_the_stock_and_is_idempotent() {
 #[tokio::test]
 async fn payment_failures_and_refunds_are_recorded() {
     let app = TestApp::spawn().await;
-    let (alice, _, product) = shop(&app, 5).await;
-    let id = place(&app, &alice, &one_item(product, 1)).await.json()["id"]
+    let Shop {
+        customer, product, ..
+    } = Shop::open(&app, 5).await;
+    let id = app.placed_order(&customer, product, 1).await["id"]
         .as_i64()
         .unwrap();
 
@@ -522,8 +526,10 @@ async fn cancelling_a_paid_order_refunds_it_through_payments() {
     else {
         return;
     };
-    let (alice, _, product) = shop(&app, 5).await;
-    let id = place(&app, &alice, &one_item(product, 1)).await.json()["id"]
+    let Shop {
+        customer, product, ..
+    } = Shop::open(&app, 5).await;
+    let id = app.placed_order(&customer, product, 1).await["id"]
         .as_i64()
         .unwrap();
     let paid = app
@@ -536,13 +542,13 @@ async fn cancelling_a_paid_order_refunds_it_through_payments() {
 
     let cancel = format!("{ORDERS}/{id}/cancel");
     let response = app
-        .post(&cancel, &json!({}), Some(&alice.access_token))
+        .post(&cancel, &json!({}), Some(&customer.access_token))
         .await;
     assert_eq!(response.status, 200, "{}", response.text());
     assert_eq!(response.json()["status"], "cancelled");
     assert_eq!(response.json()["payment_status"], "refunded");
     let again = app
-        .post(&cancel, &json!({}), Some(&alice.access_token))
+        .post(&cancel, &json!({}), Some(&customer.access_token))
         .await;
     assert_eq!(again.status, 409);
 }
@@ -550,9 +556,12 @@ async fn cancelling_a_paid_order_refunds_it_through_payments() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 8)]
 async fn a_hundred_simultaneous_orders_for_ten_units_place_exactly_ten() {
     let app = TestApp::spawn().await;
-    let (alice, _, product) = shop(&app, 10).await;
+    let Shop {
+        customer, product, ..
+    } = Shop::open(&app, 10).await;
     let body = one_item(product, 1);
-    let responses = futures::future::join_all((0..100).map(|_| place(&app, &alice, &body))).await;
+    let responses =
+        futures::future::join_all((0..100).map(|_| app.place_order(&customer, &body))).await;
 
     let created = responses.iter().filter(|r| r.status == 201).count();
     for response in responses.iter().filter(|r| r.status != 201) {
@@ -572,7 +581,10 @@ async fn a_hundred_simultaneous_orders_for_ten_units_place_exactly_ten() {
         .unwrap()
         .get(0);
     assert_eq!(pending_units, 10);
-    assert_eq!(stock_of(&app, product).await, (10, pending_units));
+    assert_eq!(
+        app.stock_of(product).await,
+        (10, pending_units, 10 - pending_units)
+    );
 }
 
 #[tokio::test]
@@ -584,11 +596,11 @@ async fn products_unreachable_is_503_and_nothing_is_placed() {
     else {
         return;
     };
-    let alice = app.register("alice@example.com", "password-1").await;
-    let response = place(&app, &alice, &one_item(1, 1)).await;
+    let customer = app.register("alice@example.com", "password-1").await;
+    let response = app.place_order(&customer, &one_item(1, 1)).await;
     assert_eq!(response.status, 503);
     assert_eq!(response.error_code(), "unavailable");
-    assert_eq!(order_count(&app).await, 0);
+    assert_eq!(app.count("orders.orders").await, 0);
 }
 
 #[tokio::test]
@@ -610,12 +622,14 @@ async fn a_failing_reserve_is_503_and_leaves_no_reservation() {
     else {
         return;
     };
-    let (alice, _, product) = shop(&app, 5).await;
-    let response = place(&app, &alice, &one_item(product, 1)).await;
+    let Shop {
+        customer, product, ..
+    } = Shop::open(&app, 5).await;
+    let response = app.place_order(&customer, &one_item(product, 1)).await;
     assert_eq!(response.status, 503);
     assert_eq!(response.error_code(), "unavailable");
-    assert_eq!(stock_of(&app, product).await, (5, 0));
-    assert_eq!(order_count(&app).await, 0);
+    assert_eq!(app.stock_of(product).await, (5, 0, 5));
+    assert_eq!(app.count("orders.orders").await, 0);
 }
 
 #[tokio::test]
@@ -633,9 +647,11 @@ async fn a_reservation_whose_answer_hangs_is_503_within_the_timeout_and_released
     else {
         return;
     };
-    let (alice, _, product) = shop(&app, 5).await;
+    let Shop {
+        customer, product, ..
+    } = Shop::open(&app, 5).await;
     let started = Instant::now();
-    let response = place(&app, &alice, &one_item(product, 2)).await;
+    let response = app.place_order(&customer, &one_item(product, 2)).await;
     let took = started.elapsed();
 
     assert_eq!(response.status, 503, "{}", response.text());
@@ -645,8 +661,8 @@ async fn a_reservation_whose_answer_hangs_is_503_within_the_timeout_and_released
         took >= Duration::from_secs(10) && took < Duration::from_secs(13),
         "{took:?}"
     );
-    assert_eq!(stock_of(&app, product).await, (5, 0));
-    assert_eq!(order_count(&app).await, 0);
+    assert_eq!(app.stock_of(product).await, (5, 0, 5));
+    assert_eq!(app.count("orders.orders").await, 0);
     let db = app.db().await;
     let reservation: String = db
         .query_one("SELECT status FROM catalog.reservations", &[])
@@ -660,7 +676,9 @@ async fn a_reservation_whose_answer_hangs_is_503_within_the_timeout_and_released
 #[tokio::test]
 async fn a_placement_cut_short_is_released_by_a_later_placement() {
     let app = TestApp::spawn().await;
-    let (alice, _, product) = shop(&app, 5).await;
+    let Shop {
+        customer, product, ..
+    } = Shop::open(&app, 5).await;
     let db = app.db().await;
     // A placement whose request died after products reserved its stock, and before
     // the order was stored or the stock released.
@@ -681,18 +699,20 @@ async fn a_placement_cut_short_is_released_by_a_later_placement() {
         )
         .await;
     assert_eq!(reserved.status, 200, "{}", reserved.text());
-    assert_eq!(stock_of(&app, product).await, (5, 3));
+    assert_eq!(app.stock_of(product).await, (5, 3, 2));
 
-    let response = place(&app, &alice, &one_item(product, 1)).await;
+    let response = app.place_order(&customer, &one_item(product, 1)).await;
     assert_eq!(response.status, 201, "{}", response.text());
-    assert_eq!(stock_of(&app, product).await, (5, 1));
+    assert_eq!(app.stock_of(product).await, (5, 1, 4));
     assert_eq!(app.count("orders.placements").await, 0);
 }
 
 #[tokio::test]
 async fn a_failure_after_reserving_releases_the_stock() {
     let app = TestApp::spawn().await;
-    let (alice, _, product) = shop(&app, 5).await;
+    let Shop {
+        customer, product, ..
+    } = Shop::open(&app, 5).await;
     // Orders can draw an id and products can reserve, but the order can't be stored.
     app.db()
         .await
@@ -702,22 +722,16 @@ async fn a_failure_after_reserving_releases_the_stock() {
         )
         .await
         .unwrap();
-    let response = place(&app, &alice, &one_item(product, 2)).await;
+    let response = app.place_order(&customer, &one_item(product, 2)).await;
     assert_eq!(response.status, 500);
     assert_eq!(response.error_code(), "internal");
-    assert_eq!(stock_of(&app, product).await, (5, 0));
-    assert_eq!(order_count(&app).await, 0);
-    let released: i64 = app
-        .db()
-        .await
-        .query_one(
-            "SELECT count(*) FROM catalog.reservations WHERE status = 'released'",
-            &[],
-        )
-        .await
-        .unwrap()
-        .get(0);
-    assert_eq!(released, 1);
+    assert_eq!(app.stock_of(product).await, (5, 0, 5));
+    assert_eq!(app.count("orders.orders").await, 0);
+    assert_eq!(
+        app.count("catalog.reservations WHERE status = 'released'")
+            .await,
+        1
+    );
 }
 
 #[tokio::test]
@@ -740,28 +754,30 @@ async fn a_failed_release_on_cancel_is_retried_by_cancelling_again() {
     else {
         return;
     };
-    let (alice, _, product) = shop(&app, 5).await;
-    let id = place(&app, &alice, &one_item(product, 2)).await.json()["id"]
+    let Shop {
+        customer, product, ..
+    } = Shop::open(&app, 5).await;
+    let id = app.placed_order(&customer, product, 2).await["id"]
         .as_i64()
         .unwrap();
     let cancel = format!("{ORDERS}/{id}/cancel");
 
     products_down.store(true, Ordering::SeqCst);
     let response = app
-        .post(&cancel, &json!({}), Some(&alice.access_token))
+        .post(&cancel, &json!({}), Some(&customer.access_token))
         .await;
     assert_eq!(response.status, 503);
-    assert_eq!(stock_of(&app, product).await, (5, 2));
+    assert_eq!(app.stock_of(product).await, (5, 2, 3));
     let order = app
-        .get(&format!("{ORDERS}/{id}"), Some(&alice.access_token))
+        .get(&format!("{ORDERS}/{id}"), Some(&customer.access_token))
         .await
         .json();
     assert_eq!(order["status"], "cancelled");
 
     products_down.store(false, Ordering::SeqCst);
     let again = app
-        .post(&cancel, &json!({}), Some(&alice.access_token))
+        .post(&cancel, &json!({}), Some(&customer.access_token))
         .await;
     assert_eq!(again.status, 409);
-    assert_eq!(stock_of(&app, product).await, (5, 0));
+    assert_eq!(app.stock_of(product).await, (5, 0, 5));
 }

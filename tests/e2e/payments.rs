@@ -6,71 +6,21 @@ use std::sync::atomic::{AtomicBool, Ordering};
 
 use bytes::Bytes;
 use serde_json::{Value, json};
-use spinshop_tests::{Response, Session, TestApp};
+use spinshop_tests::{Shop, TestApp, payment_for};
 
 const GOOD_CARD: &str = "4242 4242 4242 4242";
 const DECLINED_CARD: &str = "4000000000000002";
-const PRICE: i64 = 999;
+const PRICE: i64 = Shop::PRICE;
 
 fn card(number: &str) -> Value {
     json!({"number": number, "exp_month": 12, "exp_year": 2030, "cvc": "123"})
 }
 
-fn pay_body(order: &Value, card_number: Option<&str>) -> Value {
-    let mut body = json!({"order_id": order["id"], "amount": order["total"], "method": "card"});
-    if let Some(number) = card_number {
-        body["card"] = card(number);
-    }
+/// A payment's body for the whole of `order`, with the card `number`.
+fn pay_body(order: &Value, number: &str) -> Value {
+    let mut body = payment_for(order);
+    body["card"] = card(number);
     body
-}
-
-/// POST /pay with the key in `X-Idempotency-Key` (or none).
-async fn pay(app: &TestApp, session: &Session, key: Option<&str>, body: &Value) -> Response {
-    let mut request = http::Request::builder()
-        .method("POST")
-        .uri("/api/payments/pay")
-        .header("content-type", "application/json")
-        .header("authorization", format!("Bearer {}", session.access_token));
-    if let Some(key) = key {
-        request = request.header("x-idempotency-key", key);
-    }
-    app.send(request.body(Bytes::from(body.to_string())).unwrap())
-        .await
-}
-
-/// An app with an admin, a customer and a product of `stock` units at [`PRICE`].
-async fn shop(app: &TestApp, stock: i64) -> (Session, Session, i64) {
-    let admin = app.admin().await;
-    let customer = app.register("pat@example.com", "password-1").await;
-    let product = app.create_product(&admin, "Keyboard", PRICE, stock).await;
-    (admin, customer, product)
-}
-
-async fn place_order(app: &TestApp, session: &Session, product: i64, qty: i64) -> Value {
-    let response = app
-        .post(
-            "/api/orders/orders",
-            &json!({"items": [{"product_id": product, "qty": qty}]}),
-            Some(&session.access_token),
-        )
-        .await;
-    assert_eq!(response.status, 201, "place order: {}", response.text());
-    response.json()
-}
-
-async fn order(app: &TestApp, session: &Session, id: &Value) -> Value {
-    let response = app
-        .get(
-            &format!("/api/orders/orders/{id}"),
-            Some(&session.access_token),
-        )
-        .await;
-    assert_eq!(response.status, 200);
-    response.json()
-}
-
-async fn payment_rows(app: &TestApp) -> i64 {
-    app.count("payments.payments").await
 }
 
 #[tokio::test]
@@ -99,16 +49,14 @@ async fn health_is_503_when_the_database_is_unreachable() {
 #[tokio::test]
 async fn paying_an_order_charges_it_marks_it_paid_and_commits_its_stock() {
     let app = TestApp::spawn().await;
-    let (_, customer, product) = shop(&app, 5).await;
-    let placed = place_order(&app, &customer, product, 2).await;
+    let Shop {
+        customer, product, ..
+    } = Shop::open(&app, 5).await;
+    let placed = app.placed_order(&customer, product, 2).await;
 
-    let response = pay(
-        &app,
-        &customer,
-        Some("pay-1"),
-        &pay_body(&placed, Some(GOOD_CARD)),
-    )
-    .await;
+    let response = app
+        .pay(&customer, Some("pay-1"), &pay_body(&placed, GOOD_CARD))
+        .await;
     assert_eq!(response.status, 201, "{}", response.text());
     assert!(response.header("idempotent-replayed").is_none());
     let payment = response.json();
@@ -121,26 +69,23 @@ async fn paying_an_order_charges_it_marks_it_paid_and_commits_its_stock() {
     assert_eq!(payment["card_last4"], "4242");
     assert!(payment["created_at"].as_str().unwrap().ends_with('Z'));
 
-    let paid = order(&app, &customer, &placed["id"]).await;
+    let paid = app.order(&customer, &placed["id"]).await;
     assert_eq!(paid["status"], "paid");
     assert_eq!(paid["payment_status"], "paid");
-    let stock = app
-        .get(&format!("/api/products/products/{product}/stock"), None)
-        .await
-        .json();
-    assert_eq!(
-        (stock["stock"].as_i64(), stock["reserved"].as_i64()),
-        (Some(3), Some(0))
-    );
+    assert_eq!(app.stock_of(product).await, (3, 0, 3));
 }
 
 #[tokio::test]
 async fn a_card_payment_without_card_details_succeeds_and_string_ids_are_accepted() {
     let app = TestApp::spawn().await;
-    let (_, customer, product) = shop(&app, 5).await;
-    let placed = place_order(&app, &customer, product, 1).await;
+    let Shop {
+        customer, product, ..
+    } = Shop::open(&app, 5).await;
+    let placed = app.placed_order(&customer, product, 1).await;
     let body = json!({"order_id": placed["id"].to_string(), "amount": PRICE, "method": "card"});
-    let response = pay(&app, &customer, Some("plain-idempotency-key"), &body).await;
+    let response = app
+        .pay(&customer, Some("plain-idempotency-key"), &body)
+        .await;
     assert_eq!(response.status, 201, "{}", response.text());
     assert!(response.json().get("card_last4").is_none());
 }
@@ -148,15 +93,13 @@ async fn a_card_payment_without_card_details_succeeds_and_string_ids_are_accepte
 #[tokio::test]
 async fn only_the_last_four_digits_of_a_card_are_stored() {
     let app = TestApp::spawn().await;
-    let (_, customer, product) = shop(&app, 5).await;
-    let placed = place_order(&app, &customer, product, 1).await;
-    let response = pay(
-        &app,
-        &customer,
-        Some("pay-1"),
-        &pay_body(&placed, Some(GOOD_CARD)),
-    )
-    .await;
+    let Shop {
+        customer, product, ..
+    } = Shop::open(&app, 5).await;
+    let placed = app.placed_order(&customer, product, 1).await;
+    let response = app
+        .pay(&customer, Some("pay-1"), &pay_body(&placed, GOOD_CARD))
+        .await;
     assert_eq!(response.status, 201);
     let db = app.db().await;
     for table in ["payments.payments", "payments.idempotency_keys"] {
@@ -178,108 +121,109 @@ async fn only_the_last_four_digits_of_a_card_are_stored() {
 #[tokio::test]
 async fn paying_needs_a_bearer_and_an_idempotency_key() {
     let app = TestApp::spawn().await;
-    let (_, customer, product) = shop(&app, 5).await;
-    let placed = place_order(&app, &customer, product, 1).await;
-    let body = pay_body(&placed, None);
+    let Shop {
+        customer, product, ..
+    } = Shop::open(&app, 5).await;
+    let placed = app.placed_order(&customer, product, 1).await;
+    let body = payment_for(&placed);
 
-    let response = pay(&app, &customer, None, &body).await;
+    let response = app.pay(&customer, None, &body).await;
     assert_eq!(response.status, 400);
     assert_eq!(response.error_code(), "validation_error");
-    let response = pay(&app, &customer, Some(&"k".repeat(201)), &body).await;
+    let response = app.pay(&customer, Some(&"k".repeat(201)), &body).await;
     assert_eq!(response.status, 400);
 
     let anonymous = app.post("/api/payments/pay", &body, None).await;
     assert_eq!(anonymous.status, 401);
 
     // The other header name works too.
-    let request = http::Request::builder()
-        .method("POST")
-        .uri("/api/payments/pay")
-        .header("content-type", "application/json")
-        .header("authorization", format!("Bearer {}", customer.access_token))
+    let response = app
+        .request_to("POST", "/api/payments/pay")
+        .bearer(&customer.access_token)
         .header("idempotency-key", "plain-header")
-        .body(Bytes::from(body.to_string()))
-        .unwrap();
-    assert_eq!(app.send(request).await.status, 201);
+        .json(&body)
+        .send()
+        .await;
+    assert_eq!(response.status, 201, "{}", response.text());
 }
 
 #[tokio::test]
 async fn invalid_card_numbers_and_methods_are_400_and_charge_nothing() {
     let app = TestApp::spawn().await;
-    let (_, customer, product) = shop(&app, 5).await;
-    let placed = place_order(&app, &customer, product, 1).await;
+    let Shop {
+        customer, product, ..
+    } = Shop::open(&app, 5).await;
+    let placed = app.placed_order(&customer, product, 1).await;
     for number in ["4242424242424241", "4242-4242-4242-4242", "abc"] {
-        let response = pay(
-            &app,
-            &customer,
-            Some(number),
-            &pay_body(&placed, Some(number)),
-        )
-        .await;
+        let response = app
+            .pay(&customer, Some(number), &pay_body(&placed, number))
+            .await;
         assert_eq!(response.status, 400, "{number}: {}", response.text());
         assert_eq!(response.json()["error"]["details"]["field"], "card.number");
     }
-    let mut cash = pay_body(&placed, None);
+    let mut cash = payment_for(&placed);
     cash["method"] = json!("cash");
-    assert_eq!(pay(&app, &customer, Some("cash"), &cash).await.status, 400);
-    assert_eq!(payment_rows(&app).await, 0);
+    assert_eq!(app.pay(&customer, Some("cash"), &cash).await.status, 400);
+    assert_eq!(app.count("payments.payments").await, 0);
 }
 
 #[tokio::test]
 async fn a_repeat_with_the_same_key_replays_the_first_response() {
     let app = TestApp::spawn().await;
-    let (_, customer, product) = shop(&app, 5).await;
-    let placed = place_order(&app, &customer, product, 1).await;
-    let body = pay_body(&placed, Some(GOOD_CARD));
+    let Shop {
+        customer, product, ..
+    } = Shop::open(&app, 5).await;
+    let placed = app.placed_order(&customer, product, 1).await;
+    let body = pay_body(&placed, GOOD_CARD);
 
-    let first = pay(&app, &customer, Some("pay-1"), &body).await;
+    let first = app.pay(&customer, Some("pay-1"), &body).await;
     assert_eq!(first.status, 201);
-    let again = pay(&app, &customer, Some("pay-1"), &body).await;
+    let again = app.pay(&customer, Some("pay-1"), &body).await;
     assert_eq!(again.status, 201);
     assert_eq!(again.header("idempotent-replayed"), Some("true"));
     assert_eq!(again.body, first.body);
-    assert_eq!(payment_rows(&app).await, 1);
+    assert_eq!(app.count("payments.payments").await, 1);
 }
 
 #[tokio::test]
 async fn the_same_key_with_another_body_is_409() {
     let app = TestApp::spawn().await;
-    let (_, customer, product) = shop(&app, 5).await;
-    let placed = place_order(&app, &customer, product, 1).await;
+    let Shop {
+        customer, product, ..
+    } = Shop::open(&app, 5).await;
+    let placed = app.placed_order(&customer, product, 1).await;
     assert_eq!(
-        pay(&app, &customer, Some("pay-1"), &pay_body(&placed, None))
+        app.pay(&customer, Some("pay-1"), &payment_for(&placed))
             .await
             .status,
         201
     );
 
-    let other = pay(
-        &app,
-        &customer,
-        Some("pay-1"),
-        &pay_body(&placed, Some(GOOD_CARD)),
-    )
-    .await;
+    let other = app
+        .pay(&customer, Some("pay-1"), &pay_body(&placed, GOOD_CARD))
+        .await;
     assert_eq!(other.status, 409);
     assert_eq!(other.error_code(), "idempotency_key_reused");
-    assert_eq!(payment_rows(&app).await, 1);
+    assert_eq!(app.count("payments.payments").await, 1);
 }
 
 #[tokio::test]
 async fn keys_belong_to_their_user() {
     let app = TestApp::spawn().await;
-    let (_, customer, product) = shop(&app, 5).await;
+    let Shop {
+        customer, product, ..
+    } = Shop::open(&app, 5).await;
     let other = app.register("sam@example.com", "password-1").await;
-    let mine = place_order(&app, &customer, product, 1).await;
-    let theirs = place_order(&app, &other, product, 1).await;
+    let mine = app.placed_order(&customer, product, 1).await;
+    let theirs = app.placed_order(&other, product, 1).await;
     assert_eq!(
-        pay(&app, &customer, Some("same"), &pay_body(&mine, None))
+        app.pay(&customer, Some("same"), &payment_for(&mine))
             .await
             .status,
         201
     );
     assert_eq!(
-        pay(&app, &other, Some("same"), &pay_body(&theirs, None))
+        app.pay(&other, Some("same"), &payment_for(&theirs))
             .await
             .status,
         201
@@ -289,98 +233,104 @@ async fn keys_belong_to_their_user() {
 #[tokio::test]
 async fn a_declined_card_is_402_and_the_order_stays_payable_with_a_new_key() {
     let app = TestApp::spawn().await;
-    let (_, customer, product) = shop(&app, 5).await;
-    let placed = place_order(&app, &customer, product, 1).await;
-    let declined_body = pay_body(&placed, Some(DECLINED_CARD));
+    let Shop {
+        customer, product, ..
+    } = Shop::open(&app, 5).await;
+    let placed = app.placed_order(&customer, product, 1).await;
+    let declined_body = pay_body(&placed, DECLINED_CARD);
 
-    let declined = pay(&app, &customer, Some("try-1"), &declined_body).await;
+    let declined = app.pay(&customer, Some("try-1"), &declined_body).await;
     assert_eq!(declined.status, 402, "{}", declined.text());
     let body = declined.json();
     assert_eq!(body["error"]["code"], "payment_declined");
     assert_eq!(body["error"]["details"]["payment"]["status"], "failed");
     assert_eq!(body["error"]["details"]["payment"]["card_last4"], "0002");
 
-    let pending = order(&app, &customer, &placed["id"]).await;
+    let pending = app.order(&customer, &placed["id"]).await;
     assert_eq!(pending["status"], "pending");
     assert_eq!(pending["payment_status"], "failed");
 
-    let replay = pay(&app, &customer, Some("try-1"), &declined_body).await;
+    let replay = app.pay(&customer, Some("try-1"), &declined_body).await;
     assert_eq!(replay.status, 402);
     assert_eq!(replay.header("idempotent-replayed"), Some("true"));
     assert_eq!(replay.body, declined.body);
 
-    let paid = pay(
-        &app,
-        &customer,
-        Some("try-2"),
-        &pay_body(&placed, Some(GOOD_CARD)),
-    )
-    .await;
+    let paid = app
+        .pay(&customer, Some("try-2"), &pay_body(&placed, GOOD_CARD))
+        .await;
     assert_eq!(paid.status, 201, "{}", paid.text());
-    assert_eq!(
-        order(&app, &customer, &placed["id"]).await["status"],
-        "paid"
-    );
+    assert_eq!(app.order(&customer, &placed["id"]).await["status"], "paid");
 }
 
 #[tokio::test]
 async fn an_amount_other_than_the_total_is_422() {
     let app = TestApp::spawn().await;
-    let (_, customer, product) = shop(&app, 5).await;
-    let placed = place_order(&app, &customer, product, 1).await;
-    let mut body = pay_body(&placed, None);
+    let Shop {
+        customer, product, ..
+    } = Shop::open(&app, 5).await;
+    let placed = app.placed_order(&customer, product, 1).await;
+    let mut body = payment_for(&placed);
     body["amount"] = json!(PRICE - 1);
-    let response = pay(&app, &customer, Some("pay-1"), &body).await;
+    let response = app.pay(&customer, Some("pay-1"), &body).await;
     assert_eq!(response.status, 422);
     assert_eq!(response.error_code(), "validation_error");
-    assert_eq!(payment_rows(&app).await, 0);
+    assert_eq!(app.count("payments.payments").await, 0);
     // The refusal released the key: corrected, the same key pays.
-    let fixed = pay(&app, &customer, Some("pay-1"), &pay_body(&placed, None)).await;
+    let fixed = app
+        .pay(&customer, Some("pay-1"), &payment_for(&placed))
+        .await;
     assert_eq!(fixed.status, 201, "{}", fixed.text());
 }
 
 #[tokio::test]
 async fn a_paid_order_cannot_be_paid_again() {
     let app = TestApp::spawn().await;
-    let (_, customer, product) = shop(&app, 5).await;
-    let placed = place_order(&app, &customer, product, 1).await;
+    let Shop {
+        customer, product, ..
+    } = Shop::open(&app, 5).await;
+    let placed = app.placed_order(&customer, product, 1).await;
     assert_eq!(
-        pay(&app, &customer, Some("pay-1"), &pay_body(&placed, None))
+        app.pay(&customer, Some("pay-1"), &payment_for(&placed))
             .await
             .status,
         201
     );
-    let again = pay(&app, &customer, Some("pay-2"), &pay_body(&placed, None)).await;
+    let again = app
+        .pay(&customer, Some("pay-2"), &payment_for(&placed))
+        .await;
     assert_eq!(again.status, 409);
     assert_eq!(again.error_code(), "invalid_state");
-    assert_eq!(payment_rows(&app).await, 1);
+    assert_eq!(app.count("payments.payments").await, 1);
 }
 
 #[tokio::test]
 async fn another_users_order_and_an_unknown_order_are_404() {
     let app = TestApp::spawn().await;
-    let (_, customer, product) = shop(&app, 5).await;
+    let Shop {
+        customer, product, ..
+    } = Shop::open(&app, 5).await;
     let stranger = app.register("eve@example.com", "password-1").await;
-    let placed = place_order(&app, &customer, product, 1).await;
-    let response = pay(&app, &stranger, Some("steal"), &pay_body(&placed, None)).await;
+    let placed = app.placed_order(&customer, product, 1).await;
+    let response = app
+        .pay(&stranger, Some("steal"), &payment_for(&placed))
+        .await;
     assert_eq!(response.status, 404);
     let unknown = json!({"order_id": 999999, "amount": PRICE, "method": "card"});
-    assert_eq!(
-        pay(&app, &customer, Some("nope"), &unknown).await.status,
-        404
-    );
-    assert_eq!(payment_rows(&app).await, 0);
+    assert_eq!(app.pay(&customer, Some("nope"), &unknown).await.status, 404);
+    assert_eq!(app.count("payments.payments").await, 0);
 }
 
 #[tokio::test]
 async fn twenty_simultaneous_requests_with_one_key_charge_once_and_answer_alike() {
     let app = TestApp::spawn().await;
-    let (_, customer, product) = shop(&app, 5).await;
-    let placed = place_order(&app, &customer, product, 1).await;
-    let body = pay_body(&placed, Some(GOOD_CARD));
+    let Shop {
+        customer, product, ..
+    } = Shop::open(&app, 5).await;
+    let placed = app.placed_order(&customer, product, 1).await;
+    let body = pay_body(&placed, GOOD_CARD);
 
     let responses =
-        futures::future::join_all((0..20).map(|_| pay(&app, &customer, Some("one-key"), &body)))
+        futures::future::join_all((0..20).map(|_| app.pay(&customer, Some("one-key"), &body)))
             .await;
     for response in &responses {
         assert_eq!(response.status, 201, "{}", response.text());
@@ -391,7 +341,7 @@ async fn twenty_simultaneous_requests_with_one_key_charge_once_and_answer_alike(
         .filter(|r| r.header("idempotent-replayed") == Some("true"))
         .count();
     assert_eq!(replayed, 19);
-    assert_eq!(payment_rows(&app).await, 1);
+    assert_eq!(app.count("payments.payments").await, 1);
 }
 
 #[tokio::test]
@@ -415,45 +365,50 @@ async fn a_charge_whose_paid_notice_failed_heals_when_retried_with_its_key() {
     else {
         return;
     };
-    let (_, customer, product) = shop(&app, 5).await;
-    let placed = place_order(&app, &customer, product, 1).await;
-    let body = pay_body(&placed, Some(GOOD_CARD));
+    let Shop {
+        customer, product, ..
+    } = Shop::open(&app, 5).await;
+    let placed = app.placed_order(&customer, product, 1).await;
+    let body = pay_body(&placed, GOOD_CARD);
 
-    let failed = pay(&app, &customer, Some("heal-me"), &body).await;
+    let failed = app.pay(&customer, Some("heal-me"), &body).await;
     assert_eq!(failed.status, 503, "{}", failed.text());
     assert_eq!(failed.error_code(), "unavailable");
     assert!(
         !fail_paid_once.load(Ordering::SeqCst),
         "the /paid call was made"
     );
-    assert_eq!(payment_rows(&app).await, 1, "the charge was recorded");
     assert_eq!(
-        order(&app, &customer, &placed["id"]).await["status"],
+        app.count("payments.payments").await,
+        1,
+        "the charge was recorded"
+    );
+    assert_eq!(
+        app.order(&customer, &placed["id"]).await["status"],
         "pending"
     );
 
-    let healed = pay(&app, &customer, Some("heal-me"), &body).await;
+    let healed = app.pay(&customer, Some("heal-me"), &body).await;
     assert_eq!(healed.status, 201, "{}", healed.text());
     assert!(healed.header("idempotent-replayed").is_none());
     assert_eq!(
-        payment_rows(&app).await,
+        app.count("payments.payments").await,
         1,
         "the retry did not charge again"
     );
-    assert_eq!(
-        order(&app, &customer, &placed["id"]).await["status"],
-        "paid"
-    );
+    assert_eq!(app.order(&customer, &placed["id"]).await["status"], "paid");
 
-    let replay = pay(&app, &customer, Some("heal-me"), &body).await;
+    let replay = app.pay(&customer, Some("heal-me"), &body).await;
     assert_eq!((replay.status, &replay.body), (201, &healed.body));
 }
 
 #[tokio::test]
 async fn a_charge_left_unsettled_is_settled_by_a_later_payment() {
     let app = TestApp::spawn().await;
-    let (_, customer, product) = shop(&app, 5).await;
-    let forgotten = place_order(&app, &customer, product, 2).await;
+    let Shop {
+        customer, product, ..
+    } = Shop::open(&app, 5).await;
+    let forgotten = app.placed_order(&customer, product, 2).await;
     // A charge recorded by a request that died before telling orders, a minute ago.
     let charge: i64 = app
         .db()
@@ -473,16 +428,16 @@ async fn a_charge_left_unsettled_is_settled_by_a_later_payment() {
         .unwrap()
         .get(0);
     assert_eq!(
-        order(&app, &customer, &forgotten["id"]).await["status"],
+        app.order(&customer, &forgotten["id"]).await["status"],
         "pending"
     );
 
-    let next = place_order(&app, &customer, product, 1).await;
-    let paid = pay(&app, &customer, Some("next"), &pay_body(&next, None)).await;
+    let next = app.placed_order(&customer, product, 1).await;
+    let paid = app.pay(&customer, Some("next"), &payment_for(&next)).await;
     assert_eq!(paid.status, 201, "{}", paid.text());
 
     assert_eq!(
-        order(&app, &customer, &forgotten["id"]).await["status"],
+        app.order(&customer, &forgotten["id"]).await["status"],
         "paid"
     );
     let db = app.db().await;
@@ -505,12 +460,14 @@ async fn a_charge_left_unsettled_is_settled_by_a_later_payment() {
 #[tokio::test]
 async fn a_payment_is_shown_to_its_owner_and_admins_only() {
     let app = TestApp::spawn().await;
-    let (admin, customer, product) = shop(&app, 5).await;
+    let Shop {
+        admin,
+        customer,
+        product,
+    } = Shop::open(&app, 5).await;
     let stranger = app.register("eve@example.com", "password-1").await;
-    let placed = place_order(&app, &customer, product, 1).await;
-    let payment = pay(&app, &customer, Some("pay-1"), &pay_body(&placed, None))
-        .await
-        .json();
+    let placed = app.placed_order(&customer, product, 1).await;
+    let payment = app.paid(&customer, &placed, "pay-1").await;
     let path = format!("/api/payments/payments/{}", payment["id"]);
 
     let own = app.get(&path, Some(&customer.access_token)).await;
@@ -536,17 +493,16 @@ async fn a_payment_is_shown_to_its_owner_and_admins_only() {
 #[tokio::test]
 async fn an_orders_payments_are_listed_for_its_owner_and_admins() {
     let app = TestApp::spawn().await;
-    let (admin, customer, product) = shop(&app, 5).await;
+    let Shop {
+        admin,
+        customer,
+        product,
+    } = Shop::open(&app, 5).await;
     let stranger = app.register("eve@example.com", "password-1").await;
-    let placed = place_order(&app, &customer, product, 1).await;
-    pay(
-        &app,
-        &customer,
-        Some("try-1"),
-        &pay_body(&placed, Some(DECLINED_CARD)),
-    )
-    .await;
-    pay(&app, &customer, Some("try-2"), &pay_body(&placed, None)).await;
+    let placed = app.placed_order(&customer, product, 1).await;
+    app.pay(&customer, Some("try-1"), &pay_body(&placed, DECLINED_CARD))
+        .await;
+    app.paid(&customer, &placed, "try-2").await;
     let path = format!("/api/payments/payments?order_id={}", placed["id"]);
 
     let own = app.get(&path, Some(&customer.access_token)).await;
@@ -590,11 +546,13 @@ async fn an_orders_payments_are_listed_for_its_owner_and_admins() {
 #[tokio::test]
 async fn an_admin_refunds_a_payment_once() {
     let app = TestApp::spawn().await;
-    let (admin, customer, product) = shop(&app, 5).await;
-    let placed = place_order(&app, &customer, product, 1).await;
-    let payment = pay(&app, &customer, Some("pay-1"), &pay_body(&placed, None))
-        .await
-        .json();
+    let Shop {
+        admin,
+        customer,
+        product,
+    } = Shop::open(&app, 5).await;
+    let placed = app.placed_order(&customer, product, 1).await;
+    let payment = app.paid(&customer, &placed, "pay-1").await;
     let path = format!("/api/payments/payments/{}/refund", payment["id"]);
 
     let by_customer = app
@@ -606,7 +564,7 @@ async fn an_admin_refunds_a_payment_once() {
     assert_eq!(refunded.status, 200, "{}", refunded.text());
     assert_eq!(refunded.json()["status"], "refunded");
     assert_eq!(
-        order(&app, &customer, &placed["id"]).await["payment_status"],
+        app.order(&customer, &placed["id"]).await["payment_status"],
         "refunded"
     );
 
@@ -626,15 +584,15 @@ async fn an_admin_refunds_a_payment_once() {
 #[tokio::test]
 async fn a_failed_payment_cannot_be_refunded() {
     let app = TestApp::spawn().await;
-    let (admin, customer, product) = shop(&app, 5).await;
-    let placed = place_order(&app, &customer, product, 1).await;
-    let declined = pay(
-        &app,
-        &customer,
-        Some("try-1"),
-        &pay_body(&placed, Some(DECLINED_CARD)),
-    )
-    .await;
+    let Shop {
+        admin,
+        customer,
+        product,
+    } = Shop::open(&app, 5).await;
+    let placed = app.placed_order(&customer, product, 1).await;
+    let declined = app
+        .pay(&customer, Some("try-1"), &pay_body(&placed, DECLINED_CARD))
+        .await;
     let id = &declined.json()["error"]["details"]["payment"]["id"];
     let response = app
         .post(
@@ -650,10 +608,14 @@ async fn a_failed_payment_cannot_be_refunded() {
 #[tokio::test]
 async fn refund_order_is_internal_and_idempotent() {
     let app = TestApp::spawn().await;
-    let (admin, customer, product) = shop(&app, 5).await;
-    let placed = place_order(&app, &customer, product, 1).await;
-    let unpaid = place_order(&app, &customer, product, 1).await;
-    pay(&app, &customer, Some("pay-1"), &pay_body(&placed, None)).await;
+    let Shop {
+        admin,
+        customer,
+        product,
+    } = Shop::open(&app, 5).await;
+    let placed = app.placed_order(&customer, product, 1).await;
+    let unpaid = app.placed_order(&customer, product, 1).await;
+    app.paid(&customer, &placed, "pay-1").await;
     let body = json!({"order_id": placed["id"]});
 
     let public = app
@@ -687,11 +649,11 @@ async fn refund_order_is_internal_and_idempotent() {
 #[tokio::test]
 async fn cancelling_a_paid_order_refunds_its_payment() {
     let app = TestApp::spawn().await;
-    let (_, customer, product) = shop(&app, 5).await;
-    let placed = place_order(&app, &customer, product, 1).await;
-    let payment = pay(&app, &customer, Some("pay-1"), &pay_body(&placed, None))
-        .await
-        .json();
+    let Shop {
+        customer, product, ..
+    } = Shop::open(&app, 5).await;
+    let placed = app.placed_order(&customer, product, 1).await;
+    let payment = app.paid(&customer, &placed, "pay-1").await;
     let cancel = app
         .post(
             &format!("/api/orders/orders/{}/cancel", placed["id"]),

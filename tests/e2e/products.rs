@@ -17,28 +17,8 @@ fn stock_path(id: i64) -> String {
     format!("{PRODUCTS}/{id}/stock")
 }
 
-/// The field a 400 names in its details.
-fn field(response: &Response) -> String {
-    response.json()["error"]["details"]["field"]
-        .as_str()
-        .unwrap_or_default()
-        .to_string()
-}
-
 async fn create(app: &TestApp, admin: &Session, body: Value) -> Response {
     app.post(PRODUCTS, &body, Some(&admin.access_token)).await
-}
-
-/// `(stock, reserved, available)` as the stock endpoint reports them.
-async fn stock_of(app: &TestApp, id: i64) -> (i64, i64, i64) {
-    let response = app.get(&stock_path(id), None).await;
-    assert_eq!(response.status, 200, "{}", response.text());
-    let body = response.json();
-    (
-        body["stock"].as_i64().unwrap(),
-        body["reserved"].as_i64().unwrap(),
-        body["available"].as_i64().unwrap(),
-    )
 }
 
 async fn reserve(app: &TestApp, order_id: i64, items: Value) -> Response {
@@ -63,15 +43,6 @@ async fn commit(app: &TestApp, order_id: i64) -> Response {
         &json!({"order_id": order_id}),
     )
     .await
-}
-
-async fn reservation_rows(app: &TestApp) -> i64 {
-    app.db()
-        .await
-        .query_one("SELECT count(*) FROM catalog.reservations", &[])
-        .await
-        .unwrap()
-        .get(0)
 }
 
 /// A POST to an internal endpoint with whatever credential headers are given.
@@ -204,7 +175,7 @@ async fn invalid_products_are_refused_naming_the_field() {
         let response = create(&app, &admin, body.clone()).await;
         assert_eq!(response.status, 400, "{body}: {}", response.text());
         assert_eq!(response.error_code(), "validation_error");
-        assert_eq!(field(&response), expected_field, "{body}");
+        assert_eq!(response.error_field(), expected_field, "{body}");
         assert!(
             response.json()["error"]["message"]
                 .as_str()
@@ -444,7 +415,7 @@ async fn put_replaces_every_field_and_requires_the_stock() {
         )
         .await;
     assert_eq!(without_stock.status, 400);
-    assert_eq!(field(&without_stock), "stock");
+    assert_eq!(without_stock.error_field(), "stock");
 
     let missing = app
         .put(
@@ -516,7 +487,7 @@ async fn patch_changes_only_the_fields_sent() {
         )
         .await;
     assert_eq!(invalid.status, 400);
-    assert_eq!(field(&invalid), "currency");
+    assert_eq!(invalid.error_field(), "currency");
     let missing = app
         .patch(
             &product_path(id + 1000),
@@ -606,7 +577,7 @@ async fn deleting_a_product_with_an_open_reservation_archives_it() {
         2,
         "the open reservation is kept"
     );
-    assert_eq!(stock_of(&app, id).await, (5, 2, 0));
+    assert_eq!(app.stock_of(id).await, (5, 2, 0));
 
     assert_eq!(
         app.get(PRODUCTS, None).await.header("x-total-count"),
@@ -624,7 +595,7 @@ async fn deleting_a_product_with_an_open_reservation_archives_it() {
 
     // The open reservation can still be paid for.
     assert_eq!(commit(&app, 7).await.status, 200);
-    assert_eq!(stock_of(&app, id).await, (3, 0, 0));
+    assert_eq!(app.stock_of(id).await, (3, 0, 0));
     assert_eq!(
         app.delete(&product_path(id), Some(&admin.access_token))
             .await
@@ -694,7 +665,7 @@ async fn stock_is_read_by_anyone_and_set_by_an_admin() {
         )
         .await;
     assert_eq!(negative.status, 400);
-    assert_eq!(field(&negative), "stock");
+    assert_eq!(negative.error_field(), "stock");
     let missing = app
         .put(
             &stock_path(id + 1000),
@@ -748,7 +719,7 @@ async fn stock_below_what_is_reserved_is_409_and_changes_nothing() {
         app.get(&product_path(id), None).await.json()["name"],
         "Keyboard"
     );
-    assert_eq!(stock_of(&app, id).await, (5, 3, 2));
+    assert_eq!(app.stock_of(id).await, (5, 3, 2));
 
     let exactly_reserved = app
         .put(
@@ -758,7 +729,7 @@ async fn stock_below_what_is_reserved_is_409_and_changes_nothing() {
         )
         .await;
     assert_eq!(exactly_reserved.status, 200);
-    assert_eq!(stock_of(&app, id).await, (3, 3, 0));
+    assert_eq!(app.stock_of(id).await, (3, 3, 0));
 }
 
 // Reservations -------------------------------------------------------------------------------
@@ -789,8 +760,8 @@ async fn reserving_holds_stock_for_every_item() {
             json!({"product_id": mouse, "qty": 2})
         ]
     );
-    assert_eq!(stock_of(&app, keyboard).await, (5, 3, 2));
-    assert_eq!(stock_of(&app, mouse).await, (2, 2, 0));
+    assert_eq!(app.stock_of(keyboard).await, (5, 3, 2));
+    assert_eq!(app.stock_of(mouse).await, (2, 2, 0));
     assert_eq!(
         app.get(&product_path(mouse), None).await.json()["available"],
         false
@@ -818,12 +789,12 @@ async fn reserving_beyond_stock_returns_409_and_holds_nothing() {
     );
     assert!(response.text().contains(&format!("product {mouse}")));
     assert_eq!(
-        stock_of(&app, keyboard).await,
+        app.stock_of(keyboard).await,
         (5, 0, 5),
         "the keyboard line was rolled back"
     );
-    assert_eq!(stock_of(&app, mouse).await, (2, 0, 2));
-    assert_eq!(reservation_rows(&app).await, 0);
+    assert_eq!(app.stock_of(mouse).await, (2, 0, 2));
+    assert_eq!(app.count("catalog.reservations").await, 0);
 
     // The same order may try again once the shortfall is fixed.
     app.put(
@@ -839,7 +810,7 @@ async fn reserving_beyond_stock_returns_409_and_holds_nothing() {
     )
     .await;
     assert_eq!(retry.status, 200);
-    assert_eq!(stock_of(&app, mouse).await, (3, 3, 0));
+    assert_eq!(app.stock_of(mouse).await, (3, 3, 0));
 }
 
 #[tokio::test]
@@ -855,8 +826,8 @@ async fn reserving_an_unknown_product_is_404_and_holds_nothing() {
     .await;
     assert_eq!(response.status, 404);
     assert_eq!(response.error_code(), "not_found");
-    assert_eq!(stock_of(&app, keyboard).await, (5, 0, 5));
-    assert_eq!(reservation_rows(&app).await, 0);
+    assert_eq!(app.stock_of(keyboard).await, (5, 0, 5));
+    assert_eq!(app.count("catalog.reservations").await, 0);
 }
 
 #[tokio::test]
@@ -876,7 +847,7 @@ async fn reserving_twice_for_one_order_returns_the_first_reservation() {
         different.json()["items"],
         json!([{"product_id": keyboard, "qty": 2}])
     );
-    assert_eq!(stock_of(&app, keyboard).await, (5, 2, 3), "held once");
+    assert_eq!(app.stock_of(keyboard).await, (5, 2, 3), "held once");
 }
 
 #[tokio::test]
@@ -937,7 +908,7 @@ async fn invalid_reservations_are_400_naming_the_field() {
             .await;
         assert_eq!(response.status, 400, "{body}: {}", response.text());
         assert_eq!(
-            field(&response),
+            response.error_field(),
             expected_field,
             "{body}: {}",
             response.text()
@@ -948,8 +919,8 @@ async fn invalid_reservations_are_400_naming_the_field() {
         .await;
     assert_eq!(missing.status, 400);
     assert!(missing.text().contains("items"));
-    assert_eq!(stock_of(&app, keyboard).await, (5000, 0, 5000));
-    assert_eq!(reservation_rows(&app).await, 0);
+    assert_eq!(app.stock_of(keyboard).await, (5000, 0, 5000));
+    assert_eq!(app.count("catalog.reservations").await, 0);
 }
 
 #[tokio::test]
@@ -996,8 +967,8 @@ async fn internal_endpoints_refuse_callers_without_the_service_token() {
             assert_eq!(response.error_code(), "forbidden");
         }
     }
-    assert_eq!(stock_of(&app, keyboard).await, (5, 1, 4), "nothing changed");
-    assert_eq!(reservation_rows(&app).await, 1);
+    assert_eq!(app.stock_of(keyboard).await, (5, 1, 4), "nothing changed");
+    assert_eq!(app.count("catalog.reservations").await, 1);
     assert_eq!(commit(&app, 50).await.json()["status"], "committed");
 }
 
@@ -1020,16 +991,16 @@ async fn releasing_returns_the_reserved_units_once() {
     assert_eq!(released.json()["status"], "released");
     assert_eq!(released.json()["items"].as_array().unwrap().len(), 2);
     assert_eq!(
-        stock_of(&app, keyboard).await,
+        app.stock_of(keyboard).await,
         (5, 1, 4),
         "order 61 keeps its unit"
     );
-    assert_eq!(stock_of(&app, mouse).await, (2, 0, 2));
+    assert_eq!(app.stock_of(mouse).await, (2, 0, 2));
 
     let again = release(&app, 60).await;
     assert_eq!(again.status, 200);
     assert_eq!(again.json()["status"], "released");
-    assert_eq!(stock_of(&app, keyboard).await, (5, 1, 4), "returned once");
+    assert_eq!(app.stock_of(keyboard).await, (5, 1, 4), "returned once");
 
     let repeat_reserve = reserve(&app, 60, json!([{"product_id": keyboard, "qty": 3}])).await;
     assert_eq!(
@@ -1037,7 +1008,7 @@ async fn releasing_returns_the_reserved_units_once() {
         "released",
         "a released order holds nothing again"
     );
-    assert_eq!(stock_of(&app, keyboard).await, (5, 1, 4));
+    assert_eq!(app.stock_of(keyboard).await, (5, 1, 4));
 }
 
 #[tokio::test]
@@ -1054,7 +1025,7 @@ async fn releasing_an_unknown_order_prevents_a_late_reservation() {
     let late = reserve(&app, 70, json!([{"product_id": keyboard, "qty": 2}])).await;
     assert_eq!(late.status, 200);
     assert_eq!(late.json()["status"], "released");
-    assert_eq!(stock_of(&app, keyboard).await, (5, 0, 5));
+    assert_eq!(app.stock_of(keyboard).await, (5, 0, 5));
 }
 
 #[tokio::test]
@@ -1068,12 +1039,12 @@ async fn committing_takes_the_units_off_the_shelf_once() {
     let committed = commit(&app, 80).await;
     assert_eq!(committed.status, 200, "{}", committed.text());
     assert_eq!(committed.json()["status"], "committed");
-    assert_eq!(stock_of(&app, keyboard).await, (3, 1, 2));
+    assert_eq!(app.stock_of(keyboard).await, (3, 1, 2));
 
     let again = commit(&app, 80).await;
     assert_eq!(again.status, 200);
     assert_eq!(again.json()["status"], "committed");
-    assert_eq!(stock_of(&app, keyboard).await, (3, 1, 2), "taken once");
+    assert_eq!(app.stock_of(keyboard).await, (3, 1, 2), "taken once");
 }
 
 #[tokio::test]
@@ -1094,7 +1065,7 @@ async fn finished_reservations_refuse_the_other_ending() {
     assert_eq!(commit_released.error_code(), "invalid_state");
     let commit_unknown = commit(&app, 92).await;
     assert_eq!(commit_unknown.status, 404);
-    assert_eq!(stock_of(&app, keyboard).await, (3, 0, 3));
+    assert_eq!(app.stock_of(keyboard).await, (3, 0, 3));
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 8)]
@@ -1115,7 +1086,7 @@ async fn fifty_simultaneous_reservations_for_ten_units_hold_exactly_ten() {
         assert_eq!(response.error_code(), "insufficient_stock");
     }
     assert_eq!(held, 10);
-    assert_eq!(stock_of(&app, product).await, (10, 10, 0));
+    assert_eq!(app.stock_of(product).await, (10, 10, 0));
     let (stock, reserved, open): (i64, i64, i64) = {
         let row = app
             .db()
@@ -1147,11 +1118,11 @@ async fn simultaneous_repeats_of_one_reservation_hold_stock_once() {
         assert_eq!(response.status, 200, "{}", response.text());
         assert_eq!(response.json()["status"], "reserved");
     }
-    assert_eq!(stock_of(&app, product).await, (10, 3, 7));
+    assert_eq!(app.stock_of(product).await, (10, 3, 7));
 
     let releases = futures::future::join_all((0..10).map(|_| release(&app, 99))).await;
     assert!(releases.iter().all(|r| r.status == 200));
-    assert_eq!(stock_of(&app, product).await, (10, 0, 10), "returned once");
+    assert_eq!(app.stock_of(product).await, (10, 0, 10), "returned once");
 }
 
 // Routing -------------------------------------------------------------------------------------
@@ -1183,13 +1154,11 @@ async fn wrong_methods_are_405_and_unknown_paths_404() {
     ] {
         let response = app.get(path, Some(&admin.access_token)).await;
         assert_eq!(response.status, 403, "GET {path}");
-        let request = http::Request::builder()
-            .method("GET")
-            .uri(path)
-            .header(SERVICE_TOKEN_HEADER, token.as_str())
-            .body(Bytes::new())
-            .unwrap();
-        let response = app.send(request).await;
+        let response = app
+            .request_to("GET", path)
+            .header(SERVICE_TOKEN_HEADER, &token)
+            .send()
+            .await;
         assert_eq!(response.status, 405, "GET {path} with the service token");
         assert_eq!(response.error_code(), "method_not_allowed");
     }

@@ -122,16 +122,8 @@ async fn registration_validates_its_input() {
             .to_string();
         assert!(actual.contains(message), "{body}: {actual}");
     }
-    let count: i64 = app
-        .db()
-        .await
-        .query_one("SELECT count(*) FROM users.users", &[])
-        .await
-        .unwrap()
-        .get(0);
-    assert_eq!(count, 1, "only the admin exists");
+    assert_eq!(app.count("users.users").await, 1, "only the admin exists");
 }
-
 #[tokio::test]
 async fn malformed_json_and_oversized_bodies_are_refused() {
     let app = TestApp::spawn().await;
@@ -168,15 +160,14 @@ async fn login_accepts_json_and_the_oauth2_form() {
     assert_eq!(response.status, 200);
     assert!(response.json()["token"].is_string());
 
-    let request = http::Request::builder()
-        .method("POST")
-        .uri("/api/users/auth/login")
-        .header("content-type", "application/x-www-form-urlencoded")
-        .body(bytes::Bytes::from_static(
-            b"username=erin%40example.com&password=password-1&grant_type=password",
-        ))
-        .unwrap();
-    let response = app.send(request).await;
+    let response = app
+        .request_to("POST", "/api/users/auth/login")
+        .body(
+            "application/x-www-form-urlencoded",
+            "username=erin%40example.com&password=password-1&grant_type=password",
+        )
+        .send()
+        .await;
     assert_eq!(response.status, 200);
     assert_eq!(response.json()["user"]["email"], "erin@example.com");
 }
@@ -625,15 +616,12 @@ async fn routing_errors_are_json_and_carry_the_request_id() {
             .is_some_and(|id| !id.is_empty())
     );
 
-    let request = http::Request::builder()
-        .uri("/api/users/healthz")
+    let response = app
+        .request_to("GET", "/api/users/healthz")
         .header("x-request-id", "trace-123")
-        .body(bytes::Bytes::new())
-        .unwrap();
-    assert_eq!(
-        app.send(request).await.header("x-request-id"),
-        Some("trace-123")
-    );
+        .send()
+        .await;
+    assert_eq!(response.header("x-request-id"), Some("trace-123"));
 }
 
 /// A correctly signed token for a live session is still refused when it claims a

@@ -2,8 +2,13 @@
 //! database and its own app, running the real release `.wasm` files, and speaks HTTP
 //! to it only. The app runs in `spin up` when `SPIN_BIN` names a Spin binary, and in
 //! spinshop's Spin-compatible test host, in-process, otherwise.
+//!
+//! [`request`] is how a test speaks to its app, [`shop`] the shop it starts from and
+//! the steps a customer takes, [`load`] many customers at once.
 
 pub mod load;
+pub mod request;
+pub mod shop;
 mod spin;
 
 use std::io::Write;
@@ -12,11 +17,11 @@ use std::process::Command;
 use std::sync::OnceLock;
 use std::sync::atomic::{AtomicU32, Ordering};
 
-use bytes::Bytes;
-use serde_json::{Value, json};
 use spinshop_host::{App, AppBuilder};
 use tokio::sync::{RwLock, RwLockReadGuard, RwLockWriteGuard};
 
+pub use crate::request::{RequestBuilder, Response};
+pub use crate::shop::{Session, Shop, one_item, payment_for, session_from};
 use crate::spin::{Spin, spin_bin};
 
 pub const ADMIN_EMAIL: &str = "admin@spinshop.test";
@@ -248,61 +253,16 @@ impl OwnPostgres {
 
 /// A running app with its own database.
 pub struct TestApp {
-    backend: Backend,
+    pub(crate) backend: Backend,
     pub database: String,
     pub postgres: String,
     /// Dropped after the app: see [`TURNS`].
     _turn: Option<RwLockReadGuard<'static, ()>>,
 }
 
-enum Backend {
+pub(crate) enum Backend {
     Host(App),
     Spin(Spin),
-}
-
-pub struct Response {
-    pub status: u16,
-    pub headers: http::HeaderMap,
-    pub body: Bytes,
-}
-
-impl Response {
-    pub fn json(&self) -> Value {
-        serde_json::from_slice(&self.body).unwrap_or_else(|err| {
-            panic!(
-                "status {} body is not JSON ({err}): {}",
-                self.status,
-                self.text()
-            )
-        })
-    }
-
-    pub fn header(&self, name: &str) -> Option<&str> {
-        self.headers.get(name).and_then(|v| v.to_str().ok())
-    }
-
-    /// The body as text, for assertion messages.
-    pub fn text(&self) -> String {
-        String::from_utf8_lossy(&self.body).into_owned()
-    }
-
-    /// The error code of an error envelope.
-    pub fn error_code(&self) -> String {
-        self.json()["error"]["code"]
-            .as_str()
-            .unwrap_or_default()
-            .to_string()
-    }
-}
-
-/// A signed-in user.
-#[derive(Clone, Debug)]
-pub struct Session {
-    pub user_id: i64,
-    pub email: String,
-    pub password: String,
-    pub access_token: String,
-    pub refresh_token: String,
 }
 
 impl TestApp {
@@ -486,123 +446,6 @@ impl TestApp {
             .expect("lifting the idle timeout");
         client
     }
-
-    pub async fn request(
-        &self,
-        method: &str,
-        path: &str,
-        body: Option<&Value>,
-        token: Option<&str>,
-    ) -> Response {
-        let mut builder = http::Request::builder().method(method).uri(path);
-        if let Some(token) = token {
-            builder = builder.header("authorization", format!("Bearer {token}"));
-        }
-        let body = match body {
-            Some(value) => {
-                builder = builder.header("content-type", "application/json");
-                Bytes::from(serde_json::to_vec(value).expect("serialisable body"))
-            }
-            None => Bytes::new(),
-        };
-        self.send(builder.body(body).expect("a valid request"))
-            .await
-    }
-
-    pub async fn send(&self, request: http::Request<Bytes>) -> Response {
-        let response = match &self.backend {
-            Backend::Host(app) => app.handle(request).await,
-            Backend::Spin(spin) => spin.send(request).await,
-        };
-        let (parts, body) = response.into_parts();
-        Response {
-            status: parts.status.as_u16(),
-            headers: parts.headers,
-            body,
-        }
-    }
-
-    pub async fn get(&self, path: &str, token: Option<&str>) -> Response {
-        self.request("GET", path, None, token).await
-    }
-
-    pub async fn post(&self, path: &str, body: &Value, token: Option<&str>) -> Response {
-        self.request("POST", path, Some(body), token).await
-    }
-
-    pub async fn patch(&self, path: &str, body: &Value, token: Option<&str>) -> Response {
-        self.request("PATCH", path, Some(body), token).await
-    }
-
-    pub async fn put(&self, path: &str, body: &Value, token: Option<&str>) -> Response {
-        self.request("PUT", path, Some(body), token).await
-    }
-
-    pub async fn delete(&self, path: &str, token: Option<&str>) -> Response {
-        self.request("DELETE", path, None, token).await
-    }
-
-    /// Registers a new customer and returns their session.
-    pub async fn register(&self, email: &str, password: &str) -> Session {
-        let response = self
-            .post(
-                "/api/users/auth/register",
-                &json!({"email": email, "password": password}),
-                None,
-            )
-            .await;
-        assert_eq!(response.status, 201, "register: {}", response.text());
-        session_from(&response.json(), email, password)
-    }
-
-    pub async fn login(&self, email: &str, password: &str) -> Response {
-        self.post(
-            "/api/users/auth/login",
-            &json!({"email": email, "password": password}),
-            None,
-        )
-        .await
-    }
-
-    /// The admin created at migration time, signed in.
-    pub async fn admin(&self) -> Session {
-        let response = self.login(ADMIN_EMAIL, ADMIN_PASSWORD).await;
-        assert_eq!(response.status, 200, "admin login: {}", response.text());
-        session_from(&response.json(), ADMIN_EMAIL, ADMIN_PASSWORD)
-    }
-
-    /// Creates a product as the admin and returns its id.
-    pub async fn create_product(&self, admin: &Session, name: &str, price: i64, stock: i64) -> i64 {
-        let response = self
-            .post(
-                "/api/products/products",
-                &json!({"name": name, "price": price, "stock": stock}),
-                Some(&admin.access_token),
-            )
-            .await;
-        assert_eq!(response.status, 201, "create product: {}", response.text());
-        response.json()["id"].as_i64().expect("product id")
-    }
-
-    /// A request as a sibling component sends it: with a valid service token.
-    pub fn service_token(&self, service: &str) -> String {
-        spinshop_kit::auth::issue_service_token(INTERNAL_SECRET, service).expect("a service token")
-    }
-
-    /// POSTs to an internal endpoint with the service credential.
-    pub async fn post_internal(&self, path: &str, body: &Value) -> Response {
-        let request = http::Request::builder()
-            .method("POST")
-            .uri(path)
-            .header("content-type", "application/json")
-            .header(
-                spinshop_kit::auth::SERVICE_TOKEN_HEADER,
-                self.service_token("tests"),
-            )
-            .body(Bytes::from(body.to_string()))
-            .expect("a valid request");
-        self.send(request).await
-    }
 }
 
 /// The variables every test app gets: its database, as each service's role (which
@@ -643,22 +486,6 @@ fn report_skipped(reason: &str) {
     let thread = std::thread::current();
     let test = thread.name().unwrap_or("a test");
     let _ = writeln!(std::io::stderr(), "skipped on real Spin: {test}: {reason}");
-}
-
-pub fn session_from(body: &Value, email: &str, password: &str) -> Session {
-    Session {
-        user_id: body["user"]["id"].as_i64().expect("user.id"),
-        email: email.to_string(),
-        password: password.to_string(),
-        access_token: body["access_token"]
-            .as_str()
-            .expect("access_token")
-            .to_string(),
-        refresh_token: body["refresh_token"]
-            .as_str()
-            .expect("refresh_token")
-            .to_string(),
-    }
 }
 
 async fn connect(url: &str) -> tokio_postgres::Client {
