@@ -37,17 +37,6 @@ fn qtys(cart: &Value) -> Vec<(i64, i64)> {
 }
 
 #[tokio::test]
-async fn health_reports_the_database() {
-    let app = TestApp::spawn().await;
-    let response = app.get("/api/carts/healthz", None).await;
-    assert_eq!(response.status, 200);
-    assert_eq!(
-        response.json(),
-        json!({"ok": true, "service": "carts", "db": "ok"})
-    );
-}
-
-#[tokio::test]
 async fn a_new_users_cart_is_empty_and_needs_a_bearer() {
     let app = TestApp::spawn().await;
     let Shop { customer, .. } = Shop::open(&app, 10).await;

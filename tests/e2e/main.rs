@@ -1,8 +1,8 @@
 //! spinshop's end-to-end tests: the real release `.wasm` files over a real Postgres,
 //! each test with an app and a database of its own (see `spinshop_tests`), spoken to
-//! over HTTP only. One module per service, and `flow`, `events`, `edges`,
-//! `migrations` and `load` for what crosses them. They build as one test binary, so
-//! the test host is linked once.
+//! over HTTP only. One module per service; `services` for what every service does
+//! alike, table-driven; `flow`, `events`, `edges`, `migrations` and `load` for what
+//! crosses them. They build as one test binary, so the test host is linked once.
 
 mod carts;
 mod edges;
@@ -13,4 +13,5 @@ mod migrations;
 mod orders;
 mod payments;
 mod products;
+mod services;
 mod users;

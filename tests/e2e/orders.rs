@@ -24,17 +24,6 @@ async fn place_with_key(app: &TestApp, session: &Session, body: &Value, key: &st
 }
 
 #[tokio::test]
-async fn health_reports_the_database() {
-    let app = TestApp::spawn().await;
-    let response = app.get("/api/orders/healthz", None).await;
-    assert_eq!(response.status, 200);
-    assert_eq!(
-        response.json(),
-        json!({"ok": true, "service": "orders", "db": "ok"})
-    );
-}
-
-#[tokio::test]
 async fn placing_an_order_copies_prices_and_reserves_stock() {
     let app = TestApp::spawn().await;
     let Shop {
@@ -312,12 +301,6 @@ async fn listing_shows_own_orders_newest_first_with_paging() {
         )
         .await;
     assert_eq!(snooping.status, 403);
-    for bad in ["limit=0", "limit=101", "offset=-1", "user_id=abc"] {
-        let response = app
-            .get(&format!("{ORDERS}?{bad}"), Some(&customer.access_token))
-            .await;
-        assert_eq!(response.status, 400, "{bad}");
-    }
 }
 
 #[tokio::test]
@@ -393,37 +376,6 @@ async fn cancelling_a_pending_order_releases_its_stock_once() {
         .await;
     assert_eq!(paid.status, 409);
     assert_eq!(paid.error_code(), "invalid_state");
-}
-
-#[tokio::test]
-async fn the_internal_paid_endpoint_refuses_callers_without_the_service_token() {
-    let app = TestApp::spawn().await;
-    let Shop {
-        admin,
-        customer,
-        product,
-    } = Shop::open(&app, 5).await;
-    let id = app.placed_order(&customer, product, 1).await["id"]
-        .as_i64()
-        .unwrap();
-    for path in ["paid", "payment-failed", "refunded"] {
-        let url = format!("{INTERNAL_ORDERS}/{id}/{path}");
-        for token in [
-            None,
-            Some(customer.access_token.as_str()),
-            Some(admin.access_token.as_str()),
-        ] {
-            let response = app.post(&url, &json!({"payment_id": 1}), token).await;
-            assert_eq!(response.status, 403, "{path}");
-        }
-    }
-    let order = app
-        .get(&format!("{ORDERS}/{id}"), Some(&customer.access_token))
-        .await
-        .json();
-    assert_eq!(order["status"], "pending");
-    assert_eq!(order["payment_status"], "unpaid");
-    assert_eq!(app.stock_of(product).await, (5, 1, 4));
 }
 
 #[tokio::test]

@@ -2,9 +2,8 @@
 //! archiving), stock levels, and the internal reservations orders hold: all or
 //! nothing, idempotent per order, released or committed once, never oversold.
 
-use bytes::Bytes;
 use serde_json::{Value, json};
-use spinshop_kit::auth::{SERVICE_TOKEN_HEADER, issue_service_token};
+use spinshop_kit::auth::SERVICE_TOKEN_HEADER;
 use spinshop_tests::{Response, Session, TestApp};
 
 const PRODUCTS: &str = "/api/products/products";
@@ -43,50 +42,6 @@ async fn commit(app: &TestApp, order_id: i64) -> Response {
         &json!({"order_id": order_id}),
     )
     .await
-}
-
-/// A POST to an internal endpoint with whatever credential headers are given.
-async fn post_with_headers(
-    app: &TestApp,
-    path: &str,
-    body: &Value,
-    headers: &[(&str, String)],
-) -> Response {
-    let mut builder = http::Request::builder()
-        .method("POST")
-        .uri(path)
-        .header("content-type", "application/json");
-    for (name, value) in headers {
-        builder = builder.header(*name, value.as_str());
-    }
-    app.send(builder.body(Bytes::from(body.to_string())).unwrap())
-        .await
-}
-
-// Health ----------------------------------------------------------------------------
-
-#[tokio::test]
-async fn health_reports_the_database() {
-    let app = TestApp::spawn().await;
-    let response = app.get("/api/products/healthz", None).await;
-    assert_eq!(response.status, 200);
-    assert_eq!(
-        response.json(),
-        json!({"ok": true, "service": "products", "db": "ok"})
-    );
-}
-
-#[tokio::test]
-async fn health_is_503_when_the_database_is_unreachable() {
-    let app = TestApp::spawn_with_variables(&[(
-        "products_db_url",
-        "postgres://spinshop_products@127.0.0.1:5432/no_such_database?sslmode=disable",
-    )])
-    .await;
-    let response = app.get("/api/products/healthz", None).await;
-    assert_eq!(response.status, 503);
-    assert_eq!(response.json()["ok"], false);
-    assert_eq!(response.json()["service"], "products");
 }
 
 // Creating and reading ----------------------------------------------------------------
@@ -198,31 +153,12 @@ async fn invalid_products_are_refused_naming_the_field() {
     assert_eq!(unknown.status, 400);
     assert!(unknown.text().contains("colour"));
 
-    let request = http::Request::builder()
-        .method("POST")
-        .uri(PRODUCTS)
-        .header("authorization", format!("Bearer {}", admin.access_token))
-        .header("content-type", "application/json")
-        .body(Bytes::from_static(b"{\"name\": "))
-        .unwrap();
-    assert_eq!(app.send(request).await.status, 400);
-
     let list = app.get(PRODUCTS, None).await;
     assert_eq!(
         list.header("x-total-count"),
         Some("0"),
         "nothing was created"
     );
-}
-
-#[tokio::test]
-async fn bodies_over_one_mebibyte_are_refused_with_413() {
-    let app = TestApp::spawn().await;
-    let admin = app.admin().await;
-    let huge = json!({"name": "Big", "price": 1, "description": "x".repeat(1024 * 1024 + 1)});
-    let response = create(&app, &admin, huge).await;
-    assert_eq!(response.status, 413);
-    assert_eq!(response.error_code(), "payload_too_large");
 }
 
 #[tokio::test]
@@ -288,23 +224,6 @@ async fn the_list_is_paged_in_id_order_with_a_total() {
     let beyond = app.get(&format!("{PRODUCTS}?offset=50"), None).await;
     assert_eq!(beyond.json(), json!([]));
     assert_eq!(beyond.header("x-total-count"), Some("5"));
-}
-
-#[tokio::test]
-async fn invalid_list_parameters_are_400() {
-    let app = TestApp::spawn().await;
-    for query in [
-        "limit=0",
-        "limit=101",
-        "limit=ten",
-        "offset=-1",
-        "available=yes",
-        "include_archived=1",
-    ] {
-        let response = app.get(&format!("{PRODUCTS}?{query}"), None).await;
-        assert_eq!(response.status, 400, "{query}");
-        assert_eq!(response.error_code(), "validation_error");
-    }
 }
 
 #[tokio::test]
@@ -921,55 +840,6 @@ async fn invalid_reservations_are_400_naming_the_field() {
     assert!(missing.text().contains("items"));
     assert_eq!(app.stock_of(keyboard).await, (5000, 0, 5000));
     assert_eq!(app.count("catalog.reservations").await, 0);
-}
-
-#[tokio::test]
-async fn internal_endpoints_refuse_callers_without_the_service_token() {
-    let app = TestApp::spawn().await;
-    let admin = app.admin().await;
-    let keyboard = app.create_product(&admin, "Keyboard", 999, 5).await;
-    assert_eq!(
-        reserve(&app, 50, json!([{"product_id": keyboard, "qty": 1}]))
-            .await
-            .status,
-        200
-    );
-
-    let wrong_secret = issue_service_token("another-internal-secret-0123456789", "orders").unwrap();
-    let attempts: Vec<Vec<(&str, String)>> = vec![
-        vec![],
-        vec![("authorization", format!("Bearer {}", admin.access_token))],
-        vec![(SERVICE_TOKEN_HEADER, admin.access_token.clone())],
-        vec![(SERVICE_TOKEN_HEADER, wrong_secret)],
-        vec![(SERVICE_TOKEN_HEADER, String::new())],
-        vec![(
-            "authorization",
-            format!("Bearer {}", app.service_token("orders")),
-        )],
-    ];
-    let calls = [
-        (
-            "/api/products/internal/reserve",
-            json!({"order_id": 51, "items": [{"product_id": keyboard, "qty": 2}]}),
-        ),
-        ("/api/products/internal/release", json!({"order_id": 50})),
-        ("/api/products/internal/commit", json!({"order_id": 50})),
-    ];
-    for headers in &attempts {
-        for (path, body) in &calls {
-            let response = post_with_headers(&app, path, body, headers).await;
-            assert_eq!(
-                response.status,
-                403,
-                "{path} with {headers:?}: {}",
-                response.text()
-            );
-            assert_eq!(response.error_code(), "forbidden");
-        }
-    }
-    assert_eq!(app.stock_of(keyboard).await, (5, 1, 4), "nothing changed");
-    assert_eq!(app.count("catalog.reservations").await, 1);
-    assert_eq!(commit(&app, 50).await.json()["status"], "committed");
 }
 
 #[tokio::test]

@@ -41,26 +41,52 @@ pub fn workspace_root() -> PathBuf {
 /// The application the tests run, unless a test names another manifest.
 const MANIFEST: &str = "spin.toml";
 
+/// spin.toml, parsed.
+fn manifest() -> toml::Table {
+    let text = std::fs::read_to_string(workspace_root().join(MANIFEST)).expect("reading spin.toml");
+    toml::from_str(&text).expect("spin.toml in TOML")
+}
+
 /// The components spin.toml declares (`[component.<name>]`), each a crate of that name.
 pub fn components() -> Vec<String> {
-    let manifest =
-        std::fs::read_to_string(workspace_root().join("spin.toml")).expect("reading spin.toml");
-    manifest
-        .lines()
-        .filter_map(|line| line.trim().strip_prefix("[component.")?.strip_suffix(']'))
-        .filter(|name| !name.contains('.'))
-        .map(str::to_string)
-        .collect()
+    manifest()
+        .get("component")
+        .and_then(toml::Value::as_table)
+        .map(|components| components.keys().cloned().collect())
+        .unwrap_or_default()
 }
 
 /// The services that keep data: those with a `<name>_db_url` variable in spin.toml.
-fn services_with_a_database() -> Vec<String> {
-    let manifest =
-        std::fs::read_to_string(workspace_root().join("spin.toml")).expect("reading spin.toml");
-    manifest
-        .lines()
-        .filter_map(|line| Some(line.split_once("_db_url = {")?.0.to_string()))
-        .collect()
+pub fn services_with_a_database() -> Vec<String> {
+    manifest()
+        .get("variables")
+        .and_then(toml::Value::as_table)
+        .map(|variables| {
+            variables
+                .keys()
+                .filter_map(|name| name.strip_suffix("_db_url"))
+                .map(str::to_string)
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+/// The path prefix spin.toml routes to `component` (`/api/users` for
+/// `route = "/api/users/..."`); empty for the catch-all `/...`.
+pub fn route_prefix(component: &str) -> String {
+    let manifest = manifest();
+    let triggers = manifest["trigger"]["http"]
+        .as_array()
+        .expect("[[trigger.http]] routes");
+    let route = triggers
+        .iter()
+        .find(|trigger| trigger["component"].as_str() == Some(component))
+        .and_then(|trigger| trigger["route"].as_str())
+        .unwrap_or_else(|| panic!("no route for {component} in spin.toml"));
+    route
+        .trim_end_matches("...")
+        .trim_end_matches('/')
+        .to_string()
 }
 
 /// Every app holds a turn, shared, while it lives; a test that loads the whole
