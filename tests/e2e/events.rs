@@ -1,9 +1,8 @@
 //! Events: each change customers hear of is recorded in its service's outbox, in the
 //! transaction of the change, and nothing is recorded for a change that fails.
 
-use bytes::Bytes;
 use serde_json::{Value, json};
-use spinshop_tests::{Response, Session, TestApp};
+use spinshop_tests::{Response, Session, Shop, TestApp, one_item, payment_for};
 
 const GOOD_CARD: &str = "4242 4242 4242 4242";
 const DECLINED_CARD: &str = "4000000000000002";
@@ -30,41 +29,23 @@ fn types(events: &[Value]) -> Vec<&str> {
         .collect()
 }
 
-async fn place_order(app: &TestApp, session: &Session, product: i64, qty: i64) -> Response {
-    app.post(
-        "/api/orders/orders",
-        &json!({"items": [{"product_id": product, "qty": qty}]}),
-        Some(&session.access_token),
-    )
-    .await
-}
-
-async fn pay(app: &TestApp, session: &Session, order: &Value, card: &str, key: &str) -> Response {
-    let body = json!({
-        "order_id": order["id"], "amount": order["total"], "method": "card",
-        "card": {"number": card, "exp_month": 12, "exp_year": 2030, "cvc": "123"},
-    });
-    let request = http::Request::builder()
-        .method("POST")
-        .uri("/api/payments/pay")
-        .header("content-type", "application/json")
-        .header("authorization", format!("Bearer {}", session.access_token))
-        .header("x-idempotency-key", key)
-        .body(Bytes::from(body.to_string()))
-        .unwrap();
-    app.send(request).await
+/// Pays the whole of `order` as `session` with the card `number`, under `key`.
+async fn pay(app: &TestApp, session: &Session, order: &Value, number: &str, key: &str) -> Response {
+    let mut body = payment_for(order);
+    body["card"] = json!({"number": number, "exp_month": 12, "exp_year": 2030, "cvc": "123"});
+    app.pay(session, Some(key), &body).await
 }
 
 #[tokio::test]
 async fn every_change_records_its_event_with_the_envelope_in_its_own_outbox() {
     let app = TestApp::spawn().await;
-    let admin = app.admin().await;
-    let product = app.create_product(&admin, "Lamp", 1500, 5).await;
-    let pat = app.register("pat@example.com", "password-1").await;
+    let Shop {
+        customer: pat,
+        product,
+        ..
+    } = Shop::open(&app, 5).await;
 
-    let order = place_order(&app, &pat, product, 2).await;
-    assert_eq!(order.status, 201, "{}", order.text());
-    let order = order.json();
+    let order = app.placed_order(&pat, product, 2).await;
     assert_eq!(
         pay(&app, &pat, &order, DECLINED_CARD, "k-1").await.status,
         402
@@ -81,7 +62,7 @@ async fn every_change_records_its_event_with_the_envelope_in_its_own_outbox() {
     let password = app
         .put(
             "/api/users/users/me/password",
-            &json!({"current_password": "password-1", "new_password": "password-2"}),
+            &json!({"current_password": Shop::PASSWORD, "new_password": "password-2"}),
             Some(&pat.access_token),
         )
         .await;
@@ -105,9 +86,9 @@ async fn every_change_records_its_event_with_the_envelope_in_its_own_outbox() {
     assert_eq!(registered["aggregate_id"], pat.user_id);
     assert_eq!(registered["sequence"], 1);
     assert_eq!(pats[1]["sequence"], 2);
-    assert_eq!(registered["data"]["email"], "pat@example.com");
+    assert_eq!(registered["data"]["email"], Shop::CUSTOMER);
     assert!(
-        !registered.to_string().contains("password-1")
+        !registered.to_string().contains(Shop::PASSWORD)
             && !registered.to_string().contains("$argon2"),
         "no secret in an event: {registered}"
     );
@@ -125,7 +106,7 @@ async fn every_change_records_its_event_with_the_envelope_in_its_own_outbox() {
         assert_eq!(event["sequence"], index as i64 + 1);
         assert_eq!(event["user_id"], pat.user_id);
     }
-    assert_eq!(orders[0]["data"]["total"], 3000);
+    assert_eq!(orders[0]["data"]["total"], 2 * Shop::PRICE);
     assert_eq!(orders[1]["data"]["status"], "paid");
     assert_eq!(orders[2]["data"]["payment_status"], "refunded");
 
@@ -150,15 +131,17 @@ async fn every_change_records_its_event_with_the_envelope_in_its_own_outbox() {
 #[tokio::test]
 async fn a_change_that_fails_records_no_event() {
     let app = TestApp::spawn().await;
-    let admin = app.admin().await;
-    let product = app.create_product(&admin, "Lamp", 1500, 1).await;
-    let pat = app.register("pat@example.com", "password-1").await;
+    let Shop {
+        admin,
+        customer: pat,
+        product,
+    } = Shop::open(&app, 1).await;
     let users_before = app.count("users.outbox").await;
 
     let taken = app
         .post(
             "/api/users/auth/register",
-            &json!({"email": "pat@example.com", "password": "password-9"}),
+            &json!({"email": Shop::CUSTOMER, "password": "password-9"}),
             None,
         )
         .await;
@@ -173,11 +156,17 @@ async fn a_change_that_fails_records_no_event() {
     assert_eq!(wrong_password.status, 403);
     assert_eq!(app.count("users.outbox").await, users_before);
 
-    assert_eq!(place_order(&app, &pat, product, 2).await.status, 409);
-    assert_eq!(place_order(&app, &pat, 999_999, 1).await.status, 404);
+    assert_eq!(
+        app.place_order(&pat, &one_item(product, 2)).await.status,
+        409
+    );
+    assert_eq!(
+        app.place_order(&pat, &one_item(999_999, 1)).await.status,
+        404
+    );
     assert_eq!(app.count("orders.outbox").await, 0);
 
-    let order = place_order(&app, &pat, product, 1).await.json();
+    let order = app.placed_order(&pat, product, 1).await;
     let mut wrong_amount = order.clone();
     wrong_amount["total"] = json!(1);
     assert_eq!(
