@@ -188,7 +188,12 @@ pub fn issue_service_token(secret: &str, service: &str) -> ApiResult<String> {
 pub fn require_service(req: &ApiRequest) -> ApiResult<String> {
     let refused = || ApiError::Forbidden("internal endpoint".into());
     let token = req.header(SERVICE_TOKEN_HEADER).ok_or_else(refused)?;
-    let secret = config::secret_var("internal_secret")?;
+    // A service with no `internal_secret` can verify no token: it refuses them all
+    // (and says why in its log), rather than failing the caller's request.
+    let secret = config::secret_var("internal_secret").map_err(|err| {
+        eprintln!("refusing a service token: {err}");
+        refused()
+    })?;
     let claims: ServiceClaims =
         verify(&secret, token, SERVICE_TOKEN_ISSUER).map_err(|_| refused())?;
     Ok(claims.sub)
