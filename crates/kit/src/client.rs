@@ -10,6 +10,9 @@
 //! the request being served, so a trace started in front of the app follows it from
 //! service to service. When Spin itself exports traces it replaces these with the
 //! context of its own span for the outgoing call, a child of the same trace.
+//!
+//! [`post_url`] is the one call to outside the app (a webhook): the same sending,
+//! to an absolute URL, with only the headers its caller gives.
 
 use std::time::Duration;
 
@@ -27,7 +30,8 @@ use crate::config;
 use crate::error::{ApiError, ApiResult};
 use crate::request::ApiRequest;
 
-/// How long a sibling may take to start answering.
+/// How long a sibling may take to connect, to start answering, and between the
+/// parts of its answer.
 const TIMEOUT: Duration = Duration::from_secs(10);
 /// Outgoing bodies are written in chunks of at most this size (a WASI stream limit).
 const WRITE_CHUNK: usize = 4096;
@@ -146,7 +150,8 @@ pub fn call_with_headers(
         extra_headers,
     );
     let target_url = Target::from_mode(&config::var("internal_mode")?, target)?;
-    send(&target_url, method, path, &headers, body.as_deref()).map_err(|reason| {
+    let destination = Destination::sibling(&target_url, path);
+    send(&destination, method, &headers, body.as_deref(), TIMEOUT).map_err(|reason| {
         eprintln!(
             "{} {} -> {target} {path}: {reason}",
             caller.service, caller.request.request_id
@@ -287,33 +292,102 @@ impl Target {
     }
 }
 
+/// Where a request goes: scheme, authority and path, however the caller named it.
+#[derive(Debug)]
+struct Destination<'a> {
+    scheme: Scheme,
+    authority: &'a str,
+    path_with_query: String,
+}
+
+impl<'a> Destination<'a> {
+    /// A sibling's path, on the target the deployment reaches siblings by.
+    fn sibling(target: &'a Target, path: &str) -> Destination<'a> {
+        // wasi-http needs an authority on every request; Spin reads an empty host as a
+        // request to the app itself (without one, Spin refuses the URI as invalid).
+        let authority = match target {
+            Target::Chained(authority) => authority.as_str(),
+            Target::SelfRequest => ":80",
+        };
+        Destination {
+            scheme: Scheme::Http,
+            authority,
+            path_with_query: path.to_string(),
+        }
+    }
+
+    /// An absolute `http://` or `https://` URL; its fragment, if any, is not sent.
+    fn url(url: &'a str) -> Result<Destination<'a>, String> {
+        let invalid = || format!("not an absolute http(s) URL: {url:?}");
+        let (scheme, rest) = url.split_once("://").ok_or_else(invalid)?;
+        let scheme = match scheme.to_ascii_lowercase().as_str() {
+            "http" => Scheme::Http,
+            "https" => Scheme::Https,
+            _ => return Err(invalid()),
+        };
+        let rest = rest.split('#').next().unwrap_or_default();
+        let (authority, path_with_query) = match rest.find(['/', '?']) {
+            Some(at) if rest[at..].starts_with('/') => (&rest[..at], rest[at..].to_string()),
+            Some(at) => (&rest[..at], format!("/{}", &rest[at..])),
+            None => (rest, "/".to_string()),
+        };
+        if authority.is_empty() || authority.contains(char::is_whitespace) {
+            return Err(invalid());
+        }
+        Ok(Destination {
+            scheme,
+            authority,
+            path_with_query,
+        })
+    }
+}
+
+/// POSTs `body` to `url`, an absolute `http://` or `https://` URL outside the app
+/// (which `allowed_outbound_hosts` must permit), with `headers` and no others, and
+/// waits at most `timeout` to connect, then as long for the answer to start and for
+/// each part of it. Any answer is a [`Reply`]; no answer is the reason, for logs.
+pub fn post_url(
+    url: &str,
+    headers: &[(&str, &str)],
+    body: &[u8],
+    timeout: Duration,
+) -> Result<Reply, String> {
+    let destination = Destination::url(url)?;
+    let headers: Vec<(String, Vec<u8>)> = headers
+        .iter()
+        .map(|(name, value)| (name.to_ascii_lowercase(), value.as_bytes().to_vec()))
+        .collect();
+    send(&destination, Method::Post, &headers, Some(body), timeout)
+}
+
 fn send(
-    target: &Target,
+    destination: &Destination,
     method: Method,
-    path: &str,
     headers: &[(String, Vec<u8>)],
     body: Option<&[u8]>,
+    timeout: Duration,
 ) -> Result<Reply, String> {
     let fields = Fields::from_list(headers).map_err(|err| format!("bad header: {err:?}"))?;
     let request = OutgoingRequest::new(fields);
     let set = |ok: Result<(), ()>, what: &str| ok.map_err(|()| format!("invalid {what}"));
     set(request.set_method(&method), "method")?;
-    set(request.set_path_with_query(Some(path)), "path")?;
-    // wasi-http needs an authority on every request; Spin reads an empty host as a
-    // request to the app itself (without one, Spin refuses the URI as invalid).
-    let authority = match target {
-        Target::Chained(authority) => authority.as_str(),
-        Target::SelfRequest => ":80",
-    };
-    set(request.set_scheme(Some(&Scheme::Http)), "scheme")?;
-    set(request.set_authority(Some(authority)), "authority")?;
+    set(
+        request.set_path_with_query(Some(&destination.path_with_query)),
+        "path",
+    )?;
+    set(request.set_scheme(Some(&destination.scheme)), "scheme")?;
+    set(
+        request.set_authority(Some(destination.authority)),
+        "authority",
+    )?;
     let outgoing_body = request.body().map_err(|()| "request body taken twice")?;
 
     let options = RequestOptions::new();
-    let nanos = TIMEOUT.as_nanos() as u64;
+    let nanos = u64::try_from(timeout.as_nanos()).unwrap_or(u64::MAX);
     // A host may not support a timeout; the call still proceeds.
     let _ = options.set_connect_timeout(Some(nanos));
     let _ = options.set_first_byte_timeout(Some(nanos));
+    let _ = options.set_between_bytes_timeout(Some(nanos));
     let pending = outgoing_handler::handle(request, Some(options))
         .map_err(|code| format!("request refused: {code:?}"))?;
 
@@ -378,6 +452,36 @@ mod tests {
             Target::SelfRequest
         );
         assert!(Target::from_mode("carrier-pigeon", "products").is_err());
+    }
+
+    #[test]
+    fn absolute_urls_split_into_scheme_authority_and_path() {
+        let url = |raw| Destination::url(raw).map(|d| (d.authority, d.path_with_query));
+        assert_eq!(
+            url("https://hooks.example.com/spinshop?x=1#top").unwrap(),
+            ("hooks.example.com", "/spinshop?x=1".to_string())
+        );
+        assert_eq!(
+            url("http://127.0.0.1:8080").unwrap(),
+            ("127.0.0.1:8080", "/".to_string())
+        );
+        assert_eq!(
+            url("HTTP://example.com?x=1").unwrap(),
+            ("example.com", "/?x=1".to_string())
+        );
+        assert!(matches!(
+            Destination::url("https://a.example").unwrap().scheme,
+            Scheme::Https
+        ));
+        for bad in [
+            "",
+            "example.com/hook",
+            "ftp://example.com",
+            "http:///x",
+            "http://a b/",
+        ] {
+            assert!(Destination::url(bad).is_err(), "{bad}");
+        }
     }
 
     #[test]
