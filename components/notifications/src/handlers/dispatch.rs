@@ -1,0 +1,75 @@
+//! `POST /dispatch`: delivers what is due everywhere, for a scheduler or an admin.
+//! Each producer flushes its outbox to notifications, then notifications flushes its
+//! own webhook queue. A producer that can't be reached is reported, and the others
+//! and the webhooks are flushed all the same.
+
+use std::collections::BTreeMap;
+
+use serde::Serialize;
+use spinshop_kit::auth::{SERVICE_TOKEN_HEADER, require_service};
+use spinshop_kit::client::introspect;
+use spinshop_kit::contracts::FlushReport;
+use spinshop_kit::{ApiError, ApiRequest, ApiResponse, ApiResult};
+
+use crate::SERVICE;
+use crate::domain::dispatch_key_matches;
+use crate::settings;
+use crate::siblings::{PRODUCERS, Producers};
+use crate::webhook::OUTBOX;
+
+/// The header a scheduler sends the `dispatch_key` variable's value in.
+const DISPATCH_KEY_HEADER: &str = "x-dispatch-key";
+
+/// What one producer's flush did, or why it didn't happen.
+#[derive(Serialize)]
+#[serde(untagged)]
+enum ProducerReport {
+    Flushed(FlushReport),
+    Failed { error: String },
+}
+
+#[derive(Serialize)]
+struct DispatchReport {
+    producers: BTreeMap<&'static str, ProducerReport>,
+    webhooks: FlushReport,
+}
+
+pub fn dispatch(req: &ApiRequest) -> ApiResult<ApiResponse> {
+    authorize(req)?;
+    let producers = Producers::new(req);
+    let reports = PRODUCERS
+        .into_iter()
+        .map(|service| {
+            let report = match producers.flush(service) {
+                Ok(report) => ProducerReport::Flushed(report),
+                Err(error) => {
+                    eprintln!("{SERVICE} {}: dispatch: {error}", req.request_id);
+                    ProducerReport::Failed { error }
+                }
+            };
+            (service, report)
+        })
+        .collect();
+    let webhooks = OUTBOX.flush(req)?;
+    ApiResponse::ok(&DispatchReport {
+        producers: reports,
+        webhooks,
+    })
+}
+
+/// A sibling (its service token), a scheduler (the dispatch key) or an admin (a
+/// bearer token) may dispatch. A credential that is presented is the one judged:
+/// a wrong service token is 403, a wrong dispatch key 401, a customer 403.
+fn authorize(req: &ApiRequest) -> ApiResult<()> {
+    if req.header(SERVICE_TOKEN_HEADER).is_some() {
+        return require_service(req).map(drop);
+    }
+    if let Some(given) = req.header(DISPATCH_KEY_HEADER) {
+        return if dispatch_key_matches(&settings::dispatch_key()?, given) {
+            Ok(())
+        } else {
+            Err(ApiError::Unauthorized("invalid dispatch key".into()))
+        };
+    }
+    introspect(SERVICE, req)?.require_admin()
+}
