@@ -138,14 +138,15 @@ pub fn mark_all_read(db: &Db, owner: i64) -> ApiResult<u64> {
 
 /// Each event with its webhook state. An event with no queue row either arrived
 /// while no webhook was configured, or was delivered and pruned from the queue
-/// since (its successful attempt says so).
+/// since (its successful attempt says so). `received` orders the list: the arrival
+/// time as a `timestamp`, since Spin can't read a `timestamptz` column.
 const EVENT_STATES: &str = concat!(
     "SELECT e.event_id::text AS id, e.type, (e.envelope->>'version')::bigint AS version, \
        e.source, e.aggregate_type, e.aggregate_id, e.sequence, e.user_id, ",
     ts!("e.occurred_at"),
     " AS occurred_at, ",
     ts!("e.received_at"),
-    " AS received_at, e.received_at AS received, e.data::text AS data, \
+    " AS received_at, e.received_at AT TIME ZONE 'UTC' AS received, e.data::text AS data, \
        (SELECT count(*) FROM notify.webhook_attempts a WHERE a.event_id = e.event_id) AS attempts, \
        o.last_error, ",
     ts!("o.next_attempt_at"),
