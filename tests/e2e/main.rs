@@ -10,6 +10,7 @@ mod events;
 mod flow;
 mod load;
 mod migrations;
+mod notifications;
 mod orders;
 mod payments;
 mod products;
