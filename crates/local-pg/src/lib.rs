@@ -16,9 +16,9 @@ use anyhow::{Context, bail};
 
 const DEFAULT_ADDRESS: &str = "127.0.0.1:5432";
 /// `max_connections` of the servers we start: what the README asks of a server for
-/// spin.toml's five services (64 pooled connections each, Spin's pool size, so 320,
-/// plus the superuser's reserved slots and room for `migrate` and `psql`), with room
-/// to spare for the tests, which run several apps side by side on one server.
+/// spin.toml's six services (64 pooled connections each, Spin's pool size, so 384,
+/// plus the superuser's reserved slots and room for `migrate` and `psql`: 397); the
+/// tests, which run several apps side by side on one server, give each pool fewer.
 pub const MAX_CONNECTIONS: u32 = 400;
 /// Where the address of a server we started is kept, inside its data directory.
 const PORT_FILE: &str = "spinshop.port";
