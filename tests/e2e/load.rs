@@ -9,7 +9,9 @@ use std::time::{Duration, Instant};
 
 use spinshop_cli::migrate;
 use spinshop_tests::load::{self, Load, Target};
-use spinshop_tests::{ADMIN_EMAIL, ADMIN_PASSWORD, OwnPostgres, Session, TestApp, components};
+use spinshop_tests::{
+    ADMIN_EMAIL, ADMIN_PASSWORD, OwnPostgres, Session, TestApp, services_with_a_database,
+};
 
 /// Postgres' default `max_connections`.
 const DEFAULT_MAX_CONNECTIONS: u32 = 100;
@@ -52,7 +54,8 @@ async fn migrate_warns_about_a_server_smaller_than_the_pools() {
         return;
     };
     let url = format!("postgres://postgres@{}/postgres", postgres.address);
-    let services = components().len() as u32;
+    // The pools `spinshop migrate` counts: one per service with a database.
+    let services = services_with_a_database().len() as u32;
     let warning = migrate::check_connection_budget(&url, services)
         .await
         .expect("reading the server's limits")
