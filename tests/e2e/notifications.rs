@@ -3,6 +3,8 @@
 //! unread), and are POSTed, signed, to a webhook the test runs itself: every one,
 //! in order per aggregate, also after the webhook was down for a while, with every
 //! attempt recorded. Dispatch is for admins, sibling services and a scheduler's key.
+//! Last, the same through the producers: what a customer does reaches their inbox,
+//! also when notifications was down while they did it.
 
 use std::net::SocketAddr;
 use std::sync::atomic::{AtomicU16, Ordering};
@@ -1084,5 +1086,308 @@ async fn an_unreachable_webhook_leaves_events_failed_with_the_reason() {
     assert_eq!(
         inbox(&app, &admin, "").await.header("x-total-count"),
         Some("2")
+    );
+}
+
+// ----------------------------------------------------------------- from the producers
+
+const PRICE: i64 = 999;
+const OUTBOXES: [&str; 3] = ["users.outbox", "orders.outbox", "payments.outbox"];
+
+/// Places an order for one unit of `product` and pays it; the order.
+async fn order_and_pay(app: &TestApp, session: &Session, product: i64, key: &str) -> Value {
+    let placed = app
+        .post(
+            "/api/orders/orders",
+            &json!({"items": [{"product_id": product, "qty": 2}]}),
+            Some(&session.access_token),
+        )
+        .await;
+    assert_eq!(placed.status, 201, "place: {}", placed.text());
+    let order = placed.json();
+    let pay = json!({"order_id": order["id"], "amount": order["total"], "method": "card"});
+    let request = http::Request::builder()
+        .method("POST")
+        .uri("/api/payments/pay")
+        .header("content-type", "application/json")
+        .header("authorization", format!("Bearer {}", session.access_token))
+        .header("x-idempotency-key", key)
+        .body(Bytes::from(pay.to_string()))
+        .unwrap();
+    let paid = app.send(request).await;
+    assert_eq!(paid.status, 201, "pay: {}", paid.text());
+    order
+}
+
+/// Events recorded in the producers' outboxes, and those of them not delivered yet.
+async fn recorded_and_undelivered(app: &TestApp) -> (i64, i64) {
+    let (mut recorded, mut undelivered) = (0, 0);
+    for outbox in OUTBOXES {
+        recorded += app.count(outbox).await;
+        undelivered += app
+            .count(&format!("{outbox} WHERE delivered_at IS NULL"))
+            .await;
+    }
+    (recorded, undelivered)
+}
+
+/// Waits up to 10 s until every event that could be sent has been tried once: the
+/// earliest undelivered event of each aggregate (the later ones wait for it).
+async fn wait_until_tried(app: &TestApp) {
+    let untried = |outbox: &str| {
+        format!(
+            "{outbox} c WHERE c.delivered_at IS NULL AND c.attempts = 0 AND NOT EXISTS ( \
+               SELECT 1 FROM {outbox} p WHERE p.aggregate_type = c.aggregate_type \
+                 AND p.aggregate_id = c.aggregate_id AND p.sequence < c.sequence \
+                 AND p.delivered_at IS NULL)"
+        )
+    };
+    let deadline = Instant::now() + Duration::from_secs(10);
+    for outbox in OUTBOXES {
+        while app.count(&untried(outbox)).await > 0 {
+            assert!(Instant::now() < deadline, "{outbox}: events never tried");
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+    }
+}
+
+/// Waits up to 10 s for the caller's inbox to hold notifications of all `types`.
+async fn wait_for_inbox(app: &TestApp, session: &Session, types: &[&str]) -> Vec<Value> {
+    let deadline = Instant::now() + Duration::from_secs(10);
+    loop {
+        let page = inbox(app, session, "?limit=100").await;
+        assert_eq!(page.status, 200, "{}", page.text());
+        let items = page.json().as_array().unwrap().to_vec();
+        if types
+            .iter()
+            .all(|kind| items.iter().any(|item| item["type"] == *kind))
+        {
+            return items;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "the inbox never held {types:?}: {items:?}"
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn what_a_customer_does_reaches_their_inbox() {
+    let app = TestApp::spawn().await;
+    let admin = app.admin().await;
+    let product = app.create_product(&admin, "Lamp", PRICE, 5).await;
+    let pat = app.register("pat@example.com", "password-1").await;
+    let order = order_and_pay(&app, &pat, product, "pay-1").await;
+    let id = &order["id"];
+
+    let items = wait_for_inbox(
+        &app,
+        &pat,
+        &[
+            "user.registered",
+            "order.created",
+            "order.paid",
+            "payment.succeeded",
+        ],
+    )
+    .await;
+    let message = |kind: &str| {
+        items
+            .iter()
+            .find(|item| item["type"] == kind)
+            .map(|item| item["message"].as_str().unwrap().to_string())
+            .unwrap()
+    };
+    assert_eq!(message("user.registered"), "Your account is ready.");
+    assert_eq!(
+        message("order.created"),
+        format!("Order #{id} was placed: 19.98 USD.")
+    );
+    assert_eq!(message("order.paid"), format!("Order #{id} is paid."));
+    assert_eq!(
+        message("payment.succeeded"),
+        format!("Payment of 19.98 USD for order #{id} succeeded.")
+    );
+    // Each event once, newest first, and none of another user's.
+    assert_eq!(items.len(), 4, "{items:?}");
+    let ids: Vec<i64> = items
+        .iter()
+        .map(|item| item["id"].as_i64().unwrap())
+        .collect();
+    assert!(ids.windows(2).all(|pair| pair[0] > pair[1]), "{ids:?}");
+    assert!(
+        inbox(&app, &admin, "")
+            .await
+            .json()
+            .as_array()
+            .unwrap()
+            .is_empty(),
+        "the admin's inbox holds the customer's events"
+    );
+}
+
+/// An app whose producers find notifications answering 503 while `down` holds, with
+/// failed deliveries due again after 50 ms (at most 1 s).
+async fn app_with_notifications_down(down: &Arc<std::sync::atomic::AtomicBool>) -> Option<TestApp> {
+    let down = down.clone();
+    TestApp::spawn_on_host("uses an outbound interceptor", move |builder| {
+        builder
+            .variable("outbox_retry_base_ms", "50")
+            .variable("outbox_retry_max_seconds", "1")
+            .intercept(move |outbound| {
+                (down.load(Ordering::SeqCst)
+                    && outbound.url.ends_with("/api/notifications/internal/events"))
+                .then(|| {
+                    http::Response::builder()
+                        .status(503)
+                        .body(Bytes::from_static(
+                            br#"{"error":{"code":"unavailable","message":"down"}}"#,
+                        ))
+                        .unwrap()
+                })
+            })
+    })
+    .await
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn while_notifications_is_down_actions_succeed_and_a_dispatch_delivers_every_event_later() {
+    let down = Arc::new(std::sync::atomic::AtomicBool::new(true));
+    let Some(app) = app_with_notifications_down(&down).await else {
+        return;
+    };
+    let admin = app.admin().await;
+    let product = app.create_product(&admin, "Lamp", PRICE, 5).await;
+    let pat = app.register("pat@example.com", "password-1").await;
+    order_and_pay(&app, &pat, product, "pay-1").await;
+    wait_until_tried(&app).await;
+
+    let (recorded, undelivered) = recorded_and_undelivered(&app).await;
+    assert!(recorded >= 4, "{recorded} events recorded");
+    assert_eq!(undelivered, recorded, "nothing reached notifications");
+    assert_eq!(app.count("notify.events").await, 0);
+    assert_eq!(
+        inbox(&app, &pat, "").await.header("x-total-count"),
+        Some("0")
+    );
+
+    // Back: the next dispatch makes every producer deliver what it kept.
+    down.store(false, Ordering::SeqCst);
+    tokio::time::sleep(Duration::from_millis(1100)).await;
+    let report = dispatch_as(&app, &admin).await;
+    let delivered: i64 = ["users", "orders", "payments"]
+        .iter()
+        .map(|service| {
+            report["producers"][service]["delivered"]
+                .as_i64()
+                .unwrap_or_else(|| panic!("{service}: {report}"))
+        })
+        .sum();
+    assert_eq!(delivered, recorded, "{report}");
+    assert_eq!(recorded_and_undelivered(&app).await, (recorded, 0));
+    assert_eq!(app.count("notify.events").await, recorded);
+    let items = wait_for_inbox(
+        &app,
+        &pat,
+        &[
+            "user.registered",
+            "order.created",
+            "order.paid",
+            "payment.succeeded",
+        ],
+    )
+    .await;
+    assert_eq!(items.len() as i64, recorded);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn twenty_dispatches_at_once_deliver_each_event_once() {
+    let down = Arc::new(std::sync::atomic::AtomicBool::new(true));
+    let Some(app) = app_with_notifications_down(&down).await else {
+        return;
+    };
+    let admin = app.admin().await;
+    let product = app.create_product(&admin, "Lamp", PRICE, 50).await;
+    let mut customers = Vec::new();
+    for n in 0..3 {
+        let customer = app
+            .register(&format!("customer-{n}@example.com"), "password-1")
+            .await;
+        order_and_pay(&app, &customer, product, &format!("pay-{n}")).await;
+        customers.push(customer);
+    }
+    wait_until_tried(&app).await;
+    let (recorded, undelivered) = recorded_and_undelivered(&app).await;
+    assert_eq!(undelivered, recorded);
+
+    down.store(false, Ordering::SeqCst);
+    tokio::time::sleep(Duration::from_millis(1100)).await;
+    let empty = json!({});
+    let reports = futures::future::join_all(
+        (0..20).map(|_| app.post(DISPATCH, &empty, Some(&admin.access_token))),
+    )
+    .await;
+    let mut delivered = 0;
+    for report in &reports {
+        assert_eq!(report.status, 200, "{}", report.text());
+        for service in ["users", "orders", "payments"] {
+            delivered += report.json()["producers"][service]["delivered"]
+                .as_i64()
+                .unwrap_or(0);
+        }
+    }
+    // Every event was sent once: concurrent flushes never claim the same row.
+    assert_eq!(delivered, recorded);
+    assert_eq!(recorded_and_undelivered(&app).await, (recorded, 0));
+    assert_eq!(app.count("notify.events").await, recorded);
+    assert_eq!(app.count("notify.notifications").await, recorded);
+    for customer in &customers {
+        let page = inbox(&app, customer, "").await;
+        assert_eq!(page.header("x-total-count"), Some("4"), "{}", page.text());
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_order_s_events_reach_the_webhook_in_the_order_they_happened() {
+    let receiver = Receiver::start(200).await;
+    let app = app_with_webhook(receiver.address).await;
+    let admin = app.admin().await;
+    let product = app.create_product(&admin, "Lamp", PRICE, 5).await;
+    let pat = app.register("pat@example.com", "password-1").await;
+    let order = order_and_pay(&app, &pat, product, "pay-1").await;
+    let cancelled = app
+        .post(
+            &format!("/api/orders/orders/{}/cancel", order["id"]),
+            &json!({}),
+            Some(&pat.access_token),
+        )
+        .await;
+    assert_eq!(cancelled.status, 200, "{}", cancelled.text());
+    app.settle_outboxes().await;
+
+    let of_order = |delivery: &Delivery| {
+        let event = delivery.verified();
+        (event["aggregate_type"] == "order" && event["aggregate_id"] == order["id"])
+            .then(|| (event["sequence"].as_i64().unwrap(), event["type"].clone()))
+    };
+    receiver
+        .wait_for("the order's events", |got| {
+            got.iter()
+                .filter_map(of_order)
+                .any(|(_, kind)| kind == "order.cancelled")
+        })
+        .await;
+    let seen: Vec<(i64, Value)> = receiver.deliveries().iter().filter_map(of_order).collect();
+    let sequences: Vec<i64> = seen.iter().map(|(sequence, _)| *sequence).collect();
+    assert_eq!(
+        sequences,
+        (1..=seen.len() as i64).collect::<Vec<_>>(),
+        "{seen:?}"
+    );
+    let kinds: Vec<&Value> = seen.iter().map(|(_, kind)| kind).collect();
+    assert_eq!(
+        kinds[..3],
+        ["order.created", "order.paid", "order.cancelled"]
     );
 }
