@@ -10,7 +10,14 @@ use spinshop_tests::{Session, Shop, TestApp, components, route_prefix, services_
 
 /// spinshop's services with a database: the tables read from spin.toml must hold at
 /// least these, so a manifest misread can't leave them empty.
-const KNOWN_SERVICES: [&str; 5] = ["users", "products", "orders", "payments", "carts"];
+const KNOWN_SERVICES: [&str; 6] = [
+    "users",
+    "products",
+    "orders",
+    "payments",
+    "carts",
+    "notifications",
+];
 
 /// The services with a database, read from spin.toml, each with its health path.
 fn health_paths() -> Vec<(String, String)> {
@@ -119,6 +126,15 @@ async fn internal_endpoints_refuse_every_caller_without_the_service_token() {
             json!({"order_id": id}),
         ),
     ];
+    calls.push((
+        "/api/notifications/internal/events".into(),
+        json!({"events": [{
+            "id": "6f1c0c5e-8a0e-4a57-9a3f-0d6a9e1b2c3d", "type": "order.paid", "version": 1,
+            "occurred_at": "2025-01-31T12:00:00Z", "source": "orders",
+            "aggregate_type": "order", "aggregate_id": id, "sequence": 9,
+            "user_id": customer.user_id, "data": {},
+        }]}),
+    ));
     for transition in ["paid", "payment-failed", "refunded"] {
         calls.push((
             format!("/api/orders/internal/orders/{id}/{transition}"),
@@ -154,6 +170,11 @@ async fn internal_endpoints_refuse_every_caller_without_the_service_token() {
     }
 
     assert_eq!(app.stock_of(product).await, (5, 1, 4), "nothing changed");
+    assert_eq!(
+        app.count("notify.events WHERE event_id = '6f1c0c5e-8a0e-4a57-9a3f-0d6a9e1b2c3d'")
+            .await,
+        0
+    );
     assert_eq!(app.count("catalog.reservations").await, 1);
     let order = app.order(&customer, &order["id"]).await;
     assert_eq!(order["status"], "pending");
@@ -181,7 +202,7 @@ async fn every_list_refuses_bad_paging_and_bad_filters_with_400() {
         "limit=ten",
         "offset=-1",
     ];
-    let lists: [(&str, Option<&Session>, &[&str]); 4] = [
+    let lists: [(&str, Option<&Session>, &[&str]); 6] = [
         ("/api/users/users", Some(&admin), &[]),
         (
             "/api/products/products",
@@ -190,6 +211,12 @@ async fn every_list_refuses_bad_paging_and_bad_filters_with_400() {
         ),
         ("/api/orders/orders", Some(&customer), &["user_id=abc"]),
         ("/api/payments/payments", Some(&customer), &["order_id=x"]),
+        (
+            "/api/notifications/notifications",
+            Some(&customer),
+            &["unread=maybe", "user_id=abc"],
+        ),
+        ("/api/notifications/events", Some(&admin), &["status=lost"]),
     ];
     for (path, session, filters) in lists {
         let token = session.map(|session| session.access_token.as_str());
