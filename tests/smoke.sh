@@ -26,7 +26,7 @@ tmp=$(mktemp -d); trap 'rm -rf "$tmp"' EXIT
 expect() { [ "$STATUS" = "$1" ] || fail "expected $1, got $STATUS: $BODY"; }
 
 step "health"
-for service in users products orders payments carts; do
+for service in users products orders payments carts notifications; do
   call GET "/api/$service/healthz"; expect 200
   [ "$(jq -r .ok <<<"$BODY")" = true ] || fail "$service not healthy: $BODY"
   echo "  $service ok"
@@ -98,6 +98,27 @@ call GET "/api/orders/orders/$ORDER" "" "$TOKEN"; expect 200
 call GET "/api/products/products/$PRODUCT/stock"; expect 200
 [ "$(jq -r .stock <<<"$BODY")" = 3 ] && [ "$(jq -r .reserved <<<"$BODY")" = 0 ] || fail "stock: $BODY"
 echo "  paid; stock 5 -> 3"
+
+step "the inbox tells of the registration, the order and the payment"
+for _ in $(seq 50); do
+  call GET "/api/notifications/notifications?limit=100" "" "$TOKEN"; expect 200
+  jq -e '[.[].type] as $types | ["user.registered", "order.created", "order.paid", "payment.succeeded"]
+         | all(. as $type | $types | index($type) != null)' <<<"$BODY" >/dev/null && break
+  sleep 0.2
+done
+jq -e '[.[].type] | index("payment.succeeded") != null' <<<"$BODY" >/dev/null || fail "inbox: $BODY"
+echo "  $(jq -r 'map(.message) | join(" / ")' <<<"$BODY")"
+grep -qi '^x-total-count: ' <<<"$HEADERS" || fail "inbox without X-Total-Count"
+call GET /api/notifications/notifications/unread-count "" "$TOKEN"; expect 200
+[ "$(jq -r .unread <<<"$BODY")" -ge 4 ] || fail "unread: $BODY"
+call POST /api/notifications/notifications/read-all "" "$TOKEN"; expect 200
+call GET /api/notifications/notifications/unread-count "" "$TOKEN"; expect 200
+[ "$(jq -r .unread <<<"$BODY")" = 0 ] || fail "unread after read-all: $BODY"
+call POST /api/notifications/dispatch "" "$TOKEN"; expect 403
+call POST /api/notifications/dispatch "" "$ADMIN"; expect 200
+jq -e '.producers.users and .producers.orders and .producers.payments and .webhooks' <<<"$BODY" >/dev/null \
+  || fail "dispatch: $BODY"
+echo "  4 notifications, all read; a dispatch as the admin"
 
 step "cart: add, then check out"
 call POST /api/carts/cart/items "{\"product_id\":$PRODUCT,\"qty\":1}" "$TOKEN"; expect 200
