@@ -28,6 +28,7 @@ const routes = [
 ];
 
 const main = document.getElementById('main');
+let firstView = true;
 const flashBox = document.getElementById('flash');
 let flashTimer = null;
 
@@ -87,10 +88,12 @@ async function route() {
   } finally {
     main.removeAttribute('aria-busy');
   }
-  // Keyboard and screen-reader users land on the new view.
-  if (document.activeElement === document.body || !main.contains(document.activeElement)) {
+  // Keyboard and screen-reader users land on the new view (but a fresh page starts at
+  // the top, where the skip link is).
+  if (!firstView && !main.contains(document.activeElement)) {
     main.focus({ preventScroll: true });
   }
+  firstView = false;
   const search = document.getElementById('search-q');
   if (path === '/' && document.activeElement !== search) search.value = query.get('q') || '';
 }
@@ -179,6 +182,12 @@ document.getElementById('logout').addEventListener('click', async () => {
 session.onChange((current) => {
   renderSession(current);
   if (current) refreshCounts();
+});
+
+// The skip link moves the focus without touching the address (the hash is the route).
+document.querySelector('.skip-link').addEventListener('click', (event) => {
+  event.preventDefault();
+  main.focus();
 });
 
 window.addEventListener('hashchange', route);
