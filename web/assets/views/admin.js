@@ -59,12 +59,14 @@ export async function list(main, _params, query, context) {
       h('td', { class: 'num' }, product.reserved),
       h('td', {}, product.archived ? statusBadge('archived')
         : product.available ? statusBadge('available') : statusBadge('sold-out')),
-      h('td', { class: 'actions' },
+      h('td', {}, h('div', { class: 'actions' },
         h('a', { href: `#/admin/products/${product.id}`, 'aria-label': `Edit ${product.name}` }, 'Edit'),
-        archive));
+        archive)));
   });
 
-  const filter = h('input', { type: 'search', name: 'q', value: q, 'aria-label': 'Find products' });
+  const filter = h('input', {
+    type: 'search', name: 'q', value: q, 'aria-label': 'Find products', placeholder: 'Find products',
+  });
   const filterForm = h('form', { class: 'inline-form', role: 'search' }, filter,
     h('button', { type: 'submit', class: 'button button-quiet' }, 'Find'));
   filterForm.addEventListener('submit', (event) => {

@@ -29,9 +29,9 @@ export async function render(main, _params, _query, context) {
         await busy(update, () => api(`/api/carts/cart/items/${item.product_id}`, {
           method: 'PATCH', auth: true, body: { qty: Number(qty.value) },
         }));
+        await rerender();
         context.flash('Cart updated.');
         context.refreshHeader();
-        await rerender();
       } catch (failure) {
         showError(error, failure);
       }
@@ -43,9 +43,9 @@ export async function render(main, _params, _query, context) {
         clearError(error);
         try {
           await api(`/api/carts/cart/items/${item.product_id}`, { method: 'DELETE', auth: true });
+          await rerender();
           context.flash('Removed from your cart.');
           context.refreshHeader();
-          await rerender();
         } catch (failure) {
           showError(error, failure);
         }
