@@ -206,8 +206,7 @@ fn replay(mut log: impl Read) -> HashMap<String, BTreeMap<String, Vec<u8>>> {
         log.read_exact(&mut bytes).ok()?;
         Some(bytes)
     };
-    loop {
-        let Some(tag) = field(&mut log) else { break };
+    while let Some(tag) = field(&mut log) {
         let (Some(store), Some(key)) = (field(&mut log), field(&mut log)) else {
             break;
         };
