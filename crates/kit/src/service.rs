@@ -32,9 +32,10 @@ use crate::response::ApiResponse;
 
 /// Runs `route` for a request to the service mounted at `prefix` and sends its
 /// outcome. The front door answers CORS preflights and refuses requests past a rate
-/// limit before any route runs. A request under `<prefix>/internal/` must carry a valid service token
-/// before any route sees it (403 otherwise). Errors become the JSON envelope;
-/// internal ones are logged with the request id and rendered without detail.
+/// limit before any route runs. A request under `<prefix>/internal/` must carry a
+/// valid service token before any route sees it (403 otherwise). Errors become the
+/// JSON envelope; internal ones are logged with the request id and rendered without
+/// detail.
 ///
 /// Once the response has gone, the events the request recorded are delivered from
 /// the service's outbox: Spin keeps the instance running until this returns, and
