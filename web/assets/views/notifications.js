@@ -46,10 +46,9 @@ export async function render(main, _params, query, context) {
           h('h2', {}, note.title),
           h('p', {}, note.message),
           h('p', { class: 'muted small' }, when(note.created_at),
-            note.data && note.data.id && note.type && note.type.startsWith('order.')
-              ? [' · ', h('a', { href: `#/orders/${note.data.id}` }, 'View order')] : null)),
+            orderOf(note) ? [' · ', h('a', { href: `#/orders/${orderOf(note)}` }, 'View order')] : null)),
         note.read_at ? null : h('button', {
-          type: 'button', class: 'link-button',
+          type: 'button', class: 'link-button', 'aria-label': `Mark “${note.title}” read`,
           onclick: async () => {
             try {
               await api(`/api/notifications/notifications/${note.id}/read`, { method: 'POST', auth: true });
@@ -62,4 +61,13 @@ export async function render(main, _params, query, context) {
         }, 'Mark read'))))
       : h('div', { class: 'empty' }, h('p', {}, 'Nothing new.')),
     pager(total, page, PAGE_SIZE, (target) => `#/notifications?page=${target}`));
+}
+
+/** The order a notification is about: an order event's own id, a payment's order. */
+function orderOf(note) {
+  const data = note.data || {};
+  if (typeof note.type !== 'string') return null;
+  if (note.type.startsWith('order.')) return data.id || null;
+  if (note.type.startsWith('payment.')) return data.order_id || null;
+  return null;
 }
