@@ -1,8 +1,8 @@
 // The storefront as a person uses it, in headless Chromium (Debian's `chromium`, driven
 // by playwright-core): a shopper registers, searches, fills a cart, checks out, has a
-// card declined, pays, and sees the order paid and the stock gone down; an admin changes
-// a price and the shopper sees it. Every page must run under the shop's CSP without a
-// console error. `./dev test` serves the app in spinshop's host and runs this with
+// card declined, pays, and sees the order paid (in the inbox too) and the stock gone
+// down; an admin changes a price and the shopper sees it. Every page must run under the
+// shop's CSP without a console error. `./dev test` serves the app in spinshop's host and runs this with
 // BASE set; SCREENSHOTS=<dir> also saves the pictures the README shows.
 //
 //   BASE=http://127.0.0.1:3000 node --test tests/browser/
@@ -154,6 +154,19 @@ test('a shopper buys two products, is declined once, pays, and an admin reprices
   await row.waitFor();
   assert.equal((await row.locator('.order-status').innerText()).trim().toLowerCase(), 'paid');
   await screenshot(shopper, 'orders');
+
+  // The inbox says so too: events reach it just after the answers that made them.
+  await shopper.getByRole('link', { name: /^Inbox/ }).waitFor();
+  let inboxed = 0;
+  for (let attempt = 0; attempt < 40 && !inboxed; attempt += 1) {
+    await shopper.goto('/#/notifications');
+    await shopper.reload();
+    await shopper.getByRole('heading', { name: 'Inbox', exact: true }).waitFor();
+    inboxed = await shopper.getByRole('heading', { name: 'Order paid' }).count();
+    if (!inboxed) await shopper.waitForTimeout(250);
+  }
+  assert.ok(inboxed, 'the inbox shows the paid order');
+  await screenshot(shopper, 'inbox');
 
   // The stock went down by what was bought.
   await shopper.goto(`/#/product/${keyboard.id}`);
