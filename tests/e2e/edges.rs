@@ -1,6 +1,6 @@
 //! The app's edges: bytes no text column can hold, paths no service serves, and
-//! methods a path does not accept. Every answer is the JSON envelope with an
-//! `x-request-id`, and a refused request changes nothing.
+//! methods a path does not accept. Every answer under `/api/` is the JSON envelope
+//! with an `x-request-id`, and a refused request changes nothing.
 
 use serde_json::{Value, json};
 use spinshop_tests::{Response, TestApp};
@@ -123,14 +123,12 @@ async fn nul_characters_are_refused_naming_the_field_and_change_nothing() {
 }
 
 #[tokio::test]
-async fn paths_outside_every_service_answer_with_the_envelope() {
+async fn api_paths_no_service_serves_answer_with_the_envelope() {
     let app = TestApp::spawn().await;
     for (method, path) in [
-        ("GET", "/"),
-        ("GET", "/favicon.ico"),
         ("POST", "/api"),
         ("GET", "/api/nothing/here"),
-        ("DELETE", "/wp-admin/../etc/passwd"),
+        ("DELETE", "/api/../api/etc/passwd"),
         ("GET", "/api/users/no-such-route"),
     ] {
         let response = app.request(method, path, None, None).await;
@@ -147,6 +145,20 @@ async fn paths_outside_every_service_answer_with_the_envelope() {
                 .is_some_and(|id| !id.is_empty()),
             "{method} {path} has an x-request-id"
         );
+    }
+    // Outside /api/ the storefront answers: an unknown path is its HTML 404 page.
+    for (method, path) in [
+        ("GET", "/favicon.ico"),
+        ("DELETE", "/wp-admin/../etc/passwd"),
+    ] {
+        let response = app.request(method, path, None, None).await;
+        assert_eq!(response.status, 404, "{method} {path}");
+        assert_eq!(
+            response.header("content-type"),
+            Some("text/html; charset=utf-8"),
+            "{method} {path}"
+        );
+        assert!(response.header("x-request-id").is_some());
     }
     // A caller's request id is kept, as on every other route.
     let response = app

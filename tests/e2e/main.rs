@@ -2,7 +2,8 @@
 //! each test with an app and a database of its own (see `spinshop_tests`), spoken to
 //! over HTTP only. One module per service; `services` for what every service does
 //! alike, table-driven; `flow`, `events`, `edges`, `migrations` and `load` for what
-//! crosses them. They build as one test binary, so the test host is linked once.
+//! crosses them; `web` for the storefront's files and the front door every service
+//! shares. They build as one test binary, so the test host is linked once.
 
 mod carts;
 mod edges;
@@ -16,3 +17,4 @@ mod payments;
 mod products;
 mod services;
 mod users;
+mod web;

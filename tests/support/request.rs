@@ -137,6 +137,27 @@ impl TestApp {
         }
     }
 
+    /// Sends `request` as if from `client` (its address is what Spin reports in
+    /// `spin-client-addr`); only the test host can pretend so, and on Spin this reports
+    /// the test skipped, for `reason`, and answers `None`.
+    pub async fn send_from(
+        &self,
+        request: http::Request<Bytes>,
+        client: std::net::SocketAddr,
+        reason: &str,
+    ) -> Option<Response> {
+        let Backend::Host(app) = &self.backend else {
+            crate::report_skipped(reason);
+            return None;
+        };
+        let (parts, body) = app.handle_from(request, client).await.into_parts();
+        Some(Response {
+            status: parts.status.as_u16(),
+            headers: parts.headers,
+            body,
+        })
+    }
+
     pub async fn get(&self, path: &str, token: Option<&str>) -> Response {
         self.request("GET", path, None, token).await
     }

@@ -57,6 +57,9 @@ impl Spin {
             .arg(address.to_string())
             .arg("--log-dir")
             .arg(&log_dir)
+            // The key-value store (the rate-limit counters) of this test alone.
+            .arg("--state-dir")
+            .arg(&log_dir)
             .stdin(Stdio::null())
             .stdout(output("spin.stdout.txt"))
             .stderr(output("spin.stderr.txt"));

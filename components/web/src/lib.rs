@@ -1,6 +1,11 @@
-//! web: the front door. It owns the catch-all route `/...`, so every path no
-//! service claims is still answered by spinshop, with the JSON error envelope and an
-//! `x-request-id` like any other answer of the app.
+//! web: the catch-all route `/...`. It serves the storefront (`web/` in the
+//! repository), the API documentation at `/docs` and the API document itself at
+//! `/docs/openapi.yaml`, all built into the component (see `build.rs`); a path under
+//! `/api/` that no service claims gets the JSON error envelope, any other unknown
+//! path a friendly HTML page.
+
+mod assets;
+mod files;
 
 use spinshop_kit::{ApiRequest, ApiResponse, ApiResult, no_route};
 
@@ -15,7 +20,14 @@ async fn handle(
     spinshop_kit::serve(req, response_out, "", route).await
 }
 
-/// The route table: nothing is served here yet, so every path is a 404.
+/// The route table: the API's unknown paths, then the built-in files, then the 404 page.
 pub async fn route(req: &ApiRequest) -> ApiResult<ApiResponse> {
-    no_route(req)
+    let path = req.path.as_str();
+    if path == "/api" || path.starts_with("/api/") {
+        return no_route(req);
+    }
+    match files::find(path) {
+        Some(file) => files::serve(req, &file),
+        None => Ok(files::not_found_page(req)),
+    }
 }

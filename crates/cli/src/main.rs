@@ -28,6 +28,10 @@ enum Command {
         /// Address to listen on.
         #[arg(long, default_value = "127.0.0.1:3000")]
         listen: SocketAddr,
+        /// Where the default key-value store is kept (default: `.spin/key_value.log`
+        /// beside the manifest, where Spin keeps its own).
+        #[arg(long)]
+        key_value_file: Option<PathBuf>,
     },
     /// Apply database migrations.
     Migrate(migrate::MigrateArgs),
@@ -42,8 +46,21 @@ enum Command {
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
     match Cli::parse().command {
-        Command::Up { manifest, listen } => {
-            let app = App::builder(&manifest).build().await?;
+        Command::Up {
+            manifest,
+            listen,
+            key_value_file,
+        } => {
+            let key_value_file = key_value_file.unwrap_or_else(|| {
+                manifest
+                    .parent()
+                    .unwrap_or(std::path::Path::new("."))
+                    .join(".spin/key_value.log")
+            });
+            let app = App::builder(&manifest)
+                .key_value_file(key_value_file)
+                .build()
+                .await?;
             app.serve(listen).await
         }
         Command::Migrate(args) => migrate::run(args).await,

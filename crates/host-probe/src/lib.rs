@@ -6,7 +6,10 @@
 //! - `/.../send?url=<url>`: sends a GET to `url` (the rest of the query, taken as
 //!   it is, with `x-request-id: probe`) and reports the answer or the error;
 //! - `/.../pg` (POST `{"address", "steps": [{"query"|"execute": sql, "params": [..]}]}`):
-//!   runs the steps on one connection and reports each result.
+//!   runs the steps on one connection and reports each result;
+//! - `/.../kv` (POST `{"label", "steps": [{"set": [key, value]} | {"get": key} |
+//!   {"delete": key} | {"exists": key} | {"keys": true}]}`): opens the key-value store
+//!   `label` and reports each step's result, or why the store did not open.
 
 use serde_json::{Value, json};
 use spin_sdk::http::{Method, Request, Response};
@@ -30,6 +33,7 @@ pub async fn route(req: Request) -> Response {
         "send" => send(&req).await,
         "send-bare" => send_bare(&req).await,
         "pg" => postgres(&req),
+        "kv" => key_value(&req),
         _ => echo(&req),
     }
 }
@@ -189,5 +193,56 @@ fn pg_error(err: &pg4::PgError) -> Value {
             json!({ "kind": "value-conversion-failed", "message": message })
         }
         pg4::PgError::Other(message) => json!({ "kind": "other", "message": message }),
+    }
+}
+
+fn key_value(req: &Request) -> Response {
+    use spin_sdk::key_value::Store;
+    let Ok(body) = serde_json::from_slice::<Value>(req.body()) else {
+        return json_response(400, json!({ "error": "body is not JSON" }));
+    };
+    let store = match Store::open(body["label"].as_str().unwrap_or_default()) {
+        Ok(store) => store,
+        Err(err) => return json_response(200, json!({ "open_error": kv_error(&err) })),
+    };
+    let text = |value: &Value| value.as_str().unwrap_or_default().to_string();
+    let results: Vec<Value> = body["steps"]
+        .as_array()
+        .cloned()
+        .unwrap_or_default()
+        .iter()
+        .map(|step| {
+            let outcome = if let Some(pair) = step["set"].as_array() {
+                let (key, value) = (text(&pair[0]), text(&pair[1]));
+                store.set(&key, value.as_bytes()).map(|()| Value::Null)
+            } else if step.get("get").is_some() {
+                store.get(&text(&step["get"])).map(|value| {
+                    value.map_or(Value::Null, |v| {
+                        Value::String(String::from_utf8_lossy(&v).into_owned())
+                    })
+                })
+            } else if step.get("delete").is_some() {
+                store.delete(&text(&step["delete"])).map(|()| Value::Null)
+            } else if step.get("exists").is_some() {
+                store.exists(&text(&step["exists"])).map(Value::Bool)
+            } else {
+                store.get_keys().map(|keys| json!(keys))
+            };
+            match outcome {
+                Ok(value) => json!({ "ok": value }),
+                Err(err) => json!({ "error": kv_error(&err) }),
+            }
+        })
+        .collect();
+    json_response(200, json!({ "results": results }))
+}
+
+fn kv_error(err: &spin_sdk::key_value::Error) -> Value {
+    use spin_sdk::key_value::Error;
+    match err {
+        Error::StoreTableFull => json!("store-table-full"),
+        Error::NoSuchStore => json!("no-such-store"),
+        Error::AccessDenied => json!("access-denied"),
+        Error::Other(message) => json!({ "other": message }),
     }
 }

@@ -15,6 +15,7 @@ use wasmtime_wasi_http::p2::bindings::ProxyPre;
 
 use crate::allowed_hosts::AllowedHosts;
 use crate::instance::{self, ComponentRuntime};
+use crate::key_value::{DEFAULT_STORE, KeyValue};
 use crate::manifest::Manifest;
 use crate::postgres::{DEFAULT_POOL_SIZE, Pools};
 use crate::routes::{RouteMatch, Router, set_spin_headers};
@@ -52,6 +53,7 @@ pub struct AppInner {
     pub(crate) router: Router,
     pub(crate) components: HashMap<String, Arc<ComponentRuntime>>,
     pub(crate) pg_pools: Pools,
+    pub(crate) key_value: KeyValue,
     pub(crate) interceptor: Option<Interceptor>,
     pub(crate) delay: Option<Delay>,
     /// `host:port` the app is reached at: the default `Host` of requests that bring
@@ -68,6 +70,7 @@ pub struct AppBuilder {
     interceptor: Option<Interceptor>,
     delay: Option<Delay>,
     pg_pool_size: usize,
+    key_value_file: Option<PathBuf>,
 }
 
 impl App {
@@ -82,6 +85,7 @@ impl App {
             interceptor: None,
             delay: None,
             pg_pool_size: DEFAULT_POOL_SIZE,
+            key_value_file: None,
         }
     }
 
@@ -165,6 +169,14 @@ impl AppBuilder {
         self
     }
 
+    /// Where the default key-value store lives (Spin: `.spin/sqlite_key_value.db` beside
+    /// the manifest). Without one, the app keeps its store in a file of its own under
+    /// the temporary directory, removed when the app is dropped.
+    pub fn key_value_file(mut self, path: impl Into<PathBuf>) -> Self {
+        self.key_value_file = Some(path.into());
+        self
+    }
+
     /// Loads the manifest, resolves variables and compiles (or loads the cached
     /// compilation of) every component.
     pub async fn build(self) -> anyhow::Result<App> {
@@ -198,6 +210,17 @@ impl AppBuilder {
                 .collect::<anyhow::Result<Vec<_>>>()
                 .and_then(|entries| AllowedHosts::parse(&entries))
                 .with_context(|| format!("component {name:?}: allowed_outbound_hosts"))?;
+            // Spin refuses to start an app that names a store its runtime config does
+            // not define; the host defines only `default`.
+            if let Some(label) = decl
+                .key_value_stores
+                .iter()
+                .find(|label| *label != DEFAULT_STORE)
+            {
+                bail!(
+                    "unknown key_value_stores label {label:?} for component {name:?} (only {DEFAULT_STORE:?} is defined)"
+                );
+            }
             let component = compile::load(&engine, &manifest.source_path(decl))
                 .with_context(|| format!("component {name:?}"))?;
             let pre = linker
@@ -212,6 +235,7 @@ impl AppBuilder {
                 pre,
                 variables: component_variables.remove(name).unwrap_or_default(),
                 allowed_hosts: allowed,
+                key_value_stores: decl.key_value_stores.iter().cloned().collect(),
             };
             components.insert(name.clone(), Arc::new(runtime));
         }
@@ -221,11 +245,21 @@ impl AppBuilder {
                 .iter()
                 .filter(|trigger| !self.without.contains(&trigger.component)),
         )?;
+        let key_value = match &self.key_value_file {
+            Some(path) => KeyValue::open(path, false),
+            None => {
+                let path = scratch_key_value_file();
+                let _ = std::fs::remove_file(&path);
+                KeyValue::open(&path, true)
+            }
+        }
+        .context("opening the key-value store")?;
         Ok(App {
             inner: Arc::new(AppInner {
                 router,
                 components,
                 pg_pools: Pools::new(self.pg_pool_size),
+                key_value,
                 interceptor: self.interceptor,
                 delay: self.delay,
                 origin: RwLock::new("127.0.0.1:3000".into()),
@@ -319,6 +353,13 @@ impl AppInner {
         *request.uri_mut() = uri;
         instance::handle(self.clone(), component, request).await
     }
+}
+
+/// A file no other app of any process uses, for an app given no key-value file.
+fn scratch_key_value_file() -> PathBuf {
+    static NEXT: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+    let n = NEXT.fetch_add(1, Ordering::Relaxed);
+    std::env::temp_dir().join(format!("spinshop-host-kv-{}-{n}.log", std::process::id()))
 }
 
 fn plain(status: StatusCode, body: &'static str) -> http::Response<Bytes> {

@@ -7,11 +7,13 @@ wasmtime::component::bindgen!({
         world host {
             import spin:postgres/postgres@4.0.0;
             import fermyon:spin/variables@2.0.0;
+            import fermyon:spin/key-value@2.0.0;
         }
     ",
     path: ["../../wit/deps/spin-postgres@4.0.0", "../../wit/deps/spin@2.0.0"],
     imports: { default: async },
     with: {
         "spin:postgres/postgres.connection": crate::postgres::Connection,
+        "fermyon:spin/key-value.store": crate::key_value::OpenStore,
     },
 });

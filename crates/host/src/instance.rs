@@ -24,6 +24,8 @@ pub struct ComponentRuntime {
     pub pre: ProxyPre<HostState>,
     pub variables: std::collections::HashMap<String, String>,
     pub allowed_hosts: AllowedHosts,
+    /// The key-value store labels the manifest lets it open (`key_value_stores`).
+    pub key_value_stores: std::collections::HashSet<String>,
 }
 
 /// The data of one instance's `Store`.
@@ -55,7 +57,7 @@ impl WasiHttpView for HostState {
 }
 
 /// Everything a component may import: WASI 0.2, `wasi:http` (with outgoing requests
-/// routed by the host), Postgres and variables.
+/// routed by the host), Postgres, variables and key-value stores.
 pub fn linker(engine: &Engine) -> anyhow::Result<Linker<HostState>> {
     let mut linker = Linker::new(engine);
     wasmtime_wasi::p2::add_to_linker_async(&mut linker)?;
@@ -68,6 +70,7 @@ pub fn linker(engine: &Engine) -> anyhow::Result<Linker<HostState>> {
     outbound_http::add_to_linker(&mut linker)?;
     bindings::spin::postgres::postgres::add_to_linker::<_, HasSelf<_>>(&mut linker, |s| s)?;
     bindings::fermyon::spin::variables::add_to_linker::<_, HasSelf<_>>(&mut linker, |s| s)?;
+    bindings::fermyon::spin::key_value::add_to_linker::<_, HasSelf<_>>(&mut linker, |s| s)?;
     Ok(linker)
 }
 

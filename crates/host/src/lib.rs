@@ -1,7 +1,7 @@
 //! spinshop's Spin-compatible host: runs the app's real `.wasm` components the way
 //! `spin up` does (routing, Spin's request headers, `allowed_outbound_hosts`,
-//! service chaining, `spin:postgres@4.0.0`, variables), for the test suite and for
-//! machines without Spin. Spin's behaviour is the reference; see
+//! service chaining, `spin:postgres@4.0.0`, variables, key-value stores), for the
+//! test suite and for machines without Spin. Spin's behaviour is the reference; see
 //! `shared/SPIN-FACTS.md` for what was measured.
 //!
 //! ```no_run
@@ -23,6 +23,7 @@ mod app;
 mod bindings;
 mod compile;
 mod instance;
+pub mod key_value;
 pub mod manifest;
 mod outbound_http;
 pub mod postgres;

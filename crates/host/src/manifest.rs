@@ -58,6 +58,9 @@ pub struct ComponentDecl {
     /// Component variables: templates over application variables.
     #[serde(default)]
     pub variables: BTreeMap<String, String>,
+    /// The key-value stores the component may open, by label.
+    #[serde(default)]
+    pub key_value_stores: Vec<String>,
 }
 
 #[derive(Deserialize)]

@@ -109,6 +109,7 @@ mod tests {
         let imports = world_imports(&wit, "component").expect("world.wit parses");
         assert!(imports.contains(&"spin:postgres/postgres@4.0.0".to_string()));
         assert!(imports.contains(&"fermyon:spin/variables@2.0.0".to_string()));
+        assert!(imports.contains(&"fermyon:spin/key-value@2.0.0".to_string()));
         assert!(imports.contains(&"wasi:http/outgoing-handler@0.2.6".to_string()));
         assert!(!imports.iter().any(|i| i.starts_with("wasi:filesystem")));
     }

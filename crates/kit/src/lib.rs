@@ -1,6 +1,7 @@
 //! The library every spinshop component builds on: one error envelope, request
 //! parsing with a size limit, tokens and roles, paging, configuration from Spin
-//! variables, Postgres helpers, short waits, and the entry point that ties them together.
+//! variables, Postgres helpers, short waits, the front door (CORS, rate limits), and
+//! the entry point that ties them together.
 
 pub mod account;
 pub mod auth;
@@ -9,6 +10,7 @@ pub mod config;
 pub mod contracts;
 pub mod db;
 pub mod digest;
+pub mod door;
 pub mod error;
 pub mod idempotency;
 pub mod limits;

@@ -1,6 +1,7 @@
-//! The entry every component's `#[http_component]` handler calls: request id, size
-//! limit, routing, error rendering and logging, the same for every service, and the
-//! work that waits until the response has gone.
+//! The entry every component's `#[http_component]` handler calls: request id, the
+//! front door (CORS, rate limits: see [`crate::door`]), size limit, routing, error
+//! rendering and logging, the same for every service, and the work that waits until
+//! the response has gone.
 //!
 //! Every request leaves one line on the component's stdout once its response has
 //! gone, a JSON object an operator's log pipeline can parse:
@@ -23,15 +24,18 @@ use spin_sdk::http::{
 use wasi::clocks::monotonic_clock;
 
 use crate::auth::require_service;
+use crate::door::Door;
 use crate::error::{ApiError, ApiResult};
 use crate::outbox;
 use crate::request::ApiRequest;
 use crate::response::ApiResponse;
 
 /// Runs `route` for a request to the service mounted at `prefix` and sends its
-/// outcome. A request under `<prefix>/internal/` must carry a valid service token
-/// before any route sees it (403 otherwise). Errors become the JSON envelope;
-/// internal ones are logged with the request id and rendered without detail.
+/// outcome. The front door answers CORS preflights and refuses requests past a rate
+/// limit before any route runs. A request under `<prefix>/internal/` must carry a
+/// valid service token before any route sees it (403 otherwise). Errors become the
+/// JSON envelope; internal ones are logged with the request id and rendered without
+/// detail.
 ///
 /// Once the response has gone, the events the request recorded are delivered from
 /// the service's outbox: Spin keeps the instance running until this returns, and
@@ -52,7 +56,15 @@ pub async fn serve(
             return;
         }
     };
-    let response = respond(&req, prefix, route).await;
+    let door = Door::from_variables();
+    let response = match door.preflight(&req) {
+        Some(preflight) => preflight,
+        None => match door.admit(&req) {
+            Ok(()) => respond(&req, prefix, route).await,
+            Err(refused) => ApiResponse::from_error(&refused),
+        },
+    };
+    let response = door.decorate(&req, response);
     let status = response.status;
     send(response_out, response, &req.request_id).await;
     let elapsed = Duration::from_nanos(monotonic_clock::now().saturating_sub(started));
@@ -158,6 +170,10 @@ async fn send(response_out: ResponseOutparam, response: ApiResponse, request_id:
         .collect();
     if !request_id.is_empty() {
         headers.push(("x-request-id".into(), request_id.as_bytes().to_vec()));
+    }
+    // No answer of the app is to be taken for another type than it says.
+    if response.header("x-content-type-options").is_none() {
+        headers.push(("x-content-type-options".into(), b"nosniff".to_vec()));
     }
     let fields = Fields::from_list(&headers).unwrap_or_else(|_| Fields::new());
     let outgoing = OutgoingResponse::new(fields);

@@ -4,6 +4,7 @@
 
 mod common;
 mod failures;
+mod key_value;
 mod outbound;
 mod postgres;
 mod routing;

@@ -1,0 +1,440 @@
+//! The front door every component's [`serve`](crate::serve) passes requests through
+//! before its routes: CORS and rate limits, applied alike by every service (Spin routes
+//! `/api/<service>/...` straight to its component, so there is no gateway in front
+//! where they could live once).
+//!
+//! **CORS.** Same-origin by default: a browser page of another origin gets no
+//! `access-control-allow-origin`, so it can't read any answer. The origins listed in
+//! the `cors_allowed_origins` variable (comma-separated, exact `scheme://host[:port]`)
+//! and nothing else are allowed; their preflights (`OPTIONS` with
+//! `access-control-request-method`) answer 204 with what they may send, others' 403.
+//!
+//! **Rate limits.** Requests under `/api/` are counted per client address and, when
+//! they carry a valid access token, per user (the token's `sub`, read locally: no
+//! database call), in fixed windows of `rate_limit_window_seconds`. Each route class
+//! has its limit per window: `rate_limit_auth` (`/api/users/auth/...`),
+//! `rate_limit_writes` (any other method than GET and HEAD) and `rate_limit_reads`
+//! (GET, HEAD); 0 turns a class's limit off. Past a limit the answer is 429
+//! `rate_limited` with `retry-after` (seconds until the window ends). Calls between
+//! components carrying a valid service token are never counted, so a chain of
+//! sibling calls costs its user one request. The storefront's files (paths outside
+//! `/api/`) are not counted: they are served from memory and cost nothing.
+//!
+//! The counters live in Spin's default key-value store, one key per class and client
+//! (`rl:<class>:ip:<address>` or `rl:<class>:user:<id>`) holding
+//! `<window start> <count>`: each client has one key whatever the number of windows,
+//! so nothing needs sweeping but the keys of clients that never come back. Each
+//! counter is read, then written (spin-sdk's stable API has no atomic increment), so
+//! requests of one client racing in the same instant may each read the same count:
+//! under such races a limit admits a few requests too many, never too few. When the
+//! store can't be used, the door stays open and says why in the log: a broken counter
+//! must not close the shop.
+
+use crate::auth::{bearer_token, now_seconds, require_service, verify_access_token};
+use crate::config;
+use crate::error::ApiError;
+use crate::request::ApiRequest;
+use crate::response::ApiResponse;
+
+/// The variables, with the defaults used when a component does not declare them.
+pub const CORS_ALLOWED_ORIGINS: &str = "cors_allowed_origins";
+pub const RATE_LIMIT_WINDOW_SECONDS: &str = "rate_limit_window_seconds";
+pub const RATE_LIMIT_AUTH: &str = "rate_limit_auth";
+pub const RATE_LIMIT_WRITES: &str = "rate_limit_writes";
+pub const RATE_LIMIT_READS: &str = "rate_limit_reads";
+
+const DEFAULT_WINDOW_SECONDS: u64 = 60;
+/// The defaults are generous on purpose (see the README, "The front door"): the
+/// address Spin reports may be a proxy's that every shopper shares, so a tight
+/// default could lock a whole shop out. A deployment sets its own.
+const DEFAULT_AUTH_LIMIT: u64 = 600;
+const DEFAULT_WRITES_LIMIT: u64 = 6_000;
+const DEFAULT_READS_LIMIT: u64 = 60_000;
+
+/// What a browser of an allowed origin may send, and read, cross-origin.
+const ALLOWED_METHODS: &str = "GET, HEAD, POST, PUT, PATCH, DELETE";
+const ALLOWED_HEADERS: &str =
+    "authorization, content-type, idempotency-key, x-idempotency-key, x-request-id";
+const EXPOSED_HEADERS: &str =
+    "x-request-id, x-total-count, retry-after, idempotent-replayed, etag, allow";
+/// How long a browser may keep a preflight's answer, in seconds.
+const PREFLIGHT_MAX_AGE: &str = "600";
+
+/// The door's settings, read from the component's variables.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Door {
+    pub allowed_origins: Vec<String>,
+    pub window_seconds: u64,
+    pub auth_limit: u64,
+    pub writes_limit: u64,
+    pub reads_limit: u64,
+}
+
+/// The route classes, each with a limit of its own.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RouteClass {
+    Auth,
+    Writes,
+    Reads,
+}
+
+impl RouteClass {
+    pub fn of(req: &ApiRequest) -> RouteClass {
+        let path = req.path.as_str();
+        if path == "/api/users/auth" || path.starts_with("/api/users/auth/") {
+            RouteClass::Auth
+        } else if matches!(
+            req.method,
+            spin_sdk::http::Method::Get | spin_sdk::http::Method::Head
+        ) {
+            RouteClass::Reads
+        } else {
+            RouteClass::Writes
+        }
+    }
+
+    fn name(self) -> &'static str {
+        match self {
+            RouteClass::Auth => "auth",
+            RouteClass::Writes => "writes",
+            RouteClass::Reads => "reads",
+        }
+    }
+}
+
+impl Default for Door {
+    fn default() -> Self {
+        Door {
+            allowed_origins: Vec::new(),
+            window_seconds: DEFAULT_WINDOW_SECONDS,
+            auth_limit: DEFAULT_AUTH_LIMIT,
+            writes_limit: DEFAULT_WRITES_LIMIT,
+            reads_limit: DEFAULT_READS_LIMIT,
+        }
+    }
+}
+
+impl Door {
+    /// The settings from the component's variables; an undeclared variable takes
+    /// its default, and a value that isn't a number is logged and does too.
+    pub fn from_variables() -> Door {
+        let defaults = Door::default();
+        let number = |name: &str, default: u64| match spin_sdk::variables::get(name) {
+            Ok(raw) => raw.trim().parse().unwrap_or_else(|_| {
+                eprintln!("variable {name} is not a whole number ({raw:?}); using {default}");
+                default
+            }),
+            Err(_) => default,
+        };
+        Door {
+            allowed_origins: spin_sdk::variables::get(CORS_ALLOWED_ORIGINS)
+                .map(|raw| parse_origins(&raw))
+                .unwrap_or_default(),
+            window_seconds: number(RATE_LIMIT_WINDOW_SECONDS, defaults.window_seconds).max(1),
+            auth_limit: number(RATE_LIMIT_AUTH, defaults.auth_limit),
+            writes_limit: number(RATE_LIMIT_WRITES, defaults.writes_limit),
+            reads_limit: number(RATE_LIMIT_READS, defaults.reads_limit),
+        }
+    }
+
+    fn limit(&self, class: RouteClass) -> u64 {
+        match class {
+            RouteClass::Auth => self.auth_limit,
+            RouteClass::Writes => self.writes_limit,
+            RouteClass::Reads => self.reads_limit,
+        }
+    }
+
+    /// The request's origin when it is one of the allowed ones.
+    fn allowed_origin<'r>(&self, req: &'r ApiRequest) -> Option<&'r str> {
+        let origin = req.header("origin")?;
+        self.allowed_origins
+            .iter()
+            .any(|allowed| allowed == origin)
+            .then_some(origin)
+    }
+
+    /// The answer to a CORS preflight, or `None` when the request is not one.
+    pub fn preflight(&self, req: &ApiRequest) -> Option<ApiResponse> {
+        if req.method != spin_sdk::http::Method::Options
+            || req.header("origin").is_none()
+            || req.header("access-control-request-method").is_none()
+        {
+            return None;
+        }
+        let response = match self.allowed_origin(req) {
+            Some(origin) => ApiResponse::no_content()
+                .with_header("access-control-allow-origin", origin)
+                .with_header("access-control-allow-methods", ALLOWED_METHODS)
+                .with_header("access-control-allow-headers", ALLOWED_HEADERS)
+                .with_header("access-control-max-age", PREFLIGHT_MAX_AGE),
+            None => ApiResponse::from_error(&ApiError::Forbidden(
+                "cross-origin requests from this origin are not allowed".into(),
+            )),
+        };
+        Some(response.with_header("vary", "origin"))
+    }
+
+    /// Adds the CORS headers an answer needs: the allowed origin, and `Vary: Origin`
+    /// wherever the answer depends on it.
+    pub fn decorate(&self, req: &ApiRequest, mut response: ApiResponse) -> ApiResponse {
+        if self.allowed_origins.is_empty() {
+            return response;
+        }
+        if let Some(origin) = self.allowed_origin(req)
+            && response.header("access-control-allow-origin").is_none()
+        {
+            response = response
+                .with_header("access-control-allow-origin", origin)
+                .with_header("access-control-expose-headers", EXPOSED_HEADERS);
+        }
+        match response
+            .headers
+            .iter_mut()
+            .find(|(name, _)| name.eq_ignore_ascii_case("vary"))
+        {
+            Some((_, vary)) if !vary.to_ascii_lowercase().contains("origin") => {
+                vary.push_str(", origin");
+            }
+            Some(_) => {}
+            None => response = response.with_header("vary", "origin"),
+        }
+        response
+    }
+
+    /// Counts the request against its limits; 429 when one is spent.
+    pub fn admit(&self, req: &ApiRequest) -> Result<(), ApiError> {
+        if !req.path.starts_with("/api/") {
+            return Ok(());
+        }
+        let class = RouteClass::of(req);
+        let limit = self.limit(class);
+        if limit == 0 || require_service(req).is_ok() {
+            return Ok(());
+        }
+        let mut clients = Vec::new();
+        if let Some(ip) = req.client_ip() {
+            clients.push(format!("ip:{ip}"));
+        }
+        if let Some(user) = user_of(req) {
+            clients.push(format!("user:{user}"));
+        }
+        if clients.is_empty() {
+            return Ok(());
+        }
+        let store = match spin_sdk::key_value::Store::open_default() {
+            Ok(store) => store,
+            Err(err) => {
+                eprintln!("rate limits not applied: the default key-value store: {err}");
+                return Ok(());
+            }
+        };
+        let now = now_seconds().max(0) as u64;
+        let window = Window::at(now, self.window_seconds);
+        for client in clients {
+            let key = format!("rl:{}:{client}", class.name());
+            match count(&store, &key, window) {
+                Ok(count) if count > limit => {
+                    return Err(ApiError::RateLimited {
+                        retry_after_seconds: window.seconds_left(now),
+                    });
+                }
+                Ok(_) => {}
+                Err(err) => {
+                    eprintln!("rate limits not applied: counting {key}: {err}");
+                    return Ok(());
+                }
+            }
+        }
+        Ok(())
+    }
+}
+
+/// The user a request's access token names, when the token is valid. Verified with
+/// the `jwt_secret` variable; a component without it limits per address only.
+fn user_of(req: &ApiRequest) -> Option<String> {
+    let token = bearer_token(req).ok()?;
+    let secret = config::secret_var("jwt_secret").ok()?;
+    verify_access_token(&secret, token)
+        .ok()
+        .map(|claims| claims.sub)
+}
+
+/// A fixed window: `[start, start + length)`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct Window {
+    start: u64,
+    length: u64,
+}
+
+impl Window {
+    fn at(now: u64, length: u64) -> Window {
+        Window {
+            start: now - now % length,
+            length,
+        }
+    }
+
+    /// Whole seconds until the window ends, at least 1.
+    fn seconds_left(self, now: u64) -> u64 {
+        (self.start + self.length).saturating_sub(now).max(1)
+    }
+}
+
+/// Adds this request to the client's counter and returns the count in the window.
+fn count(
+    store: &spin_sdk::key_value::Store,
+    key: &str,
+    window: Window,
+) -> Result<u64, spin_sdk::key_value::Error> {
+    let stored = store.get(key)?;
+    let count = next_count(stored.as_deref(), window);
+    store.set(key, format!("{} {count}", window.start).as_bytes())?;
+    Ok(count)
+}
+
+/// The count after this request, given what the counter holds: one more in the same
+/// window, 1 in a new one (or when the value is unreadable).
+fn next_count(stored: Option<&[u8]>, window: Window) -> u64 {
+    let parsed = stored
+        .and_then(|bytes| std::str::from_utf8(bytes).ok())
+        .and_then(|text| text.split_once(' '))
+        .and_then(|(start, count)| Some((start.parse::<u64>().ok()?, count.parse::<u64>().ok()?)));
+    match parsed {
+        Some((start, count)) if start == window.start => count.saturating_add(1),
+        _ => 1,
+    }
+}
+
+/// `https://a.example, http://localhost:8080/` -> the origins, without trailing `/`.
+fn parse_origins(raw: &str) -> Vec<String> {
+    raw.split(',')
+        .map(|origin| origin.trim().trim_end_matches('/'))
+        .filter(|origin| !origin.is_empty())
+        .map(str::to_string)
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use spin_sdk::http::Method;
+
+    fn door(origins: &[&str]) -> Door {
+        Door {
+            allowed_origins: origins.iter().map(|o| o.to_string()).collect(),
+            ..Door::default()
+        }
+    }
+
+    fn request(method: Method, path: &str) -> ApiRequest {
+        ApiRequest::new(method, path, b"", "")
+    }
+
+    #[test]
+    fn route_classes_follow_the_path_and_method() {
+        assert_eq!(
+            RouteClass::of(&request(Method::Post, "/api/users/auth/login")),
+            RouteClass::Auth
+        );
+        assert_eq!(
+            RouteClass::of(&request(Method::Get, "/api/users/auth/introspect")),
+            RouteClass::Auth
+        );
+        assert_eq!(
+            RouteClass::of(&request(Method::Get, "/api/users/authors")),
+            RouteClass::Reads
+        );
+        assert_eq!(
+            RouteClass::of(&request(Method::Patch, "/api/products/products/1")),
+            RouteClass::Writes
+        );
+        assert_eq!(
+            RouteClass::of(&request(Method::Head, "/api/products/products")),
+            RouteClass::Reads
+        );
+    }
+
+    #[test]
+    fn counts_go_up_within_a_window_and_restart_in_the_next() {
+        let window = Window::at(125, 60);
+        assert_eq!(window.start, 120);
+        assert_eq!(window.seconds_left(125), 55);
+        assert_eq!(window.seconds_left(180), 1);
+        assert_eq!(next_count(None, window), 1);
+        assert_eq!(next_count(Some(b"120 4"), window), 5);
+        assert_eq!(next_count(Some(b"60 40"), window), 1);
+        assert_eq!(next_count(Some(b"garbage"), window), 1);
+    }
+
+    #[test]
+    fn origins_are_listed_exactly() {
+        assert_eq!(
+            parse_origins(" https://a.example, http://localhost:8080/ ,,"),
+            ["https://a.example", "http://localhost:8080"]
+        );
+        assert!(parse_origins("").is_empty());
+    }
+
+    #[test]
+    fn an_allowed_origins_preflight_gets_what_it_may_send() {
+        let door = door(&["https://shop.example"]);
+        let preflight = request(Method::Options, "/api/products/products")
+            .with_header("origin", "https://shop.example")
+            .with_header("access-control-request-method", "POST");
+        let answer = door.preflight(&preflight).expect("a preflight");
+        assert_eq!(answer.status, 204);
+        assert_eq!(
+            answer.header("access-control-allow-origin"),
+            Some("https://shop.example")
+        );
+        assert!(
+            answer
+                .header("access-control-allow-headers")
+                .unwrap()
+                .contains("authorization")
+        );
+    }
+
+    #[test]
+    fn other_origins_are_refused_and_same_origin_is_untouched() {
+        let door = door(&["https://shop.example"]);
+        let preflight = request(Method::Options, "/api/products/products")
+            .with_header("origin", "https://evil.example")
+            .with_header("access-control-request-method", "POST");
+        let answer = door.preflight(&preflight).expect("a preflight");
+        assert_eq!(answer.status, 403);
+        assert_eq!(answer.header("access-control-allow-origin"), None);
+
+        let plain_options = request(Method::Options, "/api/products/products");
+        assert!(door.preflight(&plain_options).is_none());
+
+        let foreign = request(Method::Get, "/api/products/products")
+            .with_header("origin", "https://evil.example");
+        let answer = door.decorate(&foreign, ApiResponse::no_content());
+        assert_eq!(answer.header("access-control-allow-origin"), None);
+        assert_eq!(answer.header("vary"), Some("origin"));
+
+        let nobody_allowed = Door::default();
+        let answer = nobody_allowed.decorate(&foreign, ApiResponse::no_content());
+        assert!(answer.headers.is_empty());
+    }
+
+    #[test]
+    fn an_allowed_origin_may_read_the_answer() {
+        let door = door(&["https://shop.example"]);
+        let req = request(Method::Get, "/api/products/products")
+            .with_header("origin", "https://shop.example");
+        let answer = door.decorate(&req, ApiResponse::no_content());
+        assert_eq!(
+            answer.header("access-control-allow-origin"),
+            Some("https://shop.example")
+        );
+        assert!(
+            answer
+                .header("access-control-expose-headers")
+                .unwrap()
+                .contains("x-total-count")
+        );
+    }
+}

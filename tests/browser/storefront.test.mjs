@@ -1,0 +1,246 @@
+// The storefront as a person uses it, in headless Chromium (Debian's `chromium`, driven
+// by playwright-core): a shopper registers, searches, fills a cart, checks out, has a
+// card declined, pays, and sees the order paid (in the inbox too) and the stock gone
+// down; an admin changes a price and the shopper sees it. Every page must run under the
+// shop's CSP without a console error. `./dev test` serves the app in spinshop's host and runs this with
+// BASE set; SCREENSHOTS=<dir> also saves the pictures the README shows.
+//
+//   BASE=http://127.0.0.1:3000 node --test tests/browser/
+
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { chromium } from 'playwright-core';
+
+const BASE = process.env.BASE || 'http://127.0.0.1:3000';
+const CHROMIUM = process.env.CHROMIUM || '/usr/bin/chromium';
+const SCREENSHOTS = process.env.SCREENSHOTS || '';
+const ADMIN_EMAIL = process.env.ADMIN_EMAIL || 'admin@spinshop.local';
+const ADMIN_PASSWORD = process.env.ADMIN_PASSWORD || 'change-me-admin';
+const DECLINED_CARD = '4000 0000 0000 0002';
+const GOOD_CARD = '4242 4242 4242 4242';
+
+let browser;
+
+before(async () => {
+  browser = await chromium.launch({
+    executablePath: CHROMIUM,
+    args: [
+      '--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking',
+      '--disable-component-update', '--disable-sync', '--no-first-run',
+    ],
+  });
+});
+
+after(async () => {
+  await browser?.close();
+});
+
+/** A page of its own (its own sessionStorage) that fails the test on any console error. */
+async function openPage(viewport = { width: 1280, height: 900 }) {
+  const context = await browser.newContext({ viewport, baseURL: BASE });
+  const page = await context.newPage();
+  const problems = [];
+  page.on('console', (message) => {
+    // Chromium logs every answer of 400 and up ("Failed to load resource"); the shop
+    // expects some (a declined card, the inbox before it exists). Anything else, a CSP
+    // refusal above all, is a problem.
+    if (message.type() === 'error' && !message.text().startsWith('Failed to load resource')) {
+      problems.push(`console: ${message.text()}`);
+    }
+  });
+  page.on('pageerror', (error) => problems.push(`page error: ${error.message}`));
+  page.problems = problems;
+  return page;
+}
+
+async function screenshot(page, name) {
+  if (!SCREENSHOTS) return;
+  mkdirSync(SCREENSHOTS, { recursive: true });
+  await page.screenshot({ path: join(SCREENSHOTS, `${name}.png`), fullPage: false });
+}
+
+/** A product as the API shows it, found by name. */
+async function productNamed(name) {
+  const response = await fetch(`${BASE}/api/products/products?q=${encodeURIComponent(name)}&limit=5`);
+  assert.equal(response.status, 200);
+  const products = await response.json();
+  const product = products.find((candidate) => candidate.name === name);
+  assert.ok(product, `the demo catalog has ${name}`);
+  return product;
+}
+
+/** The page's own messages (flash and errors), for assertion messages. */
+async function shown(page) {
+  return page.locator('#flash, .error').allInnerTexts();
+}
+
+async function searchFor(page, words) {
+  await page.fill('#search-q', words);
+  await page.press('#search-q', 'Enter');
+  await page.waitForURL(new RegExp(`#/\\?q=${encodeURIComponent(words)}`));
+  await page.getByRole('heading', { name: `Results for “${words}”` }).waitFor();
+}
+
+async function addFromGrid(page, name) {
+  const card = page.locator('.card', { has: page.getByRole('link', { name, exact: true }) });
+  await card.getByRole('button', { name: `Add ${name} to cart` }).click();
+  await page.getByText(`Added 1 × ${name} to your cart.`).waitFor();
+}
+
+test('a shopper buys two products, is declined once, pays, and an admin reprices', async () => {
+  const keyboard = await productNamed('Mechanical keyboard');
+  const mouse = await productNamed('Wireless mouse');
+  const shopper = await openPage();
+  const email = `shopper-${Date.now()}@example.com`;
+
+  // The shop, before anyone signs in.
+  await shopper.goto('/');
+  await shopper.locator('#products .card').first().waitFor();
+  await screenshot(shopper, 'storefront');
+
+  // Register.
+  await shopper.getByRole('link', { name: 'Register', exact: true }).click();
+  await shopper.getByLabel('Name').fill('Sam Shopper');
+  await shopper.getByLabel('Email').fill(email);
+  await shopper.getByLabel('Password').fill('correct-horse-battery');
+  await shopper.getByRole('button', { name: 'Create account' }).click();
+  await shopper.locator('#who', { hasText: 'Sam Shopper' }).waitFor();
+
+  // Search, and add two products.
+  await searchFor(shopper, 'keyboard');
+  assert.equal(await shopper.locator('#products .card').count(), 1, 'one keyboard matches');
+  await addFromGrid(shopper, keyboard.name);
+  await searchFor(shopper, 'mouse');
+  await addFromGrid(shopper, mouse.name);
+  await shopper.locator('#cart-count', { hasText: '2' }).waitFor();
+
+  // The cart: two keyboards instead of one.
+  await shopper.getByRole('link', { name: /^Cart/ }).click();
+  const keyboardRow = shopper.locator(`#cart tr[data-product-id="${keyboard.id}"]`);
+  await keyboardRow.getByLabel(`Quantity of ${keyboard.name}`).fill('2');
+  await keyboardRow.getByRole('button', { name: 'Update' }).click();
+  await shopper.getByText('Cart updated.').waitFor();
+  const total = keyboard.price * 2 + mouse.price;
+  await shopper.locator('#cart-count', { hasText: '3' }).waitFor();
+  await shopper.locator('#cart-total', { hasText: (total / 100).toFixed(2) }).waitFor();
+
+  // Check out.
+  await shopper.getByLabel('Shipping address').fill('1 Main St, Springfield');
+  await shopper.getByRole('button', { name: 'Place order' }).click();
+  await shopper.waitForURL(/#\/orders\/\d+$/);
+  const orderId = Number(shopper.url().split('/').pop());
+  await shopper.locator('#pay-form').waitFor();
+
+  // The declined card: the API's message, and the order still waits for payment.
+  await shopper.getByLabel('Card number').fill(DECLINED_CARD);
+  await shopper.getByRole('button', { name: /^Pay / }).click();
+  const declined = shopper.getByRole('alert');
+  await declined.waitFor();
+  assert.match(await declined.innerText(), /declined/i);
+  await screenshot(shopper, 'payment-declined');
+
+  // Retried with a good card (a new attempt, a new idempotency key): paid.
+  await shopper.getByLabel('Card number').fill(GOOD_CARD);
+  await shopper.getByRole('button', { name: /^Pay / }).click();
+  await shopper.getByText(`Payment received for order #${orderId}.`).waitFor();
+  await shopper.locator('#order-status .status-paid').first().waitFor();
+  assert.equal(await shopper.locator('#pay-form').count(), 0, 'nothing left to pay');
+
+  // The order history says paid.
+  await shopper.getByRole('link', { name: 'Orders', exact: true }).click();
+  const row = shopper.locator(`#orders tr[data-order-id="${orderId}"]`);
+  await row.waitFor();
+  assert.equal((await row.locator('.order-status').innerText()).trim().toLowerCase(), 'paid');
+  await screenshot(shopper, 'orders');
+
+  // The inbox says so too: events reach it just after the answers that made them.
+  await shopper.getByRole('link', { name: /^Inbox/ }).waitFor();
+  let inboxed = 0;
+  for (let attempt = 0; attempt < 40 && !inboxed; attempt += 1) {
+    await shopper.goto('/#/notifications');
+    await shopper.reload();
+    await shopper.getByRole('heading', { name: 'Inbox', exact: true }).waitFor();
+    inboxed = await shopper.getByRole('heading', { name: 'Order paid' }).count();
+    if (!inboxed) await shopper.waitForTimeout(250);
+  }
+  assert.ok(inboxed, 'the inbox shows the paid order');
+  await screenshot(shopper, 'inbox');
+
+  // The stock went down by what was bought.
+  await shopper.goto(`/#/product/${keyboard.id}`);
+  const left = keyboard.stock - keyboard.reserved - 2;
+  await shopper.locator('#product-stock', { hasText: `${left} available` }).waitFor();
+  assert.equal((await productNamed(keyboard.name)).stock, keyboard.stock - 2);
+
+  // An admin changes the mouse's price...
+  const admin = await openPage();
+  await admin.goto('/#/login');
+  await admin.getByLabel('Email').fill(ADMIN_EMAIL);
+  await admin.getByLabel('Password').fill(ADMIN_PASSWORD);
+  await admin.getByRole('button', { name: 'Log in' }).click();
+  await admin.getByRole('link', { name: 'Admin', exact: true }).click();
+  await admin.locator('#admin-products').waitFor();
+  await screenshot(admin, 'admin');
+  await admin.getByRole('link', { name: `Edit ${mouse.name}` }).click();
+  const newPrice = mouse.price + 500;
+  await admin.getByLabel('Price').fill((newPrice / 100).toFixed(2));
+  await admin.getByRole('button', { name: 'Save changes' }).click();
+  await admin.getByText(`${mouse.name} is saved.`).waitFor();
+
+  // ...and the shopper sees it.
+  await shopper.goto(`/#/product/${mouse.id}`);
+  await shopper.reload();
+  await shopper.locator('#product-price', { hasText: (newPrice / 100).toFixed(2) }).waitFor();
+  assert.equal((await productNamed(mouse.name)).price, newPrice);
+
+  assert.deepEqual(shopper.problems, [], `the shopper's pages logged errors (${await shown(shopper)})`);
+  assert.deepEqual(admin.problems, [], "the admin's pages logged errors");
+});
+
+test('the API documentation renders under the CSP and serves its document', async () => {
+  const page = await openPage();
+  await page.goto('/docs');
+  await page.locator('.swagger-ui .info .title', { hasText: 'spinshop' }).waitFor();
+  await page.locator('.opblock-tag', { hasText: 'products' }).first().waitFor();
+  await screenshot(page, 'docs');
+  const yaml = await page.request.get('/docs/openapi.yaml');
+  assert.equal(yaml.status(), 200);
+  assert.match(await yaml.text(), /^openapi: 3\.1/);
+  assert.deepEqual(page.problems, []);
+});
+
+test('the shop works on a phone-sized screen and from the keyboard', async () => {
+  const page = await openPage({ width: 390, height: 844 });
+  await page.goto('/');
+  await page.locator('#products .card').first().waitFor();
+  // No sideways scrolling on a phone.
+  const overflow = await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
+  assert.ok(overflow <= 0, `the page is ${overflow}px wider than the screen`);
+  await screenshot(page, 'storefront-phone');
+
+  // The first Tab reaches the skip link, which takes the focus to the content.
+  await page.keyboard.press('Tab');
+  assert.equal(await page.evaluate(() => document.activeElement.className), 'skip-link');
+  await page.keyboard.press('Enter');
+  assert.equal(await page.evaluate(() => document.activeElement.id), 'main');
+
+  // Searching by keyboard alone.
+  await page.focus('#search-q');
+  await page.keyboard.type('hub');
+  await page.keyboard.press('Enter');
+  await page.locator('#products .card', { hasText: 'USB-C hub' }).waitFor();
+  assert.deepEqual(page.problems, []);
+});
+
+test('an unknown page is a friendly 404 and an unknown API path the JSON envelope', async () => {
+  const page = await openPage();
+  const answer = await page.goto('/no-such-page');
+  assert.equal(answer.status(), 404);
+  await page.getByRole('heading', { name: "We couldn't find that page" }).waitFor();
+  const api = await page.request.get('/api/no-such-service');
+  assert.equal(api.status(), 404);
+  assert.equal((await api.json()).error.code, 'not_found');
+  assert.deepEqual(page.problems, []);
+});

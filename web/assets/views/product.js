@@ -1,0 +1,41 @@
+// One product: its description, price and stock, and a quantity to add to the cart.
+
+import { api } from '../api.js';
+import { h, show, money, errorBox, showError, clearError, field, busy } from '../dom.js';
+import { addToCart, unitsLeft } from './shared.js';
+
+export async function render(main, [id], _query, context) {
+  const { data: product } = await api(`/api/products/products/${id}`);
+  const left = unitsLeft(product);
+  const error = errorBox();
+  const qty = h('input', {
+    type: 'number', name: 'qty', min: 1, max: Math.max(1, Math.min(left, 1000)), value: 1,
+    required: true, inputmode: 'numeric',
+  });
+  const form = h('form', { class: 'buy' },
+    field('Quantity', qty),
+    h('button', { type: 'submit', class: 'button button-large', disabled: !product.available },
+      product.available ? 'Add to cart' : 'Sold out'));
+  form.addEventListener('submit', async (event) => {
+    event.preventDefault();
+    clearError(error);
+    try {
+      await busy(form, () => addToCart(product, Number(qty.value), context));
+    } catch (failure) {
+      showError(error, failure);
+    }
+  });
+  show(main,
+    h('nav', { class: 'crumbs', 'aria-label': 'Breadcrumb' }, h('a', { href: '#/' }, '← All products')),
+    h('article', { class: 'product' },
+      h('div', { class: 'product-art', 'aria-hidden': 'true' }, product.name.slice(0, 1).toUpperCase()),
+      h('div', { class: 'product-body' },
+        h('h1', {}, product.name),
+        h('p', { class: 'price price-large', id: 'product-price' }, money(product.price, product.currency)),
+        h('p', { class: product.available ? 'stock in-stock' : 'stock out-of-stock', id: 'product-stock' },
+          product.archived ? 'No longer sold'
+            : product.available ? `In stock: ${left} available` : 'Out of stock'),
+        product.description ? h('p', { class: 'description' }, product.description) : null,
+        product.archived ? null : form,
+        error)));
+}
