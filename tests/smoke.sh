@@ -55,12 +55,14 @@ call POST /api/users/auth/login "{\"email\":\"nobody-$RUN@example.com\",\"passwo
 call GET /api/products/products/999999999; expect 404
 call POST /api/users/auth/register "{\"email\":\"nul-$RUN@example.com\",\"password\":\"secret-password\",\"name\":\"a\\u0000b\"}"; expect 400
 [ "$(jq -r .error.details.field <<<"$BODY")" = name ] || fail "NUL in a name: $BODY"
-call GET /no/such/path; expect 404
-[ "$(jq -r .error.code <<<"$BODY")" = not_found ] || fail "unknown path: $BODY"
-grep -qi '^x-request-id: ' <<<"$HEADERS" || fail "unknown path: no x-request-id"
+call GET /api/no/such/path; expect 404
+[ "$(jq -r .error.code <<<"$BODY")" = not_found ] || fail "unknown API path: $BODY"
+grep -qi '^x-request-id: ' <<<"$HEADERS" || fail "unknown API path: no x-request-id"
+call GET /no/such/page; expect 404
+grep -qi '^content-type: text/html' <<<"$HEADERS" || fail "unknown page: not HTML: $HEADERS"
 call DELETE /api/orders/orders; expect 405
 grep -qi '^allow: GET, POST$' <<<"$HEADERS" || fail "405 without Allow: $HEADERS"
-echo "  409 email_taken, 401, 404, 400 for NUL, 404 envelope off the map, 405 with Allow"
+echo "  409 email_taken, 401, 404, 400 for NUL, 404 envelope for an unknown API path, an HTML 404 page elsewhere, 405 with Allow"
 
 step "list and fetch the product, read its stock"
 call GET "/api/products/products?q=Keyboard%20$RUN"; expect 200
