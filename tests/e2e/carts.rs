@@ -1,7 +1,6 @@
 //! carts: a cart per user at current catalog prices, item changes, and checkout
 //! through orders that empties the cart only once the order exists.
 
-use bytes::Bytes;
 use serde_json::{Value, json};
 use spinshop_tests::{Response, Session, Shop, TestApp};
 
@@ -284,16 +283,8 @@ async fn a_checkout_beyond_stock_is_409_and_the_cart_stays() {
 async fn a_checkout_while_orders_is_down_is_503_and_the_cart_stays() {
     let Some(app) = TestApp::spawn_on_host("uses an outbound interceptor", |b| {
         b.intercept(|info| {
-            (info.component_from == "carts" && info.url.ends_with("/api/orders/orders")).then(
-                || {
-                    http::Response::builder()
-                        .status(503)
-                        .body(Bytes::from_static(
-                            br#"{"error":{"code":"unavailable","message":"down"}}"#,
-                        ))
-                        .unwrap()
-                },
-            )
+            (info.component_from == "carts" && info.url.ends_with("/api/orders/orders"))
+                .then(spinshop_tests::unavailable_answer)
         })
     })
     .await

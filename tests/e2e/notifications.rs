@@ -1238,14 +1238,7 @@ async fn app_with_notifications_down(down: &Arc<std::sync::atomic::AtomicBool>) 
             .intercept(move |outbound| {
                 (down.load(Ordering::SeqCst)
                     && outbound.url.ends_with("/api/notifications/internal/events"))
-                .then(|| {
-                    http::Response::builder()
-                        .status(503)
-                        .body(Bytes::from_static(
-                            br#"{"error":{"code":"unavailable","message":"down"}}"#,
-                        ))
-                        .unwrap()
-                })
+                .then(spinshop_tests::unavailable_answer)
             })
     })
     .await

@@ -4,7 +4,6 @@
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 
-use bytes::Bytes;
 use serde_json::{Value, json};
 use spinshop_tests::{Shop, TestApp, payment_for};
 
@@ -328,14 +327,8 @@ async fn a_charge_whose_paid_notice_failed_heals_when_retried_with_its_key() {
     let Some(app) = TestApp::spawn_on_host("uses an outbound interceptor", move |b| {
         b.intercept(move |info| {
             let is_paid_notice = info.component_from == "payments" && info.url.ends_with("/paid");
-            (is_paid_notice && trigger.swap(false, Ordering::SeqCst)).then(|| {
-                http::Response::builder()
-                    .status(503)
-                    .body(Bytes::from_static(
-                        br#"{"error":{"code":"unavailable","message":"down"}}"#,
-                    ))
-                    .unwrap()
-            })
+            (is_paid_notice && trigger.swap(false, Ordering::SeqCst))
+                .then(spinshop_tests::unavailable_answer)
         })
     })
     .await

@@ -31,6 +31,17 @@ pub const INTERNAL_SECRET: &str = "test-internal-secret-0123456789ab";
 /// Connections per component pool: the tests run apps side by side on one server.
 const TEST_POOL_SIZE: usize = 16;
 
+/// What a sibling that is down answers: 503 with the error envelope. Tests hand it
+/// back from an outbound interceptor to take a service away.
+pub fn unavailable_answer() -> http::Response<bytes::Bytes> {
+    http::Response::builder()
+        .status(503)
+        .body(bytes::Bytes::from_static(
+            br#"{"error":{"code":"unavailable","message":"down"}}"#,
+        ))
+        .expect("a static response")
+}
+
 pub fn workspace_root() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR"))
         .parent()
