@@ -234,6 +234,27 @@ test('the shop works on a phone-sized screen and from the keyboard', async () =>
   assert.deepEqual(page.problems, []);
 });
 
+test('a search typed while the shop is still loading is kept, and its results win', async () => {
+  const page = await openPage();
+  // The whole catalogue answers slowly; a search answers at once.
+  await page.route('**/api/products/products?*', async (route) => {
+    if (!new URL(route.request().url()).searchParams.has('q')) {
+      await new Promise((resolve) => setTimeout(resolve, 1500));
+    }
+    await route.continue();
+  });
+  await page.goto('/');
+  await page.fill('#search-q', 'hub');
+  await page.press('#search-q', 'Enter');
+  await page.getByRole('heading', { name: 'Results for “hub”' }).waitFor();
+  // The slow catalogue arrives after the results and must not cover them or the words.
+  await page.waitForTimeout(2000);
+  assert.equal(await page.getByRole('heading', { name: 'Results for “hub”' }).count(), 1);
+  assert.equal(await page.inputValue('#search-q'), 'hub');
+  assert.match(page.url(), /#\/\?q=hub$/);
+  assert.deepEqual(page.problems, []);
+});
+
 test('an unknown page is a friendly 404 and an unknown API path the JSON envelope', async () => {
   const page = await openPage();
   const answer = await page.goto('/no-such-page');

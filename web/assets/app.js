@@ -55,47 +55,63 @@ function location_() {
   return { path: path || '/', query: new URLSearchParams(query) };
 }
 
+/** Counts navigations, so a view that loads slowly never covers a later one. */
+let latestRoute = 0;
+
 async function route() {
+  const generation = ++latestRoute;
   const { path, query } = location_();
   const match = routes.find(([pattern]) => pattern.test(path));
+  const search = document.getElementById('search-q');
+  const focusBefore = document.activeElement;
+  const searchBefore = search.value;
   highlight(path);
+  // Each view is built off the page and shown once its data has arrived, and only if
+  // the shopper has not gone somewhere else meanwhile.
+  const view = document.createElement('div');
+  main.setAttribute('aria-busy', 'true');
   if (!match) {
-    show(main, h('section', { class: 'empty' },
+    show(view, h('section', { class: 'empty' },
       h('h1', {}, 'Nothing here'),
       h('p', {}, 'This part of the shop does not exist.'),
       h('a', { class: 'button', href: '#/' }, 'Back to the shop')));
-    return;
+  } else {
+    const [pattern, render, needs = {}] = match;
+    if ((needs.signedIn || needs.admin) && !session.current()) {
+      location.hash = `#/login?next=${encodeURIComponent(`#${path}`)}`;
+      return;
+    }
+    if (needs.admin && !session.isAdmin()) {
+      show(view, h('section', { class: 'empty' },
+        h('h1', {}, 'Staff only'), h('p', {}, 'This page is for the shop\'s administrators.')));
+    } else {
+      try {
+        await render(view, path.match(pattern).slice(1), query, context);
+      } catch (error) {
+        show(view, h('section', { class: 'empty' },
+          h('h1', {}, 'Something went wrong'),
+          h('p', { class: 'error', role: 'alert' }, error.message || String(error)),
+          h('a', { class: 'button', href: '#/' }, 'Back to the shop')));
+      }
+    }
   }
-  const [pattern, render, needs = {}] = match;
-  if ((needs.signedIn || needs.admin) && !session.current()) {
-    location.hash = `#/login?next=${encodeURIComponent(`#${path}`)}`;
-    return;
-  }
-  if (needs.admin && !session.isAdmin()) {
-    show(main, h('section', { class: 'empty' },
-      h('h1', {}, 'Staff only'), h('p', {}, 'This page is for the shop\'s administrators.')));
-    return;
-  }
-  const params = path.match(pattern).slice(1);
-  main.setAttribute('aria-busy', 'true');
-  try {
-    await render(main, params, query, context);
-  } catch (error) {
-    show(main, h('section', { class: 'empty' },
-      h('h1', {}, 'Something went wrong'),
-      h('p', { class: 'error', role: 'alert' }, error.message || String(error)),
-      h('a', { class: 'button', href: '#/' }, 'Back to the shop')));
-  } finally {
-    main.removeAttribute('aria-busy');
-  }
-  // Keyboard and screen-reader users land on the new view (but a fresh page starts at
-  // the top, where the skip link is).
-  if (!firstView && !main.contains(document.activeElement)) {
+  if (generation !== latestRoute) return;
+  main.replaceChildren(view);
+  main.removeAttribute('aria-busy');
+  // A form's first field takes the focus; otherwise keyboard and screen-reader users
+  // land on the new view (but a fresh page starts at the top, where the skip link is).
+  // Whatever the shopper focused or typed while the view loaded is left alone.
+  const untouched = document.activeElement === focusBefore || !document.activeElement
+    || document.activeElement === document.body;
+  const field = view.querySelector('[autofocus]');
+  if (untouched && field) field.focus();
+  else if (untouched && !firstView && !main.contains(document.activeElement)) {
     main.focus({ preventScroll: true });
   }
   firstView = false;
-  const search = document.getElementById('search-q');
-  if (path === '/' && document.activeElement !== search) search.value = query.get('q') || '';
+  if (path === '/' && document.activeElement !== search && search.value === searchBefore) {
+    search.value = query.get('q') || '';
+  }
 }
 
 function highlight(path) {

@@ -11,7 +11,7 @@ function next(query) {
 }
 
 export async function login(main, _params, query, context) {
-  const email = h('input', { type: 'email', name: 'email', autocomplete: 'username', required: true });
+  const email = h('input', { type: 'email', name: 'email', autocomplete: 'username', required: true, autofocus: true });
   const password = h('input', { type: 'password', name: 'password', autocomplete: 'current-password', required: true });
   const error = errorBox();
   const form = h('form', { class: 'panel form', novalidate: false },
@@ -38,11 +38,10 @@ export async function login(main, _params, query, context) {
     }
   });
   show(main, h('div', { class: 'narrow' }, form));
-  email.focus();
 }
 
 export async function register(main, _params, query, context) {
-  const name = h('input', { type: 'text', name: 'name', autocomplete: 'name', maxlength: 100 });
+  const name = h('input', { type: 'text', name: 'name', autocomplete: 'name', maxlength: 100, autofocus: true });
   const email = h('input', { type: 'email', name: 'email', autocomplete: 'email', required: true });
   const password = h('input', {
     type: 'password', name: 'password', autocomplete: 'new-password', required: true, minlength: 8,
@@ -71,5 +70,4 @@ export async function register(main, _params, query, context) {
     }
   });
   show(main, h('div', { class: 'narrow' }, form));
-  name.focus();
 }

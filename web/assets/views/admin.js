@@ -103,7 +103,9 @@ function cents(text) {
 
 export async function edit(main, [id], _query, context) {
   const existing = id ? (await api(`/api/products/products/${id}`)).data : null;
-  const name = h('input', { type: 'text', name: 'name', required: true, maxlength: 200, value: existing?.name || '' });
+  const name = h('input', {
+    type: 'text', name: 'name', required: true, maxlength: 200, value: existing?.name || '', autofocus: true,
+  });
   const price = h('input', {
     type: 'text', name: 'price', inputmode: 'decimal', required: true, pattern: '\\d+([.,]\\d{1,2})?',
     value: existing ? (existing.price / 100).toFixed(2) : '',
@@ -156,5 +158,4 @@ export async function edit(main, [id], _query, context) {
     }
   });
   show(main, h('div', { class: 'narrow' }, form));
-  name.focus();
 }
