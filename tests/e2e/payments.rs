@@ -280,10 +280,13 @@ async fn a_paid_order_cannot_be_paid_again() {
 }
 
 #[tokio::test]
-async fn another_users_order_and_an_unknown_order_are_404() {
+async fn another_users_order_and_an_unknown_order_are_404_and_an_admin_cannot_pay() {
     let app = TestApp::spawn().await;
     let Shop {
-        customer, product, ..
+        admin,
+        customer,
+        product,
+        ..
     } = Shop::open(&app, 5).await;
     let stranger = app.register("eve@example.com", "password-1").await;
     let placed = app.placed_order(&customer, product, 1).await;
@@ -291,6 +294,12 @@ async fn another_users_order_and_an_unknown_order_are_404() {
         .pay(&stranger, Some("steal"), &payment_for(&placed))
         .await;
     assert_eq!(response.status, 404);
+    assert_eq!(
+        response.json()["error"]["message"],
+        format!("no order with id {}", placed["id"])
+    );
+    let response = app.pay(&admin, Some("staff"), &payment_for(&placed)).await;
+    assert_eq!(response.status, 403, "{}", response.text());
     let unknown = json!({"order_id": 999999, "amount": PRICE, "method": "card"});
     assert_eq!(app.pay(&customer, Some("nope"), &unknown).await.status, 404);
     assert_eq!(app.count("payments.payments").await, 0);

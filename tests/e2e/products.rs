@@ -675,8 +675,8 @@ async fn reserving_holds_stock_for_every_item() {
     assert_eq!(
         items,
         [
-            json!({"product_id": keyboard, "qty": 3}),
-            json!({"product_id": mouse, "qty": 2})
+            json!({"product_id": keyboard, "qty": 3, "name": "Keyboard", "price": 999, "currency": "USD"}),
+            json!({"product_id": mouse, "qty": 2, "name": "Mouse", "price": 500, "currency": "USD"})
         ]
     );
     assert_eq!(app.stock_of(keyboard).await, (5, 3, 2));
@@ -764,7 +764,7 @@ async fn reserving_twice_for_one_order_returns_the_first_reservation() {
     assert_eq!(different.status, 200);
     assert_eq!(
         different.json()["items"],
-        json!([{"product_id": keyboard, "qty": 2}])
+        json!([{"product_id": keyboard, "qty": 2, "name": "Keyboard", "price": 999, "currency": "USD"}])
     );
     assert_eq!(app.stock_of(keyboard).await, (5, 2, 3), "held once");
 }

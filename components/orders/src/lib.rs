@@ -1,5 +1,6 @@
 //! orders: placing orders (priced and reserved at products), listing and cancelling
-//! them, and the INTERNAL transitions payments drives (paid, payment failed, refunded).
+//! them, and the INTERNAL reads and transitions payments drives (paid, payment failed,
+//! refunded).
 //! Mounted at `/api/orders/...`; this file is the route table.
 
 mod domain;
@@ -39,6 +40,8 @@ pub async fn route(req: &ApiRequest) -> ApiResult<ApiResponse> {
         (_, ["orders", _, "cancel"]) => method_not_allowed(&[Post]),
 
         // Internal: called by payments with a service token, which `serve` checks.
+        (Get, ["internal", "orders", id]) => handlers::internal::get_order(id),
+        (_, ["internal", "orders", _]) => method_not_allowed(&[Get]),
         (Post, ["internal", "orders", id, "paid"]) => handlers::internal::mark_paid(req, id),
         (Post, ["internal", "orders", id, "payment-failed"]) => {
             handlers::internal::mark_payment_failed(id)

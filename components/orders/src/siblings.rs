@@ -6,7 +6,7 @@ use serde::Serialize;
 use serde_json::json;
 use spinshop_kit::client::{CallContext, Method, Reply, call};
 use spinshop_kit::contracts::{
-    OrderRefBody, ProductView, RefundOrderBody, ReserveBody, ReserveItemBody,
+    OrderRefBody, RefundOrderBody, ReserveBody, ReserveItemBody, Reserved, ReservedLine,
 };
 use spinshop_kit::{ApiError, ApiRequest, ApiResult};
 
@@ -34,22 +34,14 @@ impl<'a> Siblings<'a> {
         }
     }
 
-    /// The product's current name, price and currency; an unknown product is the
-    /// products' own 404, relayed.
-    pub fn product(&self, id: i64) -> ApiResult<ProductView> {
-        call(
-            &self.context,
-            "products",
-            Method::Get,
-            &format!("/api/products/products/{id}"),
-            None,
-        )?
-        .into_json("products")
-    }
-
     /// Holds stock for every item of the order, or for none (409 `insufficient_stock`
-    /// relayed as products words it).
-    pub fn reserve_stock(&self, order_id: i64, items: &[RequestedItem]) -> ApiResult<()> {
+    /// and 404 for an unknown product relayed as products words them), and answers
+    /// each line's name and price as products has them: one call prices and reserves.
+    pub fn reserve_stock(
+        &self,
+        order_id: i64,
+        items: &[RequestedItem],
+    ) -> ApiResult<Vec<ReservedLine>> {
         let body = ReserveBody {
             order_id,
             items: items
@@ -60,8 +52,10 @@ impl<'a> Siblings<'a> {
                 })
                 .collect(),
         };
-        self.post_products("/api/products/internal/reserve", &body)?
-            .expect_success("products")
+        let reserved: Reserved = self
+            .post_products("/api/products/internal/reserve", &body)?
+            .into_json("products")?;
+        Ok(reserved.items)
     }
 
     /// Returns the order's reserved units to the shelf; idempotent at products.

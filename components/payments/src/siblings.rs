@@ -1,6 +1,5 @@
-//! Every call payments makes to orders. Reading an order forwards the user's bearer
-//! (orders shows an order only to its owner or an admin); telling orders about a
-//! payment uses its INTERNAL endpoints with the service token kit's client attaches.
+//! Every call payments makes to orders, all to its INTERNAL endpoints with the service
+//! token kit's client attaches.
 
 use serde::Deserialize;
 use serde_json::json;
@@ -11,7 +10,7 @@ use spinshop_kit::{ApiError, ApiRequest, ApiResult};
 use crate::SERVICE;
 use crate::domain::Payment;
 
-/// The part of an order (from `GET /api/orders/orders/{id}`) a payment needs.
+/// The part of an order (from `GET /api/orders/internal/orders/{id}`) a payment needs.
 #[derive(Debug, Deserialize)]
 pub struct Order {
     pub id: i64,
@@ -38,14 +37,15 @@ impl<'a> Siblings<'a> {
         Siblings { request }
     }
 
-    /// The order as its owner sees it; another user's order is orders' own 404, relayed.
+    /// The order, whoever owns it (orders' INTERNAL read: the caller was authenticated
+    /// here already, so orders need not ask users again); unknown is orders' 404, relayed.
     pub fn order(&self, id: i64) -> ApiResult<Order> {
-        let context = CallContext::for_caller(SERVICE, self.request);
+        let context = CallContext::own(SERVICE, self.request);
         call(
             &context,
             "orders",
             Method::Get,
-            &format!("/api/orders/orders/{id}"),
+            &format!("/api/orders/internal/orders/{id}"),
             None,
         )?
         .into_json("orders")

@@ -4,13 +4,14 @@
 //! (`products_reserved_within_stock`, conditional updates), never by reading a
 //! value in Rust and writing it back, so concurrent requests can't oversell.
 
+use spinshop_kit::contracts::ReservedLine;
 use spinshop_kit::db::{Db, Param, Row, text};
 use spinshop_kit::paging::{self, Paging};
 use spinshop_kit::{ApiError, ApiResult, ts};
 
 use crate::domain::{
     ListFilter, NewProduct, Product, ProductPatch, Reservation, ReservationLine,
-    ReservationRequest, ReservationStatus, ReservedItem, Stock, StockLevel, no_such_product,
+    ReservationRequest, ReservationStatus, Stock, StockLevel, no_such_product,
 };
 
 const PRODUCT_COLUMNS: &str = concat!(
@@ -239,27 +240,15 @@ pub fn find_reservation(db: &Db, order_id: i64) -> ApiResult<Option<Reservation>
     let Some(row) = rows.first() else {
         return Ok(None);
     };
-    let status: String = row.get("status")?;
     let items = db
         .query(
-            "SELECT product_id, qty FROM catalog.reservation_items \
-             WHERE order_id = $1 ORDER BY product_id",
+            "SELECT i.product_id, i.qty, p.name, p.price, p.currency \
+             FROM catalog.reservation_items i JOIN catalog.products p ON p.id = i.product_id \
+             WHERE i.order_id = $1 ORDER BY i.product_id",
             &[order_id.into()],
         )?
-        .map(|item| {
-            Ok(ReservedItem {
-                product_id: item.get("product_id")?,
-                qty: item.get("qty")?,
-            })
-        })?;
-    Ok(Some(Reservation {
-        order_id,
-        status: ReservationStatus::parse(&status)
-            .ok_or_else(|| ApiError::internal(format!("unknown reservation status {status}")))?,
-        items,
-        created_at: row.get("created_at")?,
-        updated_at: row.get("updated_at")?,
-    }))
+        .map(decode_reserved_line)?;
+    decode_reservation(&row, items).map(Some)
 }
 
 fn existing_reservation(db: &Db, order_id: i64) -> ApiResult<Reservation> {
@@ -272,48 +261,78 @@ fn existing_reservation(db: &Db, order_id: i64) -> ApiResult<Reservation> {
 /// The reservation row, keyed by order id, goes in first with `ON CONFLICT DO
 /// NOTHING`: a repeat (even a concurrent one, which waits on the key) finds the
 /// first reservation and returns it without holding anything twice. Each line is one
-/// conditional update that succeeds only while enough unreserved stock remains;
-/// lines come in product id order so concurrent reservations lock rows in the same
-/// order. Any failing line rolls the whole transaction back.
+/// statement that holds the units only while enough unreserved stock remains, and
+/// records and prices the line; lines come in product id order so concurrent
+/// reservations lock rows in the same order. Any failing line rolls the whole
+/// transaction back.
 pub fn reserve(db: &Db, request: &ReservationRequest) -> ApiResult<Reservation> {
     let order_id = request.order_id;
     db.transaction(|db| {
-        let inserted = db.execute(
+        let sql = format!(
             "INSERT INTO catalog.reservations (order_id) VALUES ($1) \
-             ON CONFLICT (order_id) DO NOTHING",
-            &[order_id.into()],
-        )?;
-        if inserted == 0 {
+             ON CONFLICT (order_id) DO NOTHING RETURNING {RESERVATION_COLUMNS}"
+        );
+        let inserted = db.query(&sql, &[order_id.into()])?;
+        let Some(row) = inserted.first() else {
             return existing_reservation(db, order_id);
-        }
-        for line in request.lines() {
-            hold(db, order_id, line)?;
-        }
-        existing_reservation(db, order_id)
+        };
+        let items = request
+            .lines()
+            .iter()
+            .map(|line| hold(db, order_id, line))
+            .collect::<ApiResult<Vec<_>>>()?;
+        decode_reservation(&row, items)
     })
 }
 
-fn hold(db: &Db, order_id: i64, line: &ReservationLine) -> ApiResult<()> {
-    let held = db.execute(
-        "UPDATE catalog.products SET reserved = reserved + $2, updated_at = now() \
-         WHERE id = $1 AND archived_at IS NULL AND stock - reserved >= $2",
-        &[line.product_id.into(), line.qty.units().into()],
-    )?;
-    if held == 0 {
-        return Err(match stock_level(db, line.product_id)? {
-            Some(level) => level.insufficient_for(line.qty),
-            None => no_such_product(line.product_id),
-        });
-    }
-    db.execute(
-        "INSERT INTO catalog.reservation_items (order_id, product_id, qty) VALUES ($1, $2, $3)",
+/// Holds one line's units and records the line, in one statement (a data-modifying
+/// `WITH` runs whether or not the outer query reads it); nothing held means too
+/// little stock, an archived product or none at all, told apart afterwards.
+fn hold(db: &Db, order_id: i64, line: &ReservationLine) -> ApiResult<ReservedLine> {
+    let rows = db.query(
+        "WITH held AS ( \
+           UPDATE catalog.products SET reserved = reserved + $3::bigint, updated_at = now() \
+           WHERE id = $2::bigint AND archived_at IS NULL AND stock - reserved >= $3::bigint \
+           RETURNING id, name, price, currency), \
+         recorded AS ( \
+           INSERT INTO catalog.reservation_items (order_id, product_id, qty) \
+           SELECT $1::bigint, id, $3::bigint FROM held) \
+         SELECT id AS product_id, $3::bigint AS qty, name, price, currency FROM held",
         &[
             order_id.into(),
             line.product_id.into(),
             line.qty.units().into(),
         ],
     )?;
-    Ok(())
+    match rows.first() {
+        Some(row) => decode_reserved_line(&row),
+        None => Err(match stock_level(db, line.product_id)? {
+            Some(level) => level.insufficient_for(line.qty),
+            None => no_such_product(line.product_id),
+        }),
+    }
+}
+
+fn decode_reservation(row: &Row, items: Vec<ReservedLine>) -> ApiResult<Reservation> {
+    let status: String = row.get("status")?;
+    Ok(Reservation {
+        order_id: row.get("order_id")?,
+        status: ReservationStatus::parse(&status)
+            .ok_or_else(|| ApiError::internal(format!("unknown reservation status {status}")))?,
+        items,
+        created_at: row.get("created_at")?,
+        updated_at: row.get("updated_at")?,
+    })
+}
+
+fn decode_reserved_line(row: &Row) -> ApiResult<ReservedLine> {
+    Ok(ReservedLine {
+        product_id: row.get("product_id")?,
+        qty: row.get("qty")?,
+        name: row.get("name")?,
+        price: row.get("price")?,
+        currency: row.get("currency")?,
+    })
 }
 
 /// Locks the products an order's reservation holds, in id order (the order

@@ -22,6 +22,25 @@ pub struct ReserveItemBody {
     pub qty: i64,
 }
 
+/// One line of a reservation as products answers reserve, release and commit: the
+/// units held, with the product's name and price as products has them at that
+/// moment. Orders prices a new order from reserve's answer, in the same call that
+/// holds its stock.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ReservedLine {
+    pub product_id: i64,
+    pub qty: i64,
+    pub name: String,
+    pub price: i64,
+    pub currency: String,
+}
+
+/// The part of products' answer to reserve that orders reads.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+pub struct Reserved {
+    pub items: Vec<ReservedLine>,
+}
+
 /// products' `POST /api/products/internal/release` and `.../internal/commit`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]

@@ -2,14 +2,14 @@
 //! priced from the catalog's answers.
 
 use serde::Serialize;
-use spinshop_kit::contracts::ProductView;
+use spinshop_kit::contracts::ReservedLine;
 pub use spinshop_kit::idempotency::IdempotencyKey;
 use spinshop_kit::limits::MAX_QTY;
 use spinshop_kit::{ApiError, ApiResult};
 
 use super::{Order, OrderLine};
 
-/// Lines per order: bounds the calls to products one request can cause.
+/// Lines per order: bounds the statements one reservation runs at products.
 pub const MAX_ITEMS: usize = 50;
 /// Longest `shipping_address` and `notes`, in characters.
 pub const MAX_TEXT_CHARS: usize = 1000;
@@ -129,21 +129,31 @@ pub struct PricedOrder {
     pub currency: String,
 }
 
-/// Prices `items` with `products` (the same products, in the same order). One order
-/// is paid in one currency, so mixing them is refused; so is a total beyond 64 bits.
-pub fn price(items: &[RequestedItem], products: Vec<ProductView>) -> ApiResult<PricedOrder> {
+/// Prices `items` with the lines products reserved for them (the same products, in
+/// any order). One order is paid in one currency, so mixing them is refused; so is a
+/// total beyond 64 bits.
+pub fn price(items: &[RequestedItem], reserved: &[ReservedLine]) -> ApiResult<PricedOrder> {
     let too_large = || ApiError::Unprocessable("the order total is too large".into());
     let mut lines = Vec::with_capacity(items.len());
     let mut total: i64 = 0;
-    let mut currency: Option<(String, i64)> = None;
-    for (item, product) in items.iter().zip(products) {
-        match &currency {
-            None => currency = Some((product.currency.clone(), product.id)),
-            Some((first, first_id)) if *first != product.currency => {
+    let mut currency: Option<(&str, i64)> = None;
+    for item in items {
+        let product = reserved
+            .iter()
+            .find(|line| line.product_id == item.product_id)
+            .ok_or_else(|| {
+                ApiError::internal(format!(
+                    "products reserved no line for product {}",
+                    item.product_id
+                ))
+            })?;
+        match currency {
+            None => currency = Some((&product.currency, product.product_id)),
+            Some((first, first_id)) if first != product.currency => {
                 return Err(ApiError::Unprocessable(format!(
                     "an order is paid in one currency: product {first_id} is priced in {first}, \
                      product {} in {}",
-                    product.id, product.currency
+                    product.product_id, product.currency
                 )));
             }
             Some(_) => {}
@@ -152,7 +162,7 @@ pub fn price(items: &[RequestedItem], products: Vec<ProductView>) -> ApiResult<P
         total = total.checked_add(line_total).ok_or_else(too_large)?;
         lines.push(OrderLine {
             product_id: item.product_id,
-            name: product.name,
+            name: product.name.clone(),
             qty: item.qty,
             unit_price: product.price,
             line_total,
@@ -162,6 +172,6 @@ pub fn price(items: &[RequestedItem], products: Vec<ProductView>) -> ApiResult<P
     Ok(PricedOrder {
         lines,
         total,
-        currency,
+        currency: currency.to_string(),
     })
 }

@@ -1,7 +1,7 @@
 //! The order rules, exercised through what the domain offers the handlers.
 
 use spinshop_kit::ApiResult;
-use spinshop_kit::contracts::ProductView;
+use spinshop_kit::contracts::ReservedLine;
 
 use super::*;
 
@@ -16,13 +16,14 @@ fn request(pairs: &[(i64, i64)]) -> ApiResult<OrderRequest> {
     OrderRequest::parse(&items(pairs), None, None)
 }
 
-fn product(id: i64, price: i64, currency: &str) -> ProductView {
-    ProductView {
-        id,
+/// A line as products reserves it (the quantity priced is the request's).
+fn product(id: i64, price: i64, currency: &str) -> ReservedLine {
+    ReservedLine {
+        product_id: id,
+        qty: 1,
         name: format!("product {id}"),
         price,
         currency: currency.into(),
-        available: true,
     }
 }
 
@@ -112,7 +113,7 @@ fn invalid_requests_name_the_field_and_the_rule() {
 }
 
 #[test]
-fn pricing_copies_names_and_prices_and_sums_the_lines() {
+fn pricing_copies_names_and_prices_in_request_order_and_sums_the_lines() {
     let items = [
         RequestedItem {
             product_id: 1,
@@ -123,7 +124,7 @@ fn pricing_copies_names_and_prices_and_sums_the_lines() {
             qty: 3,
         },
     ];
-    let priced = price(&items, vec![product(1, 999, "USD"), product(2, 100, "USD")]).unwrap();
+    let priced = price(&items, &[product(2, 100, "USD"), product(1, 999, "USD")]).unwrap();
     assert_eq!(priced.total, 2 * 999 + 3 * 100);
     assert_eq!(priced.currency, "USD");
     assert_eq!(
@@ -150,12 +151,12 @@ fn pricing_refuses_mixed_currencies_and_overflow() {
             qty: 1,
         },
     ];
-    let err = price(&items, vec![product(1, 1, "USD"), product(2, 1, "EUR")]).unwrap_err();
+    let err = price(&items, &[product(1, 1, "USD"), product(2, 1, "EUR")]).unwrap_err();
     assert_eq!(err.status(), 422);
     assert!(err.to_string().contains("product 2 in EUR"), "{err}");
 
     assert!(
-        price(&items[..1], vec![product(1, i64::MAX, "USD")]).is_ok(),
+        price(&items[..1], &[product(1, i64::MAX, "USD")]).is_ok(),
         "one unit at i64::MAX still fits"
     );
     let err = price(
@@ -163,15 +164,11 @@ fn pricing_refuses_mixed_currencies_and_overflow() {
             product_id: 1,
             qty: 2,
         }],
-        vec![product(1, i64::MAX, "USD")],
+        &[product(1, i64::MAX, "USD")],
     )
     .unwrap_err();
     assert_eq!(err.status(), 422);
-    let err = price(
-        &items,
-        vec![product(1, i64::MAX, "USD"), product(2, 1, "USD")],
-    )
-    .unwrap_err();
+    let err = price(&items, &[product(1, i64::MAX, "USD"), product(2, 1, "USD")]).unwrap_err();
     assert_eq!(err.status(), 422);
 }
 

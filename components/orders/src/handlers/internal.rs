@@ -1,4 +1,5 @@
-//! INTERNAL: the transitions payments drives (paid, payment failed, refunded).
+//! INTERNAL: the order payments reads before a charge, and the transitions it drives
+//! (paid, payment failed, refunded).
 //! `kit::serve` lets only callers with a service token reach these.
 
 use spinshop_kit::contracts::PaidBody;
@@ -9,6 +10,14 @@ use super::{invalid_state, no_such_order, parse_order_id};
 use crate::domain::OrderStatus;
 use crate::siblings::Siblings;
 use crate::store;
+
+/// `GET /internal/orders/{id}`, from payments: any order, whoever owns it (payments
+/// checks the owner against the caller it has already authenticated).
+pub fn get_order(id: &str) -> ApiResult<ApiResponse> {
+    let id = parse_order_id(id)?;
+    let order = store::find_order(&Db::connect()?, id)?.ok_or_else(|| no_such_order(id))?;
+    ApiResponse::ok(&order)
+}
 
 /// `POST /internal/orders/{id}/paid`, from payments: pending -> paid, then the reserved stock is committed.
 /// Idempotent: a repeat for the same payment re-sends the (idempotent) commit and

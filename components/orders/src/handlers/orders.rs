@@ -48,9 +48,9 @@ impl PlaceOrderBody {
     }
 }
 
-/// Places an order: price the items at products, record the placement, reserve the
-/// stock at products, then store the order (which ends the placement). Once stock may
-/// be reserved, any failure gives it back before answering; when that fails too (the
+/// Places an order: record the placement, reserve and price the stock at products
+/// in one call, then store the order (which ends the placement). Once stock may be
+/// reserved, any failure gives it back before answering; when that fails too (the
 /// database or products gone), the placement outlives the request and a later
 /// placement takes it over and gives the stock back. So a failed placement leaves
 /// neither an order nor, for long, a reservation behind.
@@ -61,42 +61,44 @@ pub fn place_order(req: &ApiRequest) -> ApiResult<ApiResponse> {
     let request = body.into_request()?;
     let key = IdempotencyKey::from_request(req, invalid_idempotency_key)?;
 
-    if let Some(key) = &key
-        && let Some(order) = store::find_by_idempotency_key(&Db::connect()?, caller.user_id, key)?
-    {
-        return replay(&request, order);
-    }
-
-    let siblings = Siblings::new(req);
-    let products = request
-        .items
-        .iter()
-        .map(|item| siblings.product(item.product_id))
-        .collect::<ApiResult<Vec<_>>>()?;
-    let priced = domain::price(&request.items, products)?;
-
     // Each step opens its own connection and closes it before the next sibling
     // call: no connection is held while a sibling answers (see `kit::db`).
     let (order_id, abandoned) = {
         let db = Db::connect()?;
+        if let Some(key) = &key
+            && let Some(order) = store::find_by_idempotency_key(&db, caller.user_id, key)?
+        {
+            return replay(&request, order);
+        }
         (
             store::begin_placement(&db)?,
             store::take_over_abandoned_placements(&db)?,
         )
     };
+    let siblings = Siblings::new(req);
     for placement in abandoned {
         release_placement(&siblings, req, placement);
     }
-    if let Err(err) = siblings.reserve_stock(order_id, &request.items) {
-        // A refusal (4xx) reserved nothing; after a timeout or a 5xx the outcome is
-        // unknown, so the reservation is released in case it was made.
-        if matches!(err, ApiError::Relayed { .. }) {
-            end_placement(req, order_id);
-        } else {
-            abandon_placement(&siblings, req, order_id);
+    let reserved = match siblings.reserve_stock(order_id, &request.items) {
+        Ok(reserved) => reserved,
+        Err(err) => {
+            // A refusal (4xx) reserved nothing; after a timeout or a 5xx the outcome
+            // is unknown, so the reservation is released in case it was made.
+            if matches!(err, ApiError::Relayed { .. }) {
+                end_placement(req, order_id);
+            } else {
+                abandon_placement(&siblings, req, order_id);
+            }
+            return Err(err);
         }
-        return Err(err);
-    }
+    };
+    let priced = match domain::price(&request.items, &reserved) {
+        Ok(priced) => priced,
+        Err(err) => {
+            abandon_placement(&siblings, req, order_id);
+            return Err(err);
+        }
+    };
 
     let new_order = NewOrder {
         id: order_id,

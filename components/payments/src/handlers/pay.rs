@@ -203,9 +203,13 @@ fn charge(
         None => {
             let order = orders.order(request.order_id)?;
             if order.user_id != caller.user_id {
-                return Err(ApiError::Forbidden(
-                    "only the order's owner can pay for it".into(),
-                ));
+                // Another customer's order is not found, as orders would say; an
+                // admin sees it but can't pay for it.
+                return Err(if caller.is_admin() {
+                    ApiError::Forbidden("only the order's owner can pay for it".into())
+                } else {
+                    ApiError::not_found(format!("no order with id {}", order.id))
+                });
             }
             check_payable(order.id, order.status, order.total, request.amount)?;
             let decision = authorize(request.card.as_ref());

@@ -5,7 +5,7 @@ use std::collections::HashMap;
 
 use serde::Serialize;
 use serde_json::json;
-use spinshop_kit::contracts::ReserveBody;
+use spinshop_kit::contracts::{ReserveBody, ReservedLine};
 use spinshop_kit::limits::MAX_QTY;
 use spinshop_kit::{ApiError, ApiResult};
 
@@ -119,18 +119,12 @@ impl ReservationStatus {
     }
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-pub struct ReservedItem {
-    pub product_id: i64,
-    pub qty: i64,
-}
-
 /// The stock held for one order.
 #[derive(Debug, Clone, Serialize)]
 pub struct Reservation {
     pub order_id: i64,
     pub status: ReservationStatus,
-    pub items: Vec<ReservedItem>,
+    pub items: Vec<ReservedLine>,
     pub created_at: String,
     pub updated_at: String,
 }
