@@ -57,9 +57,12 @@ impl Spin {
             .arg(address.to_string())
             .arg("--log-dir")
             .arg(&log_dir)
-            // The key-value store (the rate-limit counters) of this test alone.
             .arg("--state-dir")
             .arg(&log_dir)
+            // The key-value store (the rate-limit counters) in memory, as `./dev up`
+            // keeps it: this test's alone.
+            .arg("--runtime-config-file")
+            .arg(Path::new(env!("CARGO_MANIFEST_DIR")).join("../runtime-config.local.toml"))
             .stdin(Stdio::null())
             .stdout(output("spin.stdout.txt"))
             .stderr(output("spin.stderr.txt"));

@@ -85,34 +85,51 @@ const ABANDONED_AFTER_SECONDS: f64 = 15.0;
 /// Abandoned placements one request takes over at most.
 const ABANDONED_PER_SWEEP: i64 = 20;
 
-/// Starts a placement: draws the order's id and records it, before any stock is
-/// reserved for it. Products keys the reservation by that id.
-pub fn begin_placement(db: &Db) -> ApiResult<i64> {
-    let rows = db.query(
-        "INSERT INTO orders.placements (order_id) \
-         VALUES (nextval(pg_get_serial_sequence('orders.orders', 'id'))) RETURNING order_id",
-        &[],
-    )?;
-    rows.first()
-        .ok_or_else(|| ApiError::internal("the placement insert returned no row"))?
-        .get("order_id")
+/// A placement just begun, and the placements of dead requests it took over.
+pub struct Placement {
+    pub order_id: i64,
+    /// Placements whose requests died, now marked abandoned (so their orders can't
+    /// be stored any more): the caller releases their stock.
+    pub taken_over: Vec<i64>,
 }
 
-/// Takes over placements whose requests died, marking them abandoned (so their
-/// orders can't be stored any more) and returning their ids, whose stock the caller
-/// releases. A placement whose release failed is taken over again once that attempt
-/// is as old. Concurrent sweeps skip each other's rows.
-pub fn take_over_abandoned_placements(db: &Db) -> ApiResult<Vec<i64>> {
-    db.query(
-        "UPDATE orders.placements SET abandoned_at = now() WHERE order_id IN ( \
+/// Starts a placement: draws the order's id and records it, before any stock is
+/// reserved for it (products keys the reservation by that id). The same statement
+/// takes over placements whose requests died: a placement whose release failed is
+/// taken over again once that attempt is as old, and concurrent sweeps skip each
+/// other's rows.
+pub fn begin_placement(db: &Db) -> ApiResult<Placement> {
+    let rows = db.query(
+        "WITH taken AS ( \
+           UPDATE orders.placements SET abandoned_at = now() WHERE order_id IN ( \
              SELECT order_id FROM orders.placements \
              WHERE started_at < now() - make_interval(secs => $1) \
                AND (abandoned_at IS NULL OR abandoned_at < now() - make_interval(secs => $1)) \
              ORDER BY started_at LIMIT $2 FOR UPDATE SKIP LOCKED) \
-         RETURNING order_id",
+           RETURNING order_id), \
+         mine AS ( \
+           INSERT INTO orders.placements (order_id) \
+           VALUES (nextval(pg_get_serial_sequence('orders.orders', 'id'))) RETURNING order_id) \
+         SELECT order_id, false AS taken_over FROM mine \
+         UNION ALL SELECT order_id, true FROM taken",
         &[ABANDONED_AFTER_SECONDS.into(), ABANDONED_PER_SWEEP.into()],
-    )?
-    .map(|row| row.get("order_id"))
+    )?;
+    let mut order_id = None;
+    let mut taken_over = Vec::new();
+    for row in rows.iter() {
+        let id: i64 = row.get("order_id")?;
+        if row.get::<bool>("taken_over")? {
+            taken_over.push(id);
+        } else {
+            order_id = Some(id);
+        }
+    }
+    let order_id =
+        order_id.ok_or_else(|| ApiError::internal("the placement insert returned no row"))?;
+    Ok(Placement {
+        order_id,
+        taken_over,
+    })
 }
 
 /// Gives up this request's own placement; false when there is none to give up: its

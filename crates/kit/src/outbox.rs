@@ -94,7 +94,7 @@ pub(crate) fn flush_recorded(request: &ApiRequest) {
     let Some(outbox) = RECORDED.with(Cell::take) else {
         return;
     };
-    if let Err(err) = outbox.flush(request) {
+    if let Err(err) = outbox.flush(request, Scope::AfterResponse) {
         eprintln!(
             "{} {}: delivering events after the response failed: {err}",
             outbox.source, request.request_id
@@ -105,7 +105,7 @@ pub(crate) fn flush_recorded(request: &ApiRequest) {
 /// `POST /api/<service>/internal/outbox/flush`: delivers what is due now and
 /// answers with a [`FlushReport`]. `kit::serve` admits only service callers there.
 pub fn flush_endpoint(outbox: &Outbox, request: &ApiRequest) -> ApiResult<crate::ApiResponse> {
-    crate::ApiResponse::ok(&outbox.flush(request)?)
+    crate::ApiResponse::ok(&outbox.flush(request, Scope::Dispatch)?)
 }
 
 /// Delivers a batch to notifications' `POST /api/notifications/internal/events`, in
@@ -170,8 +170,8 @@ impl Outbox {
     }
 
     /// Delivers what is due now (see [`flush`]), on behalf of `request`.
-    pub fn flush(&self, request: &ApiRequest) -> ApiResult<FlushReport> {
-        flush(self, &Policy::load()?, |batch| {
+    pub fn flush(&self, request: &ApiRequest, scope: Scope) -> ApiResult<FlushReport> {
+        flush(self, &Policy::load()?, scope, |batch| {
             (self.deliver)(self.source, request, batch)
         })
     }
@@ -335,13 +335,26 @@ impl Outbox {
     }
 }
 
+/// How thorough a flush is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Scope {
+    /// Right after a response: delivers what is due, and no more. It runs after
+    /// every write that records an event, so the housekeeping is left to dispatches.
+    AfterResponse,
+    /// A dispatch: delivers what is due, then prunes old delivered rows and counts
+    /// what is left.
+    Dispatch,
+}
+
 /// Delivers what is due in `outbox`: claims a batch, lets its connection go, hands
 /// the batch to `deliver` (which answers for each row, in order: `Ok` delivered,
-/// `Err(reason)` not), marks the outcome, and claims again until nothing is due.
-/// Then prunes old delivered rows and counts what is left.
+/// `Err(reason)` not), marks the outcome, and claims again until nothing is due (an
+/// event becomes due once the one before it in its aggregate is delivered). A
+/// dispatch then prunes old delivered rows and counts what is left.
 pub fn flush(
     outbox: &Outbox,
     policy: &Policy,
+    scope: Scope,
     mut deliver: impl FnMut(&[Claimed]) -> Vec<Result<(), String>>,
 ) -> ApiResult<FlushReport> {
     let mut report = FlushReport::default();
@@ -366,9 +379,11 @@ pub fn flush(
         outbox.mark_delivered(&db, &delivered)?;
         report.delivered += delivered.len() as u64;
     }
-    let db = Db::connect()?;
-    report.pruned = outbox.prune(&db, policy)?;
-    report.pending = outbox.pending(&db)?;
+    if scope == Scope::Dispatch {
+        let db = Db::connect()?;
+        report.pruned = outbox.prune(&db, policy)?;
+        report.pending = outbox.pending(&db)?;
+    }
     Ok(report)
 }
 

@@ -9,6 +9,7 @@ use serde::Serialize;
 use spinshop_kit::auth::{SERVICE_TOKEN_HEADER, require_service};
 use spinshop_kit::client::introspect;
 use spinshop_kit::contracts::FlushReport;
+use spinshop_kit::outbox::Scope;
 use spinshop_kit::{ApiError, ApiRequest, ApiResponse, ApiResult};
 
 use crate::SERVICE;
@@ -50,7 +51,7 @@ pub fn dispatch(req: &ApiRequest) -> ApiResult<ApiResponse> {
             (service, report)
         })
         .collect();
-    let webhooks = OUTBOX.flush(req)?;
+    let webhooks = OUTBOX.flush(req, Scope::Dispatch)?;
     ApiResponse::ok(&DispatchReport {
         producers: reports,
         webhooks,

@@ -63,21 +63,19 @@ pub fn place_order(req: &ApiRequest) -> ApiResult<ApiResponse> {
 
     // Each step opens its own connection and closes it before the next sibling
     // call: no connection is held while a sibling answers (see `kit::db`).
-    let (order_id, abandoned) = {
+    let placement = {
         let db = Db::connect()?;
         if let Some(key) = &key
             && let Some(order) = store::find_by_idempotency_key(&db, caller.user_id, key)?
         {
             return replay(&request, order);
         }
-        (
-            store::begin_placement(&db)?,
-            store::take_over_abandoned_placements(&db)?,
-        )
+        store::begin_placement(&db)?
     };
+    let order_id = placement.order_id;
     let siblings = Siblings::new(req);
-    for placement in abandoned {
-        release_placement(&siblings, req, placement);
+    for abandoned in placement.taken_over {
+        release_placement(&siblings, req, abandoned);
     }
     let reserved = match siblings.reserve_stock(order_id, &request.items) {
         Ok(reserved) => reserved,

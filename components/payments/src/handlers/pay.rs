@@ -108,8 +108,10 @@ pub fn pay(req: &ApiRequest) -> ApiResult<ApiResponse> {
         charge(req, caller, &key, &request, &fingerprint).and_then(|(stored, payment_id)| {
             Db::connect()
                 .and_then(|db| {
-                    store::mark_settled(&db, payment_id)?;
-                    store::complete_key(&db, caller.user_id, &key, &stored, payment_id)
+                    db.transaction(|db| {
+                        store::mark_settled(db, payment_id)?;
+                        store::complete_key(db, caller.user_id, &key, &stored, payment_id)
+                    })
                 })
                 .map_err(after_charge)?;
             Ok(stored)
