@@ -358,14 +358,17 @@ pub fn flush(
     mut deliver: impl FnMut(&[Claimed]) -> Vec<Result<(), String>>,
 ) -> ApiResult<FlushReport> {
     let mut report = FlushReport::default();
+    // One connection at a time: the one that marks a batch claims the next, and
+    // none is held while the deliverer waits on another service.
+    let mut db = Db::connect()?;
     for _ in 0..MAX_ROUNDS {
-        let batch = outbox.claim(&Db::connect()?)?;
+        let batch = outbox.claim(&db)?;
         if batch.is_empty() {
             break;
         }
-        // No connection is held while the deliverer waits on another service.
+        drop(db);
         let outcomes = deliver(&batch);
-        let db = Db::connect()?;
+        db = Db::connect()?;
         let mut delivered = Vec::new();
         for (row, outcome) in batch.iter().zip(outcomes) {
             match outcome {
@@ -380,7 +383,6 @@ pub fn flush(
         report.delivered += delivered.len() as u64;
     }
     if scope == Scope::Dispatch {
-        let db = Db::connect()?;
         report.pruned = outbox.prune(&db, policy)?;
         report.pending = outbox.pending(&db)?;
     }
