@@ -58,10 +58,40 @@ function location_() {
 /** Counts navigations, so a view that loads slowly never covers a later one. */
 let latestRoute = 0;
 
+/** Renders the view for `path` into `view`; false when it sent the shopper to log in. */
+async function buildView(view, path, query) {
+  const match = routes.find(([pattern]) => pattern.test(path));
+  if (!match) {
+    show(view, h('section', { class: 'empty' },
+      h('h1', {}, 'Nothing here'),
+      h('p', {}, 'This part of the shop does not exist.'),
+      h('a', { class: 'button', href: '#/' }, 'Back to the shop')));
+    return true;
+  }
+  const [pattern, render, needs = {}] = match;
+  if ((needs.signedIn || needs.admin) && !session.current()) {
+    location.hash = `#/login?next=${encodeURIComponent(`#${path}`)}`;
+    return false;
+  }
+  if (needs.admin && !session.isAdmin()) {
+    show(view, h('section', { class: 'empty' },
+      h('h1', {}, 'Staff only'), h('p', {}, 'This page is for the shop\'s administrators.')));
+    return true;
+  }
+  try {
+    await render(view, path.match(pattern).slice(1), query, context);
+  } catch (error) {
+    show(view, h('section', { class: 'empty' },
+      h('h1', {}, 'Something went wrong'),
+      h('p', { class: 'error', role: 'alert' }, error.message || String(error)),
+      h('a', { class: 'button', href: '#/' }, 'Back to the shop')));
+  }
+  return true;
+}
+
 async function route() {
   const generation = ++latestRoute;
   const { path, query } = location_();
-  const match = routes.find(([pattern]) => pattern.test(path));
   const search = document.getElementById('search-q');
   const focusBefore = document.activeElement;
   const searchBefore = search.value;
@@ -70,31 +100,7 @@ async function route() {
   // the shopper has not gone somewhere else meanwhile.
   const view = document.createElement('div');
   main.setAttribute('aria-busy', 'true');
-  if (!match) {
-    show(view, h('section', { class: 'empty' },
-      h('h1', {}, 'Nothing here'),
-      h('p', {}, 'This part of the shop does not exist.'),
-      h('a', { class: 'button', href: '#/' }, 'Back to the shop')));
-  } else {
-    const [pattern, render, needs = {}] = match;
-    if ((needs.signedIn || needs.admin) && !session.current()) {
-      location.hash = `#/login?next=${encodeURIComponent(`#${path}`)}`;
-      return;
-    }
-    if (needs.admin && !session.isAdmin()) {
-      show(view, h('section', { class: 'empty' },
-        h('h1', {}, 'Staff only'), h('p', {}, 'This page is for the shop\'s administrators.')));
-    } else {
-      try {
-        await render(view, path.match(pattern).slice(1), query, context);
-      } catch (error) {
-        show(view, h('section', { class: 'empty' },
-          h('h1', {}, 'Something went wrong'),
-          h('p', { class: 'error', role: 'alert' }, error.message || String(error)),
-          h('a', { class: 'button', href: '#/' }, 'Back to the shop')));
-      }
-    }
-  }
+  if (!(await buildView(view, path, query))) return;
   if (generation !== latestRoute) return;
   main.replaceChildren(view);
   main.removeAttribute('aria-busy');

@@ -99,8 +99,8 @@ impl OrderStatus {
     }
 }
 
-/// The part of a product (`GET /api/products/products/{id}`) its siblings read:
-/// orders prices an order with it, carts shows a cart with it.
+/// The part of a product (`GET /api/products/products/{id}`) carts reads to show a
+/// cart. (Orders prices from the reservation instead: [`ReservedLine`].)
 #[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
 pub struct ProductView {
     pub id: i64,

@@ -77,9 +77,9 @@ pub fn place_order(req: &ApiRequest) -> ApiResult<ApiResponse> {
     for abandoned in placement.taken_over {
         release_placement(&siblings, req, abandoned);
     }
-    let reserved = match siblings.reserve_stock(order_id, &request.items) {
-        Ok(reserved) => reserved,
-        Err(err) => {
+    let reserved = siblings
+        .reserve_stock(order_id, &request.items)
+        .inspect_err(|err| {
             // A refusal (4xx) reserved nothing; after a timeout or a 5xx the outcome
             // is unknown, so the reservation is released in case it was made.
             if matches!(err, ApiError::Relayed { .. }) {
@@ -87,16 +87,9 @@ pub fn place_order(req: &ApiRequest) -> ApiResult<ApiResponse> {
             } else {
                 abandon_placement(&siblings, req, order_id);
             }
-            return Err(err);
-        }
-    };
-    let priced = match domain::price(&request.items, &reserved) {
-        Ok(priced) => priced,
-        Err(err) => {
-            abandon_placement(&siblings, req, order_id);
-            return Err(err);
-        }
-    };
+        })?;
+    let priced = domain::price(&request.items, &reserved)
+        .inspect_err(|_| abandon_placement(&siblings, req, order_id))?;
 
     let new_order = NewOrder {
         id: order_id,
