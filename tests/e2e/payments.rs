@@ -168,12 +168,7 @@ async fn the_same_key_with_another_body_is_409() {
         customer, product, ..
     } = Shop::open(&app, 5).await;
     let placed = app.placed_order(&customer, product, 1).await;
-    assert_eq!(
-        app.pay(&customer, Some("pay-1"), &payment_for(&placed))
-            .await
-            .status,
-        201
-    );
+    app.paid(&customer, &placed, "pay-1").await;
 
     let other = app
         .pay(&customer, Some("pay-1"), &pay_body(&placed, GOOD_CARD))
@@ -192,18 +187,8 @@ async fn keys_belong_to_their_user() {
     let other = app.register("sam@example.com", "password-1").await;
     let mine = app.placed_order(&customer, product, 1).await;
     let theirs = app.placed_order(&other, product, 1).await;
-    assert_eq!(
-        app.pay(&customer, Some("same"), &payment_for(&mine))
-            .await
-            .status,
-        201
-    );
-    assert_eq!(
-        app.pay(&other, Some("same"), &payment_for(&theirs))
-            .await
-            .status,
-        201
-    );
+    app.paid(&customer, &mine, "same").await;
+    app.paid(&other, &theirs, "same").await;
 }
 
 #[tokio::test]
@@ -265,12 +250,7 @@ async fn a_paid_order_cannot_be_paid_again() {
         customer, product, ..
     } = Shop::open(&app, 5).await;
     let placed = app.placed_order(&customer, product, 1).await;
-    assert_eq!(
-        app.pay(&customer, Some("pay-1"), &payment_for(&placed))
-            .await
-            .status,
-        201
-    );
+    app.paid(&customer, &placed, "pay-1").await;
     let again = app
         .pay(&customer, Some("pay-2"), &payment_for(&placed))
         .await;
