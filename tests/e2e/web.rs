@@ -420,6 +420,43 @@ async fn auth_and_writes_have_limits_of_their_own() {
 }
 
 #[tokio::test]
+async fn password_hashing_has_one_budget_for_the_whole_shop() {
+    let app = TestApp::spawn_with_variables(&[("password_hashes_per_second", "1")]).await;
+    app.register("alice@example.com", "alice-password-1").await;
+    wait_for_a_fresh_window(1).await;
+    // Right passwords, so no failure is counted: whatever refuses is the budget. Two
+    // logins in one second are enough, unless the machine is very slow.
+    let mut refused = None;
+    for _ in 0..10 {
+        let answer = app.login("alice@example.com", "alice-password-1").await;
+        if answer.status == 429 {
+            refused = Some(answer);
+            break;
+        }
+        assert_eq!(answer.status, 200, "{}", answer.text());
+    }
+    let refused = refused.expect("a second login within a second is refused");
+    assert_eq!(refused.error_code(), "rate_limited");
+    assert_eq!(retry_after(&refused), 1);
+    // Signing up hashes a password too: it draws from the same budget.
+    let signup = app
+        .post(
+            "/api/users/auth/register",
+            &json!({"email": "bob@example.com", "password": "bob-password-1"}),
+            None,
+        )
+        .await;
+    if signup.status != 201 {
+        assert_eq!(signup.status, 429, "{}", signup.text());
+    }
+    // Nothing else is refused, and a second later logins are served again.
+    assert_eq!(app.get("/api/products/products", None).await.status, 200);
+    tokio::time::sleep(Duration::from_millis(1100)).await;
+    let later = app.login("alice@example.com", "alice-password-1").await;
+    assert_eq!(later.status, 200, "{}", later.text());
+}
+
+#[tokio::test]
 async fn a_user_is_limited_across_addresses_and_an_address_across_users() {
     let app = TestApp::spawn_with_variables(LIMITS).await;
     let alice = app.register("alice@example.com", "alice-password-1").await;

@@ -29,6 +29,11 @@
 //! under such races a limit admits a few requests too many, never too few. When the
 //! store can't be used, the door stays open and says why in the log: a broken counter
 //! must not close the shop.
+//!
+//! **Shared budgets.** Some work costs the machine more than any per-client limit
+//! can bound when many clients ask at once (hashing a password). A service spends
+//! from a budget all clients share with [`spend_shared_budget`], counted the same way
+//! in windows of one second.
 
 use crate::auth::{bearer_token, now_seconds, require_service, verify_access_token};
 use crate::config;
@@ -222,12 +227,8 @@ impl Door {
         if clients.is_empty() {
             return Ok(());
         }
-        let store = match spin_sdk::key_value::Store::open_default() {
-            Ok(store) => store,
-            Err(err) => {
-                eprintln!("rate limits not applied: the default key-value store: {err}");
-                return Ok(());
-            }
+        let Some(store) = counters() else {
+            return Ok(());
         };
         let now = now_seconds().max(0) as u64;
         let window = Window::at(now, self.window_seconds);
@@ -248,6 +249,41 @@ impl Door {
         }
         Ok(())
     }
+}
+
+/// Counts one use of a budget all clients share: at most `per_second` uses in each
+/// second, whoever asks (0: no budget). For work whose cost falls on the machine
+/// rather than on one client, such as hashing a password: limits per client can't
+/// bound what many clients ask together. Counted like the rate limits, in the key
+/// `budget:<name>`, and open like them when the store fails; past the budget the
+/// answer is 429 `rate_limited` with `retry-after: 1`.
+pub fn spend_shared_budget(name: &str, per_second: u64) -> Result<(), ApiError> {
+    if per_second == 0 {
+        return Ok(());
+    }
+    let Some(store) = counters() else {
+        return Ok(());
+    };
+    let window = Window::at(now_seconds().max(0) as u64, 1);
+    let key = format!("budget:{name}");
+    match count(&store, &key, window) {
+        Ok(count) if count > per_second => Err(ApiError::RateLimited {
+            retry_after_seconds: 1,
+        }),
+        Ok(_) => Ok(()),
+        Err(err) => {
+            eprintln!("budget not applied: counting {key}: {err}");
+            Ok(())
+        }
+    }
+}
+
+/// The store the counters live in: Spin's default key-value store. `None` (and a
+/// line in the log) when it can't be opened: a broken counter must not close the shop.
+fn counters() -> Option<spin_sdk::key_value::Store> {
+    spin_sdk::key_value::Store::open_default()
+        .inspect_err(|err| eprintln!("limits not applied: the default key-value store: {err}"))
+        .ok()
 }
 
 /// The user a request's access token names, when the token is valid. Verified with

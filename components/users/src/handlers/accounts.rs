@@ -8,7 +8,9 @@ use spinshop_kit::paging::Paging;
 use spinshop_kit::password::{hash_password, verify_password};
 use spinshop_kit::{ApiError, ApiRequest, ApiResponse, ApiResult};
 
-use super::{account_gone, current_user, no_such_user, parse_user_id, require_admin};
+use super::{
+    account_gone, current_user, no_such_user, parse_user_id, require_admin, spend_password_hash,
+};
 use crate::domain::{AccountChange, Password};
 use crate::settings::Settings;
 use crate::store;
@@ -70,6 +72,7 @@ pub fn change_password(req: &ApiRequest) -> ApiResult<ApiResponse> {
         "new_password",
     )?;
     let current_hash = store::password_hash(&db, user.id)?.ok_or_else(account_gone)?;
+    spend_password_hash(&settings)?;
     if !verify_password(&body.current_password, &current_hash) {
         return Err(ApiError::Forbidden("current_password is incorrect".into()));
     }

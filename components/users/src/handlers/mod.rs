@@ -6,6 +6,7 @@ pub mod auth;
 
 use spinshop_kit::auth::{AccessClaims, bearer_token, verify_access_token};
 use spinshop_kit::db::Db;
+use spinshop_kit::door::spend_shared_budget;
 use spinshop_kit::request::path_id;
 use spinshop_kit::{ApiError, ApiRequest, ApiResult};
 
@@ -32,6 +33,14 @@ pub(super) fn require_admin(req: &ApiRequest, db: &Db) -> ApiResult<User> {
         return Err(ApiError::Forbidden("admin role required".into()));
     }
     Ok(user)
+}
+
+/// Takes one of the password hashes the whole shop may compute each second
+/// (`password_hashes_per_second`). An argon2id hash is the costliest work a request
+/// can ask for, and it holds one of the host's threads while it runs: however many
+/// clients flood login and register, the other routes keep the rest of the CPU.
+pub(super) fn spend_password_hash(settings: &Settings) -> ApiResult<()> {
+    spend_shared_budget("password-hash", settings.password_hashes_per_second)
 }
 
 pub(super) fn parse_user_id(raw: &str) -> ApiResult<i64> {
