@@ -421,7 +421,8 @@ async fn auth_and_writes_have_limits_of_their_own() {
 
 #[tokio::test]
 async fn password_hashing_has_one_budget_for_the_whole_shop() {
-    let app = TestApp::spawn_with_variables(&[("password_hashes_per_second", "1")]).await;
+    // A millisecond a second: one hash spends it.
+    let app = TestApp::spawn_with_variables(&[("password_hash_ms_per_second", "1")]).await;
     app.register("alice@example.com", "alice-password-1").await;
     wait_for_a_fresh_window(1).await;
     // Right passwords, so no failure is counted: whatever refuses is the budget. Two

@@ -494,7 +494,7 @@ fn app_variables(postgres: &str, database: &str) -> Vec<(String, String)> {
         ("internal_secret".to_string(), INTERNAL_SECRET.to_string()),
         // Tests sign up and log in many customers at once; the budget has tests of
         // its own (tests/e2e/web.rs), which set it.
-        ("password_hashes_per_second".to_string(), "0".to_string()),
+        ("password_hash_ms_per_second".to_string(), "0".to_string()),
     ];
     for service in services_with_a_database() {
         // Spin talks TLS to Postgres unless told not to, and the local server's

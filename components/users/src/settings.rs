@@ -11,9 +11,9 @@ pub struct Settings {
     pub password_min_length: usize,
     pub login_max_failures: i64,
     pub login_window_seconds: i64,
-    /// Requests that hash a password (register, login, password change) the whole
-    /// shop serves each second; 0: no budget.
-    pub password_hashes_per_second: u64,
+    /// Milliseconds the whole shop may spend each second hashing passwords
+    /// (register, login, password change); 0: no budget.
+    pub password_hash_ms_per_second: u64,
 }
 
 impl Settings {
@@ -25,7 +25,7 @@ impl Settings {
             password_min_length: parsed_var("password_min_length")?,
             login_max_failures: parsed_var("login_max_failures")?,
             login_window_seconds: parsed_var("login_window_seconds")?,
-            password_hashes_per_second: parsed_var("password_hashes_per_second")?,
+            password_hash_ms_per_second: parsed_var("password_hash_ms_per_second")?,
         })
     }
 

@@ -31,9 +31,9 @@
 //! must not close the shop.
 //!
 //! **Shared budgets.** Some work costs the machine more than any per-client limit
-//! can bound when many clients ask at once (hashing a password). A service spends
-//! from a budget all clients share with [`spend_shared_budget`], counted the same way
-//! in windows of one second.
+//! can bound when many clients ask at once (hashing a password). A service checks
+//! and spends a [`SharedBudget`] all clients share, counted the same way in windows
+//! of one second.
 
 use crate::auth::{bearer_token, now_seconds, require_service, verify_access_token};
 use crate::config;
@@ -234,7 +234,7 @@ impl Door {
         let window = Window::at(now, self.window_seconds);
         for client in clients {
             let key = format!("rl:{}:{client}", class.name());
-            match count(&store, &key, window) {
+            match add(&store, &key, window, 1) {
                 Ok(count) if count > limit => {
                     return Err(ApiError::RateLimited {
                         retry_after_seconds: window.seconds_left(now),
@@ -251,29 +251,57 @@ impl Door {
     }
 }
 
-/// Counts one use of a budget all clients share: at most `per_second` uses in each
-/// second, whoever asks (0: no budget). For work whose cost falls on the machine
-/// rather than on one client, such as hashing a password: limits per client can't
-/// bound what many clients ask together. Counted like the rate limits, in the key
-/// `budget:<name>`, and open like them when the store fails; past the budget the
-/// answer is 429 `rate_limited` with `retry-after: 1`.
-pub fn spend_shared_budget(name: &str, per_second: u64) -> Result<(), ApiError> {
-    if per_second == 0 {
-        return Ok(());
+/// A budget all clients share: at most so many units of some costly work (e.g.
+/// milliseconds of CPU) in each second, whoever asks. For work whose cost falls on
+/// the machine rather than on one client, such as hashing a password: limits per
+/// client can't bound what many clients ask together. Counted like the rate limits,
+/// in the key `budget:<name>`, and open like them when the store fails.
+pub struct SharedBudget {
+    store: Option<spin_sdk::key_value::Store>,
+    key: String,
+    per_second: u64,
+}
+
+impl SharedBudget {
+    /// The budget `name` of `per_second` units a second; 0: no budget.
+    pub fn open(name: &str, per_second: u64) -> SharedBudget {
+        SharedBudget {
+            store: if per_second == 0 { None } else { counters() },
+            key: format!("budget:{name}"),
+            per_second,
+        }
     }
-    let Some(store) = counters() else {
-        return Ok(());
-    };
-    let window = Window::at(now_seconds().max(0) as u64, 1);
-    let key = format!("budget:{name}");
-    match count(&store, &key, window) {
-        Ok(count) if count > per_second => Err(ApiError::RateLimited {
-            retry_after_seconds: 1,
-        }),
-        Ok(_) => Ok(()),
-        Err(err) => {
-            eprintln!("budget not applied: counting {key}: {err}");
-            Ok(())
+
+    /// 429 `rate_limited`, with `retry-after: 1`, when this second's budget is spent.
+    pub fn check(&self) -> Result<(), ApiError> {
+        let Some(store) = &self.store else {
+            return Ok(());
+        };
+        match add(
+            store,
+            &self.key,
+            Window::at(now_seconds().max(0) as u64, 1),
+            0,
+        ) {
+            Ok(spent) if spent >= self.per_second => Err(ApiError::RateLimited {
+                retry_after_seconds: 1,
+            }),
+            Ok(_) => Ok(()),
+            Err(err) => {
+                eprintln!("budget not applied: reading {}: {err}", self.key);
+                Ok(())
+            }
+        }
+    }
+
+    /// Counts `units` spent now.
+    pub fn spend(&self, units: u64) {
+        let Some(store) = &self.store else {
+            return;
+        };
+        let window = Window::at(now_seconds().max(0) as u64, 1);
+        if let Err(err) = add(store, &self.key, window, units) {
+            eprintln!("budget not applied: counting {}: {err}", self.key);
         }
     }
 }
@@ -317,28 +345,32 @@ impl Window {
     }
 }
 
-/// Adds this request to the client's counter and returns the count in the window.
-fn count(
+/// Adds `amount` to a counter and returns its total in the window (with 0, only
+/// reads it).
+fn add(
     store: &spin_sdk::key_value::Store,
     key: &str,
     window: Window,
+    amount: u64,
 ) -> Result<u64, spin_sdk::key_value::Error> {
     let stored = store.get(key)?;
-    let count = next_count(stored.as_deref(), window);
-    store.set(key, format!("{} {count}", window.start).as_bytes())?;
-    Ok(count)
+    let total = next_total(stored.as_deref(), window, amount);
+    if amount > 0 {
+        store.set(key, format!("{} {total}", window.start).as_bytes())?;
+    }
+    Ok(total)
 }
 
-/// The count after this request, given what the counter holds: one more in the same
-/// window, 1 in a new one (or when the value is unreadable).
-fn next_count(stored: Option<&[u8]>, window: Window) -> u64 {
+/// The total after adding `amount`, given what the counter holds: added to it in the
+/// same window, `amount` alone in a new one (or when the value is unreadable).
+fn next_total(stored: Option<&[u8]>, window: Window, amount: u64) -> u64 {
     let parsed = stored
         .and_then(|bytes| std::str::from_utf8(bytes).ok())
         .and_then(|text| text.split_once(' '))
-        .and_then(|(start, count)| Some((start.parse::<u64>().ok()?, count.parse::<u64>().ok()?)));
+        .and_then(|(start, total)| Some((start.parse::<u64>().ok()?, total.parse::<u64>().ok()?)));
     match parsed {
-        Some((start, count)) if start == window.start => count.saturating_add(1),
-        _ => 1,
+        Some((start, total)) if start == window.start => total.saturating_add(amount),
+        _ => amount,
     }
 }
 
@@ -397,10 +429,12 @@ mod tests {
         assert_eq!(window.start, 120);
         assert_eq!(window.seconds_left(125), 55);
         assert_eq!(window.seconds_left(180), 1);
-        assert_eq!(next_count(None, window), 1);
-        assert_eq!(next_count(Some(b"120 4"), window), 5);
-        assert_eq!(next_count(Some(b"60 40"), window), 1);
-        assert_eq!(next_count(Some(b"garbage"), window), 1);
+        assert_eq!(next_total(None, window, 1), 1);
+        assert_eq!(next_total(Some(b"120 4"), window, 1), 5);
+        assert_eq!(next_total(Some(b"120 4"), window, 0), 4);
+        assert_eq!(next_total(Some(b"120 40"), window, 55), 95);
+        assert_eq!(next_total(Some(b"60 40"), window, 1), 1);
+        assert_eq!(next_total(Some(b"garbage"), window, 1), 1);
     }
 
     #[test]

@@ -9,7 +9,7 @@ use spinshop_kit::password::{hash_password, verify_password};
 use spinshop_kit::{ApiError, ApiRequest, ApiResponse, ApiResult};
 
 use super::{
-    account_gone, current_user, no_such_user, parse_user_id, require_admin, spend_password_hash,
+    account_gone, current_user, no_such_user, parse_user_id, require_admin, within_hash_budget,
 };
 use crate::domain::{AccountChange, Password};
 use crate::settings::Settings;
@@ -72,11 +72,12 @@ pub fn change_password(req: &ApiRequest) -> ApiResult<ApiResponse> {
         "new_password",
     )?;
     let current_hash = store::password_hash(&db, user.id)?.ok_or_else(account_gone)?;
-    spend_password_hash(&settings)?;
-    if !verify_password(&body.current_password, &current_hash) {
+    if !within_hash_budget(&settings, || {
+        verify_password(&body.current_password, &current_hash)
+    })? {
         return Err(ApiError::Forbidden("current_password is incorrect".into()));
     }
-    let new_hash = hash_password(new_password.as_str())?;
+    let new_hash = within_hash_budget(&settings, || hash_password(new_password.as_str()))??;
     db.transaction(|db| {
         store::set_password_hash(db, user.id, &new_hash)?;
         store::revoke_other_sessions(db, user.id, &claims.sid)

@@ -7,7 +7,7 @@ use spinshop_kit::db::Db;
 use spinshop_kit::password::{decoy_hash, hash_password, verify_password};
 use spinshop_kit::{ApiError, ApiRequest, ApiResponse, ApiResult};
 
-use super::{current_user, spend_password_hash};
+use super::{current_user, within_hash_budget};
 use crate::domain::{Email, Password, User, parse_name};
 use crate::sessions::{self, Rotation, Tokens};
 use crate::settings::Settings;
@@ -65,8 +65,7 @@ pub fn register(req: &ApiRequest) -> ApiResult<ApiResponse> {
     let email = Email::parse(&body.email)?;
     let password = Password::parse(body.password, settings.password_min_length, "password")?;
     let name = body.name.as_deref().map(parse_name).transpose()?;
-    spend_password_hash(&settings)?;
-    let hash = hash_password(password.as_str())?;
+    let hash = within_hash_budget(&settings, || hash_password(password.as_str()))??;
 
     let db = Db::connect()?;
     let tokens = db.transaction(|db| {
@@ -96,8 +95,7 @@ pub fn login(req: &ApiRequest) -> ApiResult<ApiResponse> {
         .map_or(decoy_hash(), |(_, hash)| hash.as_str());
     // No connection is held while the hash is checked: it takes a while, and the
     // connection budget is shared (see `kit::db`).
-    spend_password_hash(&settings)?;
-    let password_ok = verify_password(&body.password, hash);
+    let password_ok = within_hash_budget(&settings, || verify_password(&body.password, hash))?;
     let db = Db::connect()?;
     match account {
         Some((user, _)) if password_ok => {

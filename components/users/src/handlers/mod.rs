@@ -4,9 +4,11 @@
 pub mod accounts;
 pub mod auth;
 
+use std::time::Instant;
+
 use spinshop_kit::auth::{AccessClaims, bearer_token, verify_access_token};
 use spinshop_kit::db::Db;
-use spinshop_kit::door::spend_shared_budget;
+use spinshop_kit::door::SharedBudget;
 use spinshop_kit::request::path_id;
 use spinshop_kit::{ApiError, ApiRequest, ApiResult};
 
@@ -35,12 +37,19 @@ pub(super) fn require_admin(req: &ApiRequest, db: &Db) -> ApiResult<User> {
     Ok(user)
 }
 
-/// Takes one of the password hashes the whole shop may compute each second
-/// (`password_hashes_per_second`). An argon2id hash is the costliest work a request
-/// can ask for, and it holds one of the host's threads while it runs: however many
-/// clients flood login and register, the other routes keep the rest of the CPU.
-pub(super) fn spend_password_hash(settings: &Settings) -> ApiResult<()> {
-    spend_shared_budget("password-hash", settings.password_hashes_per_second)
+/// Runs `hash` (computing or checking an argon2id hash) within the time the whole
+/// shop may spend hashing each second (`password_hash_ms_per_second`), or answers 429
+/// when this second's is spent. A hash is the costliest work a request can ask for,
+/// and it holds one of the host's threads while it runs: however many clients flood
+/// login and register, the other routes keep the rest of the CPU. Time, not a count
+/// of hashes, so the budget means the same on a slow machine as on a fast one.
+pub(super) fn within_hash_budget<T>(settings: &Settings, hash: impl FnOnce() -> T) -> ApiResult<T> {
+    let budget = SharedBudget::open("password-hash-ms", settings.password_hash_ms_per_second);
+    budget.check()?;
+    let started = Instant::now();
+    let outcome = hash();
+    budget.spend(started.elapsed().as_millis().try_into().unwrap_or(u64::MAX));
+    Ok(outcome)
 }
 
 pub(super) fn parse_user_id(raw: &str) -> ApiResult<i64> {
