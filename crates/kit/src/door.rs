@@ -272,30 +272,41 @@ impl SharedBudget {
         }
     }
 
-    /// 429 `rate_limited`, with `retry-after: 1`, when this second's budget is spent.
-    pub fn check(&self) -> Result<(), ApiError> {
+    /// Takes `units` from this second's budget before the work starts, so that work
+    /// starting at the same time sees it taken; 429 `rate_limited`, with
+    /// `retry-after: 1`, when the budget is spent already.
+    pub fn take(&self, units: u64) -> Result<(), ApiError> {
         let Some(store) = &self.store else {
             return Ok(());
         };
-        match add(
-            store,
-            &self.key,
-            Window::at(now_seconds().max(0) as u64, 1),
-            0,
-        ) {
-            Ok(spent) if spent >= self.per_second => Err(ApiError::RateLimited {
+        let window = Window::at(now_seconds().max(0) as u64, 1);
+        let taken = store.get(&self.key).and_then(|stored| {
+            let spent = next_total(stored.as_deref(), window, 0);
+            if spent >= self.per_second {
+                return Ok(false);
+            }
+            let total = spent.saturating_add(units);
+            store
+                .set(&self.key, format!("{} {total}", window.start).as_bytes())
+                .map(|()| true)
+        });
+        match taken {
+            Ok(true) => Ok(()),
+            Ok(false) => Err(ApiError::RateLimited {
                 retry_after_seconds: 1,
             }),
-            Ok(_) => Ok(()),
             Err(err) => {
-                eprintln!("budget not applied: reading {}: {err}", self.key);
+                eprintln!("budget not applied: counting {}: {err}", self.key);
                 Ok(())
             }
         }
     }
 
-    /// Counts `units` spent now.
+    /// Counts `units` more, spent now (what the work cost beyond what was taken).
     pub fn spend(&self, units: u64) {
+        if units == 0 {
+            return;
+        }
         let Some(store) = &self.store else {
             return;
         };
@@ -345,8 +356,7 @@ impl Window {
     }
 }
 
-/// Adds `amount` to a counter and returns its total in the window (with 0, only
-/// reads it).
+/// Adds `amount` to a counter and returns its total in the window.
 fn add(
     store: &spin_sdk::key_value::Store,
     key: &str,
@@ -355,9 +365,7 @@ fn add(
 ) -> Result<u64, spin_sdk::key_value::Error> {
     let stored = store.get(key)?;
     let total = next_total(stored.as_deref(), window, amount);
-    if amount > 0 {
-        store.set(key, format!("{} {total}", window.start).as_bytes())?;
-    }
+    store.set(key, format!("{} {total}", window.start).as_bytes())?;
     Ok(total)
 }
 
