@@ -98,13 +98,18 @@ async fn a_postgres_restart_mid_load_is_503_then_over_within_5_s_and_leaves_noth
     println!("Postgres down at {down:?}, back at {back:?}");
 
     // While the server is away, requests fail within seconds and say so in the envelope.
+    // The longest wait is an order the outage meets halfway: each of its steps in turn
+    // (the caller's introspection, the placement, the reservation at products, giving
+    // the placement up) may wait out the database's retry budget before it gives up,
+    // on a machine that the 64 clients keep busy.
+    let longest_wait = 4 * spinshop_kit::db::RETRY_BUDGET + Duration::from_secs(4);
     for sample in report.server_errors() {
         assert_eq!(
             (&sample.outcome, sample.error_code.as_deref()),
             (&load::Outcome::Status(503), Some("unavailable")),
             "{sample:?}"
         );
-        assert!(sample.latency < Duration::from_secs(12), "{sample:?}");
+        assert!(sample.latency < longest_wait, "{sample:?}");
     }
     assert!(
         report
