@@ -279,16 +279,13 @@ impl SharedBudget {
         let Some(store) = &self.store else {
             return Ok(());
         };
-        let window = Window::at(now_seconds().max(0) as u64, 1);
+        let window = Window::this_second();
         let taken = store.get(&self.key).and_then(|stored| {
             let spent = next_total(stored.as_deref(), window, 0);
             if spent >= self.per_second {
                 return Ok(false);
             }
-            let total = spent.saturating_add(units);
-            store
-                .set(&self.key, format!("{} {total}", window.start).as_bytes())
-                .map(|()| true)
+            write_total(store, &self.key, window, spent.saturating_add(units)).map(|()| true)
         });
         match taken {
             Ok(true) => Ok(()),
@@ -310,8 +307,7 @@ impl SharedBudget {
         let Some(store) = &self.store else {
             return;
         };
-        let window = Window::at(now_seconds().max(0) as u64, 1);
-        if let Err(err) = add(store, &self.key, window, units) {
+        if let Err(err) = add(store, &self.key, Window::this_second(), units) {
             eprintln!("budget not applied: counting {}: {err}", self.key);
         }
     }
@@ -350,6 +346,11 @@ impl Window {
         }
     }
 
+    /// The second now: the window of a shared budget.
+    fn this_second() -> Window {
+        Window::at(now_seconds().max(0) as u64, 1)
+    }
+
     /// Whole seconds until the window ends, at least 1.
     fn seconds_left(self, now: u64) -> u64 {
         (self.start + self.length).saturating_sub(now).max(1)
@@ -365,8 +366,18 @@ fn add(
 ) -> Result<u64, spin_sdk::key_value::Error> {
     let stored = store.get(key)?;
     let total = next_total(stored.as_deref(), window, amount);
-    store.set(key, format!("{} {total}", window.start).as_bytes())?;
+    write_total(store, key, window, total)?;
     Ok(total)
+}
+
+/// Stores a counter's total in the window: `<window start> <total>`.
+fn write_total(
+    store: &spin_sdk::key_value::Store,
+    key: &str,
+    window: Window,
+    total: u64,
+) -> Result<(), spin_sdk::key_value::Error> {
+    store.set(key, format!("{} {total}", window.start).as_bytes())
 }
 
 /// The total after adding `amount`, given what the counter holds: added to it in the
