@@ -26,6 +26,14 @@
 //! the server doesn't end a session for idling. A write whose session is lost while
 //! it runs may have committed: it is never sent twice, its caller gets 503, and the
 //! client's idempotency key decides.
+//!
+//! An instance keeps a few connections between the requests it serves (see
+//! [`KEPT_PER_INSTANCE`]): on Spin 4, WASIp3 instances serve many requests, several
+//! at a time, so most requests skip opening a connection, and Spin's reset of it.
+//! A connection is one request's alone from [`Db::connect`] until its `Db` is
+//! dropped; it is kept only when no transaction is open on it and its session was
+//! not lost. One the server closed meanwhile is replaced as above. On WASIp2 every
+//! request has an instance of its own, so there is nothing to keep.
 
 use std::cell::{Cell, RefCell};
 use std::rc::Rc;
@@ -128,30 +136,69 @@ impl From<DbError> for ApiError {
     }
 }
 
-/// The service's own database connection (its role sees only its schema), opened
-/// for one request.
+/// How many idle connections an instance keeps for its next requests, per
+/// connection URL. More are opened when more requests at once need one; past this
+/// number they are closed when their request is done. Each kept connection holds
+/// one of the service's Postgres connection slots while its instance lives (the
+/// README's connection budget).
+pub const KEPT_PER_INSTANCE: usize = 4;
+
+thread_local! {
+    /// The instance's idle connections, by URL. They belong to no request: a request
+    /// takes one out, and has it to itself until it gives it back.
+    static KEPT: RefCell<Vec<(String, Rc<Connection>)>> = const { RefCell::new(Vec::new()) };
+}
+
+/// An idle connection the instance kept for `url`, if any.
+fn take_kept(url: &str) -> Option<Rc<Connection>> {
+    KEPT.with_borrow_mut(|kept| {
+        let at = kept.iter().position(|(kept_url, _)| kept_url == url)?;
+        Some(kept.swap_remove(at).1)
+    })
+}
+
+/// Keeps a connection for the instance's next requests, unless enough are kept.
+fn keep(url: String, conn: Rc<Connection>) {
+    KEPT.with_borrow_mut(|kept| {
+        if kept.iter().filter(|(kept_url, _)| *kept_url == url).count() < KEPT_PER_INSTANCE {
+            kept.push((url, conn));
+        }
+    });
+}
+
+/// The service's own database connection (its role sees only its schema), for one
+/// request.
 pub struct Db {
     url: String,
     conn: RefCell<Rc<Connection>>,
     /// Inside `BEGIN ... COMMIT` a lost session takes the transaction's earlier
     /// statements with it, so nothing is tried again there.
     in_transaction: Cell<bool>,
+    /// False once the session may be gone (lost, or a rollback failed): such a
+    /// connection is not kept for another request.
+    healthy: Cell<bool>,
     /// The request's note of the outbox it recorded events in.
     recorded: Rc<Cell<Option<Outbox>>>,
 }
 
 impl Db {
-    /// Opens the connection named by the component's `db_url` variable for `req`,
-    /// waiting out transient refusals for up to [`RETRY_BUDGET`].
+    /// The connection named by the component's `db_url` variable, for `req`: one the
+    /// instance kept, or a new one, waiting out transient refusals for up to
+    /// [`RETRY_BUDGET`].
     pub async fn connect(req: &ApiRequest) -> ApiResult<Db> {
         let url = config::var("db_url").await?;
-        let conn = open(&url, &mut retry_budget())
-            .await
-            .map_err(|_| ApiError::Unavailable("database unavailable".into()))?;
+        let conn = match take_kept(&url) {
+            Some(conn) => conn,
+            None => open(&url, &mut retry_budget())
+                .await
+                .map(Rc::new)
+                .map_err(|_| ApiError::Unavailable("database unavailable".into()))?,
+        };
         Ok(Db {
             url,
-            conn: RefCell::new(Rc::new(conn)),
+            conn: RefCell::new(conn),
             in_transaction: Cell::new(false),
+            healthy: Cell::new(true),
             recorded: req.recorded_outbox(),
         })
     }
@@ -254,6 +301,7 @@ impl Db {
     /// transaction.
     async fn rollback(&self) {
         if let Err(err) = self.command("ROLLBACK").await {
+            self.healthy.set(false);
             eprintln!("rollback failed: {err}");
         }
     }
@@ -278,13 +326,34 @@ impl Db {
                 Failure::Lost => reads_only(sql),
                 Failure::Refused | Failure::Statement => false,
             };
+            if failure(&err.0) != Failure::Statement {
+                self.healthy.set(false);
+            }
             if !repeatable || self.in_transaction.get() {
                 return Err(err);
             }
             match open(&self.url, &mut retry).await {
-                Ok(conn) => *self.conn.borrow_mut() = Rc::new(conn),
+                Ok(conn) => {
+                    *self.conn.borrow_mut() = Rc::new(conn);
+                    self.healthy.set(true);
+                }
                 Err(()) => return Err(err),
             }
+        }
+    }
+}
+
+impl Drop for Db {
+    /// Gives the connection back to the instance, when it is fit for another
+    /// request: no transaction left open (a request cut short), session not lost.
+    fn drop(&mut self) {
+        if self.in_transaction.get() || !self.healthy.get() {
+            return;
+        }
+        let conn = self.conn.get_mut();
+        // A statement cut short may still hold it: then it is not this request's to give.
+        if Rc::strong_count(conn) == 1 {
+            keep(std::mem::take(&mut self.url), Rc::clone(conn));
         }
     }
 }
