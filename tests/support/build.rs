@@ -4,7 +4,7 @@
 //! spin.toml with the build `SPINSHOP_BUILD` chooses, and any other manifest with the
 //! build it names.
 
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::process::Command;
 use std::sync::OnceLock;
 
@@ -99,17 +99,26 @@ pub(crate) fn served_manifest(manifest: &str) -> PathBuf {
     if build == named {
         return path;
     }
-    let copy = workspace_root().join(format!("target/spinshop-{build:?}.toml").to_lowercase());
-    let root = workspace_root();
-    let retargeted = text.replace(
-        &format!("source = \"{}", named.folder()),
-        &format!("source = \"{}", absolute(&root, build.folder())),
-    );
-    std::fs::write(&copy, retargeted)
-        .unwrap_or_else(|err| panic!("writing {}: {err}", copy.display()));
-    copy
+    static COPIES: [OnceLock<PathBuf>; 2] = [OnceLock::new(), OnceLock::new()];
+    COPIES[build as usize]
+        .get_or_init(|| write_retargeted(&text, named, build))
+        .clone()
 }
 
-fn absolute(root: &Path, relative: &str) -> String {
-    format!("{}/{relative}", root.display())
+/// Writes a copy of spin.toml, `text`, whose sources are `to`'s files rather than
+/// `from`'s, as absolute paths (the copy lives under `target/`), once per process:
+/// whole or not at all, as other test processes may be reading it.
+fn write_retargeted(text: &str, from: Build, to: Build) -> PathBuf {
+    let root = workspace_root();
+    let retargeted = text.replace(
+        &format!("source = \"{}", from.folder()),
+        &format!("source = \"{}/{}", root.display(), to.folder()),
+    );
+    let name = format!("spinshop-{to:?}").to_lowercase();
+    let copy = root.join(format!("target/{name}.toml"));
+    let partial = root.join(format!("target/{name}.{}.toml", std::process::id()));
+    std::fs::write(&partial, retargeted)
+        .and_then(|()| std::fs::rename(&partial, &copy))
+        .unwrap_or_else(|err| panic!("writing {}: {err}", copy.display()));
+    copy
 }

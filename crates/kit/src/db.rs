@@ -33,7 +33,9 @@
 //! A connection is one request's alone from [`Db::connect`] until its `Db` is
 //! dropped; it is kept only when no transaction is open on it and its session was
 //! not lost. One the server closed meanwhile is replaced as above. On WASIp2 every
-//! request has an instance of its own, so there is nothing to keep.
+//! request has an instance of its own: there a connection goes back to Spin's pool
+//! as soon as its `Db` is dropped, as a kept one would stay the request's until it
+//! ends, through its calls to siblings.
 
 use std::cell::{Cell, RefCell};
 use std::rc::Rc;
@@ -43,7 +45,7 @@ use crate::config;
 use crate::error::{ApiError, ApiResult};
 use crate::outbox::Outbox;
 use crate::request::ApiRequest;
-use crate::sdk::{Connection, DbValue, Decode, ParameterValue, PgError, QueryError, RowSet};
+use crate::sdk::{self, Connection, DbValue, Decode, ParameterValue, PgError, QueryError, RowSet};
 use crate::time::Backoff;
 
 pub use crate::sdk::ParameterValue as Param;
@@ -157,8 +159,12 @@ fn take_kept(url: &str) -> Option<Rc<Connection>> {
     })
 }
 
-/// Keeps a connection for the instance's next requests, unless enough are kept.
+/// Keeps a connection for the instance's next requests, unless enough are kept or
+/// the instance serves no more.
 fn keep(url: String, conn: Rc<Connection>) {
+    if !sdk::INSTANCE_REUSE {
+        return;
+    }
     KEPT.with_borrow_mut(|kept| {
         if kept.iter().filter(|(kept_url, _)| *kept_url == url).count() < KEPT_PER_INSTANCE {
             kept.push((url, conn));

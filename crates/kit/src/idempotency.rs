@@ -39,7 +39,7 @@ impl IdempotencyKey {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use spin_sdk::http::Method;
+    use crate::Method;
 
     fn refused() -> ApiError {
         ApiError::validation("bad key")

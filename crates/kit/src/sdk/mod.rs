@@ -28,6 +28,12 @@ pub const BUILD: &str = "wasip2";
 #[cfg(feature = "wasip3")]
 pub const BUILD: &str = "wasip3";
 
+/// Whether Spin reuses an instance for further requests: only WASIp3 instances are.
+#[cfg(feature = "wasip2")]
+pub const INSTANCE_REUSE: bool = false;
+#[cfg(feature = "wasip3")]
+pub const INSTANCE_REUSE: bool = true;
+
 /// An outgoing request, however its caller named the destination.
 #[derive(Debug)]
 pub struct Outgoing<'a> {
