@@ -10,8 +10,8 @@ use std::sync::OnceLock;
 use std::sync::atomic::{AtomicU64, Ordering};
 
 use serde_json::{Value, json};
-use spin_sdk::http::body::IncomingBodyExt;
 use spin_sdk::http::Request;
+use spin_sdk::http::body::IncomingBodyExt;
 use spin_sdk::pg::{self, Connection, ParameterValue, PgError};
 
 /// Requests this instance has served (statics live as long as the instance).
@@ -260,7 +260,10 @@ async fn key_value(req: Request) -> Answer {
     for step in body["steps"].as_array().cloned().unwrap_or_default() {
         let outcome = if let Some(pair) = step["set"].as_array() {
             let (key, value) = (text(&pair[0]), text(&pair[1]));
-            store.set(&key, value.as_bytes()).await.map(|()| Value::Null)
+            store
+                .set(&key, value.as_bytes())
+                .await
+                .map(|()| Value::Null)
         } else if step.get("get").is_some() {
             store.get(text(&step["get"])).await.map(|value| {
                 value.map_or(Value::Null, |v| {
@@ -268,11 +271,19 @@ async fn key_value(req: Request) -> Answer {
                 })
             })
         } else if step.get("delete").is_some() {
-            store.delete(text(&step["delete"])).await.map(|()| Value::Null)
+            store
+                .delete(text(&step["delete"]))
+                .await
+                .map(|()| Value::Null)
         } else if step.get("exists").is_some() {
             store.exists(text(&step["exists"])).await.map(Value::Bool)
         } else {
-            store.get_keys().await.collect().await.map(|keys| json!(keys))
+            store
+                .get_keys()
+                .await
+                .collect()
+                .await
+                .map(|keys| json!(keys))
         };
         results.push(match outcome {
             Ok(value) => json!({ "ok": value }),

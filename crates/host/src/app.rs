@@ -8,9 +8,6 @@ use std::sync::atomic::{AtomicU16, Ordering};
 use std::sync::{Arc, RwLock};
 use std::time::Duration;
 
-use anyhow::{Context, bail};
-use bytes::Bytes;
-use http::{HeaderValue, StatusCode};
 use crate::allowed_hosts::AllowedHosts;
 use crate::instance::{self, Component, ComponentRuntime, Reuse};
 use crate::key_value::{DEFAULT_STORE, KeyValue};
@@ -18,6 +15,9 @@ use crate::manifest::Manifest;
 use crate::postgres::{DEFAULT_POOL_SIZE, Pools};
 use crate::routes::{RouteMatch, Router, set_spin_headers};
 use crate::{compile, variables};
+use anyhow::{Context, bail};
+use bytes::Bytes;
+use http::{HeaderValue, StatusCode};
 
 /// What a component is about to send, shown to an interceptor.
 #[derive(Debug, Clone)]

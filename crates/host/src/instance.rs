@@ -301,7 +301,9 @@ async fn run_reused(
     let body = body
         .collect()
         .await
-        .map_err(|err| anyhow::anyhow!("the component failed while sending its response body: {err:?}"))?
+        .map_err(|err| {
+            anyhow::anyhow!("the component failed while sending its response body: {err:?}")
+        })?
         .to_bytes();
     Ok(http::Response::from_parts(parts, body))
 }
@@ -459,8 +461,9 @@ impl ComponentRuntime {
     fn variable(&self, name: &str) -> Result<String, crate::variables::Lookup> {
         use crate::variables::Lookup;
         crate::variables::validate_name(name).map_err(Lookup::InvalidName)?;
-        self.variables.get(name).cloned().ok_or_else(|| {
-            Lookup::Undefined(format!("no variable for {:?}.{name:?}", self.name))
-        })
+        self.variables
+            .get(name)
+            .cloned()
+            .ok_or_else(|| Lookup::Undefined(format!("no variable for {:?}.{name:?}", self.name)))
     }
 }

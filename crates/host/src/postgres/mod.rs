@@ -383,8 +383,14 @@ impl pg::HostConnectionWithStore<HostState> for Spin {
         connection: Resource<Connection>,
         statement: String,
         params: Vec<ParameterValue>,
-    ) -> Result<(Vec<Column>, StreamReader<Vec<DbValue>>, FutureReader<Result<(), Error>>), Error>
-    {
+    ) -> Result<
+        (
+            Vec<Column>,
+            StreamReader<Vec<DbValue>>,
+            FutureReader<Result<(), Error>>,
+        ),
+        Error,
+    > {
         let client = accessor.with(|mut access| access.get().pg_client(&connection))?;
         let (columns, rows, result) = query_streamed(client, &statement, &params).await?;
         accessor.with(|mut access| {
@@ -467,12 +473,9 @@ pub fn add_v4_0_to_linker(linker: &mut Linker<HostState>) -> wasmtime::Result<()
     instance.func_wrap_async(
         "[method]connection.query",
         |mut store, (connection, statement, params): QueryParams| {
-            Box::new(async move {
-                Ok((store
-                    .data_mut()
-                    .query(connection, statement, params)
-                    .await,))
-            })
+            Box::new(
+                async move { Ok((store.data_mut().query(connection, statement, params).await,)) },
+            )
         },
     )?;
     instance.func_wrap_async(
