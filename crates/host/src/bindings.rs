@@ -23,8 +23,9 @@ wasmtime::component::bindgen!({
         "../../wit/deps/spin-key-value@3.0.0",
     ],
     imports: {
-        // Creating the stream can fail only on a full resource table: a trap.
+        // These can fail only on a full resource table: a trap.
         "spin:key-value/key-value.[method]store.get-keys": async | trappable,
+        "spin:postgres/postgres.[constructor]connection-builder": async | trappable,
         default: async,
     },
     with: {
