@@ -81,14 +81,6 @@ impl Default for Reuse {
     }
 }
 
-/// The WASI HTTP world a component exports, read from its exports.
-fn exports_wasip3_handler(engine: &Engine, component: &WasmComponent) -> bool {
-    component
-        .component_type()
-        .exports(engine)
-        .any(|(name, _)| name.starts_with("wasi:http/handler@0.3"))
-}
-
 impl Component {
     /// Prepares `component` to serve: as WASIp3 when it exports
     /// `wasi:http/handler@0.3.x`, as WASIp2 otherwise.
@@ -105,7 +97,9 @@ impl Component {
             .map_err(anyhow::Error::from)
             .context("it imports something this host does not provide")?;
         let runtime = Arc::new(runtime);
-        let handler = if exports_wasip3_handler(engine, component) {
+        let component_type = component.component_type();
+        let exports = component_type.exports(engine).map(|(name, _)| name);
+        let handler = if crate::world::exports_wasip3_handler(exports) {
             let pre = ServicePre::new(pre).map_err(anyhow::Error::from)?;
             Handler::P3(ProxyHandler::new(ReusingHandler {
                 app,

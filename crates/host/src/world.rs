@@ -50,9 +50,14 @@ pub fn world_imports(world_wit: &Path, world: &str) -> anyhow::Result<Vec<String
         .collect()
 }
 
+/// Whether a component with these exports is a WASIp3 HTTP component.
+pub fn exports_wasip3_handler<'a>(mut exports: impl Iterator<Item = &'a str>) -> bool {
+    exports.any(|name| name.starts_with("wasi:http/handler@0.3"))
+}
+
 /// The world of `world_wit` a component exporting `exports` must fit.
-pub fn world_for<'a>(mut exports: impl Iterator<Item = &'a str>) -> &'static str {
-    if exports.any(|name| name.starts_with("wasi:http/handler@0.3")) {
+pub fn world_for<'a>(exports: impl Iterator<Item = &'a str>) -> &'static str {
+    if exports_wasip3_handler(exports) {
         "component-p3"
     } else {
         "component"
