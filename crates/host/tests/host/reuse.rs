@@ -32,6 +32,18 @@ async fn an_instance_serves_requests_until_its_reuse_count() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_wasip2_component_gets_a_fresh_instance_per_request() {
+    let app = probe_app(Probe::P2)
+        .max_instance_reuse_count(3)
+        .build()
+        .await
+        .expect("loads");
+    for _ in 0..3 {
+        assert_eq!(served(&app).await, 1);
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn spins_default_reuse_keeps_one_instance_for_many_requests() {
     let app = spawn(Probe::P3).await;
     for expected in 1..=20 {
