@@ -143,8 +143,9 @@ async fn the_flow_works_from_the_fermyon_cloud_manifest() {
 }
 
 /// `deploy/fermyon-cloud/spin.toml` is `spin.toml` for a platform without service
-/// chaining: the same components, routes, variables, sources and builds, with only
-/// the `*.spin.internal` hosts gone and `internal_mode` defaulting to `self`.
+/// chaining that runs WASIp2 components only: the same components, routes and
+/// variables, with the WASIp2 build's files and commands, the `*.spin.internal`
+/// hosts gone and `internal_mode` defaulting to `self`.
 #[test]
 fn the_fermyon_cloud_manifest_is_spin_toml_without_service_chaining() {
     let root = spinshop_tests::workspace_root();
@@ -163,10 +164,17 @@ fn the_fermyon_cloud_manifest_is_spin_toml_without_service_chaining() {
         let source = lexical(&cloud_dir.join(source));
         let local_source = local["component"][name]["source"]
             .as_str()
-            .expect("a source");
+            .expect("a source")
+            .replace("/release/", "/wasip2/");
         assert_eq!(source, root.join(local_source), "{name}: source");
         component.remove("source");
         let build = component["build"].as_table_mut().expect("a build table");
+        let command = build["command"].as_str().expect("a build command");
+        let as_wasip3 = command
+            .replace("--profile wasip2 ", "--release ")
+            .replace(" --no-default-features --features wasip2", "");
+        assert_ne!(as_wasip3, command, "{name}: builds for WASIp2");
+        build.insert("command".into(), as_wasip3.into());
         let workdir = build.remove("workdir").expect("a build workdir");
         let workdir = cloud_dir.join(workdir.as_str().expect("a path"));
         assert_eq!(lexical(&workdir), root, "{name}: build workdir");

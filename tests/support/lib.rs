@@ -6,6 +6,7 @@
 //! [`request`] is how a test speaks to its app, [`shop`] the shop it starts from and
 //! the steps a customer takes, [`load`] many customers at once.
 
+pub mod build;
 pub mod load;
 pub mod request;
 pub mod shop;
@@ -20,6 +21,7 @@ use std::sync::atomic::{AtomicU32, Ordering};
 use spinshop_host::{App, AppBuilder};
 use tokio::sync::{RwLock, RwLockReadGuard, RwLockWriteGuard};
 
+use crate::build::{MANIFEST, served_manifest};
 pub use crate::request::{RequestBuilder, Response};
 pub use crate::shop::{Session, Shop, one_item, payment_for, session_from};
 use crate::spin::{Spin, spin_bin};
@@ -48,9 +50,6 @@ pub fn workspace_root() -> PathBuf {
         .expect("tests/ lives in the workspace")
         .to_path_buf()
 }
-
-/// The application the tests run, unless a test names another manifest.
-const MANIFEST: &str = "spin.toml";
 
 /// spin.toml, parsed.
 fn manifest() -> toml::Table {
@@ -110,27 +109,6 @@ static TURNS: RwLock<()> = RwLock::const_new(());
 /// lives. The test's own app comes from [`TestApp::spawn_on`], which takes no turn.
 pub async fn alone() -> RwLockWriteGuard<'static, ()> {
     TURNS.write().await
-}
-
-/// Builds the release `.wasm` files (a no-op when they are fresh).
-fn build_components() {
-    static BUILT: OnceLock<()> = OnceLock::new();
-    BUILT.get_or_init(|| {
-        let mut cargo = Command::new(std::env::var("CARGO").unwrap_or_else(|_| "cargo".into()));
-        cargo.current_dir(workspace_root()).args([
-            "build",
-            "--release",
-            "--target",
-            "wasm32-wasip2",
-        ]);
-        for component in components() {
-            cargo.args(["-p", &component]);
-        }
-        let status = cargo
-            .status()
-            .expect("running cargo build for the components");
-        assert!(status.success(), "building the components failed");
-    });
 }
 
 /// `host:port` of a Postgres server the tests may use (started if none is running).
@@ -317,7 +295,7 @@ impl TestApp {
     /// `overrides` over the harness's variables.
     pub async fn spawn_from(manifest: &str, overrides: &[(&str, &str)]) -> TestApp {
         let turn = TURNS.read().await;
-        let manifest = workspace_root().join(manifest);
+        let manifest = served_manifest(manifest);
         let (postgres, database) = Self::prepare_database().await;
         let mut variables = app_variables(&postgres, &database);
         variables.extend(
@@ -342,10 +320,9 @@ impl TestApp {
     /// has: for tests of the connection budget and of the database going away. It
     /// takes no turn: such a test runs [`alone`].
     pub async fn spawn_on(server: &OwnPostgres) -> TestApp {
-        build_components();
+        let manifest = served_manifest(MANIFEST);
         let postgres = server.address.clone();
         let database = Self::prepare_database_on(&postgres).await;
-        let manifest = workspace_root().join(MANIFEST);
         let variables = app_variables(&postgres, &database);
         let backend = match spin_bin() {
             Some(bin) => Backend::Spin(Spin::start(&bin, &manifest, &variables, &database).await),
@@ -377,8 +354,8 @@ impl TestApp {
             return None;
         }
         let turn = TURNS.read().await;
+        let manifest = served_manifest(MANIFEST);
         let (postgres, database) = Self::prepare_database().await;
-        let manifest = workspace_root().join(MANIFEST);
         let app = host_app(&manifest, &app_variables(&postgres, &database), customize).await;
         Some(TestApp {
             backend: Backend::Host(app),
@@ -390,7 +367,6 @@ impl TestApp {
 
     /// Creates, migrates and seeds (the admin) a database of this test's own.
     async fn prepare_database() -> (String, String) {
-        build_components();
         let postgres = postgres().to_string();
         let database = Self::prepare_database_on(&postgres).await;
         (postgres, database)

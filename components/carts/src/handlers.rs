@@ -1,5 +1,7 @@
 //! HTTP handlers: parse the request, check who is calling, do the work, respond.
 
+use std::collections::HashMap;
+
 use serde::Deserialize;
 use serde_json::Value;
 use spinshop_kit::client::introspect;
@@ -36,64 +38,80 @@ struct CheckoutBody {
 
 /// The caller's cart at current catalog prices. A user who never used their cart
 /// sees an empty one; it is stored on its first change, so reading writes nothing.
-pub fn get_cart(req: &ApiRequest) -> ApiResult<ApiResponse> {
-    let caller = introspect(SERVICE, req)?;
-    cart_response(req, caller.user_id)
+pub async fn get_cart(req: &ApiRequest) -> ApiResult<ApiResponse> {
+    let caller = introspect(SERVICE, req).await?;
+    cart_response(req, caller.user_id).await
 }
 
 /// Adds `qty` units of a product that exists now, or more of one already in the cart.
-pub fn add_item(req: &ApiRequest) -> ApiResult<ApiResponse> {
-    let caller = introspect(SERVICE, req)?;
+pub async fn add_item(req: &ApiRequest) -> ApiResult<ApiResponse> {
+    let caller = introspect(SERVICE, req).await?;
     let body: AddItemBody = req.json()?;
     let qty = Quantity::parse(body.qty)?;
-    Siblings::new(req).existing_product(body.product_id)?;
-    Db::connect()?.transaction(|db| {
-        store::touch_cart(db, caller.user_id)?;
-        store::add_item(db, caller.user_id, body.product_id, qty)
-    })?;
-    cart_response(req, caller.user_id)
+    Siblings::new(req).existing_product(body.product_id).await?;
+    Db::connect(req)
+        .await?
+        .transaction(async |db| {
+            store::touch_cart(db, caller.user_id).await?;
+            store::add_item(db, caller.user_id, body.product_id, qty).await
+        })
+        .await?;
+    cart_response(req, caller.user_id).await
 }
 
 /// Sets a line's quantity; 0 removes it.
-pub fn update_item(req: &ApiRequest, product_id: &str) -> ApiResult<ApiResponse> {
-    let caller = introspect(SERVICE, req)?;
+pub async fn update_item(req: &ApiRequest, product_id: &str) -> ApiResult<ApiResponse> {
+    let caller = introspect(SERVICE, req).await?;
     let product_id = parse_product_id(product_id)?;
     let change = QuantityChange::parse(req.json::<PatchItemBody>()?.qty)?;
-    Db::connect()?.transaction(|db| {
-        store::touch_cart(db, caller.user_id)?;
-        let found = match change {
-            QuantityChange::Set(qty) => store::set_item_qty(db, caller.user_id, product_id, qty)?,
-            QuantityChange::Remove => store::remove_item(db, caller.user_id, product_id)?,
-        };
-        if found {
-            Ok(())
-        } else {
-            Err(not_in_cart(product_id))
-        }
-    })?;
-    cart_response(req, caller.user_id)
+    Db::connect(req)
+        .await?
+        .transaction(async |db| {
+            store::touch_cart(db, caller.user_id).await?;
+            let found = match change {
+                QuantityChange::Set(qty) => {
+                    store::set_item_qty(db, caller.user_id, product_id, qty).await?
+                }
+                QuantityChange::Remove => {
+                    store::remove_item(db, caller.user_id, product_id).await?
+                }
+            };
+            if found {
+                Ok(())
+            } else {
+                Err(not_in_cart(product_id))
+            }
+        })
+        .await?;
+    cart_response(req, caller.user_id).await
 }
 
-pub fn remove_item(req: &ApiRequest, product_id: &str) -> ApiResult<ApiResponse> {
-    let caller = introspect(SERVICE, req)?;
+pub async fn remove_item(req: &ApiRequest, product_id: &str) -> ApiResult<ApiResponse> {
+    let caller = introspect(SERVICE, req).await?;
     let product_id = parse_product_id(product_id)?;
-    Db::connect()?.transaction(|db| {
-        store::touch_cart(db, caller.user_id)?;
-        if store::remove_item(db, caller.user_id, product_id)? {
-            Ok(())
-        } else {
-            Err(not_in_cart(product_id))
-        }
-    })?;
+    Db::connect(req)
+        .await?
+        .transaction(async |db| {
+            store::touch_cart(db, caller.user_id).await?;
+            if store::remove_item(db, caller.user_id, product_id).await? {
+                Ok(())
+            } else {
+                Err(not_in_cart(product_id))
+            }
+        })
+        .await?;
     Ok(ApiResponse::no_content())
 }
 
-pub fn clear_cart(req: &ApiRequest) -> ApiResult<ApiResponse> {
-    let caller = introspect(SERVICE, req)?;
-    Db::connect()?.transaction(|db| {
-        store::touch_cart(db, caller.user_id)?;
-        store::clear_cart(db, caller.user_id)
-    })?;
+pub async fn clear_cart(req: &ApiRequest) -> ApiResult<ApiResponse> {
+    let caller = introspect(SERVICE, req).await?;
+    Db::connect(req)
+        .await?
+        .transaction(async |db| {
+            store::touch_cart(db, caller.user_id).await?;
+            store::clear_cart(db, caller.user_id).await
+        })
+        .await?;
     Ok(ApiResponse::no_content())
 }
 
@@ -102,14 +120,15 @@ pub fn clear_cart(req: &ApiRequest) -> ApiResult<ApiResponse> {
 /// a checkout retried after any failure (orders' answer lost, the cart not emptied)
 /// gets the same order back instead of a second one. When orders refuses (409 stock,
 /// 503), the cart stays as it was.
-pub fn checkout(req: &ApiRequest) -> ApiResult<ApiResponse> {
-    let caller = introspect(SERVICE, req)?;
+pub async fn checkout(req: &ApiRequest) -> ApiResult<ApiResponse> {
+    let caller = introspect(SERVICE, req).await?;
     let extras = if req.body().iter().all(u8::is_ascii_whitespace) {
         CheckoutBody::default()
     } else {
         req.json()?
     };
-    let cart = store::find_cart(&Db::connect()?, caller.user_id)?
+    let cart = store::find_cart(&Db::connect(req).await?, caller.user_id)
+        .await?
         .filter(|cart| !cart.items.is_empty())
         .ok_or_else(|| ApiError::validation("the cart is empty"))?;
     let order = OrderToPlace {
@@ -117,22 +136,34 @@ pub fn checkout(req: &ApiRequest) -> ApiResult<ApiResponse> {
         shipping_address: extras.shipping_address,
         notes: extras.notes,
     };
-    let order = Siblings::new(req).place_order(&order, &checkout_key(caller.user_id, &cart))?;
-    Db::connect()?.transaction(|db| {
-        store::touch_cart(db, caller.user_id)?;
-        store::remove_ordered(db, caller.user_id, &cart.items)
-    })?;
+    let order = Siblings::new(req)
+        .place_order(&order, &checkout_key(caller.user_id, &cart))
+        .await?;
+    Db::connect(req)
+        .await?
+        .transaction(async |db| {
+            store::touch_cart(db, caller.user_id).await?;
+            store::remove_ordered(db, caller.user_id, &cart.items).await
+        })
+        .await?;
     ApiResponse::created(&order)
 }
 
 /// The cart priced at products. Its connection is closed before products is asked:
 /// no connection is held while a sibling answers (see `kit::db`).
-fn cart_response(req: &ApiRequest, user_id: i64) -> ApiResult<ApiResponse> {
-    let items = store::find_cart(&Db::connect()?, user_id)?
+async fn cart_response(req: &ApiRequest, user_id: i64) -> ApiResult<ApiResponse> {
+    let items = store::find_cart(&Db::connect(req).await?, user_id)
+        .await?
         .map(|cart| cart.items)
         .unwrap_or_default();
     let siblings = Siblings::new(req);
-    ApiResponse::ok(&price_cart(&items, |id| siblings.product(id))?)
+    let mut catalog = HashMap::new();
+    for item in &items {
+        if let Some(product) = siblings.product(item.product_id).await? {
+            catalog.insert(item.product_id, product);
+        }
+    }
+    ApiResponse::ok(&price_cart(&items, |id| catalog.remove(&id)))
 }
 
 /// A path product id; anything that is not a positive integer is not in the cart.

@@ -31,7 +31,7 @@ impl<'a> Siblings<'a> {
     }
 
     /// The product as the catalog shows it now; `None` when it no longer exists.
-    pub fn product(&self, id: i64) -> ApiResult<Option<ProductView>> {
+    pub async fn product(&self, id: i64) -> ApiResult<Option<ProductView>> {
         let context = CallContext::own(SERVICE, self.request);
         let reply = call(
             &context,
@@ -39,7 +39,8 @@ impl<'a> Siblings<'a> {
             Method::Get,
             &format!("/api/products/products/{id}"),
             None,
-        )?;
+        )
+        .await?;
         if reply.status == 404 {
             return Ok(None);
         }
@@ -47,14 +48,19 @@ impl<'a> Siblings<'a> {
     }
 
     /// Like [`Siblings::product`], but an unknown product is a 404 for our caller.
-    pub fn existing_product(&self, id: i64) -> ApiResult<ProductView> {
-        self.product(id)?
+    pub async fn existing_product(&self, id: i64) -> ApiResult<ProductView> {
+        self.product(id)
+            .await?
             .ok_or_else(|| ApiError::not_found(format!("no product with id {id}")))
     }
 
     /// Places the order as the user (their bearer is forwarded) under `idempotency_key`.
     /// Orders' refusals (409 `insufficient_stock`, 404 unknown product) are relayed.
-    pub fn place_order(&self, order: &OrderToPlace, idempotency_key: &str) -> ApiResult<Value> {
+    pub async fn place_order(
+        &self,
+        order: &OrderToPlace<'_>,
+        idempotency_key: &str,
+    ) -> ApiResult<Value> {
         let context = CallContext::for_caller(SERVICE, self.request);
         call_with_headers(
             &context,
@@ -63,7 +69,8 @@ impl<'a> Siblings<'a> {
             "/api/orders/orders",
             Some(&json!(order)),
             &[("idempotency-key", idempotency_key)],
-        )?
+        )
+        .await?
         .into_json("orders")
     }
 }

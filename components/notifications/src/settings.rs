@@ -7,20 +7,20 @@ use spinshop_kit::config::{secret_var, var};
 
 /// Where events are POSTed (`notification_webhook_url`); `None` when it is empty,
 /// and then no event is queued for the webhook.
-pub fn webhook_url() -> ApiResult<Option<String>> {
-    let url = var("notification_webhook_url")?;
+pub async fn webhook_url() -> ApiResult<Option<String>> {
+    let url = var("notification_webhook_url").await?;
     let url = url.trim();
     Ok((!url.is_empty()).then(|| url.to_string()))
 }
 
 /// The key webhook signatures are made with (`webhook_secret`, at least 16
 /// characters). Never logged.
-pub fn webhook_secret() -> ApiResult<String> {
-    secret_var("webhook_secret")
+pub async fn webhook_secret() -> ApiResult<String> {
+    secret_var("webhook_secret").await
 }
 
 /// The static key a scheduler may present to ask for a dispatch (`dispatch_key`);
 /// empty when none is accepted.
-pub fn dispatch_key() -> ApiResult<String> {
-    var("dispatch_key")
+pub async fn dispatch_key() -> ApiResult<String> {
+    var("dispatch_key").await
 }

@@ -26,7 +26,7 @@ impl<'a> Producers<'a> {
 
     /// Asks `service` to deliver what is due in its outbox now
     /// (`POST /api/<service>/internal/outbox/flush`): its report, or why there is none.
-    pub fn flush(&self, service: &str) -> Result<FlushReport, String> {
+    pub async fn flush(&self, service: &str) -> Result<FlushReport, String> {
         let reply = call(
             &self.context,
             service,
@@ -34,6 +34,7 @@ impl<'a> Producers<'a> {
             &format!("/api/{service}/internal/outbox/flush"),
             None,
         )
+        .await
         .map_err(|err| err.to_string())?;
         if !reply.is_success() {
             return Err(format!("{service} answered {}", reply.status));

@@ -41,32 +41,39 @@ fn decode_notification(row: &Row) -> ApiResult<Notification> {
 /// deliveries of one event at once are settled by the primary key (the second
 /// waits for the first to commit, then inserts nothing), so an event is stored
 /// once however often and however concurrently it arrives.
-pub fn insert_event(db: &Db, event: &Event, envelope: &str) -> ApiResult<bool> {
-    let rows = db.query(
-        "INSERT INTO notify.events \
+pub async fn insert_event(db: &Db, event: &Event, envelope: &str) -> ApiResult<bool> {
+    let rows = db
+        .query(
+            "INSERT INTO notify.events \
            (event_id, type, source, aggregate_type, aggregate_id, sequence, user_id, \
             occurred_at, data, envelope) \
          VALUES ($1::text::uuid, $2, $3, $4, $5, $6, $7, $8::text::timestamptz, \
                  $9::text::jsonb, $10::text::jsonb) \
          ON CONFLICT (event_id) DO NOTHING RETURNING event_id::text AS event_id",
-        &[
-            text(&event.id),
-            text(&event.kind),
-            text(&event.source),
-            text(&event.aggregate_type),
-            event.aggregate_id.into(),
-            event.sequence.into(),
-            event.user_id.into(),
-            text(&event.occurred_at),
-            text(&event.data.to_string()),
-            text(envelope),
-        ],
-    )?;
+            &[
+                text(&event.id),
+                text(&event.kind),
+                text(&event.source),
+                text(&event.aggregate_type),
+                event.aggregate_id.into(),
+                event.sequence.into(),
+                event.user_id.into(),
+                text(&event.occurred_at),
+                text(&event.data.to_string()),
+                text(envelope),
+            ],
+        )
+        .await?;
     Ok(!rows.is_empty())
 }
 
 /// Puts a new event's notice in its user's inbox.
-pub fn insert_notification(db: &Db, user_id: i64, event: &Event, notice: &Notice) -> ApiResult<()> {
+pub async fn insert_notification(
+    db: &Db,
+    user_id: i64,
+    event: &Event,
+    notice: &Notice,
+) -> ApiResult<()> {
     db.execute(
         "INSERT INTO notify.notifications (user_id, event_id, type, title, message, data) \
          VALUES ($1, $2::text::uuid, $3, $4, $5, $6::text::jsonb)",
@@ -78,13 +85,14 @@ pub fn insert_notification(db: &Db, user_id: i64, event: &Event, notice: &Notice
             text(&notice.message),
             text(&event.data.to_string()),
         ],
-    )?;
+    )
+    .await?;
     Ok(())
 }
 
 /// One page of a user's inbox, newest first; `unread` narrows to unread (`true`) or
 /// read (`false`) notifications.
-pub fn list_notifications(
+pub async fn list_notifications(
     db: &Db,
     owner: i64,
     unread: Option<bool>,
@@ -100,14 +108,17 @@ pub fn list_notifications(
         paging,
         decode_notification,
     )
+    .await
 }
 
-pub fn unread_count(db: &Db, owner: i64) -> ApiResult<i64> {
-    let rows = db.query(
-        "SELECT count(*) AS unread FROM notify.notifications \
+pub async fn unread_count(db: &Db, owner: i64) -> ApiResult<i64> {
+    let rows = db
+        .query(
+            "SELECT count(*) AS unread FROM notify.notifications \
          WHERE user_id = $1 AND read_at IS NULL",
-        &[owner.into()],
-    )?;
+            &[owner.into()],
+        )
+        .await?;
     Ok(rows
         .first()
         .map(|row| row.get("unread"))
@@ -117,23 +128,23 @@ pub fn unread_count(db: &Db, owner: i64) -> ApiResult<i64> {
 
 /// Marks the owner's notification read (the first time only: `read_at` keeps the
 /// first reading). `None` when the owner has no such notification.
-pub fn mark_read(db: &Db, id: i64, owner: i64) -> ApiResult<Option<Notification>> {
+pub async fn mark_read(db: &Db, id: i64, owner: i64) -> ApiResult<Option<Notification>> {
     let sql = format!(
         "UPDATE notify.notifications SET read_at = coalesce(read_at, now()) \
          WHERE id = $1 AND user_id = $2 RETURNING {NOTIFICATION_COLUMNS}"
     );
-    let rows = db.query(&sql, &[id.into(), owner.into()])?;
+    let rows = db.query(&sql, &[id.into(), owner.into()]).await?;
     rows.first()
         .map(|row| decode_notification(&row))
         .transpose()
 }
 
 /// Marks every unread notification of the owner read; how many there were.
-pub fn mark_all_read(db: &Db, owner: i64) -> ApiResult<u64> {
+pub async fn mark_all_read(db: &Db, owner: i64) -> ApiResult<u64> {
     Ok(db.execute(
         "UPDATE notify.notifications SET read_at = now() WHERE user_id = $1 AND read_at IS NULL",
         &[owner.into()],
-    )?)
+    ).await?)
 }
 
 /// Each event with its webhook state. An event with no queue row either arrived
@@ -205,7 +216,7 @@ fn decode_event(row: &Row) -> ApiResult<EventView> {
 }
 
 /// One page of the received events, newest first, optionally of one webhook status.
-pub fn list_events(
+pub async fn list_events(
     db: &Db,
     status: Option<WebhookStatus>,
     paging: Paging,
@@ -219,13 +230,16 @@ pub fn list_events(
         paging,
         decode_event,
     )
+    .await
 }
 
-pub fn event_exists(db: &Db, event_id: &str) -> ApiResult<bool> {
-    let rows = db.query(
-        "SELECT 1 AS found FROM notify.events WHERE event_id = $1::text::uuid",
-        &[text(event_id)],
-    )?;
+pub async fn event_exists(db: &Db, event_id: &str) -> ApiResult<bool> {
+    let rows = db
+        .query(
+            "SELECT 1 AS found FROM notify.events WHERE event_id = $1::text::uuid",
+            &[text(event_id)],
+        )
+        .await?;
     Ok(!rows.is_empty())
 }
 
@@ -241,7 +255,11 @@ fn decode_attempt(row: &Row) -> ApiResult<Attempt> {
 }
 
 /// One page of the requests made to the webhook for an event, oldest first.
-pub fn list_attempts(db: &Db, event_id: &str, paging: Paging) -> ApiResult<(Vec<Attempt>, i64)> {
+pub async fn list_attempts(
+    db: &Db,
+    event_id: &str,
+    paging: Paging,
+) -> ApiResult<(Vec<Attempt>, i64)> {
     paging::fetch_page(
         db,
         concat!(
@@ -255,6 +273,7 @@ pub fn list_attempts(db: &Db, event_id: &str, paging: Paging) -> ApiResult<(Vec<
         paging,
         decode_attempt,
     )
+    .await
 }
 
 /// A request made to the webhook, about to be recorded.
@@ -266,8 +285,8 @@ pub struct NewAttempt {
 }
 
 /// Records requests made to the webhook, all or none.
-pub fn record_attempts(db: &Db, attempts: &[NewAttempt]) -> ApiResult<()> {
-    db.transaction(|db| {
+pub async fn record_attempts(db: &Db, attempts: &[NewAttempt]) -> ApiResult<()> {
+    db.transaction(async |db| {
         for attempt in attempts {
             db.execute(
                 "INSERT INTO notify.webhook_attempts (event_id, status_code, error, duration_ms) \
@@ -278,8 +297,10 @@ pub fn record_attempts(db: &Db, attempts: &[NewAttempt]) -> ApiResult<()> {
                     attempt.error.clone().into(),
                     attempt.duration_ms.into(),
                 ],
-            )?;
+            )
+            .await?;
         }
         Ok(())
     })
+    .await
 }

@@ -15,7 +15,7 @@ use spinshop_kit::ApiRequest;
 use spinshop_kit::auth::now_seconds;
 use spinshop_kit::client::post_url;
 use spinshop_kit::db::Db;
-use spinshop_kit::outbox::{Claimed, Outbox};
+use spinshop_kit::outbox::{Claimed, Delivery, Outbox};
 
 use crate::SERVICE;
 use crate::domain::signature::sign;
@@ -45,17 +45,19 @@ struct Webhook {
 
 impl Webhook {
     /// The configured webhook; a reason when there is none to deliver to.
-    fn load() -> Result<Webhook, String> {
+    async fn load() -> Result<Webhook, String> {
         let url = settings::webhook_url()
+            .await
             .map_err(|err| err.to_string())?
             .ok_or("notification_webhook_url is not set")?;
         let secret = settings::webhook_secret()
+            .await
             .map_err(|_| "webhook_secret must be set, at least 16 characters")?;
         Ok(Webhook { url, secret })
     }
 
     /// POSTs one event; the attempt as it is to be recorded.
-    fn post(&self, head: &Head, body: &str) -> NewAttempt {
+    async fn post(&self, head: &Head, body: &str) -> NewAttempt {
         let now = now_seconds();
         let timestamp = now.to_string();
         let signature = sign(&self.secret, now, body.as_bytes());
@@ -68,7 +70,7 @@ impl Webhook {
             ("x-spinshop-signature", signature.as_str()),
         ];
         let started = Instant::now();
-        let outcome = post_url(&self.url, &headers, body.as_bytes(), TIMEOUT);
+        let outcome = post_url(&self.url, &headers, body.as_bytes(), TIMEOUT).await;
         let duration_ms = i64::try_from(started.elapsed().as_millis()).unwrap_or(i64::MAX);
         let (status_code, error) = match outcome {
             Ok(reply) if reply.is_success() => (Some(reply.status), None),
@@ -87,15 +89,21 @@ impl Webhook {
     }
 }
 
-/// The notify outbox's deliverer: POSTs each claimed event, in order, and answers
-/// for each. Once the webhook can't be reached at all (refused, timed out), the rest
-/// of the batch is not sent: they fail without a request, and wait out the backoff.
-fn deliver(
+/// The notify outbox's deliverer: [`deliver_to_webhook`], in the shape kit's outbox
+/// takes.
+fn deliver<'a>(
     _source: &'static str,
-    request: &ApiRequest,
-    batch: &[Claimed],
-) -> Vec<Result<(), String>> {
-    let webhook = match Webhook::load() {
+    request: &'a ApiRequest,
+    batch: &'a [Claimed],
+) -> Delivery<'a> {
+    Box::pin(deliver_to_webhook(request, batch))
+}
+
+/// POSTs each claimed event, in order, and answers for each. Once the webhook can't
+/// be reached at all (refused, timed out), the rest of the batch is not sent: they
+/// fail without a request, and wait out the backoff.
+async fn deliver_to_webhook(request: &ApiRequest, batch: &[Claimed]) -> Vec<Result<(), String>> {
+    let webhook = match Webhook::load().await {
         Ok(webhook) => webhook,
         Err(reason) => {
             eprintln!(
@@ -107,34 +115,41 @@ fn deliver(
     };
     let mut attempts = Vec::new();
     let mut unreachable: Option<String> = None;
-    let outcomes = batch
-        .iter()
-        .map(|row| {
-            if let Some(reason) = &unreachable {
-                return Err(format!("not sent: the webhook was unreachable ({reason})"));
+    let mut outcomes = Vec::new();
+    for row in batch {
+        if let Some(reason) = &unreachable {
+            outcomes.push(Err(format!(
+                "not sent: the webhook was unreachable ({reason})"
+            )));
+            continue;
+        }
+        let head: Head = match serde_json::from_str(&row.json) {
+            Ok(head) => head,
+            Err(err) => {
+                outcomes.push(Err(format!("a queued event is not an event: {err}")));
+                continue;
             }
-            let head: Head = serde_json::from_str(&row.json)
-                .map_err(|err| format!("a queued event is not an event: {err}"))?;
-            let attempt = webhook.post(&head, &row.json);
-            let outcome = match (&attempt.status_code, &attempt.error) {
-                (_, None) => Ok(()),
-                (Some(_), Some(error)) => Err(error.clone()),
-                (None, Some(error)) => {
-                    unreachable = Some(error.clone());
-                    Err(error.clone())
-                }
-            };
-            if let Err(error) = &outcome {
-                eprintln!(
-                    "{SERVICE} {}: webhook delivery of event {} failed: {error}",
-                    request.request_id, head.id
-                );
+        };
+        let attempt = webhook.post(&head, &row.json).await;
+        let outcome = match (&attempt.status_code, &attempt.error) {
+            (_, None) => Ok(()),
+            (Some(_), Some(error)) => Err(error.clone()),
+            (None, Some(error)) => {
+                unreachable = Some(error.clone());
+                Err(error.clone())
             }
-            attempts.push(attempt);
-            outcome
-        })
-        .collect();
-    let recorded = Db::connect().and_then(|db| store::record_attempts(&db, &attempts));
+        };
+        if let Err(error) = &outcome {
+            eprintln!(
+                "{SERVICE} {}: webhook delivery of event {} failed: {error}",
+                request.request_id, head.id
+            );
+        }
+        attempts.push(attempt);
+        outcomes.push(outcome);
+    }
+    let recorded =
+        async { store::record_attempts(&Db::connect(request).await?, &attempts).await }.await;
     if let Err(err) = recorded {
         eprintln!(
             "{SERVICE} {}: recording {} webhook attempts failed: {err}",

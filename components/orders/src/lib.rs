@@ -13,40 +13,35 @@ use spinshop_kit::{ApiRequest, ApiResponse, ApiResult, Method, method_not_allowe
 /// The name orders goes by in service tokens, logs and health answers.
 pub const SERVICE: &str = "orders";
 
-/// The component's export. Only built for wasm: a native build (for unit tests)
-/// can't link Spin's export names into a shared library.
-#[cfg(target_arch = "wasm32")]
-#[spin_sdk::http_component]
-async fn handle(
-    req: spin_sdk::http::IncomingRequest,
-    response_out: spin_sdk::http::ResponseOutparam,
-) {
-    spinshop_kit::serve(req, response_out, "/api/orders", route).await
-}
+// The component's export. Only built for wasm: a native build (for unit tests)
+// can't link Spin's export names into a shared library.
+spinshop_kit::export_service!("/api/orders", route);
 
 /// The route table: every path of the service, and the handler behind it.
 pub async fn route(req: &ApiRequest) -> ApiResult<ApiResponse> {
     use Method::*;
     match (&req.method, req.segments().as_slice()) {
-        (Get, ["healthz"]) => spinshop_kit::health(SERVICE),
+        (Get, ["healthz"]) => spinshop_kit::health(req, SERVICE).await,
         (_, ["healthz"]) => method_not_allowed(&[Get]),
 
-        (Get, ["orders"]) => handlers::orders::list_orders(req),
-        (Post, ["orders"]) => handlers::orders::place_order(req),
+        (Get, ["orders"]) => handlers::orders::list_orders(req).await,
+        (Post, ["orders"]) => handlers::orders::place_order(req).await,
         (_, ["orders"]) => method_not_allowed(&[Get, Post]),
-        (Get, ["orders", id]) => handlers::orders::get_order(req, id),
+        (Get, ["orders", id]) => handlers::orders::get_order(req, id).await,
         (_, ["orders", _]) => method_not_allowed(&[Get]),
-        (Post, ["orders", id, "cancel"]) => handlers::orders::cancel_order(req, id),
+        (Post, ["orders", id, "cancel"]) => handlers::orders::cancel_order(req, id).await,
         (_, ["orders", _, "cancel"]) => method_not_allowed(&[Post]),
 
         // Internal: called by payments with a service token, which `serve` checks.
-        (Get, ["internal", "orders", id]) => handlers::internal::get_order(id),
+        (Get, ["internal", "orders", id]) => handlers::internal::get_order(req, id).await,
         (_, ["internal", "orders", _]) => method_not_allowed(&[Get]),
-        (Post, ["internal", "orders", id, "paid"]) => handlers::internal::mark_paid(req, id),
+        (Post, ["internal", "orders", id, "paid"]) => handlers::internal::mark_paid(req, id).await,
         (Post, ["internal", "orders", id, "payment-failed"]) => {
-            handlers::internal::mark_payment_failed(id)
+            handlers::internal::mark_payment_failed(req, id).await
         }
-        (Post, ["internal", "orders", id, "refunded"]) => handlers::internal::mark_refunded(id),
+        (Post, ["internal", "orders", id, "refunded"]) => {
+            handlers::internal::mark_refunded(req, id).await
+        }
         (
             _,
             [
@@ -58,7 +53,7 @@ pub async fn route(req: &ApiRequest) -> ApiResult<ApiResponse> {
         ) => method_not_allowed(&[Post]),
 
         (Post, ["internal", "outbox", "flush"]) => {
-            spinshop_kit::outbox::flush_endpoint(&store::OUTBOX, req)
+            spinshop_kit::outbox::flush_endpoint(&store::OUTBOX, req).await
         }
         (_, ["internal", "outbox", "flush"]) => method_not_allowed(&[Post]),
 

@@ -37,7 +37,7 @@ impl<'a> Siblings<'a> {
     /// Holds stock for every item of the order, or for none (409 `insufficient_stock`
     /// and 404 for an unknown product relayed as products words them), and answers
     /// each line's name and price as products has them: one call prices and reserves.
-    pub fn reserve_stock(
+    pub async fn reserve_stock(
         &self,
         order_id: i64,
         items: &[RequestedItem],
@@ -53,23 +53,26 @@ impl<'a> Siblings<'a> {
                 .collect(),
         };
         let reserved: Reserved = self
-            .post_products("/api/products/internal/reserve", &body)?
+            .post_products("/api/products/internal/reserve", &body)
+            .await?
             .into_json("products")?;
         Ok(reserved.items)
     }
 
     /// Returns the order's reserved units to the shelf; idempotent at products.
-    pub fn release_stock(&self, order_id: i64) -> ApiResult<()> {
-        self.post_products("/api/products/internal/release", &OrderRefBody { order_id })?
+    pub async fn release_stock(&self, order_id: i64) -> ApiResult<()> {
+        self.post_products("/api/products/internal/release", &OrderRefBody { order_id })
+            .await?
             .expect_success("products")
     }
 
     /// Takes a paid order's reserved units off the shelf; idempotent at products.
     /// Products refusing (4xx) means the reservation is gone or was released: that
     /// is an inconsistency to log, not a client error to relay to payments.
-    pub fn commit_stock(&self, order_id: i64) -> ApiResult<()> {
-        let reply =
-            self.post_products("/api/products/internal/commit", &OrderRefBody { order_id })?;
+    pub async fn commit_stock(&self, order_id: i64) -> ApiResult<()> {
+        let reply = self
+            .post_products("/api/products/internal/commit", &OrderRefBody { order_id })
+            .await?;
         if reply.is_success() {
             return Ok(());
         }
@@ -82,21 +85,22 @@ impl<'a> Siblings<'a> {
     }
 
     /// Asks payments to refund the order's succeeded payment (idempotent there).
-    pub fn refund_order(&self, order_id: i64) -> ApiResult<Refund> {
+    pub async fn refund_order(&self, order_id: i64) -> ApiResult<Refund> {
         let reply = call(
             &self.context,
             "payments",
             Method::Post,
             "/api/payments/internal/refund-order",
             Some(&json!(RefundOrderBody { order_id })),
-        )?;
+        )
+        .await?;
         if reply.status == 404 {
             return Ok(Refund::NothingToRefund);
         }
         reply.expect_success("payments").map(|()| Refund::Refunded)
     }
 
-    fn post_products(&self, path: &str, body: &impl Serialize) -> ApiResult<Reply> {
+    async fn post_products(&self, path: &str, body: &impl Serialize) -> ApiResult<Reply> {
         call(
             &self.context,
             "products",
@@ -104,5 +108,6 @@ impl<'a> Siblings<'a> {
             path,
             Some(&json!(body)),
         )
+        .await
     }
 }

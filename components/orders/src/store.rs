@@ -59,22 +59,24 @@ fn decode_order(row: &Row) -> ApiResult<Order> {
 pub const OUTBOX: Outbox = Outbox::new("orders", SERVICE, outbox::to_notifications);
 
 /// Records the event `kind` about `order`, as it is now, in the caller's transaction.
-fn record_event(db: &Db, kind: &str, order: &Order) -> ApiResult<()> {
+async fn record_event(db: &Db, kind: &str, order: &Order) -> ApiResult<()> {
     let data = serde_json::to_value(order).map_err(|err| ApiError::internal(err.to_string()))?;
-    OUTBOX.record(
-        db,
-        NewEvent {
-            kind,
-            aggregate_type: "order",
-            aggregate_id: order.id,
-            user_id: Some(order.user_id),
-            data,
-        },
-    )
+    OUTBOX
+        .record(
+            db,
+            NewEvent {
+                kind,
+                aggregate_type: "order",
+                aggregate_id: order.id,
+                user_id: Some(order.user_id),
+                data,
+            },
+        )
+        .await
 }
 
-fn one_order(db: &Db, sql: &str, params: &[Param]) -> ApiResult<Option<Order>> {
-    let rows = db.query(sql, params)?;
+async fn one_order(db: &Db, sql: &str, params: &[Param]) -> ApiResult<Option<Order>> {
+    let rows = db.query(sql, params).await?;
     rows.first().map(|row| decode_order(&row)).transpose()
 }
 
@@ -98,22 +100,24 @@ pub struct Placement {
 /// takes over placements whose requests died: a placement whose release failed is
 /// taken over again once that attempt is as old, and concurrent sweeps skip each
 /// other's rows.
-pub fn begin_placement(db: &Db) -> ApiResult<Placement> {
-    let rows = db.query(
-        "WITH taken AS ( \
-           UPDATE orders.placements SET abandoned_at = now() WHERE order_id IN ( \
-             SELECT order_id FROM orders.placements \
-             WHERE started_at < now() - make_interval(secs => $1) \
-               AND (abandoned_at IS NULL OR abandoned_at < now() - make_interval(secs => $1)) \
-             ORDER BY started_at LIMIT $2 FOR UPDATE SKIP LOCKED) \
-           RETURNING order_id), \
-         mine AS ( \
-           INSERT INTO orders.placements (order_id) \
-           VALUES (nextval(pg_get_serial_sequence('orders.orders', 'id'))) RETURNING order_id) \
-         SELECT order_id, false AS taken_over FROM mine \
-         UNION ALL SELECT order_id, true FROM taken",
-        &[ABANDONED_AFTER_SECONDS.into(), ABANDONED_PER_SWEEP.into()],
-    )?;
+pub async fn begin_placement(db: &Db) -> ApiResult<Placement> {
+    let rows = db
+        .query(
+            "WITH taken AS ( \
+               UPDATE orders.placements SET abandoned_at = now() WHERE order_id IN ( \
+                 SELECT order_id FROM orders.placements \
+                 WHERE started_at < now() - make_interval(secs => $1) \
+                   AND (abandoned_at IS NULL OR abandoned_at < now() - make_interval(secs => $1)) \
+                 ORDER BY started_at LIMIT $2 FOR UPDATE SKIP LOCKED) \
+               RETURNING order_id), \
+             mine AS ( \
+               INSERT INTO orders.placements (order_id) \
+               VALUES (nextval(pg_get_serial_sequence('orders.orders', 'id'))) RETURNING order_id) \
+             SELECT order_id, false AS taken_over FROM mine \
+             UNION ALL SELECT order_id, true FROM taken",
+            &[ABANDONED_AFTER_SECONDS.into(), ABANDONED_PER_SWEEP.into()],
+        )
+        .await?;
     let mut order_id = None;
     let mut taken_over = Vec::new();
     for row in rows.iter() {
@@ -134,30 +138,33 @@ pub fn begin_placement(db: &Db) -> ApiResult<Placement> {
 
 /// Gives up this request's own placement; false when there is none to give up: its
 /// order was stored after all (the answer to COMMIT was lost), or a sweep took it.
-pub fn abandon_placement(db: &Db, order_id: i64) -> ApiResult<bool> {
-    let rows = db.query(
-        "UPDATE orders.placements SET abandoned_at = now() \
-         WHERE order_id = $1 AND abandoned_at IS NULL RETURNING order_id",
-        &[order_id.into()],
-    )?;
+pub async fn abandon_placement(db: &Db, order_id: i64) -> ApiResult<bool> {
+    let rows = db
+        .query(
+            "UPDATE orders.placements SET abandoned_at = now() \
+             WHERE order_id = $1 AND abandoned_at IS NULL RETURNING order_id",
+            &[order_id.into()],
+        )
+        .await?;
     Ok(!rows.is_empty())
 }
 
 /// Forgets a placement whose stock is given back (or was never reserved).
-pub fn end_placement(db: &Db, order_id: i64) -> ApiResult<()> {
+pub async fn end_placement(db: &Db, order_id: i64) -> ApiResult<()> {
     db.execute(
         "DELETE FROM orders.placements WHERE order_id = $1",
         &[order_id.into()],
-    )?;
+    )
+    .await?;
     Ok(())
 }
 
-pub fn find_order(db: &Db, id: i64) -> ApiResult<Option<Order>> {
+pub async fn find_order(db: &Db, id: i64) -> ApiResult<Option<Order>> {
     let sql = format!("SELECT {ORDER_COLUMNS} FROM orders.orders o WHERE o.id = $1");
-    one_order(db, &sql, &[id.into()])
+    one_order(db, &sql, &[id.into()]).await
 }
 
-pub fn find_by_idempotency_key(
+pub async fn find_by_idempotency_key(
     db: &Db,
     user_id: i64,
     key: &IdempotencyKey,
@@ -166,7 +173,7 @@ pub fn find_by_idempotency_key(
         "SELECT {ORDER_COLUMNS} FROM orders.orders o \
          WHERE o.user_id = $1 AND o.idempotency_key = $2"
     );
-    one_order(db, &sql, &[user_id.into(), text(key.as_str())])
+    one_order(db, &sql, &[user_id.into(), text(key.as_str())]).await
 }
 
 /// An order about to be stored, under the id its stock was reserved for.
@@ -189,35 +196,39 @@ pub enum Inserted {
 /// does nothing and its placement stays, for its stock to be released. A placement
 /// taken over as abandoned meanwhile can't store its order any more: its stock is
 /// being given back.
-pub fn insert_order(db: &Db, order: &NewOrder) -> ApiResult<Inserted> {
-    db.transaction(|db| {
-        let rows = db.query(
-            "INSERT INTO orders.orders \
-               (id, user_id, total, currency, shipping_address, notes, idempotency_key) \
-             OVERRIDING SYSTEM VALUE VALUES ($1, $2, $3, $4, $5, $6, $7) \
-             ON CONFLICT ON CONSTRAINT orders_user_idempotency_key DO NOTHING \
-             RETURNING id",
-            &[
-                order.id.into(),
-                order.user_id.into(),
-                order.priced.total.into(),
-                text(&order.priced.currency),
-                order.request.shipping_address.clone().into(),
-                order.request.notes.clone().into(),
-                order
-                    .idempotency_key
-                    .map(|key| key.as_str().to_string())
-                    .into(),
-            ],
-        )?;
+pub async fn insert_order(db: &Db, order: &NewOrder<'_>) -> ApiResult<Inserted> {
+    db.transaction(async |db| {
+        let rows = db
+            .query(
+                "INSERT INTO orders.orders \
+                   (id, user_id, total, currency, shipping_address, notes, idempotency_key) \
+                 OVERRIDING SYSTEM VALUE VALUES ($1, $2, $3, $4, $5, $6, $7) \
+                 ON CONFLICT ON CONSTRAINT orders_user_idempotency_key DO NOTHING \
+                 RETURNING id",
+                &[
+                    order.id.into(),
+                    order.user_id.into(),
+                    order.priced.total.into(),
+                    text(&order.priced.currency),
+                    order.request.shipping_address.clone().into(),
+                    order.request.notes.clone().into(),
+                    order
+                        .idempotency_key
+                        .map(|key| key.as_str().to_string())
+                        .into(),
+                ],
+            )
+            .await?;
         if rows.is_empty() {
             return Ok(Inserted::KeyTaken);
         }
-        let placement = db.query(
-            "DELETE FROM orders.placements \
-             WHERE order_id = $1 AND abandoned_at IS NULL RETURNING order_id",
-            &[order.id.into()],
-        )?;
+        let placement = db
+            .query(
+                "DELETE FROM orders.placements \
+                 WHERE order_id = $1 AND abandoned_at IS NULL RETURNING order_id",
+                &[order.id.into()],
+            )
+            .await?;
         if placement.is_empty() {
             return Err(ApiError::Unavailable(
                 "placing the order took too long and its stock was given back; \
@@ -236,18 +247,24 @@ pub fn insert_order(db: &Db, order: &NewOrder) -> ApiResult<Inserted> {
                     line.qty.into(),
                     line.unit_price.into(),
                 ],
-            )?;
+            )
+            .await?;
         }
-        let stored = find_order(db, order.id)?.ok_or_else(|| {
+        let stored = find_order(db, order.id).await?.ok_or_else(|| {
             ApiError::internal(format!("order {} vanished after insert", order.id))
         })?;
-        record_event(db, event_types::ORDER_CREATED, &stored)?;
+        record_event(db, event_types::ORDER_CREATED, &stored).await?;
         Ok(Inserted::Created(stored))
     })
+    .await
 }
 
 /// A page of orders, newest first: one user's, or everyone's when `user_id` is `None`.
-pub fn list_orders(db: &Db, user_id: Option<i64>, paging: Paging) -> ApiResult<(Vec<Order>, i64)> {
+pub async fn list_orders(
+    db: &Db,
+    user_id: Option<i64>,
+    paging: Paging,
+) -> ApiResult<(Vec<Order>, i64)> {
     paging::fetch_page(
         db,
         ORDER_COLUMNS,
@@ -257,12 +274,13 @@ pub fn list_orders(db: &Db, user_id: Option<i64>, paging: Paging) -> ApiResult<(
         paging,
         decode_order,
     )
+    .await
 }
 
 /// Runs a conditional `UPDATE orders.orders o SET ... WHERE ...` and returns the
 /// changed order, or `None` when no order matched. A change that has an `event`
 /// records it in the same transaction.
-fn update_order(
+async fn update_order(
     db: &Db,
     set_where: &str,
     params: &[Param],
@@ -272,19 +290,20 @@ fn update_order(
         "UPDATE orders.orders o SET updated_at = now(), {set_where} RETURNING {ORDER_COLUMNS}"
     );
     let Some(kind) = event else {
-        return one_order(db, &sql, params);
+        return one_order(db, &sql, params).await;
     };
-    db.transaction(|db| {
-        let changed = one_order(db, &sql, params)?;
+    db.transaction(async |db| {
+        let changed = one_order(db, &sql, params).await?;
         if let Some(order) = &changed {
-            record_event(db, kind, order)?;
+            record_event(db, kind, order).await?;
         }
         Ok(changed)
     })
+    .await
 }
 
 /// pending -> paid. A payment refunded before it was recorded can't pay the order.
-pub fn mark_paid(db: &Db, id: i64, payment_id: i64) -> ApiResult<Option<Order>> {
+pub async fn mark_paid(db: &Db, id: i64, payment_id: i64) -> ApiResult<Option<Order>> {
     update_order(
         db,
         "status = 'paid', payment_status = 'paid', payment_id = $2 \
@@ -292,20 +311,22 @@ pub fn mark_paid(db: &Db, id: i64, payment_id: i64) -> ApiResult<Option<Order>> 
         &[id.into(), payment_id.into()],
         Some(event_types::ORDER_PAID),
     )
+    .await
 }
 
 /// pending -> cancelled.
-pub fn cancel_pending(db: &Db, id: i64) -> ApiResult<Option<Order>> {
+pub async fn cancel_pending(db: &Db, id: i64) -> ApiResult<Option<Order>> {
     update_order(
         db,
         "status = 'cancelled' WHERE o.id = $1 AND o.status = 'pending'",
         &[id.into()],
         Some(event_types::ORDER_CANCELLED),
     )
+    .await
 }
 
 /// paid -> cancelled, with payment_status `refunded` when money went back.
-pub fn cancel_paid(db: &Db, id: i64, refunded: bool) -> ApiResult<Option<Order>> {
+pub async fn cancel_paid(db: &Db, id: i64, refunded: bool) -> ApiResult<Option<Order>> {
     update_order(
         db,
         "status = 'cancelled', \
@@ -314,10 +335,11 @@ pub fn cancel_paid(db: &Db, id: i64, refunded: bool) -> ApiResult<Option<Order>>
         &[id.into(), refunded.into()],
         Some(event_types::ORDER_CANCELLED),
     )
+    .await
 }
 
 /// A declined payment leaves the order pending, open to another attempt.
-pub fn mark_payment_failed(db: &Db, id: i64) -> ApiResult<Option<Order>> {
+pub async fn mark_payment_failed(db: &Db, id: i64) -> ApiResult<Option<Order>> {
     update_order(
         db,
         "payment_status = 'failed' \
@@ -325,21 +347,24 @@ pub fn mark_payment_failed(db: &Db, id: i64) -> ApiResult<Option<Order>> {
         &[id.into()],
         None,
     )
+    .await
 }
 
 /// Records that the order's payment went back to the customer, whatever its status.
 /// Only the first time is an event; a repeat returns the order as it is.
-pub fn mark_refunded(db: &Db, id: i64) -> ApiResult<Option<Order>> {
-    db.transaction(|db| {
+pub async fn mark_refunded(db: &Db, id: i64) -> ApiResult<Option<Order>> {
+    db.transaction(async |db| {
         let refunded = update_order(
             db,
             "payment_status = 'refunded' WHERE o.id = $1 AND o.payment_status <> 'refunded'",
             &[id.into()],
             Some(event_types::ORDER_REFUNDED),
-        )?;
+        )
+        .await?;
         match refunded {
             Some(order) => Ok(Some(order)),
-            None => find_order(db, id),
+            None => find_order(db, id).await,
         }
     })
+    .await
 }

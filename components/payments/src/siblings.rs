@@ -39,7 +39,7 @@ impl<'a> Siblings<'a> {
 
     /// The order, whoever owns it (orders' INTERNAL read: the caller was authenticated
     /// here already, so orders need not ask users again); unknown is orders' 404, relayed.
-    pub fn order(&self, id: i64) -> ApiResult<Order> {
+    pub async fn order(&self, id: i64) -> ApiResult<Order> {
         let context = CallContext::own(SERVICE, self.request);
         call(
             &context,
@@ -47,13 +47,14 @@ impl<'a> Siblings<'a> {
             Method::Get,
             &format!("/api/orders/internal/orders/{id}"),
             None,
-        )?
+        )
+        .await?
         .into_json("orders")
     }
 
     /// pending -> paid (orders commits the stock); idempotent at orders.
-    pub fn mark_paid(&self, payment: &Payment) -> ApiResult<PaidAnswer> {
-        match self.notify(payment, "paid")? {
+    pub async fn mark_paid(&self, payment: &Payment) -> ApiResult<PaidAnswer> {
+        match self.notify(payment, "paid").await? {
             status if (200..300).contains(&status) => Ok(PaidAnswer::Recorded),
             409 => Ok(PaidAnswer::Refused),
             status => Err(self.refused(payment, "paid", status)),
@@ -61,24 +62,24 @@ impl<'a> Siblings<'a> {
     }
 
     /// The order's payment failed; it stays pending. Idempotent at orders.
-    pub fn mark_payment_failed(&self, payment: &Payment) -> ApiResult<()> {
-        self.expect_success(payment, "payment-failed")
+    pub async fn mark_payment_failed(&self, payment: &Payment) -> ApiResult<()> {
+        self.expect_success(payment, "payment-failed").await
     }
 
     /// The order's payment was refunded. Idempotent at orders.
-    pub fn mark_refunded(&self, payment: &Payment) -> ApiResult<()> {
-        self.expect_success(payment, "refunded")
+    pub async fn mark_refunded(&self, payment: &Payment) -> ApiResult<()> {
+        self.expect_success(payment, "refunded").await
     }
 
-    fn expect_success(&self, payment: &Payment, event: &str) -> ApiResult<()> {
-        match self.notify(payment, event)? {
+    async fn expect_success(&self, payment: &Payment, event: &str) -> ApiResult<()> {
+        match self.notify(payment, event).await? {
             status if (200..300).contains(&status) => Ok(()),
             status => Err(self.refused(payment, event, status)),
         }
     }
 
     /// POSTs `event` about `payment` to orders; the answer's status.
-    fn notify(&self, payment: &Payment, event: &str) -> ApiResult<u16> {
+    async fn notify(&self, payment: &Payment, event: &str) -> ApiResult<u16> {
         let context = CallContext::own(SERVICE, self.request);
         let reply = call(
             &context,
@@ -88,7 +89,8 @@ impl<'a> Siblings<'a> {
             Some(&json!(PaidBody {
                 payment_id: payment.id
             })),
-        )?;
+        )
+        .await?;
         Ok(reply.status)
     }
 

@@ -46,33 +46,36 @@ fn decode_payment(row: &Row) -> ApiResult<Payment> {
 pub const OUTBOX: Outbox = Outbox::new("payments", SERVICE, outbox::to_notifications);
 
 /// Records the event `kind` about `payment` in the caller's transaction.
-fn record_event(db: &Db, kind: &str, payment: &Payment) -> ApiResult<()> {
+async fn record_event(db: &Db, kind: &str, payment: &Payment) -> ApiResult<()> {
     let data = serde_json::to_value(payment).map_err(|err| ApiError::internal(err.to_string()))?;
-    OUTBOX.record(
-        db,
-        NewEvent {
-            kind,
-            aggregate_type: "payment",
-            aggregate_id: payment.id,
-            user_id: Some(payment.user_id),
-            data,
-        },
-    )
+    OUTBOX
+        .record(
+            db,
+            NewEvent {
+                kind,
+                aggregate_type: "payment",
+                aggregate_id: payment.id,
+                user_id: Some(payment.user_id),
+                data,
+            },
+        )
+        .await
 }
 
 /// A refund that changed a payment, with its event.
-fn refunded(db: &Db, sql: &str, params: &[Param]) -> ApiResult<Option<Payment>> {
-    db.transaction(|db| {
-        let refunded = one_payment(db, sql, params)?;
+async fn refunded(db: &Db, sql: &str, params: &[Param]) -> ApiResult<Option<Payment>> {
+    db.transaction(async |db| {
+        let refunded = one_payment(db, sql, params).await?;
         if let Some(payment) = &refunded {
-            record_event(db, event_types::PAYMENT_REFUNDED, payment)?;
+            record_event(db, event_types::PAYMENT_REFUNDED, payment).await?;
         }
         Ok(refunded)
     })
+    .await
 }
 
-fn one_payment(db: &Db, sql: &str, params: &[Param]) -> ApiResult<Option<Payment>> {
-    let rows = db.query(sql, params)?;
+async fn one_payment(db: &Db, sql: &str, params: &[Param]) -> ApiResult<Option<Payment>> {
+    let rows = db.query(sql, params).await?;
     rows.first().map(|row| decode_payment(&row)).transpose()
 }
 
@@ -80,7 +83,7 @@ fn one_payment(db: &Db, sql: &str, params: &[Param]) -> ApiResult<Option<Payment
 /// one order at once: the loser's insert does nothing, and its charge is refused
 /// before it exists. (The key's own uniqueness refuses nothing here in practice:
 /// the caller holds the key's claim and found no charge for it.)
-pub fn insert_payment(db: &Db, payment: &NewPayment) -> ApiResult<Payment> {
+pub async fn insert_payment(db: &Db, payment: &NewPayment<'_>) -> ApiResult<Payment> {
     let sql = format!(
         "INSERT INTO payments.payments \
            (user_id, order_id, idempotency_key, request_hash, amount, currency, status, \
@@ -99,8 +102,8 @@ pub fn insert_payment(db: &Db, payment: &NewPayment) -> ApiResult<Payment> {
         text(payment.method.as_str()),
         payment.card_last4.map(str::to_string).into(),
     ];
-    db.transaction(|db| {
-        let recorded = one_payment(db, &sql, &params)?.ok_or_else(|| {
+    db.transaction(async |db| {
+        let recorded = one_payment(db, &sql, &params).await?.ok_or_else(|| {
             ApiError::conflict(
                 "invalid_state",
                 format!("order {} is already paid", payment.order_id),
@@ -111,19 +114,20 @@ pub fn insert_payment(db: &Db, payment: &NewPayment) -> ApiResult<Payment> {
             PaymentStatus::Failed => event_types::PAYMENT_FAILED,
             PaymentStatus::Refunded => event_types::PAYMENT_REFUNDED,
         };
-        record_event(db, kind, &recorded)?;
+        record_event(db, kind, &recorded).await?;
         Ok(recorded)
     })
+    .await
 }
 
-pub fn find_payment(db: &Db, id: i64) -> ApiResult<Option<Payment>> {
+pub async fn find_payment(db: &Db, id: i64) -> ApiResult<Option<Payment>> {
     let sql = format!("SELECT {PAYMENT_COLUMNS} FROM payments.payments WHERE id = $1");
-    one_payment(db, &sql, &[id.into()])
+    one_payment(db, &sql, &[id.into()]).await
 }
 
 /// The charge a key already made, if any (at most one: UNIQUE (user_id, idempotency_key)),
 /// with the hash of the request that made it.
-pub fn payment_for_key(
+pub async fn payment_for_key(
     db: &Db,
     user_id: i64,
     key: &IdempotencyKey,
@@ -132,25 +136,28 @@ pub fn payment_for_key(
         "SELECT {PAYMENT_COLUMNS}, request_hash FROM payments.payments \
          WHERE user_id = $1 AND idempotency_key = $2"
     );
-    let rows = db.query(&sql, &[user_id.into(), text(key.as_str())])?;
+    let rows = db
+        .query(&sql, &[user_id.into(), text(key.as_str())])
+        .await?;
     rows.first()
         .map(|row| Ok((decode_payment(&row)?, row.get("request_hash")?)))
         .transpose()
 }
 
 /// Records that orders has heard of the charge's outcome.
-pub fn mark_settled(db: &Db, id: i64) -> ApiResult<()> {
+pub async fn mark_settled(db: &Db, id: i64) -> ApiResult<()> {
     db.execute(
         "UPDATE payments.payments SET settled_at = now() WHERE id = $1 AND settled_at IS NULL",
         &[id.into()],
-    )?;
+    )
+    .await?;
     Ok(())
 }
 
 /// Takes over charges whose requests died before orders heard of them, to settle
 /// them now. A charge whose settling fails again is taken over again once that
 /// attempt is as old. Concurrent sweeps skip each other's rows.
-pub fn take_over_unsettled(db: &Db) -> ApiResult<Vec<Payment>> {
+pub async fn take_over_unsettled(db: &Db) -> ApiResult<Vec<Payment>> {
     let sql = format!(
         "UPDATE payments.payments SET settling_at = now() WHERE id IN ( \
              SELECT id FROM payments.payments \
@@ -162,12 +169,13 @@ pub fn take_over_unsettled(db: &Db) -> ApiResult<Vec<Payment>> {
     db.query(
         &sql,
         &[UNSETTLED_AFTER_SECONDS.into(), UNSETTLED_PER_SWEEP.into()],
-    )?
+    )
+    .await?
     .map(decode_payment)
 }
 
 /// Payments newest first, optionally of one order and of one user.
-pub fn list_payments(
+pub async fn list_payments(
     db: &Db,
     order_id: Option<i64>,
     user_id: Option<i64>,
@@ -183,33 +191,34 @@ pub fn list_payments(
         paging,
         decode_payment,
     )
+    .await
 }
 
 /// succeeded -> refunded in one conditional statement, so a payment is refunded once
 /// however many refunds race. `None` when the payment isn't `succeeded`.
-pub fn refund_payment(db: &Db, id: i64) -> ApiResult<Option<Payment>> {
+pub async fn refund_payment(db: &Db, id: i64) -> ApiResult<Option<Payment>> {
     let sql = format!(
         "UPDATE payments.payments SET status = 'refunded', updated_at = now() \
          WHERE id = $1 AND status = 'succeeded' RETURNING {PAYMENT_COLUMNS}"
     );
-    refunded(db, &sql, &[id.into()])
+    refunded(db, &sql, &[id.into()]).await
 }
 
 /// Refunds the order's succeeded payment (there is at most one).
-pub fn refund_order_payment(db: &Db, order_id: i64) -> ApiResult<Option<Payment>> {
+pub async fn refund_order_payment(db: &Db, order_id: i64) -> ApiResult<Option<Payment>> {
     let sql = format!(
         "UPDATE payments.payments SET status = 'refunded', updated_at = now() \
          WHERE order_id = $1 AND status = 'succeeded' RETURNING {PAYMENT_COLUMNS}"
     );
-    refunded(db, &sql, &[order_id.into()])
+    refunded(db, &sql, &[order_id.into()]).await
 }
 
-pub fn refunded_payment_of_order(db: &Db, order_id: i64) -> ApiResult<Option<Payment>> {
+pub async fn refunded_payment_of_order(db: &Db, order_id: i64) -> ApiResult<Option<Payment>> {
     let sql = format!(
         "SELECT {PAYMENT_COLUMNS} FROM payments.payments \
          WHERE order_id = $1 AND status = 'refunded'"
     );
-    one_payment(db, &sql, &[order_id.into()])
+    one_payment(db, &sql, &[order_id.into()]).await
 }
 
 // Idempotency keys ------------------------------------------------------------
@@ -230,31 +239,35 @@ pub struct KeyState {
 
 /// Claims the key for this request: true when no request held it. The primary key
 /// (user_id, key) decides between concurrent twins; exactly one gets the row.
-pub fn claim_key(
+pub async fn claim_key(
     db: &Db,
     user_id: i64,
     key: &IdempotencyKey,
     request_hash: &str,
 ) -> ApiResult<bool> {
-    let rows = db.query(
-        "INSERT INTO payments.idempotency_keys (user_id, key, request_hash) \
+    let rows = db
+        .query(
+            "INSERT INTO payments.idempotency_keys (user_id, key, request_hash) \
          VALUES ($1, $2, $3) ON CONFLICT DO NOTHING RETURNING user_id",
-        &[user_id.into(), text(key.as_str()), text(request_hash)],
-    )?;
+            &[user_id.into(), text(key.as_str()), text(request_hash)],
+        )
+        .await?;
     Ok(!rows.is_empty())
 }
 
-pub fn key_state(db: &Db, user_id: i64, key: &IdempotencyKey) -> ApiResult<Option<KeyState>> {
-    let rows = db.query(
-        "SELECT request_hash, response_status, response_body, \
+pub async fn key_state(db: &Db, user_id: i64, key: &IdempotencyKey) -> ApiResult<Option<KeyState>> {
+    let rows = db
+        .query(
+            "SELECT request_hash, response_status, response_body, \
                 claimed_at < now() - make_interval(secs => $3) AS abandoned \
          FROM payments.idempotency_keys WHERE user_id = $1 AND key = $2",
-        &[
-            user_id.into(),
-            text(key.as_str()),
-            (ABANDONED_CLAIM_SECONDS as f64).into(),
-        ],
-    )?;
+            &[
+                user_id.into(),
+                text(key.as_str()),
+                (ABANDONED_CLAIM_SECONDS as f64).into(),
+            ],
+        )
+        .await?;
     let Some(row) = rows.first() else {
         return Ok(None);
     };
@@ -277,23 +290,25 @@ pub fn key_state(db: &Db, user_id: i64, key: &IdempotencyKey) -> ApiResult<Optio
 
 /// Takes over an abandoned claim; conditional, so of several requests finding it
 /// abandoned only one wins.
-pub fn take_over_key(db: &Db, user_id: i64, key: &IdempotencyKey) -> ApiResult<bool> {
-    let rows = db.query(
-        "UPDATE payments.idempotency_keys SET claimed_at = now() \
+pub async fn take_over_key(db: &Db, user_id: i64, key: &IdempotencyKey) -> ApiResult<bool> {
+    let rows = db
+        .query(
+            "UPDATE payments.idempotency_keys SET claimed_at = now() \
          WHERE user_id = $1 AND key = $2 AND response_status IS NULL \
            AND claimed_at < now() - make_interval(secs => $3) \
          RETURNING user_id",
-        &[
-            user_id.into(),
-            text(key.as_str()),
-            (ABANDONED_CLAIM_SECONDS as f64).into(),
-        ],
-    )?;
+            &[
+                user_id.into(),
+                text(key.as_str()),
+                (ABANDONED_CLAIM_SECONDS as f64).into(),
+            ],
+        )
+        .await?;
     Ok(!rows.is_empty())
 }
 
 /// Stores the final answer of the request holding the claim.
-pub fn complete_key(
+pub async fn complete_key(
     db: &Db,
     user_id: i64,
     key: &IdempotencyKey,
@@ -311,16 +326,18 @@ pub fn complete_key(
             text(&response.body),
             payment_id.into(),
         ],
-    )?;
+    )
+    .await?;
     Ok(())
 }
 
 /// Gives up an unfinished claim so the key can be used again.
-pub fn release_key(db: &Db, user_id: i64, key: &IdempotencyKey) -> ApiResult<()> {
+pub async fn release_key(db: &Db, user_id: i64, key: &IdempotencyKey) -> ApiResult<()> {
     db.execute(
         "DELETE FROM payments.idempotency_keys \
          WHERE user_id = $1 AND key = $2 AND response_status IS NULL",
         &[user_id.into(), text(key.as_str())],
-    )?;
+    )
+    .await?;
     Ok(())
 }

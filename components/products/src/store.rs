@@ -64,8 +64,8 @@ fn decode_stock(row: &Row) -> ApiResult<StockLevel> {
     ))
 }
 
-fn one_product(db: &Db, sql: &str, params: &[Param]) -> ApiResult<Option<Product>> {
-    let rows = db.query(sql, params)?;
+async fn one_product(db: &Db, sql: &str, params: &[Param]) -> ApiResult<Option<Product>> {
+    let rows = db.query(sql, params).await?;
     rows.first().map(|row| decode_product(&row)).transpose()
 }
 
@@ -74,14 +74,14 @@ fn one_product(db: &Db, sql: &str, params: &[Param]) -> ApiResult<Option<Product
 /// conditional (`WHERE reserved <= <new stock>`), so the refusal is decided on the
 /// row as it is at write time, and a reservation made at the same moment can't
 /// slip under it.
-fn stock_refused<T>(db: &Db, id: i64, requested: Stock) -> ApiResult<Option<T>> {
-    match stock_level(db, id)? {
+async fn stock_refused<T>(db: &Db, id: i64, requested: Stock) -> ApiResult<Option<T>> {
+    match stock_level(db, id).await? {
         Some(level) => Err(level.below_reserved(requested)),
         None => Ok(None),
     }
 }
 
-pub fn list_products(
+pub async fn list_products(
     db: &Db,
     filter: &ListFilter,
     paging: Paging,
@@ -100,14 +100,15 @@ pub fn list_products(
         paging,
         decode_product,
     )
+    .await
 }
 
-pub fn find_product(db: &Db, id: i64) -> ApiResult<Option<Product>> {
+pub async fn find_product(db: &Db, id: i64) -> ApiResult<Option<Product>> {
     let sql = format!("SELECT {PRODUCT_COLUMNS} FROM catalog.products WHERE id = $1");
-    one_product(db, &sql, &[id.into()])
+    one_product(db, &sql, &[id.into()]).await
 }
 
-pub fn insert_product(db: &Db, product: &NewProduct) -> ApiResult<Product> {
+pub async fn insert_product(db: &Db, product: &NewProduct) -> ApiResult<Product> {
     let sql = format!(
         "INSERT INTO catalog.products (name, description, price, currency, stock) \
          VALUES ($1, $2, $3, $4, $5) RETURNING {PRODUCT_COLUMNS}"
@@ -119,11 +120,13 @@ pub fn insert_product(db: &Db, product: &NewProduct) -> ApiResult<Product> {
         text(product.currency.as_str()),
         product.stock.units().into(),
     ];
-    one_product(db, &sql, &params)?.ok_or_else(|| ApiError::internal("insert returned no row"))
+    one_product(db, &sql, &params)
+        .await?
+        .ok_or_else(|| ApiError::internal("insert returned no row"))
 }
 
 /// Replaces every field an admin sets; `None` when there is no such product.
-pub fn replace_product(db: &Db, id: i64, product: &NewProduct) -> ApiResult<Option<Product>> {
+pub async fn replace_product(db: &Db, id: i64, product: &NewProduct) -> ApiResult<Option<Product>> {
     let sql = format!(
         "UPDATE catalog.products SET name = $2, description = $3, price = $4, currency = $5, \
            stock = $6, updated_at = now() \
@@ -137,14 +140,14 @@ pub fn replace_product(db: &Db, id: i64, product: &NewProduct) -> ApiResult<Opti
         text(product.currency.as_str()),
         product.stock.units().into(),
     ];
-    match one_product(db, &sql, &params)? {
+    match one_product(db, &sql, &params).await? {
         Some(product) => Ok(Some(product)),
-        None => stock_refused(db, id, product.stock),
+        None => stock_refused(db, id, product.stock).await,
     }
 }
 
 /// Applies the fields `patch` sets; `None` when there is no such product.
-pub fn update_product(db: &Db, id: i64, patch: &ProductPatch) -> ApiResult<Option<Product>> {
+pub async fn update_product(db: &Db, id: i64, patch: &ProductPatch) -> ApiResult<Option<Product>> {
     let sql = format!(
         "UPDATE catalog.products SET \
            name = COALESCE($2::text, name), \
@@ -173,9 +176,9 @@ pub fn update_product(db: &Db, id: i64, patch: &ProductPatch) -> ApiResult<Optio
             .into(),
         patch.stock.map(Stock::units).into(),
     ];
-    match (one_product(db, &sql, &params)?, patch.stock) {
+    match (one_product(db, &sql, &params).await?, patch.stock) {
         (Some(product), _) => Ok(Some(product)),
-        (None, Some(stock)) => stock_refused(db, id, stock),
+        (None, Some(stock)) => stock_refused(db, id, stock).await,
         (None, None) => Ok(None),
     }
 }
@@ -192,17 +195,22 @@ pub enum Removal {
 /// Deletes a product no reservation ever named; archives one that some did. The
 /// foreign key from `reservation_items` decides, so a reservation made at the same
 /// moment can't be left pointing at nothing.
-pub fn remove_product(db: &Db, id: i64) -> ApiResult<Removal> {
-    match db.execute("DELETE FROM catalog.products WHERE id = $1", &[id.into()]) {
+pub async fn remove_product(db: &Db, id: i64) -> ApiResult<Removal> {
+    match db
+        .execute("DELETE FROM catalog.products WHERE id = $1", &[id.into()])
+        .await
+    {
         Ok(0) => Ok(Removal::NotFound),
         Ok(_) => Ok(Removal::Deleted),
         Err(err) if err.violates("reservation_items_product_id_fkey") => {
-            let archived = db.execute(
-                "UPDATE catalog.products \
+            let archived = db
+                .execute(
+                    "UPDATE catalog.products \
                  SET archived_at = COALESCE(archived_at, now()), updated_at = now() \
                  WHERE id = $1",
-                &[id.into()],
-            )?;
+                    &[id.into()],
+                )
+                .await?;
             Ok(if archived > 0 {
                 Removal::Archived
             } else {
@@ -213,30 +221,30 @@ pub fn remove_product(db: &Db, id: i64) -> ApiResult<Removal> {
     }
 }
 
-pub fn stock_level(db: &Db, id: i64) -> ApiResult<Option<StockLevel>> {
+pub async fn stock_level(db: &Db, id: i64) -> ApiResult<Option<StockLevel>> {
     let sql = format!("SELECT {STOCK_COLUMNS} FROM catalog.products WHERE id = $1");
-    let rows = db.query(&sql, &[id.into()])?;
+    let rows = db.query(&sql, &[id.into()]).await?;
     rows.first().map(|row| decode_stock(&row)).transpose()
 }
 
 /// Sets the units on the shelf; `None` when there is no such product.
-pub fn set_stock(db: &Db, id: i64, stock: Stock) -> ApiResult<Option<StockLevel>> {
+pub async fn set_stock(db: &Db, id: i64, stock: Stock) -> ApiResult<Option<StockLevel>> {
     let sql = format!(
         "UPDATE catalog.products SET stock = $2, updated_at = now() \
          WHERE id = $1 AND reserved <= $2 RETURNING {STOCK_COLUMNS}"
     );
-    let rows = db.query(&sql, &[id.into(), stock.units().into()])?;
+    let rows = db.query(&sql, &[id.into(), stock.units().into()]).await?;
     match rows.first() {
         Some(row) => decode_stock(&row).map(Some),
-        None => stock_refused(db, id, stock),
+        None => stock_refused(db, id, stock).await,
     }
 }
 
 // Reservations ------------------------------------------------------------------
 
-pub fn find_reservation(db: &Db, order_id: i64) -> ApiResult<Option<Reservation>> {
+pub async fn find_reservation(db: &Db, order_id: i64) -> ApiResult<Option<Reservation>> {
     let sql = format!("SELECT {RESERVATION_COLUMNS} FROM catalog.reservations WHERE order_id = $1");
-    let rows = db.query(&sql, &[order_id.into()])?;
+    let rows = db.query(&sql, &[order_id.into()]).await?;
     let Some(row) = rows.first() else {
         return Ok(None);
     };
@@ -246,13 +254,15 @@ pub fn find_reservation(db: &Db, order_id: i64) -> ApiResult<Option<Reservation>
              FROM catalog.reservation_items i JOIN catalog.products p ON p.id = i.product_id \
              WHERE i.order_id = $1 ORDER BY i.product_id",
             &[order_id.into()],
-        )?
+        )
+        .await?
         .map(decode_reserved_line)?;
     decode_reservation(&row, items).map(Some)
 }
 
-fn existing_reservation(db: &Db, order_id: i64) -> ApiResult<Reservation> {
-    find_reservation(db, order_id)?
+async fn existing_reservation(db: &Db, order_id: i64) -> ApiResult<Reservation> {
+    find_reservation(db, order_id)
+        .await?
         .ok_or_else(|| ApiError::internal(format!("reservation {order_id} vanished")))
 }
 
@@ -265,32 +275,33 @@ fn existing_reservation(db: &Db, order_id: i64) -> ApiResult<Reservation> {
 /// records and prices the line; lines come in product id order so concurrent
 /// reservations lock rows in the same order. Any failing line rolls the whole
 /// transaction back.
-pub fn reserve(db: &Db, request: &ReservationRequest) -> ApiResult<Reservation> {
+pub async fn reserve(db: &Db, request: &ReservationRequest) -> ApiResult<Reservation> {
     let order_id = request.order_id;
-    db.transaction(|db| {
+    db.transaction(async |db| {
         let sql = format!(
             "INSERT INTO catalog.reservations (order_id) VALUES ($1) \
              ON CONFLICT (order_id) DO NOTHING RETURNING {RESERVATION_COLUMNS}"
         );
-        let inserted = db.query(&sql, &[order_id.into()])?;
+        let inserted = db.query(&sql, &[order_id.into()]).await?;
         let Some(row) = inserted.first() else {
-            return existing_reservation(db, order_id);
+            return existing_reservation(db, order_id).await;
         };
-        let items = request
-            .lines()
-            .iter()
-            .map(|line| hold(db, order_id, line))
-            .collect::<ApiResult<Vec<_>>>()?;
+        let mut items = Vec::new();
+        for line in request.lines() {
+            items.push(hold(db, order_id, line).await?);
+        }
         decode_reservation(&row, items)
     })
+    .await
 }
 
 /// Holds one line's units and records the line, in one statement (a data-modifying
 /// `WITH` runs whether or not the outer query reads it); nothing held means too
 /// little stock, an archived product or none at all, told apart afterwards.
-fn hold(db: &Db, order_id: i64, line: &ReservationLine) -> ApiResult<ReservedLine> {
-    let rows = db.query(
-        "WITH held AS ( \
+async fn hold(db: &Db, order_id: i64, line: &ReservationLine) -> ApiResult<ReservedLine> {
+    let rows = db
+        .query(
+            "WITH held AS ( \
            UPDATE catalog.products SET reserved = reserved + $3::bigint, updated_at = now() \
            WHERE id = $2::bigint AND archived_at IS NULL AND stock - reserved >= $3::bigint \
            RETURNING id, name, price, currency), \
@@ -298,15 +309,16 @@ fn hold(db: &Db, order_id: i64, line: &ReservationLine) -> ApiResult<ReservedLin
            INSERT INTO catalog.reservation_items (order_id, product_id, qty) \
            SELECT $1::bigint, id, $3::bigint FROM held) \
          SELECT id AS product_id, $3::bigint AS qty, name, price, currency FROM held",
-        &[
-            order_id.into(),
-            line.product_id.into(),
-            line.qty.units().into(),
-        ],
-    )?;
+            &[
+                order_id.into(),
+                line.product_id.into(),
+                line.qty.units().into(),
+            ],
+        )
+        .await?;
     match rows.first() {
         Some(row) => decode_reserved_line(&row),
-        None => Err(match stock_level(db, line.product_id)? {
+        None => Err(match stock_level(db, line.product_id).await? {
             Some(level) => level.insufficient_for(line.qty),
             None => no_such_product(line.product_id),
         }),
@@ -337,64 +349,72 @@ fn decode_reserved_line(row: &Row) -> ApiResult<ReservedLine> {
 
 /// Locks the products an order's reservation holds, in id order (the order
 /// `reserve` locks them in), before a bulk update touches them.
-fn lock_reserved_products(db: &Db, order_id: i64) -> ApiResult<()> {
+async fn lock_reserved_products(db: &Db, order_id: i64) -> ApiResult<()> {
     db.query(
         "SELECT p.id FROM catalog.products p \
          JOIN catalog.reservation_items i ON i.product_id = p.id \
          WHERE i.order_id = $1 ORDER BY p.id FOR UPDATE OF p",
         &[order_id.into()],
-    )?;
+    )
+    .await?;
     Ok(())
 }
 
 /// Moves an open reservation to `to`; true when this call made the move. Only one
 /// of any number of concurrent calls can, so stock is adjusted exactly once.
-fn close_reservation(db: &Db, order_id: i64, to: ReservationStatus) -> ApiResult<bool> {
-    let moved = db.execute(
-        "UPDATE catalog.reservations SET status = $2, updated_at = now() \
+async fn close_reservation(db: &Db, order_id: i64, to: ReservationStatus) -> ApiResult<bool> {
+    let moved = db
+        .execute(
+            "UPDATE catalog.reservations SET status = $2, updated_at = now() \
          WHERE order_id = $1 AND status = 'reserved'",
-        &[order_id.into(), text(to.as_str())],
-    )?;
+            &[order_id.into(), text(to.as_str())],
+        )
+        .await?;
     Ok(moved > 0)
 }
 
 /// Gives an open reservation's units back to the shelf. Releasing an order nothing
 /// was reserved for records it as released, so a reserve that arrives late for that
 /// order (a retry, a slow request) finds it released and holds nothing.
-pub fn release(db: &Db, order_id: i64) -> ApiResult<Reservation> {
-    db.transaction(|db| {
+pub async fn release(db: &Db, order_id: i64) -> ApiResult<Reservation> {
+    db.transaction(async |db| {
         db.execute(
             "INSERT INTO catalog.reservations (order_id, status) VALUES ($1, 'released') \
              ON CONFLICT (order_id) DO NOTHING",
             &[order_id.into()],
-        )?;
-        if close_reservation(db, order_id, ReservationStatus::Released)? {
-            lock_reserved_products(db, order_id)?;
+        )
+        .await?;
+        if close_reservation(db, order_id, ReservationStatus::Released).await? {
+            lock_reserved_products(db, order_id).await?;
             db.execute(
                 "UPDATE catalog.products p SET reserved = p.reserved - i.qty, updated_at = now() \
                  FROM catalog.reservation_items i \
                  WHERE i.order_id = $1 AND p.id = i.product_id",
                 &[order_id.into()],
-            )?;
+            )
+            .await?;
         }
-        existing_reservation(db, order_id)
+        existing_reservation(db, order_id).await
     })
+    .await
 }
 
 /// Takes an open reservation's units off the shelf for good (the order was paid).
 /// `None` when nothing was ever reserved for the order.
-pub fn commit(db: &Db, order_id: i64) -> ApiResult<Option<Reservation>> {
-    db.transaction(|db| {
-        if close_reservation(db, order_id, ReservationStatus::Committed)? {
-            lock_reserved_products(db, order_id)?;
+pub async fn commit(db: &Db, order_id: i64) -> ApiResult<Option<Reservation>> {
+    db.transaction(async |db| {
+        if close_reservation(db, order_id, ReservationStatus::Committed).await? {
+            lock_reserved_products(db, order_id).await?;
             db.execute(
                 "UPDATE catalog.products p \
                  SET stock = p.stock - i.qty, reserved = p.reserved - i.qty, updated_at = now() \
                  FROM catalog.reservation_items i \
                  WHERE i.order_id = $1 AND p.id = i.product_id",
                 &[order_id.into()],
-            )?;
+            )
+            .await?;
         }
-        find_reservation(db, order_id)
+        find_reservation(db, order_id).await
     })
+    .await
 }

@@ -21,9 +21,9 @@ pub struct Tokens {
 }
 
 /// Starts a new session for `user` (login, register).
-pub fn start(db: &Db, settings: &Settings, user: User) -> ApiResult<Tokens> {
+pub async fn start(db: &Db, settings: &Settings, user: User) -> ApiResult<Tokens> {
     let family_id = uuid::Uuid::new_v4().to_string();
-    issue(db, settings, user, &family_id)
+    issue(db, settings, user, &family_id).await
 }
 
 /// What presenting a refresh token led to.
@@ -38,34 +38,34 @@ pub enum Rotation {
 }
 
 /// Exchanges a refresh token for a new pair within its session.
-pub fn rotate(db: &Db, settings: &Settings, refresh_token: &str) -> ApiResult<Rotation> {
+pub async fn rotate(db: &Db, settings: &Settings, refresh_token: &str) -> ApiResult<Rotation> {
     let token_hash = hash_refresh_token(refresh_token);
-    let Some((user_id, family_id)) = store::rotate_refresh_token(db, &token_hash)? else {
-        return match store::rotated_token_family(db, &token_hash)? {
+    let Some((user_id, family_id)) = store::rotate_refresh_token(db, &token_hash).await? else {
+        return match store::rotated_token_family(db, &token_hash).await? {
             Some(family_id) => {
-                store::revoke_family(db, &family_id)?;
+                store::revoke_family(db, &family_id).await?;
                 Ok(Rotation::ReuseDetected)
             }
             None => Ok(Rotation::Invalid),
         };
     };
-    match store::find_user(db, user_id)? {
-        Some(user) => Ok(Rotation::Rotated(Box::new(issue(
-            db, settings, user, &family_id,
-        )?))),
+    match store::find_user(db, user_id).await? {
+        Some(user) => Ok(Rotation::Rotated(Box::new(
+            issue(db, settings, user, &family_id).await?,
+        ))),
         None => Ok(Rotation::Invalid),
     }
 }
 
 /// Ends the session `refresh_token` belongs to; an unknown token changes nothing.
-pub fn end(db: &Db, refresh_token: &str) -> ApiResult<()> {
-    if let Some(family) = store::family_of(db, &hash_refresh_token(refresh_token))? {
-        store::revoke_family(db, &family)?;
+pub async fn end(db: &Db, refresh_token: &str) -> ApiResult<()> {
+    if let Some(family) = store::family_of(db, &hash_refresh_token(refresh_token)).await? {
+        store::revoke_family(db, &family).await?;
     }
     Ok(())
 }
 
-fn issue(db: &Db, settings: &Settings, user: User, family_id: &str) -> ApiResult<Tokens> {
+async fn issue(db: &Db, settings: &Settings, user: User, family_id: &str) -> ApiResult<Tokens> {
     let refresh_token = new_refresh_token();
     store::insert_refresh_token(
         db,
@@ -73,7 +73,8 @@ fn issue(db: &Db, settings: &Settings, user: User, family_id: &str) -> ApiResult
         family_id,
         &hash_refresh_token(&refresh_token),
         settings.refresh_token_ttl_seconds,
-    )?;
+    )
+    .await?;
     let (access_token, _) = issue_access_token(
         &settings.jwt_secret,
         user.id,

@@ -17,15 +17,15 @@ pub struct Settings {
 }
 
 impl Settings {
-    pub fn load() -> ApiResult<Settings> {
+    pub async fn load() -> ApiResult<Settings> {
         Ok(Settings {
-            jwt_secret: secret_var("jwt_secret")?,
-            access_token_ttl_seconds: parsed_var("access_token_ttl_seconds")?,
-            refresh_token_ttl_seconds: parsed_var("refresh_token_ttl_seconds")?,
-            password_min_length: parsed_var("password_min_length")?,
-            login_max_failures: parsed_var("login_max_failures")?,
-            login_window_seconds: parsed_var("login_window_seconds")?,
-            password_hash_ms_per_second: parsed_var("password_hash_ms_per_second")?,
+            jwt_secret: secret_var("jwt_secret").await?,
+            access_token_ttl_seconds: parsed_var("access_token_ttl_seconds").await?,
+            refresh_token_ttl_seconds: parsed_var("refresh_token_ttl_seconds").await?,
+            password_min_length: parsed_var("password_min_length").await?,
+            login_max_failures: parsed_var("login_max_failures").await?,
+            login_window_seconds: parsed_var("login_window_seconds").await?,
+            password_hash_ms_per_second: parsed_var("password_hash_ms_per_second").await?,
         })
     }
 

@@ -18,17 +18,19 @@ pub const OUTBOX: Outbox = Outbox::new("users", SERVICE, outbox::to_notification
 
 /// Records the event `kind` about `user` in the caller's transaction: who the
 /// account is, never anything secret.
-fn record_event(db: &Db, kind: &str, user: &User) -> ApiResult<()> {
-    OUTBOX.record(
-        db,
-        NewEvent {
-            kind,
-            aggregate_type: "user",
-            aggregate_id: user.id,
-            user_id: Some(user.id),
-            data: json!({ "id": user.id, "email": user.email, "name": user.name }),
-        },
-    )
+async fn record_event(db: &Db, kind: &str, user: &User) -> ApiResult<()> {
+    OUTBOX
+        .record(
+            db,
+            NewEvent {
+                kind,
+                aggregate_type: "user",
+                aggregate_id: user.id,
+                user_id: Some(user.id),
+                data: json!({ "id": user.id, "email": user.email, "name": user.name }),
+            },
+        )
+        .await
 }
 
 const USER_COLUMNS: &str = concat!(
@@ -71,13 +73,13 @@ fn decode_user(row: &Row) -> ApiResult<User> {
     })
 }
 
-fn one_user(db: &Db, sql: &str, params: &[Param]) -> ApiResult<Option<User>> {
-    let rows = db.query(sql, params)?;
+async fn one_user(db: &Db, sql: &str, params: &[Param]) -> ApiResult<Option<User>> {
+    let rows = db.query(sql, params).await?;
     rows.first().map(|row| decode_user(&row)).transpose()
 }
 
 /// Creates an account; 409 `email_taken` when the email already has one.
-pub fn insert_user(
+pub async fn insert_user(
     db: &Db,
     email: &Email,
     name: Option<&str>,
@@ -92,36 +94,39 @@ pub fn insert_user(
         name.map(str::to_string).into(),
         text(password_hash),
     ];
-    db.transaction(|db| {
-        let user = one_user(db, &sql, &params)?.ok_or_else(email_taken)?;
-        record_event(db, event_types::USER_REGISTERED, &user)?;
+    db.transaction(async |db| {
+        let user = one_user(db, &sql, &params).await?.ok_or_else(email_taken)?;
+        record_event(db, event_types::USER_REGISTERED, &user).await?;
         Ok(user)
     })
+    .await
 }
 
-pub fn find_user(db: &Db, id: i64) -> ApiResult<Option<User>> {
+pub async fn find_user(db: &Db, id: i64) -> ApiResult<Option<User>> {
     let sql = format!("SELECT {USER_COLUMNS} FROM users.users WHERE id = $1");
-    one_user(db, &sql, &[id.into()])
+    one_user(db, &sql, &[id.into()]).await
 }
 
 /// The account and its password hash, for login.
-pub fn find_credentials(db: &Db, email: &Email) -> ApiResult<Option<(User, String)>> {
+pub async fn find_credentials(db: &Db, email: &Email) -> ApiResult<Option<(User, String)>> {
     let sql = format!("SELECT {USER_COLUMNS}, password_hash FROM users.users WHERE email = $1");
-    let rows = db.query(&sql, &[text(email.as_str())])?;
+    let rows = db.query(&sql, &[text(email.as_str())]).await?;
     rows.first()
         .map(|row| Ok((decode_user(&row)?, row.get("password_hash")?)))
         .transpose()
 }
 
-pub fn password_hash(db: &Db, id: i64) -> ApiResult<Option<String>> {
-    let rows = db.query(
-        "SELECT password_hash FROM users.users WHERE id = $1",
-        &[id.into()],
-    )?;
+pub async fn password_hash(db: &Db, id: i64) -> ApiResult<Option<String>> {
+    let rows = db
+        .query(
+            "SELECT password_hash FROM users.users WHERE id = $1",
+            &[id.into()],
+        )
+        .await?;
     rows.first().map(|row| row.get("password_hash")).transpose()
 }
 
-pub fn list_users(db: &Db, paging: Paging) -> ApiResult<(Vec<User>, i64)> {
+pub async fn list_users(db: &Db, paging: Paging) -> ApiResult<(Vec<User>, i64)> {
     paging::fetch_page(
         db,
         USER_COLUMNS,
@@ -131,13 +136,14 @@ pub fn list_users(db: &Db, paging: Paging) -> ApiResult<(Vec<User>, i64)> {
         paging,
         decode_user,
     )
+    .await
 }
 
 /// Applies the fields `change` sets; `None` when there is no such account, 409
 /// `email_taken` when another account has the new email. The update skips a taken
 /// email instead of failing on it; two changes to one free email at the same
 /// moment still meet the unique constraint, and the loser gets the same 409.
-pub fn update_user(db: &Db, id: i64, change: &AccountChange) -> ApiResult<Option<User>> {
+pub async fn update_user(db: &Db, id: i64, change: &AccountChange) -> ApiResult<Option<User>> {
     let sql = format!(
         "UPDATE users.users SET \
            name = COALESCE($2, name), \
@@ -154,35 +160,39 @@ pub fn update_user(db: &Db, id: i64, change: &AccountChange) -> ApiResult<Option
         change.email.as_ref().map(|e| e.as_str().to_string()).into(),
         change.role.map(|r| r.as_str().to_string()).into(),
     ];
-    let rows = db.query(&sql, &params).map_err(email_conflict)?;
+    let rows = db.query(&sql, &params).await.map_err(email_conflict)?;
     match rows.first() {
         Some(row) => decode_user(&row).map(Some),
-        None if change.email.is_some() && find_user(db, id)?.is_some() => Err(email_taken()),
+        None if change.email.is_some() && find_user(db, id).await?.is_some() => Err(email_taken()),
         None => Ok(None),
     }
 }
 
 /// Sets a new password hash; the user hears of it (`user.password_changed`).
-pub fn set_password_hash(db: &Db, id: i64, password_hash: &str) -> ApiResult<()> {
+pub async fn set_password_hash(db: &Db, id: i64, password_hash: &str) -> ApiResult<()> {
     let sql = format!(
         "UPDATE users.users SET password_hash = $2, updated_at = now() WHERE id = $1          RETURNING {USER_COLUMNS}"
     );
-    db.transaction(|db| {
-        if let Some(user) = one_user(db, &sql, &[id.into(), text(password_hash)])? {
-            record_event(db, event_types::USER_PASSWORD_CHANGED, &user)?;
+    db.transaction(async |db| {
+        if let Some(user) = one_user(db, &sql, &[id.into(), text(password_hash)]).await? {
+            record_event(db, event_types::USER_PASSWORD_CHANGED, &user).await?;
         }
         Ok(())
     })
+    .await
 }
 
 /// Deletes an account; its refresh tokens go with it (ON DELETE CASCADE).
-pub fn delete_user(db: &Db, id: i64) -> ApiResult<bool> {
-    Ok(db.execute("DELETE FROM users.users WHERE id = $1", &[id.into()])? > 0)
+pub async fn delete_user(db: &Db, id: i64) -> ApiResult<bool> {
+    Ok(db
+        .execute("DELETE FROM users.users WHERE id = $1", &[id.into()])
+        .await?
+        > 0)
 }
 
 // Sessions -------------------------------------------------------------------
 
-pub fn insert_refresh_token(
+pub async fn insert_refresh_token(
     db: &Db,
     user_id: i64,
     family_id: &str,
@@ -198,64 +208,77 @@ pub fn insert_refresh_token(
             text(token_hash),
             (ttl_seconds as f64).into(),
         ],
-    )?;
+    )
+    .await?;
     Ok(())
 }
 
 /// Marks a live token as rotated, in one conditional statement so two concurrent
 /// refreshes with one token can't both succeed. Returns its user and family.
-pub fn rotate_refresh_token(db: &Db, token_hash: &str) -> ApiResult<Option<(i64, String)>> {
-    let rows = db.query(
-        "UPDATE users.refresh_tokens SET rotated_at = now() \
+pub async fn rotate_refresh_token(db: &Db, token_hash: &str) -> ApiResult<Option<(i64, String)>> {
+    let rows = db
+        .query(
+            "UPDATE users.refresh_tokens SET rotated_at = now() \
          WHERE token_hash = $1 AND rotated_at IS NULL AND revoked_at IS NULL \
            AND expires_at > now() \
          RETURNING user_id, family_id::text AS family_id",
-        &[text(token_hash)],
-    )?;
+            &[text(token_hash)],
+        )
+        .await?;
     rows.first()
         .map(|row| Ok((row.get("user_id")?, row.get("family_id")?)))
         .transpose()
 }
 
 /// The family of a token that was already rotated (a replayed token).
-pub fn rotated_token_family(db: &Db, token_hash: &str) -> ApiResult<Option<String>> {
-    let rows = db.query(
-        "SELECT family_id::text AS family_id FROM users.refresh_tokens \
+pub async fn rotated_token_family(db: &Db, token_hash: &str) -> ApiResult<Option<String>> {
+    let rows = db
+        .query(
+            "SELECT family_id::text AS family_id FROM users.refresh_tokens \
          WHERE token_hash = $1 AND rotated_at IS NOT NULL",
-        &[text(token_hash)],
-    )?;
+            &[text(token_hash)],
+        )
+        .await?;
     rows.first().map(|row| row.get("family_id")).transpose()
 }
 
-pub fn family_of(db: &Db, token_hash: &str) -> ApiResult<Option<String>> {
-    let rows = db.query(
-        "SELECT family_id::text AS family_id FROM users.refresh_tokens WHERE token_hash = $1",
-        &[text(token_hash)],
-    )?;
+pub async fn family_of(db: &Db, token_hash: &str) -> ApiResult<Option<String>> {
+    let rows = db
+        .query(
+            "SELECT family_id::text AS family_id FROM users.refresh_tokens WHERE token_hash = $1",
+            &[text(token_hash)],
+        )
+        .await?;
     rows.first().map(|row| row.get("family_id")).transpose()
 }
 
-pub fn revoke_family(db: &Db, family_id: &str) -> ApiResult<()> {
+pub async fn revoke_family(db: &Db, family_id: &str) -> ApiResult<()> {
     db.execute(
         "UPDATE users.refresh_tokens SET revoked_at = now() \
          WHERE family_id = $1 AND revoked_at IS NULL",
         &[uuid_param(family_id)],
-    )?;
+    )
+    .await?;
     Ok(())
 }
 
 /// Revokes every session of a user but `keep_family` (after a password change).
-pub fn revoke_other_sessions(db: &Db, user_id: i64, keep_family: &str) -> ApiResult<()> {
+pub async fn revoke_other_sessions(db: &Db, user_id: i64, keep_family: &str) -> ApiResult<()> {
     db.execute(
         "UPDATE users.refresh_tokens SET revoked_at = now() \
          WHERE user_id = $1 AND family_id <> $2 AND revoked_at IS NULL",
         &[user_id.into(), uuid_param(keep_family)],
-    )?;
+    )
+    .await?;
     Ok(())
 }
 
 /// The account behind an access token, provided its session is still live.
-pub fn user_with_live_session(db: &Db, user_id: i64, family_id: &str) -> ApiResult<Option<User>> {
+pub async fn user_with_live_session(
+    db: &Db,
+    user_id: i64,
+    family_id: &str,
+) -> ApiResult<Option<User>> {
     let sql = format!(
         "SELECT {USER_COLUMNS} FROM users.users u WHERE u.id = $1 AND EXISTS ( \
            SELECT 1 FROM users.refresh_tokens t \
@@ -265,22 +288,24 @@ pub fn user_with_live_session(db: &Db, user_id: i64, family_id: &str) -> ApiResu
     if uuid::Uuid::parse_str(family_id).is_err() {
         return Ok(None);
     }
-    one_user(db, &sql, &[user_id.into(), uuid_param(family_id)])
+    one_user(db, &sql, &[user_id.into(), uuid_param(family_id)]).await
 }
 
 // Login rate limiting --------------------------------------------------------
 
 /// Failures recorded for `key` within the window, and the seconds until the oldest
 /// of them leaves it.
-pub fn recent_failures(db: &Db, key: &str, window_seconds: i64) -> ApiResult<(i64, i64)> {
-    let rows = db.query(
-        "SELECT count(*) AS failures, \
+pub async fn recent_failures(db: &Db, key: &str, window_seconds: i64) -> ApiResult<(i64, i64)> {
+    let rows = db
+        .query(
+            "SELECT count(*) AS failures, \
            COALESCE(ceil(extract(epoch FROM \
              min(failed_at) + make_interval(secs => $2) - now()))::bigint, 0) AS retry_after \
          FROM users.login_failures \
          WHERE key = $1 AND failed_at > now() - make_interval(secs => $2)",
-        &[text(key), (window_seconds as f64).into()],
-    )?;
+            &[text(key), (window_seconds as f64).into()],
+        )
+        .await?;
     let row = rows
         .first()
         .ok_or_else(|| ApiError::internal("count returned no row"))?;
@@ -288,24 +313,27 @@ pub fn recent_failures(db: &Db, key: &str, window_seconds: i64) -> ApiResult<(i6
 }
 
 /// Records failed logins and forgets the ones that left the window.
-pub fn record_failures(db: &Db, keys: &[String], window_seconds: i64) -> ApiResult<()> {
+pub async fn record_failures(db: &Db, keys: &[String], window_seconds: i64) -> ApiResult<()> {
     for key in keys {
         db.execute(
             "INSERT INTO users.login_failures (key) VALUES ($1)",
             &[text(key.as_str())],
-        )?;
+        )
+        .await?;
     }
     db.execute(
         "DELETE FROM users.login_failures WHERE failed_at < now() - make_interval(secs => $1)",
         &[(window_seconds as f64).into()],
-    )?;
+    )
+    .await?;
     Ok(())
 }
 
-pub fn clear_failures(db: &Db, key: &str) -> ApiResult<()> {
+pub async fn clear_failures(db: &Db, key: &str) -> ApiResult<()> {
     db.execute(
         "DELETE FROM users.login_failures WHERE key = $1",
         &[text(key)],
-    )?;
+    )
+    .await?;
     Ok(())
 }

@@ -9,16 +9,9 @@ mod files;
 
 use spinshop_kit::{ApiRequest, ApiResponse, ApiResult, no_route};
 
-/// The component's export. Only built for wasm: a native build (for unit tests)
-/// can't link Spin's export names into a shared library.
-#[cfg(target_arch = "wasm32")]
-#[spin_sdk::http_component]
-async fn handle(
-    req: spin_sdk::http::IncomingRequest,
-    response_out: spin_sdk::http::ResponseOutparam,
-) {
-    spinshop_kit::serve(req, response_out, "", route).await
-}
+// The component's export. Only built for wasm: a native build (for unit tests)
+// can't link Spin's export names into a shared library.
+spinshop_kit::export_service!("", route);
 
 /// The route table: the API's unknown paths, then the built-in files, then the 404 page.
 pub async fn route(req: &ApiRequest) -> ApiResult<ApiResponse> {

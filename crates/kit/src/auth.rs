@@ -154,9 +154,9 @@ pub fn bearer_token(req: &ApiRequest) -> ApiResult<&str> {
 }
 
 /// Verifies the request's access token locally with the `jwt_secret` variable.
-pub fn authenticate(req: &ApiRequest) -> ApiResult<Caller> {
+pub async fn authenticate(req: &ApiRequest) -> ApiResult<Caller> {
     let token = bearer_token(req)?;
-    let claims = verify_access_token(&config::secret_var("jwt_secret")?, token)?;
+    let claims = verify_access_token(&config::secret_var("jwt_secret").await?, token)?;
     Ok(Caller {
         user_id: claims.user_id()?,
         role: claims.role,
@@ -185,12 +185,12 @@ pub fn issue_service_token(secret: &str, service: &str) -> ApiResult<String> {
 
 /// Guards an internal endpoint: the caller must present a valid service token
 /// (signed with `internal_secret`). Returns the calling service's name.
-pub fn require_service(req: &ApiRequest) -> ApiResult<String> {
+pub async fn require_service(req: &ApiRequest) -> ApiResult<String> {
     let refused = || ApiError::Forbidden("internal endpoint".into());
     let token = req.header(SERVICE_TOKEN_HEADER).ok_or_else(refused)?;
     // A service with no `internal_secret` can verify no token: it refuses them all
     // (and says why in its log), rather than failing the caller's request.
-    let secret = config::secret_var("internal_secret").map_err(|err| {
+    let secret = config::secret_var("internal_secret").await.map_err(|err| {
         eprintln!("refusing a service token: {err}");
         refused()
     })?;

@@ -16,25 +16,18 @@
 
 use std::time::Duration;
 
-use serde::de::DeserializeOwned;
-use serde_json::Value;
-use wasi::http::outgoing_handler;
-/// The method type [`call`] takes. It is the `wasi` crate's, not `spin_sdk::http::Method`
-/// (a separate binding of the same WIT type), so callers name it from here.
-pub use wasi::http::types::Method;
-use wasi::http::types::{Fields, OutgoingBody, OutgoingRequest, RequestOptions, Scheme};
-use wasi::io::streams::StreamError;
-
 use crate::auth::{Caller, Role, SERVICE_TOKEN_HEADER, issue_service_token};
 use crate::config;
 use crate::error::{ApiError, ApiResult};
+pub use crate::method::Method;
 use crate::request::ApiRequest;
+use crate::sdk::{self, Outgoing};
+use serde::de::DeserializeOwned;
+use serde_json::Value;
 
 /// How long a sibling may take to connect, to start answering, and between the
 /// parts of its answer.
 const TIMEOUT: Duration = Duration::from_secs(10);
-/// Outgoing bodies are written in chunks of at most this size (a WASI stream limit).
-const WRITE_CHUNK: usize = 4096;
 
 /// A sibling's answer.
 #[derive(Debug)]
@@ -115,27 +108,30 @@ impl<'a> CallContext<'a> {
 }
 
 /// Sends `body` (if any) to `path` on the `target` component and waits for the answer.
-pub fn call(
-    caller: &CallContext,
+pub async fn call(
+    caller: &CallContext<'_>,
     target: &str,
     method: Method,
     path: &str,
     body: Option<&Value>,
 ) -> ApiResult<Reply> {
-    call_with_headers(caller, target, method, path, body, &[])
+    call_with_headers(caller, target, method, path, body, &[]).await
 }
 
 /// [`call`] with headers of the caller's choosing added, e.g. the `Idempotency-Key`
 /// that makes a retried call to a sibling safe.
-pub fn call_with_headers(
-    caller: &CallContext,
+pub async fn call_with_headers(
+    caller: &CallContext<'_>,
     target: &str,
     method: Method,
     path: &str,
     body: Option<&Value>,
     extra_headers: &[(&str, &str)],
 ) -> ApiResult<Reply> {
-    let token = issue_service_token(&config::secret_var("internal_secret")?, caller.service)?;
+    let token = issue_service_token(
+        &config::secret_var("internal_secret").await?,
+        caller.service,
+    )?;
     let authorization = caller
         .forward_bearer
         .then(|| caller.request.header("authorization"))
@@ -149,15 +145,17 @@ pub fn call_with_headers(
         body.is_some(),
         extra_headers,
     );
-    let target_url = Target::from_mode(&config::var("internal_mode")?, target)?;
+    let target_url = Target::from_mode(&config::var("internal_mode").await?, target)?;
     let destination = Destination::sibling(&target_url, path);
-    send(&destination, method, &headers, body.as_deref(), TIMEOUT).map_err(|reason| {
-        eprintln!(
-            "{} {} -> {target} {path}: {reason}",
-            caller.service, caller.request.request_id
-        );
-        ApiError::Unavailable(format!("{target} is unavailable"))
-    })
+    send(&destination, method, &headers, body.as_deref(), TIMEOUT)
+        .await
+        .map_err(|reason| {
+            eprintln!(
+                "{} {} -> {target} {path}: {reason}",
+                caller.service, caller.request.request_id
+            );
+            ApiError::Unavailable(format!("{target} is unavailable"))
+        })
 }
 
 /// The W3C trace context headers a call passes on.
@@ -252,8 +250,8 @@ fn request_headers(
 /// The caller of a request, authenticated twice: the access token is verified
 /// locally (cheap, refuses forgeries), then users confirms the session is still live
 /// and reports the account's current role.
-pub fn introspect(service: &'static str, request: &ApiRequest) -> ApiResult<Caller> {
-    crate::auth::authenticate(request)?;
+pub async fn introspect(service: &'static str, request: &ApiRequest) -> ApiResult<Caller> {
+    crate::auth::authenticate(request).await?;
     let caller = CallContext::for_caller(service, request);
     let reply = call(
         &caller,
@@ -261,7 +259,8 @@ pub fn introspect(service: &'static str, request: &ApiRequest) -> ApiResult<Call
         Method::Get,
         "/api/users/auth/introspect",
         None,
-    )?;
+    )
+    .await?;
     let body: Value = reply.into_json("users")?;
     let user_id = body["user_id"].as_i64();
     let role = body["role"].as_str().and_then(Role::parse);
@@ -295,7 +294,7 @@ impl Target {
 /// Where a request goes: scheme, authority and path, however the caller named it.
 #[derive(Debug)]
 struct Destination<'a> {
-    scheme: Scheme,
+    https: bool,
     authority: &'a str,
     path_with_query: String,
 }
@@ -310,7 +309,7 @@ impl<'a> Destination<'a> {
             Target::SelfRequest => ":80",
         };
         Destination {
-            scheme: Scheme::Http,
+            https: false,
             authority,
             path_with_query: path.to_string(),
         }
@@ -320,9 +319,9 @@ impl<'a> Destination<'a> {
     fn url(url: &'a str) -> Result<Destination<'a>, String> {
         let invalid = || format!("not an absolute http(s) URL: {url:?}");
         let (scheme, rest) = url.split_once("://").ok_or_else(invalid)?;
-        let scheme = match scheme.to_ascii_lowercase().as_str() {
-            "http" => Scheme::Http,
-            "https" => Scheme::Https,
+        let https = match scheme.to_ascii_lowercase().as_str() {
+            "http" => false,
+            "https" => true,
             _ => return Err(invalid()),
         };
         let rest = rest.split('#').next().unwrap_or_default();
@@ -335,7 +334,7 @@ impl<'a> Destination<'a> {
             return Err(invalid());
         }
         Ok(Destination {
-            scheme,
+            https,
             authority,
             path_with_query,
         })
@@ -346,7 +345,7 @@ impl<'a> Destination<'a> {
 /// (which `allowed_outbound_hosts` must permit), with `headers` and no others, and
 /// waits at most `timeout` to connect, then as long for the answer to start and for
 /// each part of it. Any answer is a [`Reply`]; no answer is the reason, for logs.
-pub fn post_url(
+pub async fn post_url(
     url: &str,
     headers: &[(&str, &str)],
     body: &[u8],
@@ -357,84 +356,26 @@ pub fn post_url(
         .iter()
         .map(|(name, value)| (name.to_ascii_lowercase(), value.as_bytes().to_vec()))
         .collect();
-    send(&destination, Method::Post, &headers, Some(body), timeout)
+    send(&destination, Method::Post, &headers, Some(body), timeout).await
 }
 
-fn send(
-    destination: &Destination,
+async fn send(
+    destination: &Destination<'_>,
     method: Method,
     headers: &[(String, Vec<u8>)],
     body: Option<&[u8]>,
     timeout: Duration,
 ) -> Result<Reply, String> {
-    let fields = Fields::from_list(headers).map_err(|err| format!("bad header: {err:?}"))?;
-    let request = OutgoingRequest::new(fields);
-    let set = |ok: Result<(), ()>, what: &str| ok.map_err(|()| format!("invalid {what}"));
-    set(request.set_method(&method), "method")?;
-    set(
-        request.set_path_with_query(Some(&destination.path_with_query)),
-        "path",
-    )?;
-    set(request.set_scheme(Some(&destination.scheme)), "scheme")?;
-    set(
-        request.set_authority(Some(destination.authority)),
-        "authority",
-    )?;
-    let outgoing_body = request.body().map_err(|()| "request body taken twice")?;
-
-    let options = RequestOptions::new();
-    let nanos = u64::try_from(timeout.as_nanos()).unwrap_or(u64::MAX);
-    // A host may not support a timeout; the call still proceeds.
-    let _ = options.set_connect_timeout(Some(nanos));
-    let _ = options.set_first_byte_timeout(Some(nanos));
-    let _ = options.set_between_bytes_timeout(Some(nanos));
-    let pending = outgoing_handler::handle(request, Some(options))
-        .map_err(|code| format!("request refused: {code:?}"))?;
-
-    write_body(outgoing_body, body.unwrap_or_default())?;
-
-    pending.subscribe().block();
-    let response = pending
-        .get()
-        .ok_or("no response")?
-        .map_err(|()| "response taken twice")?
-        .map_err(|code| format!("request failed: {code:?}"))?;
-    let status = response.status();
-    let incoming = response
-        .consume()
-        .map_err(|()| "response body taken twice")?;
-    let stream = incoming
-        .stream()
-        .map_err(|()| "response stream taken twice")?;
-    let mut bytes = Vec::new();
-    loop {
-        match stream.blocking_read(64 * 1024) {
-            Ok(chunk) => bytes.extend_from_slice(&chunk),
-            Err(StreamError::Closed) => break,
-            Err(StreamError::LastOperationFailed(err)) => {
-                return Err(format!("reading the response: {}", err.to_debug_string()));
-            }
-        }
-    }
-    Ok(Reply {
-        status,
-        body: bytes,
-    })
-}
-
-fn write_body(outgoing_body: OutgoingBody, body: &[u8]) -> Result<(), String> {
-    {
-        let stream = outgoing_body
-            .write()
-            .map_err(|()| "request stream taken twice")?;
-        for chunk in body.chunks(WRITE_CHUNK) {
-            stream
-                .blocking_write_and_flush(chunk)
-                .map_err(|err| format!("writing the request: {err:?}"))?;
-        }
-    }
-    OutgoingBody::finish(outgoing_body, None)
-        .map_err(|code| format!("finishing the request: {code:?}"))
+    let request = Outgoing {
+        method: &method,
+        https: destination.https,
+        authority: destination.authority,
+        path_with_query: &destination.path_with_query,
+        headers,
+        body,
+    };
+    let (status, body) = sdk::send(&request, timeout).await?;
+    Ok(Reply { status, body })
 }
 
 #[cfg(test)]
@@ -469,10 +410,7 @@ mod tests {
             url("HTTP://example.com?x=1").unwrap(),
             ("example.com", "/?x=1".to_string())
         );
-        assert!(matches!(
-            Destination::url("https://a.example").unwrap().scheme,
-            Scheme::Https
-        ));
+        assert!(Destination::url("https://a.example").unwrap().https);
         for bad in [
             "",
             "example.com/hook",
@@ -517,7 +455,7 @@ mod tests {
 
     #[test]
     fn the_trace_context_received_is_passed_on_to_siblings() {
-        let request = ApiRequest::new(spin_sdk::http::Method::Get, "/api/orders/orders", b"", "")
+        let request = ApiRequest::new(crate::Method::Get, "/api/orders/orders", b"", "")
             .with_header("Traceparent", TRACEPARENT)
             .with_header("tracestate", "vendor=opaque");
         let trace = trace_context(&request);
@@ -562,7 +500,7 @@ mod tests {
             assert!(!is_traceparent(bad), "{bad}");
         }
         let request = |traceparent: &str, tracestate: &str| {
-            ApiRequest::new(spin_sdk::http::Method::Get, "/", b"", "")
+            ApiRequest::new(crate::Method::Get, "/", b"", "")
                 .with_header("traceparent", traceparent)
                 .with_header("tracestate", tracestate)
         };

@@ -1,4 +1,5 @@
-//! Small helpers over Spin's Postgres interface (`spin:postgres/postgres@4.0.0`):
+//! Small helpers over Spin's Postgres interface (`spin:postgres/postgres`, see
+//! [`crate::sdk`]):
 //! opening the service's connection, decoding rows by column name, transactions,
 //! and reading constraint violations from SQLSTATE and constraint name.
 //!
@@ -25,17 +26,27 @@
 //! the server doesn't end a session for idling. A write whose session is lost while
 //! it runs may have committed: it is never sent twice, its caller gets 503, and the
 //! client's idempotency key decides.
+//!
+//! An instance keeps a few connections between the requests it serves (see
+//! [`KEPT_PER_INSTANCE`]): on Spin 4, WASIp3 instances serve many requests, several
+//! at a time, so most requests skip opening a connection, and Spin's reset of it.
+//! A connection is one request's alone from [`Db::connect`] until its `Db` is
+//! dropped; it is kept only when no transaction is open on it and its session was
+//! not lost. One the server closed meanwhile is replaced as above. On WASIp2 every
+//! request has an instance of its own, so there is nothing to keep.
 
 use std::cell::{Cell, RefCell};
+use std::rc::Rc;
 use std::time::Duration;
-
-use spin_sdk::pg4::{self, Connection, Decode, ParameterValue, PgError, QueryError, RowSet};
 
 use crate::config;
 use crate::error::{ApiError, ApiResult};
+use crate::outbox::Outbox;
+use crate::request::ApiRequest;
+use crate::sdk::{Connection, DbValue, Decode, ParameterValue, PgError, QueryError, RowSet};
 use crate::time::Backoff;
 
-pub use spin_sdk::pg4::ParameterValue as Param;
+pub use crate::sdk::ParameterValue as Param;
 
 /// A text parameter (`&str` has no `Into<Param>` in the SDK).
 pub fn text(value: &str) -> Param {
@@ -125,52 +136,106 @@ impl From<DbError> for ApiError {
     }
 }
 
-/// The service's own database connection (its role sees only its schema).
+/// How many idle connections an instance keeps for its next requests, per
+/// connection URL. More are opened when more requests at once need one; past this
+/// number they are closed when their request is done. Each kept connection holds
+/// one of the service's Postgres connection slots while its instance lives (the
+/// README's connection budget).
+pub const KEPT_PER_INSTANCE: usize = 4;
+
+thread_local! {
+    /// The instance's idle connections, by URL. They belong to no request: a request
+    /// takes one out, and has it to itself until it gives it back.
+    static KEPT: RefCell<Vec<(String, Rc<Connection>)>> = const { RefCell::new(Vec::new()) };
+}
+
+/// An idle connection the instance kept for `url`, if any.
+fn take_kept(url: &str) -> Option<Rc<Connection>> {
+    KEPT.with_borrow_mut(|kept| {
+        let at = kept.iter().position(|(kept_url, _)| kept_url == url)?;
+        Some(kept.swap_remove(at).1)
+    })
+}
+
+/// Keeps a connection for the instance's next requests, unless enough are kept.
+fn keep(url: String, conn: Rc<Connection>) {
+    KEPT.with_borrow_mut(|kept| {
+        if kept.iter().filter(|(kept_url, _)| *kept_url == url).count() < KEPT_PER_INSTANCE {
+            kept.push((url, conn));
+        }
+    });
+}
+
+/// The service's own database connection (its role sees only its schema), for one
+/// request.
 pub struct Db {
     url: String,
-    conn: RefCell<Connection>,
+    conn: RefCell<Rc<Connection>>,
     /// Inside `BEGIN ... COMMIT` a lost session takes the transaction's earlier
     /// statements with it, so nothing is tried again there.
     in_transaction: Cell<bool>,
+    /// False once the session may be gone (lost, or a rollback failed): such a
+    /// connection is not kept for another request.
+    healthy: Cell<bool>,
+    /// The request's note of the outbox it recorded events in.
+    recorded: Rc<Cell<Option<Outbox>>>,
 }
 
 impl Db {
-    /// Opens the connection named by the component's `db_url` variable, waiting out
-    /// transient refusals for up to [`RETRY_BUDGET`].
-    pub fn connect() -> ApiResult<Db> {
-        let url = config::var("db_url")?;
-        let conn = open(&url, &mut retry_budget())
-            .map_err(|_| ApiError::Unavailable("database unavailable".into()))?;
+    /// The connection named by the component's `db_url` variable, for `req`: one the
+    /// instance kept, or a new one, waiting out transient refusals for up to
+    /// [`RETRY_BUDGET`].
+    pub async fn connect(req: &ApiRequest) -> ApiResult<Db> {
+        let url = config::var("db_url").await?;
+        let conn = match take_kept(&url) {
+            Some(conn) => conn,
+            None => open(&url, &mut retry_budget())
+                .await
+                .map(Rc::new)
+                .map_err(|_| ApiError::Unavailable("database unavailable".into()))?,
+        };
         Ok(Db {
             url,
             conn: RefCell::new(conn),
             in_transaction: Cell::new(false),
+            healthy: Cell::new(true),
+            recorded: req.recorded_outbox(),
         })
     }
 
-    pub fn query(&self, sql: &str, params: &[ParameterValue]) -> Result<Rows, DbError> {
-        self.statement(sql, |conn| {
-            conn.query(sql, params).map(Rows).map_err(DbError::from)
+    pub async fn query(&self, sql: &str, params: &[ParameterValue]) -> Result<Rows, DbError> {
+        self.statement(sql, async |conn: &Connection| {
+            conn.query(sql, params)
+                .await
+                .map(Rows)
+                .map_err(DbError::from)
         })
+        .await
     }
 
-    pub fn execute(&self, sql: &str, params: &[ParameterValue]) -> Result<u64, DbError> {
-        self.statement(sql, |conn| conn.execute(sql, params).map_err(DbError::from))
+    pub async fn execute(&self, sql: &str, params: &[ParameterValue]) -> Result<u64, DbError> {
+        self.statement(sql, async |conn: &Connection| {
+            conn.execute(sql, params).await.map_err(DbError::from)
+        })
+        .await
     }
 
     /// Runs `work` inside `BEGIN ... COMMIT`, rolling back on any error: Spin's pooled
     /// connections do not roll back for you. A COMMIT whose session is lost leaves
     /// the outcome unknown: the caller gets 503, as for any write that may have run.
     /// Inside a transaction already, `work` joins it: the outer one commits.
-    pub fn transaction<T>(&self, work: impl FnOnce(&Db) -> ApiResult<T>) -> ApiResult<T> {
+    pub async fn transaction<T>(
+        &self,
+        work: impl AsyncFnOnce(&Db) -> ApiResult<T>,
+    ) -> ApiResult<T> {
         if self.in_transaction.get() {
-            return work(self);
+            return work(self).await;
         }
-        self.begin()?;
-        let outcome = match work(self) {
-            Ok(value) => self.commit().map(|()| value).map_err(ApiError::from),
+        self.begin().await?;
+        let outcome = match work(self).await {
+            Ok(value) => self.commit().await.map(|()| value).map_err(ApiError::from),
             Err(err) => {
-                self.rollback();
+                self.rollback().await;
                 Err(err)
             }
         };
@@ -179,54 +244,64 @@ impl Db {
     }
 
     /// True when the database answers.
-    pub fn ping(&self) -> bool {
-        self.query("SELECT 1", &[]).is_ok()
+    pub async fn ping(&self) -> bool {
+        self.query("SELECT 1", &[]).await.is_ok()
+    }
+
+    /// Notes that this request recorded events in `outbox`, to be delivered once the
+    /// response has gone.
+    pub(crate) fn note_recorded(&self, outbox: Outbox) {
+        self.recorded.set(Some(outbox));
     }
 
     /// Runs one statement. A write outside a transaction gets one of its own: its
     /// `BEGIN` may be repeated on a new connection when the server has closed this
     /// one, and once it is open the server no longer ends the session for idling
     /// (see the module documentation).
-    fn statement<T>(
+    async fn statement<T>(
         &self,
         sql: &str,
-        run: impl Fn(&Connection) -> Result<T, DbError>,
+        run: impl AsyncFn(&Connection) -> Result<T, DbError>,
     ) -> Result<T, DbError> {
         if self.in_transaction.get() || reads_only(sql) {
-            return self.run(sql, run);
+            return self.run(sql, run).await;
         }
-        self.begin()?;
-        let outcome = self
-            .run(sql, run)
-            .and_then(|value| self.commit().map(|()| value));
+        self.begin().await?;
+        let outcome = match self.run(sql, run).await {
+            Ok(value) => self.commit().await.map(|()| value),
+            Err(err) => Err(err),
+        };
         if outcome.is_err() {
-            self.rollback();
+            self.rollback().await;
         }
         self.in_transaction.set(false);
         outcome
     }
 
-    fn begin(&self) -> Result<(), DbError> {
-        self.run("BEGIN", |conn| {
-            conn.execute("BEGIN", &[]).map_err(DbError::from)
-        })?;
+    /// Runs a statement with no parameters whose row count doesn't matter.
+    async fn command(&self, sql: &str) -> Result<(), DbError> {
+        self.run(sql, async |conn: &Connection| {
+            conn.execute(sql, &[]).await.map_err(DbError::from)
+        })
+        .await
+        .map(drop)
+    }
+
+    async fn begin(&self) -> Result<(), DbError> {
+        self.command("BEGIN").await?;
         self.in_transaction.set(true);
         Ok(())
     }
 
-    fn commit(&self) -> Result<(), DbError> {
-        self.run("COMMIT", |conn| {
-            conn.execute("COMMIT", &[]).map_err(DbError::from)
-        })
-        .map(drop)
+    async fn commit(&self) -> Result<(), DbError> {
+        self.command("COMMIT").await
     }
 
     /// Rolls back what the transaction did; if its session is gone, so is the
     /// transaction.
-    fn rollback(&self) {
-        if let Err(err) = self.run("ROLLBACK", |conn| {
-            conn.execute("ROLLBACK", &[]).map_err(DbError::from)
-        }) {
+    async fn rollback(&self) {
+        if let Err(err) = self.command("ROLLBACK").await {
+            self.healthy.set(false);
             eprintln!("rollback failed: {err}");
         }
     }
@@ -234,14 +309,15 @@ impl Db {
     /// Runs one statement, and again on a new connection when its session was lost
     /// and running it twice can't do harm: outside a transaction, a statement the
     /// server never read, a read, or a `BEGIN`.
-    fn run<T>(
+    async fn run<T>(
         &self,
         sql: &str,
-        statement: impl Fn(&Connection) -> Result<T, DbError>,
+        statement: impl AsyncFn(&Connection) -> Result<T, DbError>,
     ) -> Result<T, DbError> {
         let mut retry = retry_budget();
         loop {
-            let err = match statement(&self.conn.borrow()) {
+            let conn = Rc::clone(&self.conn.borrow());
+            let err = match statement(&conn).await {
                 Ok(value) => return Ok(value),
                 Err(err) => err,
             };
@@ -250,13 +326,34 @@ impl Db {
                 Failure::Lost => reads_only(sql),
                 Failure::Refused | Failure::Statement => false,
             };
+            if failure(&err.0) != Failure::Statement {
+                self.healthy.set(false);
+            }
             if !repeatable || self.in_transaction.get() {
                 return Err(err);
             }
-            match open(&self.url, &mut retry) {
-                Ok(conn) => *self.conn.borrow_mut() = conn,
+            match open(&self.url, &mut retry).await {
+                Ok(conn) => {
+                    *self.conn.borrow_mut() = Rc::new(conn);
+                    self.healthy.set(true);
+                }
                 Err(()) => return Err(err),
             }
+        }
+    }
+}
+
+impl Drop for Db {
+    /// Gives the connection back to the instance, when it is fit for another
+    /// request: no transaction left open (a request cut short), session not lost.
+    fn drop(&mut self) {
+        if self.in_transaction.get() || !self.healthy.get() {
+            return;
+        }
+        let conn = self.conn.get_mut();
+        // A statement cut short may still hold it: then it is not this request's to give.
+        if Rc::strong_count(conn) == 1 {
+            keep(std::mem::take(&mut self.url), Rc::clone(conn));
         }
     }
 }
@@ -277,11 +374,11 @@ fn retry_budget() -> Backoff {
 }
 
 /// Opens a connection, waiting out transient refusals while `retry` allows.
-fn open(url: &str, retry: &mut Backoff) -> Result<Connection, ()> {
+async fn open(url: &str, retry: &mut Backoff) -> Result<Connection, ()> {
     loop {
-        match Connection::open(url) {
+        match Connection::open(url).await {
             Ok(conn) => return Ok(conn),
-            Err(err) if failure(&err) == Failure::Refused && retry.wait() => {}
+            Err(err) if failure(&err) == Failure::Refused && retry.wait().await => {}
             Err(err) => {
                 eprintln!(
                     "database connection failed: {}",
@@ -398,7 +495,7 @@ impl Rows {
 
 pub struct Row<'a> {
     rows: &'a RowSet,
-    values: &'a [pg4::DbValue],
+    values: &'a [DbValue],
 }
 
 impl Row<'_> {
@@ -455,7 +552,7 @@ mod tests {
     #[test]
     fn a_violation_reported_as_text_reads_like_a_structured_one() {
         let structured = DbError(Box::new(PgError::QueryFailed(QueryError::DbError(
-            pg4::DbError {
+            crate::sdk::PgDbError {
                 as_text: String::new(),
                 severity: "ERROR".into(),
                 code: "23505".into(),
@@ -516,7 +613,7 @@ mod tests {
     }
 
     fn structured(code: &str) -> PgError {
-        PgError::QueryFailed(QueryError::DbError(pg4::DbError {
+        PgError::QueryFailed(QueryError::DbError(crate::sdk::PgDbError {
             as_text: String::new(),
             severity: "FATAL".into(),
             code: code.into(),

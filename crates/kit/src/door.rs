@@ -38,8 +38,10 @@
 use crate::auth::{bearer_token, now_seconds, require_service, verify_access_token};
 use crate::config;
 use crate::error::ApiError;
+use crate::method::Method;
 use crate::request::ApiRequest;
 use crate::response::ApiResponse;
+use crate::sdk::{self, KeyValue};
 
 /// The variables, with the defaults used when a component does not declare them.
 pub const CORS_ALLOWED_ORIGINS: &str = "cors_allowed_origins";
@@ -88,10 +90,7 @@ impl RouteClass {
         let path = req.path.as_str();
         if path == "/api/users/auth" || path.starts_with("/api/users/auth/") {
             RouteClass::Auth
-        } else if matches!(
-            req.method,
-            spin_sdk::http::Method::Get | spin_sdk::http::Method::Head
-        ) {
+        } else if matches!(req.method, Method::Get | Method::Head) {
             RouteClass::Reads
         } else {
             RouteClass::Writes
@@ -122,23 +121,19 @@ impl Default for Door {
 impl Door {
     /// The settings from the component's variables; an undeclared variable takes
     /// its default, and a value that isn't a number is logged and does too.
-    pub fn from_variables() -> Door {
+    pub async fn from_variables() -> Door {
         let defaults = Door::default();
-        let number = |name: &str, default: u64| match spin_sdk::variables::get(name) {
-            Ok(raw) => raw.trim().parse().unwrap_or_else(|_| {
-                eprintln!("variable {name} is not a whole number ({raw:?}); using {default}");
-                default
-            }),
-            Err(_) => default,
-        };
         Door {
-            allowed_origins: spin_sdk::variables::get(CORS_ALLOWED_ORIGINS)
+            allowed_origins: sdk::variable(CORS_ALLOWED_ORIGINS)
+                .await
                 .map(|raw| parse_origins(&raw))
                 .unwrap_or_default(),
-            window_seconds: number(RATE_LIMIT_WINDOW_SECONDS, defaults.window_seconds).max(1),
-            auth_limit: number(RATE_LIMIT_AUTH, defaults.auth_limit),
-            writes_limit: number(RATE_LIMIT_WRITES, defaults.writes_limit),
-            reads_limit: number(RATE_LIMIT_READS, defaults.reads_limit),
+            window_seconds: number(RATE_LIMIT_WINDOW_SECONDS, defaults.window_seconds)
+                .await
+                .max(1),
+            auth_limit: number(RATE_LIMIT_AUTH, defaults.auth_limit).await,
+            writes_limit: number(RATE_LIMIT_WRITES, defaults.writes_limit).await,
+            reads_limit: number(RATE_LIMIT_READS, defaults.reads_limit).await,
         }
     }
 
@@ -161,7 +156,7 @@ impl Door {
 
     /// The answer to a CORS preflight, or `None` when the request is not one.
     pub fn preflight(&self, req: &ApiRequest) -> Option<ApiResponse> {
-        if req.method != spin_sdk::http::Method::Options
+        if req.method != Method::Options
             || req.header("origin").is_none()
             || req.header("access-control-request-method").is_none()
         {
@@ -208,33 +203,33 @@ impl Door {
     }
 
     /// Counts the request against its limits; 429 when one is spent.
-    pub fn admit(&self, req: &ApiRequest) -> Result<(), ApiError> {
+    pub async fn admit(&self, req: &ApiRequest) -> Result<(), ApiError> {
         if !req.path.starts_with("/api/") {
             return Ok(());
         }
         let class = RouteClass::of(req);
         let limit = self.limit(class);
-        if limit == 0 || require_service(req).is_ok() {
+        if limit == 0 || require_service(req).await.is_ok() {
             return Ok(());
         }
         let mut clients = Vec::new();
         if let Some(ip) = req.client_ip() {
             clients.push(format!("ip:{ip}"));
         }
-        if let Some(user) = user_of(req) {
+        if let Some(user) = user_of(req).await {
             clients.push(format!("user:{user}"));
         }
         if clients.is_empty() {
             return Ok(());
         }
-        let Some(store) = counters() else {
+        let Some(store) = counters().await else {
             return Ok(());
         };
         let now = now_seconds().max(0) as u64;
         let window = Window::at(now, self.window_seconds);
         for client in clients {
             let key = format!("rl:{}:{client}", class.name());
-            match add(&store, &key, window, 1) {
+            match add(&store, &key, window, 1).await {
                 Ok(count) if count > limit => {
                     return Err(ApiError::RateLimited {
                         retry_after_seconds: window.seconds_left(now),
@@ -257,16 +252,20 @@ impl Door {
 /// client can't bound what many clients ask together. Counted like the rate limits,
 /// in the key `budget:<name>`, and open like them when the store fails.
 pub struct SharedBudget {
-    store: Option<spin_sdk::key_value::Store>,
+    store: Option<KeyValue>,
     key: String,
     per_second: u64,
 }
 
 impl SharedBudget {
     /// The budget `name` of `per_second` units a second; 0: no budget.
-    pub fn open(name: &str, per_second: u64) -> SharedBudget {
+    pub async fn open(name: &str, per_second: u64) -> SharedBudget {
         SharedBudget {
-            store: if per_second == 0 { None } else { counters() },
+            store: if per_second == 0 {
+                None
+            } else {
+                counters().await
+            },
             key: format!("budget:{name}"),
             per_second,
         }
@@ -275,18 +274,24 @@ impl SharedBudget {
     /// Takes `units` from this second's budget before the work starts, so that work
     /// starting at the same time sees it taken; 429 `rate_limited`, with
     /// `retry-after: 1`, when the budget is spent already.
-    pub fn take(&self, units: u64) -> Result<(), ApiError> {
+    pub async fn take(&self, units: u64) -> Result<(), ApiError> {
         let Some(store) = &self.store else {
             return Ok(());
         };
         let window = Window::this_second();
-        let taken = store.get(&self.key).and_then(|stored| {
-            let spent = next_total(stored.as_deref(), window, 0);
-            if spent >= self.per_second {
-                return Ok(false);
+        let taken = match store.get(&self.key).await {
+            Ok(stored) => {
+                let spent = next_total(stored.as_deref(), window, 0);
+                if spent >= self.per_second {
+                    Ok(false)
+                } else {
+                    write_total(store, &self.key, window, spent.saturating_add(units))
+                        .await
+                        .map(|()| true)
+                }
             }
-            write_total(store, &self.key, window, spent.saturating_add(units)).map(|()| true)
-        });
+            Err(err) => Err(err),
+        };
         match taken {
             Ok(true) => Ok(()),
             Ok(false) => Err(ApiError::RateLimited {
@@ -300,14 +305,14 @@ impl SharedBudget {
     }
 
     /// Counts `units` more, spent now (what the work cost beyond what was taken).
-    pub fn spend(&self, units: u64) {
+    pub async fn spend(&self, units: u64) {
         if units == 0 {
             return;
         }
         let Some(store) = &self.store else {
             return;
         };
-        if let Err(err) = add(store, &self.key, Window::this_second(), units) {
+        if let Err(err) = add(store, &self.key, Window::this_second(), units).await {
             eprintln!("budget not applied: counting {}: {err}", self.key);
         }
     }
@@ -315,17 +320,18 @@ impl SharedBudget {
 
 /// The store the counters live in: Spin's default key-value store. `None` (and a
 /// line in the log) when it can't be opened: a broken counter must not close the shop.
-fn counters() -> Option<spin_sdk::key_value::Store> {
-    spin_sdk::key_value::Store::open_default()
+async fn counters() -> Option<KeyValue> {
+    KeyValue::open_default()
+        .await
         .inspect_err(|err| eprintln!("limits not applied: the default key-value store: {err}"))
         .ok()
 }
 
 /// The user a request's access token names, when the token is valid. Verified with
 /// the `jwt_secret` variable; a component without it limits per address only.
-fn user_of(req: &ApiRequest) -> Option<String> {
+async fn user_of(req: &ApiRequest) -> Option<String> {
     let token = bearer_token(req).ok()?;
-    let secret = config::secret_var("jwt_secret").ok()?;
+    let secret = config::secret_var("jwt_secret").await.ok()?;
     verify_access_token(&secret, token)
         .ok()
         .map(|claims| claims.sub)
@@ -358,26 +364,23 @@ impl Window {
 }
 
 /// Adds `amount` to a counter and returns its total in the window.
-fn add(
-    store: &spin_sdk::key_value::Store,
-    key: &str,
-    window: Window,
-    amount: u64,
-) -> Result<u64, spin_sdk::key_value::Error> {
-    let stored = store.get(key)?;
+async fn add(store: &KeyValue, key: &str, window: Window, amount: u64) -> Result<u64, String> {
+    let stored = store.get(key).await?;
     let total = next_total(stored.as_deref(), window, amount);
-    write_total(store, key, window, total)?;
+    write_total(store, key, window, total).await?;
     Ok(total)
 }
 
 /// Stores a counter's total in the window: `<window start> <total>`.
-fn write_total(
-    store: &spin_sdk::key_value::Store,
+async fn write_total(
+    store: &KeyValue,
     key: &str,
     window: Window,
     total: u64,
-) -> Result<(), spin_sdk::key_value::Error> {
-    store.set(key, format!("{} {total}", window.start).as_bytes())
+) -> Result<(), String> {
+    store
+        .set(key, format!("{} {total}", window.start).as_bytes())
+        .await
 }
 
 /// The total after adding `amount`, given what the counter holds: added to it in the
@@ -393,6 +396,18 @@ fn next_total(stored: Option<&[u8]>, window: Window, amount: u64) -> u64 {
     }
 }
 
+/// A whole-number variable; an undeclared one takes its default, and a value that
+/// isn't a number is logged and does too.
+async fn number(name: &str, default: u64) -> u64 {
+    match sdk::variable(name).await {
+        Ok(raw) => raw.trim().parse().unwrap_or_else(|_| {
+            eprintln!("variable {name} is not a whole number ({raw:?}); using {default}");
+            default
+        }),
+        Err(_) => default,
+    }
+}
+
 /// `https://a.example, http://localhost:8080/` -> the origins, without trailing `/`.
 fn parse_origins(raw: &str) -> Vec<String> {
     raw.split(',')
@@ -405,7 +420,7 @@ fn parse_origins(raw: &str) -> Vec<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use spin_sdk::http::Method;
+    use crate::Method;
 
     fn door(origins: &[&str]) -> Door {
         Door {

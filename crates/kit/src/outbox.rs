@@ -14,7 +14,8 @@
 //! earlier event of its aggregate is delivered. Every service's outbox table has the
 //! same shape (see the outbox migrations), so the SQL lives here once.
 
-use std::cell::Cell;
+use std::future::Future;
+use std::pin::Pin;
 use std::time::Duration;
 
 use serde_json::Value;
@@ -73,28 +74,23 @@ pub struct Policy {
 }
 
 impl Policy {
-    pub fn load() -> ApiResult<Policy> {
+    pub async fn load() -> ApiResult<Policy> {
         Ok(Policy {
-            retry_base: Duration::from_millis(config::parsed_var("outbox_retry_base_ms")?),
-            retry_cap: Duration::from_secs(config::parsed_var("outbox_retry_max_seconds")?),
-            retention_hours: config::parsed_var("outbox_retention_hours")?,
+            retry_base: Duration::from_millis(config::parsed_var("outbox_retry_base_ms").await?),
+            retry_cap: Duration::from_secs(config::parsed_var("outbox_retry_max_seconds").await?),
+            retention_hours: config::parsed_var("outbox_retention_hours").await?,
         })
     }
 }
 
-thread_local! {
-    /// The outbox this request recorded an event in (an instance serves one request).
-    static RECORDED: Cell<Option<Outbox>> = const { Cell::new(None) };
-}
-
 /// Flushes the outbox this request recorded events in, if any: what
-/// [`crate::serve`] does once the response has gone, so the client doesn't wait
+/// [`crate::service`] does once the response has gone, so the client doesn't wait
 /// for the delivery. A failure is logged; the rows stay pending for the next flush.
-pub(crate) fn flush_recorded(request: &ApiRequest) {
-    let Some(outbox) = RECORDED.with(Cell::take) else {
+pub(crate) async fn flush_recorded(request: &ApiRequest) {
+    let Some(outbox) = request.recorded_outbox().take() else {
         return;
     };
-    if let Err(err) = outbox.flush(request, Scope::AfterResponse) {
+    if let Err(err) = outbox.flush(request, Scope::AfterResponse).await {
         eprintln!(
             "{} {}: delivering events after the response failed: {err}",
             outbox.source, request.request_id
@@ -104,22 +100,27 @@ pub(crate) fn flush_recorded(request: &ApiRequest) {
 
 /// `POST /api/<service>/internal/outbox/flush`: delivers what is due now and
 /// answers with a [`FlushReport`]. `kit::serve` admits only service callers there.
-pub fn flush_endpoint(outbox: &Outbox, request: &ApiRequest) -> ApiResult<crate::ApiResponse> {
-    crate::ApiResponse::ok(&outbox.flush(request, Scope::Dispatch)?)
+pub async fn flush_endpoint(
+    outbox: &Outbox,
+    request: &ApiRequest,
+) -> ApiResult<crate::ApiResponse> {
+    crate::ApiResponse::ok(&outbox.flush(request, Scope::Dispatch).await?)
 }
 
 /// Delivers a batch to notifications' `POST /api/notifications/internal/events`, in
 /// one call: notifications stores the whole batch or none of it.
-pub fn to_notifications(
+pub fn to_notifications<'a>(
     source: &'static str,
-    request: &ApiRequest,
-    batch: &[Claimed],
-) -> Vec<Result<(), String>> {
-    let outcome = deliver_batch(source, request, batch);
-    batch.iter().map(|_| outcome.clone()).collect()
+    request: &'a ApiRequest,
+    batch: &'a [Claimed],
+) -> Delivery<'a> {
+    Box::pin(async move {
+        let outcome = deliver_batch(source, request, batch).await;
+        batch.iter().map(|_| outcome.clone()).collect()
+    })
 }
 
-fn deliver_batch(
+async fn deliver_batch(
     source: &'static str,
     request: &ApiRequest,
     batch: &[Claimed],
@@ -137,6 +138,7 @@ fn deliver_batch(
         "/api/notifications/internal/events",
         Some(&serde_json::json!({ "events": events })),
     )
+    .await
     .map_err(|err| err.to_string())?;
     if reply.is_success() {
         Ok(())
@@ -147,7 +149,10 @@ fn deliver_batch(
 
 /// Hands a claimed batch to where it goes, as the service named first, answering
 /// for each row in order.
-pub type Deliver = fn(&'static str, &ApiRequest, &[Claimed]) -> Vec<Result<(), String>>;
+pub type Deliver = for<'a> fn(&'static str, &'a ApiRequest, &'a [Claimed]) -> Delivery<'a>;
+
+/// A delivery under way: its outcome for each row of the batch, in order.
+pub type Delivery<'a> = Pin<Box<dyn Future<Output = Vec<Result<(), String>>> + 'a>>;
 
 /// One service's outbox: the `outbox` and `outbox_sequences` tables of its schema,
 /// and where its events go.
@@ -170,16 +175,22 @@ impl Outbox {
     }
 
     /// Delivers what is due now (see [`flush`]), on behalf of `request`.
-    pub fn flush(&self, request: &ApiRequest, scope: Scope) -> ApiResult<FlushReport> {
-        flush(self, &Policy::load()?, scope, |batch| {
-            (self.deliver)(self.source, request, batch)
-        })
+    pub async fn flush(&self, request: &ApiRequest, scope: Scope) -> ApiResult<FlushReport> {
+        let policy = Policy::load().await?;
+        flush(
+            self,
+            request,
+            &policy,
+            scope,
+            async |batch: &[Claimed]| (self.deliver)(self.source, request, batch).await,
+        )
+        .await
     }
 
     /// Records `event` in the caller's transaction. Its sequence is the next of its
     /// aggregate's: the counter row is locked until the transaction ends, so two
     /// changes to one aggregate number their events in commit order.
-    pub fn record(&self, db: &Db, event: NewEvent) -> ApiResult<()> {
+    pub async fn record(&self, db: &Db, event: NewEvent<'_>) -> ApiResult<()> {
         let sql = format!(
             "WITH next AS ( \
                INSERT INTO {s}.outbox_sequences (aggregate_type, aggregate_id, last_sequence) \
@@ -210,15 +221,16 @@ impl Outbox {
                 user_id,
                 text(&event.data.to_string()),
             ],
-        )?;
-        RECORDED.with(|recorded| recorded.set(Some(*self)));
+        )
+        .await?;
+        db.note_recorded(*self);
         Ok(())
     }
 
     /// Queues an event that was recorded elsewhere, as it is (same id and sequence),
     /// for delivery onwards; an event already queued is left as it is. Call it in
     /// the transaction that stores the event.
-    pub fn enqueue(&self, db: &Db, event: &Event) -> ApiResult<()> {
+    pub async fn enqueue(&self, db: &Db, event: &Event) -> ApiResult<()> {
         let sql = format!(
             "INSERT INTO {s}.outbox (event_id, aggregate_type, aggregate_id, sequence, event) \
              VALUES ($1::text::uuid, $2, $3, $4, $5::text::jsonb) ON CONFLICT (event_id) DO NOTHING",
@@ -234,14 +246,15 @@ impl Outbox {
                 event.sequence.into(),
                 text(&json),
             ],
-        )?;
-        RECORDED.with(|recorded| recorded.set(Some(*self)));
+        )
+        .await?;
+        db.note_recorded(*self);
         Ok(())
     }
 
     /// Claims up to [`BATCH`] due rows, each the earliest undelivered event of its
     /// aggregate, oldest first.
-    pub fn claim(&self, db: &Db) -> ApiResult<Vec<Claimed>> {
+    pub async fn claim(&self, db: &Db) -> ApiResult<Vec<Claimed>> {
         let sql = format!(
             "UPDATE {s}.outbox o SET leased_until = now() + make_interval(secs => $2::float8) \
              WHERE o.seq IN ( \
@@ -256,7 +269,9 @@ impl Outbox {
              RETURNING o.seq, o.event::text AS event, o.attempts::bigint AS attempts",
             s = self.schema
         );
-        let rows = db.query(&sql, &[BATCH.into(), (LEASE_SECONDS as f64).into()])?;
+        let rows = db
+            .query(&sql, &[BATCH.into(), (LEASE_SECONDS as f64).into()])
+            .await?;
         let mut claimed = rows.map(|row| {
             Ok(Claimed {
                 seq: row.get("seq")?,
@@ -268,7 +283,7 @@ impl Outbox {
         Ok(claimed)
     }
 
-    pub fn mark_delivered(&self, db: &Db, seqs: &[i64]) -> ApiResult<()> {
+    pub async fn mark_delivered(&self, db: &Db, seqs: &[i64]) -> ApiResult<()> {
         if seqs.is_empty() {
             return Ok(());
         }
@@ -282,12 +297,13 @@ impl Outbox {
             &[Param::ArrayInt64(
                 seqs.iter().map(|seq| Some(*seq)).collect(),
             )],
-        )?;
+        )
+        .await?;
         Ok(())
     }
 
     /// Records a failed attempt: the row waits `retry_delay` before it is due again.
-    pub fn mark_failed(
+    pub async fn mark_failed(
         &self,
         db: &Db,
         row: &Claimed,
@@ -304,29 +320,31 @@ impl Outbox {
         db.execute(
             &sql,
             &[row.seq.into(), text(&error), delay.as_secs_f64().into()],
-        )?;
+        )
+        .await?;
         Ok(())
     }
 
     /// Deletes delivered rows older than the retention; the sequence counters stay.
-    pub fn prune(&self, db: &Db, policy: &Policy) -> ApiResult<u64> {
+    pub async fn prune(&self, db: &Db, policy: &Policy) -> ApiResult<u64> {
         let sql = format!(
             "DELETE FROM {s}.outbox WHERE delivered_at < now() - make_interval(hours => $1::int)",
             s = self.schema
         );
         let hours = i32::try_from(policy.retention_hours)
             .map_err(|_| ApiError::internal("outbox_retention_hours out of range"))?;
-        Ok(db.execute(&sql, &[hours.into()])?)
+        Ok(db.execute(&sql, &[hours.into()]).await?)
     }
 
     /// Rows not delivered yet.
-    pub fn pending(&self, db: &Db) -> ApiResult<u64> {
+    pub async fn pending(&self, db: &Db) -> ApiResult<u64> {
         let sql = format!(
             "SELECT count(*) AS pending FROM {s}.outbox WHERE delivered_at IS NULL",
             s = self.schema
         );
         let pending: i64 = db
-            .query(&sql, &[])?
+            .query(&sql, &[])
+            .await?
             .first()
             .map(|row| row.get("pending"))
             .transpose()?
@@ -351,40 +369,41 @@ pub enum Scope {
 /// `Err(reason)` not), marks the outcome, and claims again until nothing is due (an
 /// event becomes due once the one before it in its aggregate is delivered). A
 /// dispatch then prunes old delivered rows and counts what is left.
-pub fn flush(
+async fn flush(
     outbox: &Outbox,
+    request: &ApiRequest,
     policy: &Policy,
     scope: Scope,
-    mut deliver: impl FnMut(&[Claimed]) -> Vec<Result<(), String>>,
+    mut deliver: impl AsyncFnMut(&[Claimed]) -> Vec<Result<(), String>>,
 ) -> ApiResult<FlushReport> {
     let mut report = FlushReport::default();
     // One connection at a time: the one that marks a batch claims the next, and
     // none is held while the deliverer waits on another service.
-    let mut db = Db::connect()?;
+    let mut db = Db::connect(request).await?;
     for _ in 0..MAX_ROUNDS {
-        let batch = outbox.claim(&db)?;
+        let batch = outbox.claim(&db).await?;
         if batch.is_empty() {
             break;
         }
         drop(db);
-        let outcomes = deliver(&batch);
-        db = Db::connect()?;
+        let outcomes = deliver(&batch).await;
+        db = Db::connect(request).await?;
         let mut delivered = Vec::new();
         for (row, outcome) in batch.iter().zip(outcomes) {
             match outcome {
                 Ok(()) => delivered.push(row.seq),
                 Err(reason) => {
-                    outbox.mark_failed(&db, row, &reason, policy)?;
+                    outbox.mark_failed(&db, row, &reason, policy).await?;
                     report.failed += 1;
                 }
             }
         }
-        outbox.mark_delivered(&db, &delivered)?;
+        outbox.mark_delivered(&db, &delivered).await?;
         report.delivered += delivered.len() as u64;
     }
     if scope == Scope::Dispatch {
-        report.pruned = outbox.prune(&db, policy)?;
-        report.pending = outbox.pending(&db)?;
+        report.pruned = outbox.prune(&db, policy).await?;
+        report.pending = outbox.pending(&db).await?;
     }
     Ok(report)
 }

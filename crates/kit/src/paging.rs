@@ -46,7 +46,7 @@ impl Paging {
 /// `from_where` (`FROM ... WHERE ...`) takes `filter`'s parameters as `$1..$n`. Only
 /// a page with no rows (past the end, or an empty list) needs a second statement
 /// to learn the total.
-pub fn fetch_page<T>(
+pub async fn fetch_page<T>(
     db: &Db,
     columns: &str,
     from_where: &str,
@@ -62,11 +62,12 @@ pub fn fetch_page<T>(
     );
     let mut params = filter.to_vec();
     params.extend([paging.limit.into(), paging.offset.into()]);
-    let rows = db.query(&rows_sql, &params)?;
+    let rows = db.query(&rows_sql, &params).await?;
     let total = match rows.first() {
         Some(row) => row.get("total_rows")?,
         None => db
-            .query(&format!("SELECT count(*) AS total {from_where}"), filter)?
+            .query(&format!("SELECT count(*) AS total {from_where}"), filter)
+            .await?
             .first()
             .map(|row| row.get("total"))
             .transpose()?

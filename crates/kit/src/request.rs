@@ -1,12 +1,16 @@
 //! An incoming request, reduced to what handlers need: method, the path below the
 //! service's prefix, query, headers, body, and the request id.
 
+use std::cell::Cell;
 use std::fmt;
+use std::rc::Rc;
 
 use serde::de::{self, DeserializeOwned, Deserializer, Visitor};
-use spin_sdk::http::Method;
 
 use crate::error::{ApiError, ApiResult};
+use crate::method::Method;
+use crate::outbox::Outbox;
+use crate::sdk::Incoming;
 use crate::strict::Strict;
 
 /// Bodies larger than this are refused with 413.
@@ -24,18 +28,22 @@ pub struct ApiRequest {
     pub request_id: String,
     /// Where the service is mounted, e.g. `/api/users`.
     prefix: &'static str,
+    /// The outbox this request recorded events in, if any: they are delivered once
+    /// the response has gone. Its own, as everything here: an instance may serve
+    /// several requests at once.
+    recorded: Rc<Cell<Option<Outbox>>>,
 }
 
 impl ApiRequest {
     /// Builds the request from what Spin hands the component. Components route on
     /// the path itself: requests that arrive by service chaining carry no per-route headers.
-    pub fn from_spin(req: &spin_sdk::http::Request, prefix: &'static str) -> Self {
-        let headers: Vec<(String, String)> = req
-            .headers()
-            .filter_map(|(name, value)| {
-                Some((name.to_ascii_lowercase(), value.as_str()?.to_string()))
-            })
-            .collect();
+    pub fn from_incoming(incoming: Incoming, prefix: &'static str) -> Self {
+        let Incoming {
+            method,
+            path_with_query,
+            headers,
+            body,
+        } = incoming;
         let request_id = headers
             .iter()
             .find(|(name, _)| name == "x-request-id")
@@ -43,18 +51,28 @@ impl ApiRequest {
             .filter(|id| is_acceptable_request_id(id))
             .map(str::to_string)
             .unwrap_or_else(|| uuid::Uuid::new_v4().to_string());
-        let query = form_urlencoded::parse(req.query().as_bytes())
-            .into_owned()
-            .collect();
+        let (path, query) = path_with_query
+            .split_once('?')
+            .unwrap_or((&path_with_query, ""));
         ApiRequest {
-            method: req.method().clone(),
-            path: req.path().to_string(),
-            query,
+            method,
+            path: path.to_string(),
+            query: form_urlencoded::parse(query.as_bytes())
+                .into_owned()
+                .collect(),
             headers,
-            body: req.body().to_vec(),
+            body,
             request_id,
             prefix,
+            recorded: Rc::default(),
         }
+    }
+
+    /// A request with nothing in it, for an answer to one that could not be read.
+    pub(crate) fn empty() -> Self {
+        let mut empty = ApiRequest::new(Method::Get, "/", b"", "");
+        empty.request_id = String::new();
+        empty
     }
 
     /// A request built in code, for unit tests of routing and parsing.
@@ -72,7 +90,13 @@ impl ApiRequest {
             body: body.to_vec(),
             request_id: "test".into(),
             prefix,
+            recorded: Rc::default(),
         }
+    }
+
+    /// Where the request's database connections note the outbox it recorded in.
+    pub(crate) fn recorded_outbox(&self) -> Rc<Cell<Option<Outbox>>> {
+        Rc::clone(&self.recorded)
     }
 
     pub fn with_header(mut self, name: &str, value: &str) -> Self {

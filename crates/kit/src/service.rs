@@ -1,4 +1,4 @@
-//! The entry every component's `#[http_component]` handler calls: request id, the
+//! The entry every component's handler calls ([`export_service!`]): request id, the
 //! front door (CORS, rate limits: see [`crate::door`]), size limit, routing, error
 //! rendering and logging, the same for every service, and the work that waits until
 //! the response has gone.
@@ -17,64 +17,142 @@
 use std::io::Write;
 use std::time::Duration;
 
-use spin_sdk::http::conversions::TryFromIncomingRequest;
-use spin_sdk::http::{
-    Fields, IncomingRequest, Method, OutgoingResponse, Request, ResponseOutparam,
-};
-use wasi::clocks::monotonic_clock;
-
 use crate::auth::require_service;
 use crate::door::Door;
 use crate::error::{ApiError, ApiResult};
+use crate::method::Method;
 use crate::outbox;
 use crate::request::ApiRequest;
 use crate::response::ApiResponse;
+use crate::sdk::{self, Incoming};
 
-/// Runs `route` for a request to the service mounted at `prefix` and sends its
-/// outcome. The front door answers CORS preflights and refuses requests past a rate
-/// limit before any route runs. A request under `<prefix>/internal/` must carry a
-/// valid service token before any route sees it (403 otherwise). Errors become the
-/// JSON envelope; internal ones are logged with the request id and rendered without
-/// detail.
+/// Exports the component's HTTP handler: every request goes through [`serve`] with
+/// `route`, the service's route table, under `prefix`, where the service is mounted.
+/// Only built for wasm: a native build (for unit tests) can't link Spin's export names.
 ///
-/// Once the response has gone, the events the request recorded are delivered from
-/// the service's outbox: Spin keeps the instance running until this returns, and
-/// the client already has its answer.
+/// ```ignore
+/// spinshop_kit::export_service!("/api/orders", route);
+/// ```
+#[macro_export]
+macro_rules! export_service {
+    ($prefix:expr, $route:path) => {
+        #[cfg(target_arch = "wasm32")]
+        const _: () = {
+            $crate::__export_service_for_build!($prefix, $route);
+        };
+    };
+}
+
+/// An answer ready to send, and what is left to do once it has gone.
+pub struct Served {
+    pub status: u16,
+    /// Lower-case names.
+    pub headers: Vec<(String, Vec<u8>)>,
+    pub body: Vec<u8>,
+    after: Option<AfterResponse>,
+}
+
+/// The request an answer was for, kept for the log line and the outbox delivery.
+struct AfterResponse {
+    prefix: &'static str,
+    request: ApiRequest,
+    started: u64,
+}
+
+/// Runs `route` for a request to the service mounted at `prefix`. The front door
+/// answers CORS preflights and refuses requests past a rate limit before any route
+/// runs. A request under `<prefix>/internal/` must carry a valid service token
+/// before any route sees it (403 otherwise). Errors become the JSON envelope;
+/// internal ones are logged with the request id and rendered without detail.
+///
+/// Once the response has gone, [`Served::after_response`] logs the request and
+/// delivers the events it recorded from the service's outbox: Spin keeps the
+/// instance running until that is done, and the client already has its answer.
 pub async fn serve(
-    incoming: IncomingRequest,
-    response_out: ResponseOutparam,
+    incoming: Incoming,
     prefix: &'static str,
     route: impl AsyncFnOnce(&ApiRequest) -> ApiResult<ApiResponse>,
-) {
-    let started = monotonic_clock::now();
-    let req = match Request::try_from_incoming_request(incoming).await {
-        Ok(req) => ApiRequest::from_spin(&req, prefix),
-        Err(err) => {
-            eprintln!("{prefix}: reading the request failed: {err}");
-            let unreadable = ApiError::validation("the request could not be read");
-            send(response_out, ApiResponse::from_error(&unreadable), "").await;
-            return;
-        }
-    };
-    let door = Door::from_variables();
+) -> Served {
+    let started = sdk::now_nanos();
+    let req = ApiRequest::from_incoming(incoming, prefix);
+    let door = Door::from_variables().await;
     let response = match door.preflight(&req) {
         Some(preflight) => preflight,
-        None => match door.admit(&req) {
+        None => match door.admit(&req).await {
             Ok(()) => respond(&req, prefix, route).await,
             Err(refused) => ApiResponse::from_error(&refused),
         },
     };
     let response = door.decorate(&req, response);
-    let status = response.status;
-    send(response_out, response, &req.request_id).await;
-    let elapsed = Duration::from_nanos(monotonic_clock::now().saturating_sub(started));
-    // A log that can't be written must not fail the request's remaining work.
-    let _ = writeln!(
-        std::io::stdout().lock(),
-        "{}",
-        access_log_line(prefix, &req, status, elapsed)
-    );
-    outbox::flush_recorded(&req);
+    let mut served = Served::new(response, &req);
+    served.after = Some(AfterResponse {
+        prefix,
+        request: req,
+        started,
+    });
+    served
+}
+
+/// The answer to a request that could not be read.
+pub fn unreadable(prefix: &str, reason: &str) -> Served {
+    eprintln!("{prefix}: reading the request failed: {reason}");
+    let error = ApiError::validation("the request could not be read");
+    Served::new(ApiResponse::from_error(&error), &ApiRequest::empty())
+}
+
+impl Served {
+    fn new(response: ApiResponse, req: &ApiRequest) -> Served {
+        let mut headers: Vec<(String, Vec<u8>)> = response
+            .headers
+            .iter()
+            .map(|(name, value)| (name.to_ascii_lowercase(), value.clone().into_bytes()))
+            .collect();
+        let has =
+            |headers: &[(String, Vec<u8>)], name: &str| headers.iter().any(|(n, _)| n == name);
+        if !req.request_id.is_empty() {
+            headers.push(("x-request-id".into(), req.request_id.as_bytes().to_vec()));
+        }
+        // No answer of the app is to be taken for another type than it says.
+        if !has(&headers, "x-content-type-options") {
+            headers.push(("x-content-type-options".into(), b"nosniff".to_vec()));
+        }
+        // A body whose length is known says so: a client then needn't wait for the
+        // connection to tell it where the answer ends.
+        if has_length(response.status, &req.method) && !has(&headers, "content-length") {
+            headers.push((
+                "content-length".into(),
+                response.body.len().to_string().into_bytes(),
+            ));
+        }
+        Served {
+            status: response.status,
+            headers,
+            body: response.body,
+            after: None,
+        }
+    }
+
+    /// What waits until the answer has gone: the request's log line, then the
+    /// delivery of the events it recorded.
+    pub async fn after_response(self) {
+        let Some(after) = self.after else {
+            return;
+        };
+        let elapsed = Duration::from_nanos(sdk::now_nanos().saturating_sub(after.started));
+        // A log that can't be written must not fail the request's remaining work.
+        let _ = writeln!(
+            std::io::stdout().lock(),
+            "{}",
+            access_log_line(after.prefix, &after.request, self.status, elapsed)
+        );
+        outbox::flush_recorded(&after.request).await;
+    }
+}
+
+/// Whether an answer carries a `content-length`: not one that has no body by its
+/// status, nor the answer to a HEAD (which tells the length of a GET's body).
+fn has_length(status: u16, method: &Method) -> bool {
+    !(status < 200 || status == 204 || status == 304 || *method == Method::Head)
 }
 
 /// The log line of one request: the service, the request id, the method, the path
@@ -129,10 +207,10 @@ async fn respond(
     prefix: &'static str,
     route: impl AsyncFnOnce(&ApiRequest) -> ApiResult<ApiResponse>,
 ) -> ApiResponse {
-    let admitted = req
-        .check_body_size()
-        .and_then(|()| req.check_text())
-        .and_then(|()| admit_internal(req, prefix));
+    let admitted = match req.check_body_size().and_then(|()| req.check_text()) {
+        Ok(()) => admit_internal(req, prefix).await,
+        Err(err) => Err(err),
+    };
     let outcome = match admitted {
         Ok(()) => route(req).await,
         Err(err) => Err(err),
@@ -154,33 +232,11 @@ async fn respond(
 /// A service's internal endpoints are those whose first segment is `internal`; only
 /// sibling services, with their service token, may call them. The catch-all (no
 /// prefix) has none.
-fn admit_internal(req: &ApiRequest, prefix: &str) -> ApiResult<()> {
+async fn admit_internal(req: &ApiRequest, prefix: &str) -> ApiResult<()> {
     if !prefix.is_empty() && req.segments().first() == Some(&INTERNAL_SEGMENT) {
-        require_service(req)?;
+        require_service(req).await?;
     }
     Ok(())
-}
-
-/// Sends the response, body and all; the body is finished when this returns.
-async fn send(response_out: ResponseOutparam, response: ApiResponse, request_id: &str) {
-    let mut headers: Vec<(String, Vec<u8>)> = response
-        .headers
-        .iter()
-        .map(|(name, value)| (name.clone(), value.clone().into_bytes()))
-        .collect();
-    if !request_id.is_empty() {
-        headers.push(("x-request-id".into(), request_id.as_bytes().to_vec()));
-    }
-    // No answer of the app is to be taken for another type than it says.
-    if response.header("x-content-type-options").is_none() {
-        headers.push(("x-content-type-options".into(), b"nosniff".to_vec()));
-    }
-    let fields = Fields::from_list(&headers).unwrap_or_else(|_| Fields::new());
-    let outgoing = OutgoingResponse::new(fields);
-    let _ = outgoing.set_status_code(response.status);
-    if let Err(err) = response_out.set_with_body(outgoing, response.body).await {
-        eprintln!("sending the response failed: {err}");
-    }
 }
 
 /// The first path segment below a service's prefix that marks an internal endpoint:
@@ -188,8 +244,11 @@ async fn send(response_out: ResponseOutparam, response: ApiResponse, request_id:
 pub const INTERNAL_SEGMENT: &str = "internal";
 
 /// `GET /api/<service>/healthz`: 200 when the service's database answers, else 503.
-pub fn health(service: &str) -> ApiResult<ApiResponse> {
-    let db_ok = crate::db::Db::connect().is_ok_and(|db| db.ping());
+pub async fn health(req: &ApiRequest, service: &str) -> ApiResult<ApiResponse> {
+    let db_ok = match crate::db::Db::connect(req).await {
+        Ok(db) => db.ping().await,
+        Err(_) => false,
+    };
     let body = serde_json::json!({
         "ok": db_ok,
         "service": service,
@@ -216,6 +275,8 @@ pub fn no_route(req: &ApiRequest) -> ApiResult<ApiResponse> {
 
 #[cfg(test)]
 mod tests {
+    use futures::executor::block_on;
+
     use super::*;
 
     fn post(path: &str) -> ApiRequest {
@@ -229,7 +290,7 @@ mod tests {
             "/api/products/internal/anything",
             "/api/products//internal/reserve",
         ] {
-            let err = admit_internal(&post(path), "/api/products").unwrap_err();
+            let err = block_on(admit_internal(&post(path), "/api/products")).unwrap_err();
             assert_eq!(err.status(), 403, "{path}");
         }
     }
@@ -238,12 +299,12 @@ mod tests {
     fn other_paths_are_left_to_the_routes() {
         for path in ["/api/products/products", "/api/products/products/internal"] {
             assert!(
-                admit_internal(&post(path), "/api/products").is_ok(),
+                block_on(admit_internal(&post(path), "/api/products")).is_ok(),
                 "{path}"
             );
         }
         let web = ApiRequest::new(Method::Get, "/internal/x", b"", "");
-        assert!(admit_internal(&web, "").is_ok());
+        assert!(block_on(admit_internal(&web, "")).is_ok());
     }
 
     #[test]

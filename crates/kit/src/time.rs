@@ -1,13 +1,13 @@
 //! Short waits inside a request. A component that must wait for another request to
 //! finish (e.g. the first holder of an idempotency key) sleeps on the WASI monotonic
-//! clock, which hands the time back to the host instead of spinning.
+//! clock, which hands the time back to the host (and, on WASIp3, to the other
+//! requests the instance serves) instead of spinning.
 
 use std::time::Duration;
 
-/// Blocks the component for `duration`.
-pub fn sleep(duration: Duration) {
-    let nanos = u64::try_from(duration.as_nanos()).unwrap_or(u64::MAX);
-    wasi::clocks::monotonic_clock::subscribe_duration(nanos).block();
+/// Pauses the request for `duration`.
+pub async fn sleep(duration: Duration) {
+    crate::sdk::sleep(duration).await;
 }
 
 /// Pauses that double from a first step up to a largest one until a time budget is
@@ -41,10 +41,10 @@ impl Backoff {
     }
 
     /// Sleeps the next pause; `false` (without sleeping) once the budget is spent.
-    pub fn wait(&mut self) -> bool {
+    pub async fn wait(&mut self) -> bool {
         match self.next_pause() {
             Some(pause) => {
-                sleep(pause);
+                sleep(pause).await;
                 true
             }
             None => false,
@@ -73,6 +73,6 @@ mod tests {
     fn an_empty_budget_never_pauses() {
         let mut backoff = Backoff::new(ms(10), ms(50), Duration::ZERO);
         assert_eq!(backoff.next_pause(), None);
-        assert!(!backoff.wait());
+        assert!(!futures::executor::block_on(backoff.wait()));
     }
 }

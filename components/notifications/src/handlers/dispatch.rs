@@ -35,23 +35,21 @@ struct DispatchReport {
     webhooks: FlushReport,
 }
 
-pub fn dispatch(req: &ApiRequest) -> ApiResult<ApiResponse> {
-    authorize(req)?;
+pub async fn dispatch(req: &ApiRequest) -> ApiResult<ApiResponse> {
+    authorize(req).await?;
     let producers = Producers::new(req);
-    let reports = PRODUCERS
-        .into_iter()
-        .map(|service| {
-            let report = match producers.flush(service) {
-                Ok(report) => ProducerReport::Flushed(report),
-                Err(error) => {
-                    eprintln!("{SERVICE} {}: dispatch: {error}", req.request_id);
-                    ProducerReport::Failed { error }
-                }
-            };
-            (service, report)
-        })
-        .collect();
-    let webhooks = OUTBOX.flush(req, Scope::Dispatch)?;
+    let mut reports = BTreeMap::new();
+    for service in PRODUCERS {
+        let report = match producers.flush(service).await {
+            Ok(report) => ProducerReport::Flushed(report),
+            Err(error) => {
+                eprintln!("{SERVICE} {}: dispatch: {error}", req.request_id);
+                ProducerReport::Failed { error }
+            }
+        };
+        reports.insert(service, report);
+    }
+    let webhooks = OUTBOX.flush(req, Scope::Dispatch).await?;
     ApiResponse::ok(&DispatchReport {
         producers: reports,
         webhooks,
@@ -61,16 +59,16 @@ pub fn dispatch(req: &ApiRequest) -> ApiResult<ApiResponse> {
 /// A sibling (its service token), a scheduler (the dispatch key) or an admin (a
 /// bearer token) may dispatch. A credential that is presented is the one judged:
 /// a wrong service token is 403, a wrong dispatch key 401, a customer 403.
-fn authorize(req: &ApiRequest) -> ApiResult<()> {
+async fn authorize(req: &ApiRequest) -> ApiResult<()> {
     if req.header(SERVICE_TOKEN_HEADER).is_some() {
-        return require_service(req).map(drop);
+        return require_service(req).await.map(drop);
     }
     if let Some(given) = req.header(DISPATCH_KEY_HEADER) {
-        return if dispatch_key_matches(&settings::dispatch_key()?, given) {
+        return if dispatch_key_matches(&settings::dispatch_key().await?, given) {
             Ok(())
         } else {
             Err(ApiError::Unauthorized("invalid dispatch key".into()))
         };
     }
-    introspect(SERVICE, req)?.require_admin()
+    introspect(SERVICE, req).await?.require_admin()
 }

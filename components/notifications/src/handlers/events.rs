@@ -10,26 +10,26 @@ use crate::domain::WebhookStatus;
 use crate::store;
 
 /// Newest first, each with its webhook state; `?status=` narrows to one state.
-pub fn list_events(req: &ApiRequest) -> ApiResult<ApiResponse> {
-    introspect(SERVICE, req)?.require_admin()?;
+pub async fn list_events(req: &ApiRequest) -> ApiResult<ApiResponse> {
+    introspect(SERVICE, req).await?.require_admin()?;
     let status = WebhookStatus::parse_filter(req.query("status"))?;
     let paging = Paging::from_request(req)?;
-    let (events, total) = store::list_events(&Db::connect()?, status, paging)?;
+    let (events, total) = store::list_events(&Db::connect(req).await?, status, paging).await?;
     ApiResponse::page(&events, total)
 }
 
 /// The requests made to the webhook for one event, oldest first.
-pub fn list_attempts(req: &ApiRequest, event_id: &str) -> ApiResult<ApiResponse> {
-    introspect(SERVICE, req)?.require_admin()?;
+pub async fn list_attempts(req: &ApiRequest, event_id: &str) -> ApiResult<ApiResponse> {
+    introspect(SERVICE, req).await?.require_admin()?;
     let no_such = || ApiError::not_found(format!("no event with id {event_id}"));
     let event_id = uuid::Uuid::try_parse(event_id)
         .map_err(|_| no_such())?
         .to_string();
     let paging = Paging::from_request(req)?;
-    let db = Db::connect()?;
-    if !store::event_exists(&db, &event_id)? {
+    let db = Db::connect(req).await?;
+    if !store::event_exists(&db, &event_id).await? {
         return Err(no_such());
     }
-    let (attempts, total) = store::list_attempts(&db, &event_id, paging)?;
+    let (attempts, total) = store::list_attempts(&db, &event_id, paging).await?;
     ApiResponse::page(&attempts, total)
 }

@@ -25,29 +25,31 @@ struct Received {
 /// batch again until it is answered 200, so a failure here loses nothing.
 /// Redeliveries list their events in the same order, so two deliveries of one batch
 /// at once wait for each other rather than deadlock.
-pub fn receive_events(req: &ApiRequest) -> ApiResult<ApiResponse> {
+pub async fn receive_events(req: &ApiRequest) -> ApiResult<ApiResponse> {
     let batch: EventBatch = req.json()?;
     check_batch(&batch.events)?;
-    let to_webhook = settings::webhook_url()?.is_some();
-    let db = Db::connect()?;
-    let received = db.transaction(|db| {
-        let mut received = Received::default();
-        for event in &batch.events {
-            let envelope = serde_json::to_string(event).map_err(anyhow_error)?;
-            if !store::insert_event(db, event, &envelope)? {
-                received.duplicates += 1;
-                continue;
+    let to_webhook = settings::webhook_url().await?.is_some();
+    let db = Db::connect(req).await?;
+    let received = db
+        .transaction(async |db| {
+            let mut received = Received::default();
+            for event in &batch.events {
+                let envelope = serde_json::to_string(event).map_err(anyhow_error)?;
+                if !store::insert_event(db, event, &envelope).await? {
+                    received.duplicates += 1;
+                    continue;
+                }
+                received.accepted += 1;
+                if let Some(user_id) = event.user_id {
+                    store::insert_notification(db, user_id, event, &notice(event)).await?;
+                }
+                if to_webhook {
+                    OUTBOX.enqueue(db, event).await?;
+                }
             }
-            received.accepted += 1;
-            if let Some(user_id) = event.user_id {
-                store::insert_notification(db, user_id, event, &notice(event))?;
-            }
-            if to_webhook {
-                OUTBOX.enqueue(db, event)?;
-            }
-        }
-        Ok(received)
-    })?;
+            Ok(received)
+        })
+        .await?;
     ApiResponse::ok(&received)
 }
 

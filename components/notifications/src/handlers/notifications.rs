@@ -23,38 +23,40 @@ struct Marked {
 
 /// Newest first; `?unread=true|false` narrows to unread or read ones. An admin may
 /// read anyone's with `?user_id=`.
-pub fn list_notifications(req: &ApiRequest) -> ApiResult<ApiResponse> {
-    let caller = introspect(SERVICE, req)?;
+pub async fn list_notifications(req: &ApiRequest) -> ApiResult<ApiResponse> {
+    let caller = introspect(SERVICE, req).await?;
     let owner = inbox_owner(caller.user_id, caller.is_admin(), user_filter(req)?)?;
     let unread = parse_unread_filter(req.query("unread"))?;
     let paging = Paging::from_request(req)?;
-    let (notifications, total) = store::list_notifications(&Db::connect()?, owner, unread, paging)?;
+    let (notifications, total) =
+        store::list_notifications(&Db::connect(req).await?, owner, unread, paging).await?;
     ApiResponse::page(&notifications, total)
 }
 
 /// How many of the caller's notifications (an admin: `?user_id=`'s) are unread.
-pub fn unread_count(req: &ApiRequest) -> ApiResult<ApiResponse> {
-    let caller = introspect(SERVICE, req)?;
+pub async fn unread_count(req: &ApiRequest) -> ApiResult<ApiResponse> {
+    let caller = introspect(SERVICE, req).await?;
     let owner = inbox_owner(caller.user_id, caller.is_admin(), user_filter(req)?)?;
-    let unread = store::unread_count(&Db::connect()?, owner)?;
+    let unread = store::unread_count(&Db::connect(req).await?, owner).await?;
     ApiResponse::ok(&UnreadCount { unread })
 }
 
 /// Marks one of the caller's own notifications read; anyone else's is not found.
 /// Marking it again changes nothing (`read_at` stays the first reading).
-pub fn mark_read(req: &ApiRequest, id: &str) -> ApiResult<ApiResponse> {
-    let caller = introspect(SERVICE, req)?;
+pub async fn mark_read(req: &ApiRequest, id: &str) -> ApiResult<ApiResponse> {
+    let caller = introspect(SERVICE, req).await?;
     let no_such = || ApiError::not_found(format!("no notification with id {id}"));
     let id = path_id(id, no_such)?;
-    let notification =
-        store::mark_read(&Db::connect()?, id, caller.user_id)?.ok_or_else(no_such)?;
+    let notification = store::mark_read(&Db::connect(req).await?, id, caller.user_id)
+        .await?
+        .ok_or_else(no_such)?;
     ApiResponse::ok(&notification)
 }
 
 /// Marks all of the caller's unread notifications read.
-pub fn mark_all_read(req: &ApiRequest) -> ApiResult<ApiResponse> {
-    let caller = introspect(SERVICE, req)?;
-    let marked = store::mark_all_read(&Db::connect()?, caller.user_id)?;
+pub async fn mark_all_read(req: &ApiRequest) -> ApiResult<ApiResponse> {
+    let caller = introspect(SERVICE, req).await?;
+    let marked = store::mark_all_read(&Db::connect(req).await?, caller.user_id).await?;
     ApiResponse::ok(&Marked { marked })
 }
 

@@ -13,9 +13,11 @@ use crate::store;
 
 /// `GET /internal/orders/{id}`, from payments: any order, whoever owns it (payments
 /// checks the owner against the caller it has already authenticated).
-pub fn get_order(id: &str) -> ApiResult<ApiResponse> {
+pub async fn get_order(req: &ApiRequest, id: &str) -> ApiResult<ApiResponse> {
     let id = parse_order_id(id)?;
-    let order = store::find_order(&Db::connect()?, id)?.ok_or_else(|| no_such_order(id))?;
+    let order = store::find_order(&Db::connect(req).await?, id)
+        .await?
+        .ok_or_else(|| no_such_order(id))?;
     ApiResponse::ok(&order)
 }
 
@@ -23,15 +25,17 @@ pub fn get_order(id: &str) -> ApiResult<ApiResponse> {
 /// Idempotent: a repeat for the same payment re-sends the (idempotent) commit and
 /// answers 200. If the commit fails the order stays paid and the answer is 503, so
 /// payments retries until products has taken the stock off the shelf.
-pub fn mark_paid(req: &ApiRequest, id: &str) -> ApiResult<ApiResponse> {
+pub async fn mark_paid(req: &ApiRequest, id: &str) -> ApiResult<ApiResponse> {
     let id = parse_order_id(id)?;
     let body: PaidBody = req.json()?;
     let order = {
-        let db = Db::connect()?;
-        match store::mark_paid(&db, id, body.payment_id)? {
+        let db = Db::connect(req).await?;
+        match store::mark_paid(&db, id, body.payment_id).await? {
             Some(order) => order,
             None => {
-                let order = store::find_order(&db, id)?.ok_or_else(|| no_such_order(id))?;
+                let order = store::find_order(&db, id)
+                    .await?
+                    .ok_or_else(|| no_such_order(id))?;
                 let already_paid =
                     matches!(order.status, OrderStatus::Paid | OrderStatus::Fulfilled)
                         && order.payment_id == Some(body.payment_id);
@@ -43,26 +47,30 @@ pub fn mark_paid(req: &ApiRequest, id: &str) -> ApiResult<ApiResponse> {
         }
     };
     // The connection is closed by now: none is held while products answers.
-    Siblings::new(req).commit_stock(id)?;
+    Siblings::new(req).commit_stock(id).await?;
     ApiResponse::ok(&order)
 }
 
 /// `POST /internal/orders/{id}/payment-failed`, from payments: a declined payment; a pending order stays pending, open
 /// to another attempt. Idempotent. An order paid or cancelled meanwhile is left as it
 /// is and returned: the failed attempt no longer matters to it.
-pub fn mark_payment_failed(id: &str) -> ApiResult<ApiResponse> {
+pub async fn mark_payment_failed(req: &ApiRequest, id: &str) -> ApiResult<ApiResponse> {
     let id = parse_order_id(id)?;
-    let db = Db::connect()?;
-    let order = match store::mark_payment_failed(&db, id)? {
+    let db = Db::connect(req).await?;
+    let order = match store::mark_payment_failed(&db, id).await? {
         Some(order) => order,
-        None => store::find_order(&db, id)?.ok_or_else(|| no_such_order(id))?,
+        None => store::find_order(&db, id)
+            .await?
+            .ok_or_else(|| no_such_order(id))?,
     };
     ApiResponse::ok(&order)
 }
 
 /// `POST /internal/orders/{id}/refunded`, from payments: the order's payment was refunded. Idempotent.
-pub fn mark_refunded(id: &str) -> ApiResult<ApiResponse> {
+pub async fn mark_refunded(req: &ApiRequest, id: &str) -> ApiResult<ApiResponse> {
     let id = parse_order_id(id)?;
-    let order = store::mark_refunded(&Db::connect()?, id)?.ok_or_else(|| no_such_order(id))?;
+    let order = store::mark_refunded(&Db::connect(req).await?, id)
+        .await?
+        .ok_or_else(|| no_such_order(id))?;
     ApiResponse::ok(&order)
 }

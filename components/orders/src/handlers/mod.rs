@@ -13,8 +13,9 @@ use crate::domain::Order;
 use crate::store;
 
 /// The order, if the caller may see it; another user's order is "not found".
-pub(super) fn visible_order(db: &Db, caller: &Caller, id: i64) -> ApiResult<Order> {
-    store::find_order(db, id)?
+pub(super) async fn visible_order(db: &Db, caller: &Caller, id: i64) -> ApiResult<Order> {
+    store::find_order(db, id)
+        .await?
         .filter(|order| order.visible_to(caller.user_id, caller.is_admin()))
         .ok_or_else(|| no_such_order(id))
 }

@@ -54,8 +54,8 @@ impl PlaceOrderBody {
 /// database or products gone), the placement outlives the request and a later
 /// placement takes it over and gives the stock back. So a failed placement leaves
 /// neither an order nor, for long, a reservation behind.
-pub fn place_order(req: &ApiRequest) -> ApiResult<ApiResponse> {
-    let caller = introspect(SERVICE, req)?;
+pub async fn place_order(req: &ApiRequest) -> ApiResult<ApiResponse> {
+    let caller = introspect(SERVICE, req).await?;
     let body: PlaceOrderBody = req.json()?;
     domain::check_user_id(body.user_id, caller.user_id)?;
     let request = body.into_request()?;
@@ -64,32 +64,39 @@ pub fn place_order(req: &ApiRequest) -> ApiResult<ApiResponse> {
     // Each step opens its own connection and closes it before the next sibling
     // call: no connection is held while a sibling answers (see `kit::db`).
     let placement = {
-        let db = Db::connect()?;
+        let db = Db::connect(req).await?;
         if let Some(key) = &key
-            && let Some(order) = store::find_by_idempotency_key(&db, caller.user_id, key)?
+            && let Some(order) = store::find_by_idempotency_key(&db, caller.user_id, key).await?
         {
             return replay(&request, order);
         }
-        store::begin_placement(&db)?
+        store::begin_placement(&db).await?
     };
     let order_id = placement.order_id;
     let siblings = Siblings::new(req);
     for abandoned in placement.taken_over {
-        release_placement(&siblings, req, abandoned);
+        release_placement(&siblings, req, abandoned).await;
     }
-    let reserved = siblings
-        .reserve_stock(order_id, &request.items)
-        .inspect_err(|err| {
+    let reserved = match siblings.reserve_stock(order_id, &request.items).await {
+        Ok(reserved) => reserved,
+        Err(err) => {
             // A refusal (4xx) reserved nothing; after a timeout or a 5xx the outcome
             // is unknown, so the reservation is released in case it was made.
             if matches!(err, ApiError::Relayed { .. }) {
-                end_placement(req, order_id);
+                end_placement(req, order_id).await;
             } else {
-                abandon_placement(&siblings, req, order_id);
+                abandon_placement(&siblings, req, order_id).await;
             }
-        })?;
-    let priced = domain::price(&request.items, &reserved)
-        .inspect_err(|_| abandon_placement(&siblings, req, order_id))?;
+            return Err(err);
+        }
+    };
+    let priced = match domain::price(&request.items, &reserved) {
+        Ok(priced) => priced,
+        Err(err) => {
+            abandon_placement(&siblings, req, order_id).await;
+            return Err(err);
+        }
+    };
 
     let new_order = NewOrder {
         id: order_id,
@@ -98,18 +105,20 @@ pub fn place_order(req: &ApiRequest) -> ApiResult<ApiResponse> {
         priced: &priced,
         idempotency_key: key.as_ref(),
     };
-    let stored = Db::connect().and_then(|db| store::insert_order(&db, &new_order));
+    let stored = async { store::insert_order(&Db::connect(req).await?, &new_order).await }.await;
     match stored {
         Ok(Inserted::Created(order)) => ApiResponse::created(&order),
         Ok(Inserted::KeyTaken) => {
-            abandon_placement(&siblings, req, order_id);
+            abandon_placement(&siblings, req, order_id).await;
             let key = key.ok_or_else(|| ApiError::internal("key conflict without a key"))?;
-            let winner = store::find_by_idempotency_key(&Db::connect()?, caller.user_id, &key)?
-                .ok_or_else(|| ApiError::internal("the order holding the key vanished"))?;
+            let winner =
+                store::find_by_idempotency_key(&Db::connect(req).await?, caller.user_id, &key)
+                    .await?
+                    .ok_or_else(|| ApiError::internal("the order holding the key vanished"))?;
             replay(&request, winner)
         }
         Err(err) => {
-            abandon_placement(&siblings, req, order_id);
+            abandon_placement(&siblings, req, order_id).await;
             Err(err)
         }
     }
@@ -133,9 +142,10 @@ fn replay(request: &OrderRequest, order: Order) -> ApiResult<ApiResponse> {
 /// Compensation: gives up this request's placement and releases the stock it may
 /// have reserved. Nothing to give up means the order was stored after all (only the
 /// answer to its COMMIT was lost) or a sweep took the placement over.
-fn abandon_placement(siblings: &Siblings, req: &ApiRequest, order_id: i64) {
-    match Db::connect().and_then(|db| store::abandon_placement(&db, order_id)) {
-        Ok(true) => release_placement(siblings, req, order_id),
+async fn abandon_placement(siblings: &Siblings<'_>, req: &ApiRequest, order_id: i64) {
+    let abandoned = async { store::abandon_placement(&Db::connect(req).await?, order_id).await };
+    match abandoned.await {
+        Ok(true) => release_placement(siblings, req, order_id).await,
         Ok(false) => {}
         Err(err) => eprintln!(
             "{SERVICE} {}: placement {order_id} left for a later placement to release: {err}",
@@ -146,9 +156,9 @@ fn abandon_placement(siblings: &Siblings, req: &ApiRequest, order_id: i64) {
 
 /// Releases an abandoned placement's stock, then forgets the placement. If products
 /// can't be reached the placement stays, and a later placement tries again.
-fn release_placement(siblings: &Siblings, req: &ApiRequest, order_id: i64) {
-    match siblings.release_stock(order_id) {
-        Ok(()) => end_placement(req, order_id),
+async fn release_placement(siblings: &Siblings<'_>, req: &ApiRequest, order_id: i64) {
+    match siblings.release_stock(order_id).await {
+        Ok(()) => end_placement(req, order_id).await,
         Err(err) => eprintln!(
             "{SERVICE} {}: releasing the stock reserved for unplaced order {order_id} failed: {err}",
             req.request_id
@@ -158,8 +168,9 @@ fn release_placement(siblings: &Siblings, req: &ApiRequest, order_id: i64) {
 
 /// Forgets a placement with no stock held. If that fails, a later placement takes it
 /// over and releases it again, which is harmless.
-fn end_placement(req: &ApiRequest, order_id: i64) {
-    if let Err(err) = Db::connect().and_then(|db| store::end_placement(&db, order_id)) {
+async fn end_placement(req: &ApiRequest, order_id: i64) {
+    let ended = async { store::end_placement(&Db::connect(req).await?, order_id).await };
+    if let Err(err) = ended.await {
         eprintln!(
             "{SERVICE} {}: forgetting placement {order_id} failed: {err}",
             req.request_id
@@ -167,45 +178,47 @@ fn end_placement(req: &ApiRequest, order_id: i64) {
     }
 }
 
-pub fn list_orders(req: &ApiRequest) -> ApiResult<ApiResponse> {
-    let caller = introspect(SERVICE, req)?;
+pub async fn list_orders(req: &ApiRequest) -> ApiResult<ApiResponse> {
+    let caller = introspect(SERVICE, req).await?;
     let paging = Paging::from_request(req)?;
     let requested = req.query("user_id").map(parse_user_filter).transpose()?;
     let scope = domain::list_scope(caller.user_id, caller.is_admin(), requested)?;
-    let (orders, total) = store::list_orders(&Db::connect()?, scope, paging)?;
+    let (orders, total) = store::list_orders(&Db::connect(req).await?, scope, paging).await?;
     ApiResponse::page(&orders, total)
 }
 
-pub fn get_order(req: &ApiRequest, id: &str) -> ApiResult<ApiResponse> {
-    let caller = introspect(SERVICE, req)?;
-    let order = visible_order(&Db::connect()?, &caller, parse_order_id(id)?)?;
+pub async fn get_order(req: &ApiRequest, id: &str) -> ApiResult<ApiResponse> {
+    let caller = introspect(SERVICE, req).await?;
+    let order = visible_order(&Db::connect(req).await?, &caller, parse_order_id(id)?).await?;
     ApiResponse::ok(&order)
 }
 
 /// Cancels a pending order (its reservation is released) or a paid one (its payment
 /// is refunded first). The status change is one conditional update, so a cancel
 /// racing a payment can't both succeed.
-pub fn cancel_order(req: &ApiRequest, id: &str) -> ApiResult<ApiResponse> {
-    let caller = introspect(SERVICE, req)?;
-    let order = visible_order(&Db::connect()?, &caller, parse_order_id(id)?)?;
+pub async fn cancel_order(req: &ApiRequest, id: &str) -> ApiResult<ApiResponse> {
+    let caller = introspect(SERVICE, req).await?;
+    let order = visible_order(&Db::connect(req).await?, &caller, parse_order_id(id)?).await?;
     let siblings = Siblings::new(req);
     match order.status {
         OrderStatus::Pending => {
-            let cancelled = store::cancel_pending(&Db::connect()?, order.id)?
+            let cancelled = store::cancel_pending(&Db::connect(req).await?, order.id)
+                .await?
                 .ok_or_else(|| no_longer(&order))?;
-            release_cancelled(&siblings, req, order.id)?;
+            release_cancelled(&siblings, req, order.id).await?;
             ApiResponse::ok(&cancelled)
         }
         OrderStatus::Paid => {
-            let refunded = siblings.refund_order(order.id)? == Refund::Refunded;
-            let cancelled = store::cancel_paid(&Db::connect()?, order.id, refunded)?
+            let refunded = siblings.refund_order(order.id).await? == Refund::Refunded;
+            let cancelled = store::cancel_paid(&Db::connect(req).await?, order.id, refunded)
+                .await?
                 .ok_or_else(|| no_longer(&order))?;
             ApiResponse::ok(&cancelled)
         }
         OrderStatus::Cancelled => {
             // A repeated cancel retries a release that failed the first time.
             if order.holds_uncommitted_stock() {
-                release_cancelled(&siblings, req, order.id)?;
+                release_cancelled(&siblings, req, order.id).await?;
             }
             Err(invalid_state(&order, "cancel"))
         }
@@ -215,8 +228,12 @@ pub fn cancel_order(req: &ApiRequest, id: &str) -> ApiResult<ApiResponse> {
 
 /// Releases a cancelled order's stock. The order stays cancelled either way; on
 /// failure the caller gets 503 and repeating the cancel repeats the release.
-fn release_cancelled(siblings: &Siblings, req: &ApiRequest, order_id: i64) -> ApiResult<()> {
-    siblings.release_stock(order_id).map_err(|err| {
+async fn release_cancelled(
+    siblings: &Siblings<'_>,
+    req: &ApiRequest,
+    order_id: i64,
+) -> ApiResult<()> {
+    siblings.release_stock(order_id).await.map_err(|err| {
         eprintln!(
             "{SERVICE} {}: releasing the stock of cancelled order {order_id} failed: {err}",
             req.request_id

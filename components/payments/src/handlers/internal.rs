@@ -10,14 +10,16 @@ use crate::store;
 /// `POST /internal/refund-order`, for orders cancelling a paid order: refunds the order's succeeded
 /// payment. Idempotent: an already refunded one is answered the same way. Orders
 /// is the caller and records the refund itself, so it is not notified.
-pub fn refund_order(req: &ApiRequest) -> ApiResult<ApiResponse> {
+pub async fn refund_order(req: &ApiRequest) -> ApiResult<ApiResponse> {
     let body: RefundOrderBody = req.json()?;
-    let db = Db::connect()?;
-    let payment = match store::refund_order_payment(&db, body.order_id)? {
+    let db = Db::connect(req).await?;
+    let payment = match store::refund_order_payment(&db, body.order_id).await? {
         Some(payment) => payment,
-        None => store::refunded_payment_of_order(&db, body.order_id)?.ok_or_else(|| {
-            ApiError::not_found(format!("order {} has no succeeded payment", body.order_id))
-        })?,
+        None => store::refunded_payment_of_order(&db, body.order_id)
+            .await?
+            .ok_or_else(|| {
+                ApiError::not_found(format!("order {} has no succeeded payment", body.order_id))
+            })?,
     };
     ApiResponse::ok(&payment)
 }

@@ -92,35 +92,31 @@ impl CardBody {
     }
 }
 
-pub fn pay(req: &ApiRequest) -> ApiResult<ApiResponse> {
-    let caller = introspect(SERVICE, req)?;
+pub async fn pay(req: &ApiRequest) -> ApiResult<ApiResponse> {
+    let caller = introspect(SERVICE, req).await?;
     let key = idempotency_key(req)?;
     let request = req.json::<PayBody>()?.into_request()?;
-    let fingerprint = request.fingerprint(&secret_var("internal_secret")?);
-    settle_abandoned(req)?;
+    let fingerprint = request.fingerprint(&secret_var("internal_secret").await?);
+    settle_abandoned(req).await?;
 
-    if let Claim::Replay(stored) = claim(caller.user_id, &key, &fingerprint)? {
+    if let Claim::Replay(stored) = claim(req, caller.user_id, &key, &fingerprint).await? {
         return Ok(respond(&stored).with_header("idempotent-replayed", "true"));
     }
     // Each step opens its own connection: none is held while orders answers, so a
     // burst of payments can't take the connections orders needs (see `kit::db`).
-    let outcome =
-        charge(req, caller, &key, &request, &fingerprint).and_then(|(stored, payment_id)| {
-            Db::connect()
-                .and_then(|db| {
-                    db.transaction(|db| {
-                        store::mark_settled(db, payment_id)?;
-                        store::complete_key(db, caller.user_id, &key, &stored, payment_id)
-                    })
-                })
-                .map_err(after_charge)?;
-            Ok(stored)
-        });
+    let outcome = match charge(req, caller, &key, &request, &fingerprint).await {
+        Ok((stored, payment_id)) => complete(req, caller.user_id, &key, &stored, payment_id)
+            .await
+            .map(|()| stored)
+            .map_err(after_charge),
+        Err(err) => Err(err),
+    };
     match outcome {
         Ok(stored) => Ok(respond(&stored)),
         Err(err) => {
             let released =
-                Db::connect().and_then(|db| store::release_key(&db, caller.user_id, &key));
+                async { store::release_key(&Db::connect(req).await?, caller.user_id, &key).await }
+                    .await;
             if let Err(release) = released {
                 eprintln!(
                     "{SERVICE} {}: releasing idempotency key failed: {release}",
@@ -132,15 +128,34 @@ pub fn pay(req: &ApiRequest) -> ApiResult<ApiResponse> {
     }
 }
 
+/// Marks the charge settled and stores the key's final answer, together.
+async fn complete(
+    req: &ApiRequest,
+    user_id: i64,
+    key: &IdempotencyKey,
+    stored: &StoredResponse,
+    payment_id: i64,
+) -> ApiResult<()> {
+    let db = Db::connect(req).await?;
+    db.transaction(async |db| {
+        store::mark_settled(db, payment_id).await?;
+        store::complete_key(db, user_id, key, stored, payment_id).await
+    })
+    .await
+}
+
 /// Settles the charges requests that died left unsettled (see the module
 /// documentation). A charge that can't be settled now is tried again later.
-fn settle_abandoned(req: &ApiRequest) -> ApiResult<()> {
-    let payments = store::take_over_unsettled(&Db::connect()?)?;
+async fn settle_abandoned(req: &ApiRequest) -> ApiResult<()> {
+    let payments = store::take_over_unsettled(&Db::connect(req).await?).await?;
     let orders = Siblings::new(req);
     for payment in payments {
         let id = payment.id;
-        let settled = settle(&orders, payment)
-            .and_then(|_| Db::connect().and_then(|db| store::mark_settled(&db, id)));
+        let settled = async {
+            settle(req, &orders, payment).await?;
+            store::mark_settled(&Db::connect(req).await?, id).await
+        }
+        .await;
         if let Err(err) = settled {
             eprintln!(
                 "{SERVICE} {}: settling abandoned payment {id} failed: {err}",
@@ -160,27 +175,32 @@ enum Claim {
 
 /// Claims `key`, or waits for the twin that holds it to answer. Each attempt opens
 /// its own connection, so twins waiting hold none and can't starve the pool.
-fn claim(user_id: i64, key: &IdempotencyKey, fingerprint: &str) -> ApiResult<Claim> {
+async fn claim(
+    req: &ApiRequest,
+    user_id: i64,
+    key: &IdempotencyKey,
+    fingerprint: &str,
+) -> ApiResult<Claim> {
     let mut backoff = Backoff::new(FIRST_POLL, LONGEST_POLL, WAIT_FOR_TWIN);
     loop {
-        let db = Db::connect()?;
-        if store::claim_key(&db, user_id, key, fingerprint)? {
+        let db = Db::connect(req).await?;
+        if store::claim_key(&db, user_id, key, fingerprint).await? {
             return Ok(Claim::Held);
         }
         // No state: the holder released the key just now; claim it again.
-        if let Some(state) = store::key_state(&db, user_id, key)? {
+        if let Some(state) = store::key_state(&db, user_id, key).await? {
             if state.request_hash != fingerprint {
                 return Err(key_reused());
             }
             if let Some(response) = state.response {
                 return Ok(Claim::Replay(response));
             }
-            if state.abandoned && store::take_over_key(&db, user_id, key)? {
+            if state.abandoned && store::take_over_key(&db, user_id, key).await? {
                 return Ok(Claim::Held);
             }
         }
         drop(db);
-        if !backoff.wait() {
+        if !backoff.wait().await {
             return Err(ApiError::conflict(
                 "conflict",
                 "another request with this idempotency key is still in progress; retry later",
@@ -191,7 +211,7 @@ fn claim(user_id: i64, key: &IdempotencyKey, fingerprint: &str) -> ApiResult<Cla
 
 /// Charges the order (or finds the charge this key already made) and settles it.
 /// Returns the final answer and the payment it is about.
-fn charge(
+async fn charge(
     req: &ApiRequest,
     caller: Caller,
     key: &IdempotencyKey,
@@ -199,59 +219,66 @@ fn charge(
     fingerprint: &str,
 ) -> ApiResult<(StoredResponse, i64)> {
     let orders = Siblings::new(req);
-    let payment = match store::payment_for_key(&Db::connect()?, caller.user_id, key)? {
-        Some((payment, hash)) if hash == fingerprint => payment,
-        Some(_) => return Err(key_reused()),
-        None => {
-            let order = orders.order(request.order_id)?;
-            if order.user_id != caller.user_id {
-                // Another customer's order is not found, as orders would say; an
-                // admin sees it but can't pay for it.
-                return Err(if caller.is_admin() {
-                    ApiError::Forbidden("only the order's owner can pay for it".into())
-                } else {
-                    ApiError::not_found(format!("no order with id {}", order.id))
-                });
+    let payment =
+        match store::payment_for_key(&Db::connect(req).await?, caller.user_id, key).await? {
+            Some((payment, hash)) if hash == fingerprint => payment,
+            Some(_) => return Err(key_reused()),
+            None => {
+                let order = orders.order(request.order_id).await?;
+                if order.user_id != caller.user_id {
+                    // Another customer's order is not found, as orders would say; an
+                    // admin sees it but can't pay for it.
+                    return Err(if caller.is_admin() {
+                        ApiError::Forbidden("only the order's owner can pay for it".into())
+                    } else {
+                        ApiError::not_found(format!("no order with id {}", order.id))
+                    });
+                }
+                check_payable(order.id, order.status, order.total, request.amount)?;
+                let decision = authorize(request.card.as_ref());
+                store::insert_payment(
+                    &Db::connect(req).await?,
+                    &NewPayment {
+                        user_id: caller.user_id,
+                        order_id: order.id,
+                        idempotency_key: key,
+                        request_hash: fingerprint,
+                        amount: request.amount,
+                        currency: &order.currency,
+                        status: decision.status(),
+                        method: request.method,
+                        card_last4: request.card_last4(),
+                    },
+                )
+                .await?
             }
-            check_payable(order.id, order.status, order.total, request.amount)?;
-            let decision = authorize(request.card.as_ref());
-            store::insert_payment(
-                &Db::connect()?,
-                &NewPayment {
-                    user_id: caller.user_id,
-                    order_id: order.id,
-                    idempotency_key: key,
-                    request_hash: fingerprint,
-                    amount: request.amount,
-                    currency: &order.currency,
-                    status: decision.status(),
-                    method: request.method,
-                    card_last4: request.card_last4(),
-                },
-            )?
-        }
-    };
+        };
     let id = payment.id;
-    let stored = settle(&orders, payment).map_err(after_charge)?;
+    let stored = settle(req, &orders, payment).await.map_err(after_charge)?;
     Ok((stored, id))
 }
 
 /// Tells orders what happened to a recorded charge and decides the final answer.
-fn settle(orders: &Siblings, payment: Payment) -> ApiResult<StoredResponse> {
+async fn settle(
+    req: &ApiRequest,
+    orders: &Siblings<'_>,
+    payment: Payment,
+) -> ApiResult<StoredResponse> {
     match payment.status {
-        PaymentStatus::Succeeded => match orders.mark_paid(&payment)? {
+        PaymentStatus::Succeeded => match orders.mark_paid(&payment).await? {
             PaidAnswer::Recorded => stored_json(201, &payment),
             // The order was cancelled after it was read: the money goes back.
             PaidAnswer::Refused => {
-                let db = Db::connect()?;
-                store::refund_payment(&db, payment.id)?;
-                let payment = store::find_payment(&db, payment.id)?
+                let db = Db::connect(req).await?;
+                store::refund_payment(&db, payment.id).await?;
+                let payment = store::find_payment(&db, payment.id)
+                    .await?
                     .ok_or_else(|| ApiError::internal("a recorded payment vanished"))?;
                 Ok(stored_error(&refunded_before_paid(&payment)))
             }
         },
         PaymentStatus::Failed => {
-            orders.mark_payment_failed(&payment)?;
+            orders.mark_payment_failed(&payment).await?;
             Ok(stored_error(&declined(&payment)))
         }
         PaymentStatus::Refunded => Ok(stored_error(&refunded_before_paid(&payment))),

@@ -12,10 +12,11 @@ use crate::siblings::Siblings;
 use crate::store;
 
 /// The owner or an admin sees a payment; anyone else learns nothing (404, not 403).
-pub fn get_payment(req: &ApiRequest, id: &str) -> ApiResult<ApiResponse> {
-    let caller = introspect(SERVICE, req)?;
+pub async fn get_payment(req: &ApiRequest, id: &str) -> ApiResult<ApiResponse> {
+    let caller = introspect(SERVICE, req).await?;
     let id = parse_id(id, "payment")?;
-    let payment = store::find_payment(&Db::connect()?, id)?
+    let payment = store::find_payment(&Db::connect(req).await?, id)
+        .await?
         .filter(|payment| payment.visible_to(caller.user_id, caller.is_admin()))
         .ok_or_else(|| no_such_payment(id))?;
     ApiResponse::ok(&payment)
@@ -23,40 +24,43 @@ pub fn get_payment(req: &ApiRequest, id: &str) -> ApiResult<ApiResponse> {
 
 /// `?order_id=` narrows to one order. Customers see only their own payments (another
 /// user's order lists empty); admins see all.
-pub fn list_payments(req: &ApiRequest) -> ApiResult<ApiResponse> {
-    let caller = introspect(SERVICE, req)?;
+pub async fn list_payments(req: &ApiRequest) -> ApiResult<ApiResponse> {
+    let caller = introspect(SERVICE, req).await?;
     let order_id = parse_order_filter(req.query("order_id"))?;
     let paging = Paging::from_request(req)?;
     let owner = (!caller.is_admin()).then_some(caller.user_id);
-    let (payments, total) = store::list_payments(&Db::connect()?, order_id, owner, paging)?;
+    let (payments, total) =
+        store::list_payments(&Db::connect(req).await?, order_id, owner, paging).await?;
     ApiResponse::page(&payments, total)
 }
 
 /// succeeded -> refunded, then orders records the order's payment as refunded.
 /// Refunding a refunded payment is 409, but it first re-sends `/refunded` (idempotent
 /// at orders): a refund whose notice to orders was lost is healed by retrying it.
-pub fn refund_payment(req: &ApiRequest, id: &str) -> ApiResult<ApiResponse> {
-    let caller = introspect(SERVICE, req)?;
+pub async fn refund_payment(req: &ApiRequest, id: &str) -> ApiResult<ApiResponse> {
+    let caller = introspect(SERVICE, req).await?;
     caller.require_admin()?;
     let id = parse_id(id, "payment")?;
     let orders = Siblings::new(req);
     let (refunded, payment) = {
-        let db = Db::connect()?;
-        match store::refund_payment(&db, id)? {
+        let db = Db::connect(req).await?;
+        match store::refund_payment(&db, id).await? {
             Some(refunded) => (true, refunded),
             None => (
                 false,
-                store::find_payment(&db, id)?.ok_or_else(|| no_such_payment(id))?,
+                store::find_payment(&db, id)
+                    .await?
+                    .ok_or_else(|| no_such_payment(id))?,
             ),
         }
     };
     // The connection is closed by now: none is held while orders answers.
     if refunded {
-        orders.mark_refunded(&payment)?;
+        orders.mark_refunded(&payment).await?;
         return ApiResponse::ok(&payment);
     }
     if payment.status == PaymentStatus::Refunded {
-        orders.mark_refunded(&payment)?;
+        orders.mark_refunded(&payment).await?;
     }
     Err(ApiError::conflict(
         "invalid_state",

@@ -13,26 +13,27 @@ use crate::store;
 /// that can't be covered is 409 `insufficient_stock` with `{product_id, requested,
 /// available}` (an archived product has none available), an unknown product 404.
 /// A repeat for the same order returns the first reservation, whatever its state.
-pub fn reserve(req: &ApiRequest) -> ApiResult<ApiResponse> {
+pub async fn reserve(req: &ApiRequest) -> ApiResult<ApiResponse> {
     let request = ReservationRequest::parse(req.json::<ReserveBody>()?)?;
-    ApiResponse::ok(&store::reserve(&Db::connect()?, &request)?)
+    ApiResponse::ok(&store::reserve(&Db::connect(req).await?, &request).await?)
 }
 
 /// `POST /internal/release` `{order_id}` -> 200 with the released reservation.
 /// Repeats succeed; an order nothing was reserved for is recorded as released, so a
 /// late reserve for it holds nothing. A committed reservation: 409 `invalid_state`.
-pub fn release(req: &ApiRequest) -> ApiResult<ApiResponse> {
+pub async fn release(req: &ApiRequest) -> ApiResult<ApiResponse> {
     let order_id = req.json::<OrderRefBody>()?.order_id;
-    let reservation = store::release(&Db::connect()?, order_id)?;
+    let reservation = store::release(&Db::connect(req).await?, order_id).await?;
     ApiResponse::ok(&reservation.ensure_status(ReservationStatus::Released)?)
 }
 
 /// `POST /internal/commit` `{order_id}` -> 200 with the committed reservation: its
 /// units leave the shelf (`stock` and `reserved` both drop). Repeats succeed; no
 /// reservation for the order: 404; a released one: 409 `invalid_state`.
-pub fn commit(req: &ApiRequest) -> ApiResult<ApiResponse> {
+pub async fn commit(req: &ApiRequest) -> ApiResult<ApiResponse> {
     let order_id = req.json::<OrderRefBody>()?.order_id;
-    let reservation = store::commit(&Db::connect()?, order_id)?
+    let reservation = store::commit(&Db::connect(req).await?, order_id)
+        .await?
         .ok_or_else(|| ApiError::not_found(format!("no reservation for order {order_id}")))?;
     ApiResponse::ok(&reservation.ensure_status(ReservationStatus::Committed)?)
 }

@@ -27,8 +27,8 @@ pub(super) use crate::domain::no_such_product;
 /// Admin writes need an admin as users knows the account now: a live session and
 /// the stored role, not the token's claim, so a demoted, logged-out or deleted
 /// admin is refused at once, as in every service.
-pub(super) fn admin(req: &ApiRequest) -> ApiResult<()> {
-    introspect(SERVICE, req)?.require_admin()
+pub(super) async fn admin(req: &ApiRequest) -> ApiResult<()> {
+    introspect(SERVICE, req).await?.require_admin()
 }
 
 /// A product id taken from the path; anything that is not one names no product.

@@ -61,54 +61,58 @@ impl ProductPatchBody {
 /// the total in `X-Total-Count`. `q` matches part of the name, ignoring case;
 /// `available=true|false` keeps only products that can (or can't) be bought now.
 /// Archived products are left out unless `include_archived=true`.
-pub fn list_products(req: &ApiRequest) -> ApiResult<ApiResponse> {
+pub async fn list_products(req: &ApiRequest) -> ApiResult<ApiResponse> {
     let paging = Paging::from_request(req)?;
     let filter = ListFilter::parse(
         req.query("q"),
         req.query("available"),
         req.query("include_archived"),
     )?;
-    let (products, total) = store::list_products(&Db::connect()?, &filter, paging)?;
+    let (products, total) = store::list_products(&Db::connect(req).await?, &filter, paging).await?;
     ApiResponse::page(&products, total)
 }
 
 /// `GET /products/{id}`: archived products too, so orders can still show them.
-pub fn get_product(id: &str) -> ApiResult<ApiResponse> {
+pub async fn get_product(req: &ApiRequest, id: &str) -> ApiResult<ApiResponse> {
     let id = parse_product_id(id)?;
-    let product = store::find_product(&Db::connect()?, id)?.ok_or_else(|| no_such_product(id))?;
+    let product = store::find_product(&Db::connect(req).await?, id)
+        .await?
+        .ok_or_else(|| no_such_product(id))?;
     ApiResponse::ok(&product)
 }
 
 /// `POST /products` (admin) `{name, price, stock?, description?, currency?}` -> 201.
-pub fn create_product(req: &ApiRequest) -> ApiResult<ApiResponse> {
-    admin(req)?;
+pub async fn create_product(req: &ApiRequest) -> ApiResult<ApiResponse> {
+    admin(req).await?;
     let body: ProductBody = req.json()?;
     let product = NewProduct::parse(body.fields())?;
-    ApiResponse::created(&store::insert_product(&Db::connect()?, &product)?)
+    ApiResponse::created(&store::insert_product(&Db::connect(req).await?, &product).await?)
 }
 
 /// `PUT /products/{id}` (admin): `{name, price, stock, description?, currency?}`
 /// replaces them all (absent description: none, absent currency: USD). Stock below
 /// the reserved units: 409.
-pub fn replace_product(req: &ApiRequest, id: &str) -> ApiResult<ApiResponse> {
-    admin(req)?;
+pub async fn replace_product(req: &ApiRequest, id: &str) -> ApiResult<ApiResponse> {
+    admin(req).await?;
     let id = parse_product_id(id)?;
     let body: ProductBody = req.json()?;
     let product = NewProduct::replacement(body.fields())?;
-    let replaced = store::replace_product(&Db::connect()?, id, &product)?
+    let replaced = store::replace_product(&Db::connect(req).await?, id, &product)
+        .await?
         .ok_or_else(|| no_such_product(id))?;
     ApiResponse::ok(&replaced)
 }
 
 /// `PATCH /products/{id}` (admin): changes the fields sent; `"description": ""`
 /// removes the description. Stock below the reserved units: 409.
-pub fn update_product(req: &ApiRequest, id: &str) -> ApiResult<ApiResponse> {
-    admin(req)?;
+pub async fn update_product(req: &ApiRequest, id: &str) -> ApiResult<ApiResponse> {
+    admin(req).await?;
     let id = parse_product_id(id)?;
     let body: ProductPatchBody = req.json()?;
     let patch = ProductPatch::parse(body.fields())?;
-    let updated =
-        store::update_product(&Db::connect()?, id, &patch)?.ok_or_else(|| no_such_product(id))?;
+    let updated = store::update_product(&Db::connect(req).await?, id, &patch)
+        .await?
+        .ok_or_else(|| no_such_product(id))?;
     ApiResponse::ok(&updated)
 }
 
@@ -116,10 +120,10 @@ pub fn update_product(req: &ApiRequest, id: &str) -> ApiResult<ApiResponse> {
 /// (open, committed or released: orders keep referring to it) is archived instead
 /// of erased: it leaves the list, can't be reserved, and still reads by id.
 /// Deleting an archived product again is a 204 that changes nothing.
-pub fn delete_product(req: &ApiRequest, id: &str) -> ApiResult<ApiResponse> {
-    admin(req)?;
+pub async fn delete_product(req: &ApiRequest, id: &str) -> ApiResult<ApiResponse> {
+    admin(req).await?;
     let id = parse_product_id(id)?;
-    match store::remove_product(&Db::connect()?, id)? {
+    match store::remove_product(&Db::connect(req).await?, id).await? {
         Removal::Deleted | Removal::Archived => Ok(ApiResponse::no_content()),
         Removal::NotFound => Err(no_such_product(id)),
     }

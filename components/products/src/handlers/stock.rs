@@ -17,18 +17,22 @@ struct StockBody {
 
 /// `GET /products/{id}/stock` -> `{product_id, stock, reserved, available}`, where
 /// `available` is the number of units that can still be reserved.
-pub fn get_stock(id: &str) -> ApiResult<ApiResponse> {
+pub async fn get_stock(req: &ApiRequest, id: &str) -> ApiResult<ApiResponse> {
     let id = parse_product_id(id)?;
-    let level = store::stock_level(&Db::connect()?, id)?.ok_or_else(|| no_such_product(id))?;
+    let level = store::stock_level(&Db::connect(req).await?, id)
+        .await?
+        .ok_or_else(|| no_such_product(id))?;
     ApiResponse::ok(&level)
 }
 
 /// `PUT /products/{id}/stock` (admin) `{stock}` -> 200 with the new level; below the
 /// reserved units: 409.
-pub fn set_stock(req: &ApiRequest, id: &str) -> ApiResult<ApiResponse> {
-    admin(req)?;
+pub async fn set_stock(req: &ApiRequest, id: &str) -> ApiResult<ApiResponse> {
+    admin(req).await?;
     let id = parse_product_id(id)?;
     let stock = Stock::parse(req.json::<StockBody>()?.stock)?;
-    let level = store::set_stock(&Db::connect()?, id, stock)?.ok_or_else(|| no_such_product(id))?;
+    let level = store::set_stock(&Db::connect(req).await?, id, stock)
+        .await?
+        .ok_or_else(|| no_such_product(id))?;
     ApiResponse::ok(&level)
 }

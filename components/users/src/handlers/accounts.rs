@@ -39,86 +39,97 @@ struct AdminPatchBody {
     role: Option<Role>,
 }
 
-pub fn get_me(req: &ApiRequest) -> ApiResult<ApiResponse> {
-    let (user, _) = current_user(req, &Db::connect()?)?;
+pub async fn get_me(req: &ApiRequest) -> ApiResult<ApiResponse> {
+    let (user, _) = current_user(req, &Db::connect(req).await?).await?;
     ApiResponse::ok(&user)
 }
 
-pub fn update_me(req: &ApiRequest) -> ApiResult<ApiResponse> {
-    let db = Db::connect()?;
-    let (user, _) = current_user(req, &db)?;
+pub async fn update_me(req: &ApiRequest) -> ApiResult<ApiResponse> {
+    let db = Db::connect(req).await?;
+    let (user, _) = current_user(req, &db).await?;
     let body: ProfilePatchBody = req.json()?;
     let change = AccountChange::own(body.name.as_deref(), body.email.as_deref())?;
-    let updated = store::update_user(&db, user.id, &change)?.ok_or_else(account_gone)?;
+    let updated = store::update_user(&db, user.id, &change)
+        .await?
+        .ok_or_else(account_gone)?;
     ApiResponse::ok(&updated)
 }
 
-pub fn delete_me(req: &ApiRequest) -> ApiResult<ApiResponse> {
-    let db = Db::connect()?;
-    let (user, _) = current_user(req, &db)?;
-    store::delete_user(&db, user.id)?;
+pub async fn delete_me(req: &ApiRequest) -> ApiResult<ApiResponse> {
+    let db = Db::connect(req).await?;
+    let (user, _) = current_user(req, &db).await?;
+    store::delete_user(&db, user.id).await?;
     Ok(ApiResponse::no_content())
 }
 
 /// Changes the password and ends every other session of the account.
-pub fn change_password(req: &ApiRequest) -> ApiResult<ApiResponse> {
-    let settings = Settings::load()?;
-    let db = Db::connect()?;
-    let (user, claims) = current_user(req, &db)?;
+pub async fn change_password(req: &ApiRequest) -> ApiResult<ApiResponse> {
+    let settings = Settings::load().await?;
+    let db = Db::connect(req).await?;
+    let (user, claims) = current_user(req, &db).await?;
     let body: PasswordChangeBody = req.json()?;
     let new_password = Password::parse(
         body.new_password,
         settings.password_min_length,
         "new_password",
     )?;
-    let current_hash = store::password_hash(&db, user.id)?.ok_or_else(account_gone)?;
+    let current_hash = store::password_hash(&db, user.id)
+        .await?
+        .ok_or_else(account_gone)?;
     if !within_hash_budget(&settings, || {
         verify_password(&body.current_password, &current_hash)
-    })? {
+    })
+    .await?
+    {
         return Err(ApiError::Forbidden("current_password is incorrect".into()));
     }
-    let new_hash = within_hash_budget(&settings, || hash_password(new_password.as_str()))??;
-    db.transaction(|db| {
-        store::set_password_hash(db, user.id, &new_hash)?;
-        store::revoke_other_sessions(db, user.id, &claims.sid)
-    })?;
+    let new_hash = within_hash_budget(&settings, || hash_password(new_password.as_str())).await??;
+    db.transaction(async |db| {
+        store::set_password_hash(db, user.id, &new_hash).await?;
+        store::revoke_other_sessions(db, user.id, &claims.sid).await
+    })
+    .await?;
     Ok(ApiResponse::no_content())
 }
 
-pub fn list_users(req: &ApiRequest) -> ApiResult<ApiResponse> {
-    let db = Db::connect()?;
-    require_admin(req, &db)?;
-    let (users, total) = store::list_users(&db, Paging::from_request(req)?)?;
+pub async fn list_users(req: &ApiRequest) -> ApiResult<ApiResponse> {
+    let db = Db::connect(req).await?;
+    require_admin(req, &db).await?;
+    let (users, total) = store::list_users(&db, Paging::from_request(req)?).await?;
     ApiResponse::page(&users, total)
 }
 
 /// An admin may read any account; anyone may read their own.
-pub fn get_user(req: &ApiRequest, id: &str) -> ApiResult<ApiResponse> {
-    let db = Db::connect()?;
-    let (caller, _) = current_user(req, &db)?;
+pub async fn get_user(req: &ApiRequest, id: &str) -> ApiResult<ApiResponse> {
+    let db = Db::connect(req).await?;
+    let (caller, _) = current_user(req, &db).await?;
     let id = parse_user_id(id)?;
     if caller.id != id && !caller.role_is_admin() {
         return Err(ApiError::Forbidden("admin role required".into()));
     }
-    let user = store::find_user(&db, id)?.ok_or_else(|| no_such_user(id))?;
+    let user = store::find_user(&db, id)
+        .await?
+        .ok_or_else(|| no_such_user(id))?;
     ApiResponse::ok(&user)
 }
 
-pub fn update_user(req: &ApiRequest, id: &str) -> ApiResult<ApiResponse> {
-    let db = Db::connect()?;
-    require_admin(req, &db)?;
+pub async fn update_user(req: &ApiRequest, id: &str) -> ApiResult<ApiResponse> {
+    let db = Db::connect(req).await?;
+    require_admin(req, &db).await?;
     let id = parse_user_id(id)?;
     let body: AdminPatchBody = req.json()?;
     let change = AccountChange::by_admin(body.name.as_deref(), body.email.as_deref(), body.role)?;
-    let user = store::update_user(&db, id, &change)?.ok_or_else(|| no_such_user(id))?;
+    let user = store::update_user(&db, id, &change)
+        .await?
+        .ok_or_else(|| no_such_user(id))?;
     ApiResponse::ok(&user)
 }
 
-pub fn delete_user(req: &ApiRequest, id: &str) -> ApiResult<ApiResponse> {
-    let db = Db::connect()?;
-    require_admin(req, &db)?;
+pub async fn delete_user(req: &ApiRequest, id: &str) -> ApiResult<ApiResponse> {
+    let db = Db::connect(req).await?;
+    require_admin(req, &db).await?;
     let id = parse_user_id(id)?;
-    if !store::delete_user(&db, id)? {
+    if !store::delete_user(&db, id).await? {
         return Err(no_such_user(id));
     }
     Ok(ApiResponse::no_content())

@@ -59,26 +59,28 @@ impl From<Tokens> for TokenResponse {
     }
 }
 
-pub fn register(req: &ApiRequest) -> ApiResult<ApiResponse> {
-    let settings = Settings::load()?;
+pub async fn register(req: &ApiRequest) -> ApiResult<ApiResponse> {
+    let settings = Settings::load().await?;
     let body: RegisterBody = req.json()?;
     let email = Email::parse(&body.email)?;
     let password = Password::parse(body.password, settings.password_min_length, "password")?;
     let name = body.name.as_deref().map(parse_name).transpose()?;
-    let hash = within_hash_budget(&settings, || hash_password(password.as_str()))??;
+    let hash = within_hash_budget(&settings, || hash_password(password.as_str())).await??;
 
-    let db = Db::connect()?;
-    let tokens = db.transaction(|db| {
-        let user = store::insert_user(db, &email, name.as_deref(), &hash)?;
-        sessions::start(db, &settings, user)
-    })?;
+    let db = Db::connect(req).await?;
+    let tokens = db
+        .transaction(async |db| {
+            let user = store::insert_user(db, &email, name.as_deref(), &hash).await?;
+            sessions::start(db, &settings, user).await
+        })
+        .await?;
     ApiResponse::created(&TokenResponse::from(tokens))
 }
 
 /// JSON `{email, password}` or an OAuth2 password-grant form (`username`, `password`).
 /// An unknown email and a wrong password get the same answer, after the same work.
-pub fn login(req: &ApiRequest) -> ApiResult<ApiResponse> {
-    let settings = Settings::load()?;
+pub async fn login(req: &ApiRequest) -> ApiResult<ApiResponse> {
+    let settings = Settings::load().await?;
     let body = login_body(req)?;
     let invalid = || ApiError::Unauthorized("invalid email or password".into());
     let email = Email::parse(&body.email).map_err(|_| invalid())?;
@@ -86,25 +88,28 @@ pub fn login(req: &ApiRequest) -> ApiResult<ApiResponse> {
     let account_key = format!("email:{}", email.as_str());
     let address_key = req.client_ip().map(|ip| format!("addr:{ip}"));
     let account = {
-        let db = Db::connect()?;
-        check_rate_limit(&db, &settings, &account_key, address_key.as_deref())?;
-        store::find_credentials(&db, &email)?
+        let db = Db::connect(req).await?;
+        check_rate_limit(&db, &settings, &account_key, address_key.as_deref()).await?;
+        store::find_credentials(&db, &email).await?
     };
     let hash = account
         .as_ref()
         .map_or(decoy_hash(), |(_, hash)| hash.as_str());
     // No connection is held while the hash is checked: it takes a while, and the
     // connection budget is shared (see `kit::db`).
-    let password_ok = within_hash_budget(&settings, || verify_password(&body.password, hash))?;
-    let db = Db::connect()?;
+    let password_ok =
+        within_hash_budget(&settings, || verify_password(&body.password, hash)).await?;
+    let db = Db::connect(req).await?;
     match account {
         Some((user, _)) if password_ok => {
-            store::clear_failures(&db, &account_key)?;
-            ApiResponse::ok(&TokenResponse::from(sessions::start(&db, &settings, user)?))
+            store::clear_failures(&db, &account_key).await?;
+            ApiResponse::ok(&TokenResponse::from(
+                sessions::start(&db, &settings, user).await?,
+            ))
         }
         _ => {
             let keys: Vec<String> = std::iter::once(account_key).chain(address_key).collect();
-            store::record_failures(&db, &keys, settings.login_window_seconds)?;
+            store::record_failures(&db, &keys, settings.login_window_seconds).await?;
             Err(invalid())
         }
     }
@@ -128,7 +133,7 @@ fn login_body(req: &ApiRequest) -> ApiResult<LoginBody> {
 }
 
 /// Refuses a login while the account or the client address has too many recent failures.
-fn check_rate_limit(
+async fn check_rate_limit(
     db: &Db,
     settings: &Settings,
     account_key: &str,
@@ -138,7 +143,7 @@ fn check_rate_limit(
         .chain(address_key.map(|key| (key, settings.address_max_failures())));
     for (key, max_failures) in limits {
         let (failures, retry_after) =
-            store::recent_failures(db, key, settings.login_window_seconds)?;
+            store::recent_failures(db, key, settings.login_window_seconds).await?;
         if failures >= max_failures {
             return Err(ApiError::RateLimited {
                 retry_after_seconds: retry_after.max(1) as u64,
@@ -148,8 +153,8 @@ fn check_rate_limit(
     Ok(())
 }
 
-pub fn introspect(req: &ApiRequest) -> ApiResult<ApiResponse> {
-    let (user, claims) = current_user(req, &Db::connect()?)?;
+pub async fn introspect(req: &ApiRequest) -> ApiResult<ApiResponse> {
+    let (user, claims) = current_user(req, &Db::connect(req).await?).await?;
     ApiResponse::ok(&json!({
         "active": true,
         "user_id": user.id,
@@ -159,12 +164,15 @@ pub fn introspect(req: &ApiRequest) -> ApiResult<ApiResponse> {
     }))
 }
 
-pub fn refresh(req: &ApiRequest) -> ApiResult<ApiResponse> {
-    let settings = Settings::load()?;
+pub async fn refresh(req: &ApiRequest) -> ApiResult<ApiResponse> {
+    let settings = Settings::load().await?;
     let body: RefreshBody = req.json()?;
-    let db = Db::connect()?;
+    let db = Db::connect(req).await?;
     // Every outcome commits: a detected reuse must leave its session revoked.
-    match db.transaction(|db| sessions::rotate(db, &settings, &body.refresh_token))? {
+    match db
+        .transaction(async |db| sessions::rotate(db, &settings, &body.refresh_token).await)
+        .await?
+    {
         Rotation::Rotated(tokens) => ApiResponse::ok(&TokenResponse::from(*tokens)),
         Rotation::ReuseDetected => Err(ApiError::Unauthorized(
             "refresh token reuse detected; the session was revoked".into(),
@@ -177,8 +185,8 @@ pub fn refresh(req: &ApiRequest) -> ApiResult<ApiResponse> {
 
 /// Ends the session the refresh token belongs to. Unknown tokens are accepted
 /// silently: logging out twice is not an error.
-pub fn logout(req: &ApiRequest) -> ApiResult<ApiResponse> {
+pub async fn logout(req: &ApiRequest) -> ApiResult<ApiResponse> {
     let body: RefreshBody = req.json()?;
-    sessions::end(&Db::connect()?, &body.refresh_token)?;
+    sessions::end(&Db::connect(req).await?, &body.refresh_token).await?;
     Ok(ApiResponse::no_content())
 }

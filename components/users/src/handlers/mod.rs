@@ -19,18 +19,19 @@ use crate::store;
 /// The caller's account, from a valid access token whose session is still live.
 /// Unlike other services, users checks the database: it owns the sessions. Every
 /// service asks this (introspection), so the checks here hold everywhere.
-pub(super) fn current_user(req: &ApiRequest, db: &Db) -> ApiResult<(User, AccessClaims)> {
-    let settings = Settings::load()?;
+pub(super) async fn current_user(req: &ApiRequest, db: &Db) -> ApiResult<(User, AccessClaims)> {
+    let settings = Settings::load().await?;
     let claims = verify_access_token(&settings.jwt_secret, bearer_token(req)?)?;
     claims.check_lifetime(settings.access_token_ttl_seconds)?;
-    let user = store::user_with_live_session(db, claims.user_id()?, &claims.sid)?
+    let user = store::user_with_live_session(db, claims.user_id()?, &claims.sid)
+        .await?
         .ok_or_else(|| ApiError::Unauthorized("session ended or account deleted".into()))?;
     Ok((user, claims))
 }
 
 /// Admin rights come from the account as stored now, not from the token's claim.
-pub(super) fn require_admin(req: &ApiRequest, db: &Db) -> ApiResult<User> {
-    let (user, _) = current_user(req, db)?;
+pub(super) async fn require_admin(req: &ApiRequest, db: &Db) -> ApiResult<User> {
+    let (user, _) = current_user(req, db).await?;
     if !user.role_is_admin() {
         return Err(ApiError::Forbidden("admin role required".into()));
     }
@@ -43,13 +44,16 @@ pub(super) fn require_admin(req: &ApiRequest, db: &Db) -> ApiResult<User> {
 /// and it holds one of the host's threads while it runs: however many clients flood
 /// login and register, the other routes keep the rest of the CPU. Time, not a count
 /// of hashes, so the budget means the same on a slow machine as on a fast one.
-pub(super) fn within_hash_budget<T>(settings: &Settings, hash: impl FnOnce() -> T) -> ApiResult<T> {
-    let budget = SharedBudget::open("password-hash-ms", settings.password_hash_ms_per_second);
-    budget.take(HASH_MS_TAKEN_AHEAD)?;
+pub(super) async fn within_hash_budget<T>(
+    settings: &Settings,
+    hash: impl FnOnce() -> T,
+) -> ApiResult<T> {
+    let budget = SharedBudget::open("password-hash-ms", settings.password_hash_ms_per_second).await;
+    budget.take(HASH_MS_TAKEN_AHEAD).await?;
     let started = Instant::now();
     let outcome = hash();
     let took: u64 = started.elapsed().as_millis().try_into().unwrap_or(u64::MAX);
-    budget.spend(took.saturating_sub(HASH_MS_TAKEN_AHEAD));
+    budget.spend(took.saturating_sub(HASH_MS_TAKEN_AHEAD)).await;
     Ok(outcome)
 }
 
