@@ -32,6 +32,15 @@ enum Command {
         /// beside the manifest, where Spin keeps its own).
         #[arg(long)]
         key_value_file: Option<PathBuf>,
+        /// Requests a WASIp3 instance serves in all, as `spin up` takes it.
+        #[arg(long, default_value_t = 128)]
+        max_instance_reuse_count: usize,
+        /// Requests a WASIp3 instance serves at once, as `spin up` takes it.
+        #[arg(long, default_value_t = 16)]
+        max_instance_concurrent_reuse_count: usize,
+        /// Milliseconds an idle WASIp3 instance is kept (Spin's default: 1 s).
+        #[arg(long, default_value_t = 1000)]
+        idle_instance_timeout_ms: u64,
     },
     /// Apply database migrations.
     Migrate(migrate::MigrateArgs),
@@ -50,6 +59,9 @@ async fn main() -> anyhow::Result<()> {
             manifest,
             listen,
             key_value_file,
+            max_instance_reuse_count,
+            max_instance_concurrent_reuse_count,
+            idle_instance_timeout_ms,
         } => {
             let key_value_file = key_value_file.unwrap_or_else(|| {
                 manifest
@@ -59,6 +71,9 @@ async fn main() -> anyhow::Result<()> {
             });
             let app = App::builder(&manifest)
                 .key_value_file(key_value_file)
+                .max_instance_reuse_count(max_instance_reuse_count)
+                .max_instance_concurrent_reuse_count(max_instance_concurrent_reuse_count)
+                .idle_instance_timeout(std::time::Duration::from_millis(idle_instance_timeout_ms))
                 .build()
                 .await?;
             app.serve(listen).await

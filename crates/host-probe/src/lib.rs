@@ -3,6 +3,8 @@
 //! - `/.../echo...`: the request as received (method, path, headers, body);
 //! - `/.../var/<name>`: a variable's value, or the error kind;
 //! - `/.../trap`: panics;
+//! - `/.../count`: how many requests this instance has served (always 1: Spin gives
+//!   a WASIp2 component a fresh instance per request);
 //! - `/.../send?url=<url>`: sends a GET to `url` (the rest of the query, taken as
 //!   it is, with `x-request-id: probe`) and reports the answer or the error;
 //! - `/.../pg` (POST `{"address", "steps": [{"query"|"execute": sql, "params": [..]}]}`):
@@ -21,8 +23,12 @@ async fn handle(req: Request) -> Response {
     route(req).await
 }
 
+/// Requests this instance has served.
+static SERVED: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+
 /// The probe's routing, on the full path (public so native builds use it too).
 pub async fn route(req: Request) -> Response {
+    let served = SERVED.fetch_add(1, std::sync::atomic::Ordering::SeqCst) + 1;
     let path = req.path().to_string();
     let last = path.rsplit('/').next().unwrap_or_default().to_string();
     if path.contains("/var/") {
@@ -30,6 +36,7 @@ pub async fn route(req: Request) -> Response {
     }
     match last.as_str() {
         "trap" => panic!("the probe was asked to trap"),
+        "count" => json_response(200, json!({ "served": served })),
         "send" => send(&req).await,
         "send-bare" => send_bare(&req).await,
         "pg" => postgres(&req),

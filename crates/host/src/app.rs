@@ -8,18 +8,16 @@ use std::sync::atomic::{AtomicU16, Ordering};
 use std::sync::{Arc, RwLock};
 use std::time::Duration;
 
-use anyhow::{Context, bail};
-use bytes::Bytes;
-use http::{HeaderValue, StatusCode};
-use wasmtime_wasi_http::p2::bindings::ProxyPre;
-
 use crate::allowed_hosts::AllowedHosts;
-use crate::instance::{self, ComponentRuntime};
+use crate::instance::{self, Component, ComponentRuntime, Reuse};
 use crate::key_value::{DEFAULT_STORE, KeyValue};
 use crate::manifest::Manifest;
 use crate::postgres::{DEFAULT_POOL_SIZE, Pools};
 use crate::routes::{RouteMatch, Router, set_spin_headers};
 use crate::{compile, variables};
+use anyhow::{Context, bail};
+use bytes::Bytes;
+use http::{HeaderValue, StatusCode};
 
 /// What a component is about to send, shown to an interceptor.
 #[derive(Debug, Clone)]
@@ -51,7 +49,7 @@ pub struct App {
 
 pub struct AppInner {
     pub(crate) router: Router,
-    pub(crate) components: HashMap<String, Arc<ComponentRuntime>>,
+    pub(crate) components: HashMap<String, Arc<Component>>,
     pub(crate) pg_pools: Pools,
     pub(crate) key_value: KeyValue,
     pub(crate) interceptor: Option<Interceptor>,
@@ -71,6 +69,7 @@ pub struct AppBuilder {
     delay: Option<Delay>,
     pg_pool_size: usize,
     key_value_file: Option<PathBuf>,
+    reuse: Reuse,
 }
 
 impl App {
@@ -86,6 +85,7 @@ impl App {
             delay: None,
             pg_pool_size: DEFAULT_POOL_SIZE,
             key_value_file: None,
+            reuse: Reuse::default(),
         }
     }
 
@@ -177,6 +177,28 @@ impl AppBuilder {
         self
     }
 
+    /// How many requests a WASIp3 instance serves in all before a new one is made
+    /// (`spin up --max-instance-reuse-count`; default 128). WASIp2 components get a
+    /// fresh instance per request whatever this says, as on Spin.
+    pub fn max_instance_reuse_count(mut self, count: usize) -> Self {
+        self.reuse.max_requests = count.max(1);
+        self
+    }
+
+    /// How many requests a WASIp3 instance serves at once
+    /// (`spin up --max-instance-concurrent-reuse-count`; default 16).
+    pub fn max_instance_concurrent_reuse_count(mut self, count: usize) -> Self {
+        self.reuse.max_concurrent = count.max(1);
+        self
+    }
+
+    /// How long an idle WASIp3 instance is kept for the next request
+    /// (`spin up --idle-instance-timeout`; default 1 s).
+    pub fn idle_instance_timeout(mut self, timeout: Duration) -> Self {
+        self.reuse.idle_timeout = timeout;
+        self
+    }
+
     /// Loads the manifest, resolves variables and compiles (or loads the cached
     /// compilation of) every component.
     pub async fn build(self) -> anyhow::Result<App> {
@@ -198,7 +220,7 @@ impl AppBuilder {
 
         let engine = compile::engine()?;
         let linker = instance::linker(&engine)?;
-        let mut components = HashMap::new();
+        let mut loaded = Vec::new();
         for (name, decl) in &manifest.components {
             if self.without.contains(name) {
                 continue;
@@ -223,21 +245,13 @@ impl AppBuilder {
             }
             let component = compile::load(&engine, &manifest.source_path(decl))
                 .with_context(|| format!("component {name:?}"))?;
-            let pre = linker
-                .instantiate_pre(&component)
-                .and_then(ProxyPre::new)
-                .map_err(anyhow::Error::from)
-                .with_context(|| {
-                    format!("component {name:?} imports something this host does not provide")
-                })?;
             let runtime = ComponentRuntime {
                 name: name.clone(),
-                pre,
                 variables: component_variables.remove(name).unwrap_or_default(),
                 allowed_hosts: allowed,
                 key_value_stores: decl.key_value_stores.iter().cloned().collect(),
             };
-            components.insert(name.clone(), Arc::new(runtime));
+            loaded.push((component, runtime));
         }
         let router = Router::build(
             manifest
@@ -254,8 +268,23 @@ impl AppBuilder {
             }
         }
         .context("opening the key-value store")?;
-        Ok(App {
-            inner: Arc::new(AppInner {
+        // A WASIp3 component's handler makes instances for the app that owns it, so
+        // it holds the app weakly.
+        let mut failed = None;
+        let inner = Arc::new_cyclic(|app| {
+            let mut components = HashMap::new();
+            for (component, runtime) in loaded {
+                let name = runtime.name.clone();
+                match Component::new(&linker, &component, runtime, app.clone(), self.reuse) {
+                    Ok(component) => {
+                        components.insert(name, Arc::new(component));
+                    }
+                    Err(err) => {
+                        failed.get_or_insert(err.context(format!("component {name:?}")));
+                    }
+                }
+            }
+            AppInner {
                 router,
                 components,
                 pg_pools: Pools::new(self.pg_pool_size),
@@ -264,8 +293,12 @@ impl AppBuilder {
                 delay: self.delay,
                 origin: RwLock::new("127.0.0.1:3000".into()),
                 next_client_port: AtomicU16::new(49152),
-            }),
-        })
+            }
+        });
+        if let Some(err) = failed {
+            return Err(err);
+        }
+        Ok(App { inner })
     }
 }
 
@@ -318,11 +351,11 @@ impl AppInner {
     /// without a `Host`, described as Spin describes chained requests.
     pub(crate) async fn handle_chained(
         self: &Arc<Self>,
-        component: Arc<ComponentRuntime>,
+        component: Arc<Component>,
         mut request: http::Request<Bytes>,
     ) -> http::Response<Bytes> {
         request.headers_mut().remove(http::header::HOST);
-        let route = RouteMatch::chained(&component.name, request.uri().path());
+        let route = RouteMatch::chained(&component.runtime.name, request.uri().path());
         let client = SocketAddr::from((Ipv4Addr::UNSPECIFIED, 0));
         self.run(component, request, "localhost", &route, client)
             .await
@@ -330,7 +363,7 @@ impl AppInner {
 
     async fn run(
         self: &Arc<Self>,
-        component: Arc<ComponentRuntime>,
+        component: Arc<Component>,
         mut request: http::Request<Bytes>,
         host: &str,
         route: &RouteMatch,

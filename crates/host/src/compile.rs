@@ -17,7 +17,11 @@ pub fn engine() -> anyhow::Result<Engine> {
     if let Some(engine) = ENGINE.get() {
         return Ok(engine.clone());
     }
-    let engine = Engine::new(&Config::new())?;
+    // WASIp3 components use the component model's async ABI (streams, futures,
+    // async imports and exports).
+    let mut config = Config::new();
+    config.wasm_component_model_async(true);
+    let engine = Engine::new(&config)?;
     Ok(ENGINE.get_or_init(|| engine).clone())
 }
 

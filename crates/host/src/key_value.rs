@@ -1,4 +1,5 @@
-//! `fermyon:spin/key-value@2.0.0` as Spin provides it: a component opens a store by
+//! `fermyon:spin/key-value@2.0.0` (WASIp2 components) and
+//! `spin:key-value/key-value@3.0.0` (WASIp3 components) as Spin provides them: a component opens a store by
 //! its label, and only the labels its manifest lists in `key_value_stores` open
 //! (any other is `access-denied`, whether or not the store exists). The host knows one
 //! store, `default`, as `spin up` does without a runtime config; a manifest naming any
@@ -21,8 +22,11 @@ use std::sync::Mutex;
 use anyhow::Context;
 use wasmtime::component::Resource;
 
+use wasmtime::component::{Accessor, FutureReader, StreamReader};
+
 use crate::bindings::fermyon::spin::key_value::{self as kv, Error};
-use crate::instance::HostState;
+use crate::bindings::spin::key_value::key_value as kv3;
+use crate::instance::{HostState, Spin};
 
 /// The only store label the host defines.
 pub const DEFAULT_STORE: &str = "default";
@@ -229,25 +233,84 @@ fn replay(mut log: impl Read) -> HashMap<String, BTreeMap<String, Vec<u8>>> {
     stores
 }
 
+/// A key-value operation's failure, in the cases both interfaces share.
+enum Failure {
+    AccessDenied,
+    StoreTableFull,
+    Other(String),
+}
+
+impl From<Failure> for Error {
+    fn from(failure: Failure) -> Error {
+        match failure {
+            Failure::AccessDenied => Error::AccessDenied,
+            Failure::StoreTableFull => Error::StoreTableFull,
+            Failure::Other(message) => Error::Other(message),
+        }
+    }
+}
+
+impl From<Failure> for kv3::Error {
+    fn from(failure: Failure) -> kv3::Error {
+        match failure {
+            Failure::AccessDenied => kv3::Error::AccessDenied,
+            Failure::StoreTableFull => kv3::Error::StoreTableFull,
+            Failure::Other(message) => kv3::Error::Other(message),
+        }
+    }
+}
+
+/// The operations, once for both interfaces.
 impl HostState {
-    fn open_store(&self, store: &Resource<OpenStore>) -> Result<String, Error> {
+    fn kv_open(&mut self, label: String) -> Result<Resource<OpenStore>, Failure> {
+        if !self.component.key_value_stores.contains(&label) {
+            return Err(Failure::AccessDenied);
+        }
+        self.table
+            .push(OpenStore { label })
+            .map_err(|_| Failure::StoreTableFull)
+    }
+
+    fn kv_label(&self, store: &Resource<OpenStore>) -> Result<String, Failure> {
         self.table
             .get(store)
             .map(|open| open.label.clone())
-            .map_err(|_| Error::Other("no such open store".into()))
+            .map_err(|_| Failure::Other("no such open store".into()))
+    }
+
+    fn kv_get(&self, store: &Resource<OpenStore>, key: &str) -> Result<Option<Vec<u8>>, Failure> {
+        let label = self.kv_label(store)?;
+        Ok(self.app.key_value.get(&label, key))
+    }
+
+    fn kv_set(&self, store: &Resource<OpenStore>, key: &str, value: &[u8]) -> Result<(), Failure> {
+        let label = self.kv_label(store)?;
+        self.app
+            .key_value
+            .set(&label, key, value)
+            .map_err(Failure::Other)
+    }
+
+    fn kv_delete(&self, store: &Resource<OpenStore>, key: &str) -> Result<(), Failure> {
+        let label = self.kv_label(store)?;
+        self.app
+            .key_value
+            .delete(&label, key)
+            .map_err(Failure::Other)
+    }
+
+    fn kv_keys(&self, store: &Resource<OpenStore>) -> Result<Vec<String>, Failure> {
+        let label = self.kv_label(store)?;
+        Ok(self.app.key_value.keys(&label))
     }
 }
 
 impl kv::Host for HostState {}
 
+/// `fermyon:spin/key-value@2.0.0` (WASIp2 components).
 impl kv::HostStore for HostState {
     async fn open(&mut self, label: String) -> Result<Resource<OpenStore>, Error> {
-        if !self.component.key_value_stores.contains(&label) {
-            return Err(Error::AccessDenied);
-        }
-        self.table
-            .push(OpenStore { label })
-            .map_err(|_| Error::StoreTableFull)
+        Ok(self.kv_open(label)?)
     }
 
     async fn get(
@@ -255,8 +318,7 @@ impl kv::HostStore for HostState {
         store: Resource<OpenStore>,
         key: String,
     ) -> Result<Option<Vec<u8>>, Error> {
-        let label = self.open_store(&store)?;
-        Ok(self.app.key_value.get(&label, &key))
+        Ok(self.kv_get(&store, &key)?)
     }
 
     async fn set(
@@ -265,34 +327,96 @@ impl kv::HostStore for HostState {
         key: String,
         value: Vec<u8>,
     ) -> Result<(), Error> {
-        let label = self.open_store(&store)?;
-        self.app
-            .key_value
-            .set(&label, &key, &value)
-            .map_err(Error::Other)
+        Ok(self.kv_set(&store, &key, &value)?)
     }
 
     async fn delete(&mut self, store: Resource<OpenStore>, key: String) -> Result<(), Error> {
-        let label = self.open_store(&store)?;
-        self.app
-            .key_value
-            .delete(&label, &key)
-            .map_err(Error::Other)
+        Ok(self.kv_delete(&store, &key)?)
     }
 
     async fn exists(&mut self, store: Resource<OpenStore>, key: String) -> Result<bool, Error> {
-        let label = self.open_store(&store)?;
-        Ok(self.app.key_value.get(&label, &key).is_some())
+        Ok(self.kv_get(&store, &key)?.is_some())
     }
 
     async fn get_keys(&mut self, store: Resource<OpenStore>) -> Result<Vec<String>, Error> {
-        let label = self.open_store(&store)?;
-        Ok(self.app.key_value.keys(&label))
+        Ok(self.kv_keys(&store)?)
     }
 
     async fn drop(&mut self, store: Resource<OpenStore>) -> wasmtime::Result<()> {
         self.table.delete(store)?;
         Ok(())
+    }
+}
+
+impl kv3::Host for HostState {}
+
+impl kv3::HostStore for HostState {
+    async fn drop(&mut self, store: Resource<OpenStore>) -> wasmtime::Result<()> {
+        self.table.delete(store)?;
+        Ok(())
+    }
+}
+
+/// `spin:key-value/key-value@3.0.0` (WASIp3 components): the same operations, each
+/// atomic, as async functions.
+impl kv3::HostStoreWithStore<HostState> for Spin {
+    async fn open(
+        accessor: &Accessor<HostState, Self>,
+        label: String,
+    ) -> Result<Resource<OpenStore>, kv3::Error> {
+        Ok(accessor.with(|mut access| access.get().kv_open(label))?)
+    }
+
+    async fn get(
+        accessor: &Accessor<HostState, Self>,
+        store: Resource<OpenStore>,
+        key: String,
+    ) -> Result<Option<Vec<u8>>, kv3::Error> {
+        Ok(accessor.with(|mut access| access.get().kv_get(&store, &key))?)
+    }
+
+    async fn set(
+        accessor: &Accessor<HostState, Self>,
+        store: Resource<OpenStore>,
+        key: String,
+        value: Vec<u8>,
+    ) -> Result<(), kv3::Error> {
+        Ok(accessor.with(|mut access| access.get().kv_set(&store, &key, &value))?)
+    }
+
+    async fn delete(
+        accessor: &Accessor<HostState, Self>,
+        store: Resource<OpenStore>,
+        key: String,
+    ) -> Result<(), kv3::Error> {
+        Ok(accessor.with(|mut access| access.get().kv_delete(&store, &key))?)
+    }
+
+    async fn exists(
+        accessor: &Accessor<HostState, Self>,
+        store: Resource<OpenStore>,
+        key: String,
+    ) -> Result<bool, kv3::Error> {
+        Ok(accessor
+            .with(|mut access| access.get().kv_get(&store, &key))?
+            .is_some())
+    }
+
+    /// The keys as a stream, then the listing's result.
+    async fn get_keys(
+        accessor: &Accessor<HostState, Self>,
+        store: Resource<OpenStore>,
+    ) -> wasmtime::Result<(StreamReader<String>, FutureReader<Result<(), kv3::Error>>)> {
+        accessor.with(|mut access| {
+            let (keys, result) = match access.get().kv_keys(&store) {
+                Ok(keys) => (keys, Ok(())),
+                Err(failure) => (Vec::new(), Err(failure.into())),
+            };
+            let keys = StreamReader::new(&mut access, keys)?;
+            let result =
+                FutureReader::new(&mut access, async move { Ok::<_, wasmtime::Error>(result) })?;
+            Ok((keys, result))
+        })
     }
 }
 

@@ -1,7 +1,11 @@
 //! spinshop's Spin-compatible host: runs the app's real `.wasm` components the way
 //! `spin up` does (routing, Spin's request headers, `allowed_outbound_hosts`,
-//! service chaining, `spin:postgres@4.0.0`, variables, key-value stores), for the
-//! test suite and for machines without Spin. Spin's behaviour is the reference; see
+//! service chaining, Postgres, variables, key-value stores), for the test suite and
+//! for machines without Spin. It runs WASIp2 components (spin-sdk 5.2:
+//! `spin:postgres@4.0.0`, `fermyon:spin/variables@2.0.0` and `key-value@2.0.0`, a
+//! fresh instance per request) and WASIp3 ones (spin-sdk 7: `wasi:http@0.3.0`,
+//! `spin:postgres@4.2.0`, `spin:variables@3.0.0`, `spin:key-value@3.0.0`, instances
+//! reused as Spin 4 reuses them). Spin's behaviour is the reference; see
 //! `shared/SPIN-FACTS.md` for what was measured.
 //!
 //! ```no_run

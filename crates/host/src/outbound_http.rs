@@ -1,5 +1,5 @@
-//! Outgoing HTTP from components (`wasi:http/outgoing-handler`), routed as Spin
-//! routes it:
+//! Outgoing HTTP from components (`wasi:http/outgoing-handler@0.2.x` for WASIp2,
+//! `wasi:http/client@0.3.0` for WASIp3, both routed by [`send`]), as Spin routes it:
 //! - `http://<component>.spin.internal/...` is served in-process by that component
 //!   (service chaining);
 //! - a relative URL is a self-request through the app's public router. wasi-http
@@ -25,7 +25,7 @@ use wasmtime::component::{Linker, Resource};
 use wasmtime_wasi_http::p2::bindings::http::types::{self as wasi_types, ErrorCode};
 use wasmtime_wasi_http::p2::body::{HyperIncomingBody, HyperOutgoingBody};
 use wasmtime_wasi_http::p2::types::{HostFutureIncomingResponse, HostOutgoingRequest};
-use wasmtime_wasi_http::{Error, RequestOptions};
+use wasmtime_wasi_http::{Error, RequestOptions, WasiBody, WasiHttpHooks};
 
 use crate::app::{AppInner, OutboundInfo};
 use crate::instance::{ComponentRuntime, HostState};
@@ -69,6 +69,61 @@ fn handle(
         .table
         .push(HostFutureIncomingResponse::Pending(pending))?;
     Ok((Ok(future),))
+}
+
+/// `wasi:http/client#send` for WASIp3 components: wasmtime-wasi-http builds the
+/// request and hands it to these hooks, which route it as [`handle`] does for WASIp2.
+pub struct OutboundHooks {
+    app: Arc<AppInner>,
+    from: Arc<ComponentRuntime>,
+}
+
+impl OutboundHooks {
+    pub fn new(app: Arc<AppInner>, from: Arc<ComponentRuntime>) -> OutboundHooks {
+        OutboundHooks { app, from }
+    }
+}
+
+type SendFuture = Box<
+    dyn Future<
+            Output = Result<
+                (
+                    http::Response<WasiBody>,
+                    Box<dyn Future<Output = Result<(), Error>> + Send>,
+                ),
+                Error,
+            >,
+        > + Send,
+>;
+
+impl WasiHttpHooks for OutboundHooks {
+    /// The guest's headers go on as the guest set them; [`send`] sets `Host` where
+    /// the request is going, as for WASIp2.
+    fn set_host_header(&mut self) -> bool {
+        false
+    }
+
+    fn send_request(
+        &mut self,
+        request: http::Request<WasiBody>,
+        options: Option<RequestOptions>,
+        _response_result: Box<dyn Future<Output = Result<(), Error>> + Send>,
+    ) -> SendFuture {
+        let app = self.app.clone();
+        let from = self.from.clone();
+        Box::new(async move {
+            let response = send(
+                &app,
+                &from,
+                Outbound::from_p3(request),
+                options.unwrap_or_default(),
+            )
+            .await?;
+            let done: Box<dyn Future<Output = Result<(), Error>> + Send> =
+                Box::new(async { Ok(()) });
+            Ok((response, done))
+        })
+    }
 }
 
 /// A request as the guest built it.
@@ -126,6 +181,28 @@ impl Outbound {
             headers: request.headers.into(),
             body,
         })
+    }
+
+    /// A WASIp3 request, which wasmtime-wasi-http has already checked and built
+    /// into a URI (so it has a scheme and an authority).
+    fn from_p3(request: http::Request<WasiBody>) -> Outbound {
+        let (parts, body) = request.into_parts();
+        let authority = parts
+            .uri
+            .authority()
+            .map(|a| a.as_str().to_string())
+            .filter(|a| !host_of(a).is_empty());
+        Outbound {
+            method: parts.method,
+            scheme: parts.uri.scheme_str().map(str::to_ascii_lowercase),
+            authority,
+            path_with_query: parts
+                .uri
+                .path_and_query()
+                .map_or_else(|| "/".into(), |p| p.as_str().to_string()),
+            headers: parts.headers,
+            body,
+        }
     }
 
     /// The scheme, defaulting to https as wasi-http does.

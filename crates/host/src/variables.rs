@@ -18,6 +18,13 @@ pub struct Overrides {
     pub from_env: bool,
 }
 
+/// Why a component's `get` found no value: the error cases both variables
+/// interfaces (`fermyon:spin/variables@2.0.0`, `spin:variables/variables@3.0.0`) share.
+pub enum Lookup {
+    InvalidName(String),
+    Undefined(String),
+}
+
 /// Checks a variable name as Spin does: lower-case ASCII letters, digits and single
 /// underscores, starting with a letter and not ending with an underscore.
 pub fn validate_name(name: &str) -> Result<(), String> {

@@ -1,7 +1,10 @@
 //! The platform check: every import of a built component must be in the world
-//! `wit/world.wit` declares (what Spin gives components), so a component that
-//! needs anything else is caught before it is deployed. WASI interfaces are
-//! compared by package and interface name, with any 0.2.x versions compatible.
+//! `wit/world.wit` declares for its kind (what Spin gives components): `component`
+//! for a WASIp2 component (it exports `wasi:http/incoming-handler@0.2.x`),
+//! `component-p3` for a WASIp3 one (it exports `wasi:http/handler@0.3.x`). So a
+//! component that needs anything else is caught before it is deployed. WASI
+//! interfaces are compared by package and interface name, with any 0.2.x versions
+//! compatible, and any 0.3.x ones.
 
 use std::path::Path;
 
@@ -47,27 +50,46 @@ pub fn world_imports(world_wit: &Path, world: &str) -> anyhow::Result<Vec<String
         .collect()
 }
 
-/// The imports of the component at `wasm` that the world `component` in
-/// `world_wit` does not allow.
+/// Whether a component with these exports is a WASIp3 HTTP component.
+pub fn exports_wasip3_handler<'a>(mut exports: impl Iterator<Item = &'a str>) -> bool {
+    exports.any(|name| name.starts_with("wasi:http/handler@0.3"))
+}
+
+/// The world of `world_wit` a component exporting `exports` must fit.
+pub fn world_for<'a>(exports: impl Iterator<Item = &'a str>) -> &'static str {
+    if exports_wasip3_handler(exports) {
+        "component-p3"
+    } else {
+        "component"
+    }
+}
+
+/// The imports of the component at `wasm` that its world in `world_wit`
+/// (`component` or `component-p3`, see [`world_for`]) does not allow.
 pub fn unsupported_imports(wasm: &Path, world_wit: &Path) -> anyhow::Result<Vec<String>> {
-    let allowed = world_imports(world_wit, "component")?;
     let engine = crate::compile::engine()?;
     let component = crate::compile::load(&engine, wasm)?;
-    Ok(component
-        .component_type()
+    let component_type = component.component_type();
+    let exports: Vec<String> = component_type
+        .exports(&engine)
+        .map(|(name, _)| name.to_string())
+        .collect();
+    let allowed = world_imports(world_wit, world_for(exports.iter().map(String::as_str)))?;
+    Ok(component_type
         .imports(&engine)
         .map(|(name, _)| name.to_string())
         .filter(|name| !allowed.iter().any(|a| compatible(a, name)))
         .collect())
 }
 
-/// Same interface, and versions equal or both 0.2.x.
+/// Same interface, and versions equal, both 0.2.x or both 0.3.x.
 fn compatible(allowed: &str, import: &str) -> bool {
     let (allowed_name, allowed_version) = split_version(allowed);
     let (import_name, import_version) = split_version(import);
+    let same_minor =
+        |minor| is_wasi_release(allowed_version, minor) && is_wasi_release(import_version, minor);
     allowed_name == import_name
-        && (allowed_version == import_version
-            || (is_wasi_0_2(allowed_version) && is_wasi_0_2(import_version)))
+        && (allowed_version == import_version || same_minor("0.2.") || same_minor("0.3."))
 }
 
 fn split_version(name: &str) -> (&str, Option<&str>) {
@@ -77,8 +99,9 @@ fn split_version(name: &str) -> (&str, Option<&str>) {
     }
 }
 
-fn is_wasi_0_2(version: Option<&str>) -> bool {
-    version.is_some_and(|v| v.starts_with("0.2.") && !v.contains('-'))
+/// A released (not release-candidate) WASI version starting with `minor`.
+fn is_wasi_release(version: Option<&str>, minor: &str) -> bool {
+    version.is_some_and(|v| v.starts_with(minor) && !v.contains('-'))
 }
 
 #[cfg(test)]
@@ -93,6 +116,11 @@ mod tests {
             "wasi:io/streams@0.3.0"
         ));
         assert!(!compatible("wasi:io/streams@0.2.6", "wasi:io/poll@0.2.6"));
+        assert!(compatible("wasi:http/types@0.3.0", "wasi:http/types@0.3.1"));
+        assert!(!compatible(
+            "wasi:http/types@0.3.0",
+            "wasi:http/types@0.3.0-rc-2026-03-15"
+        ));
         assert!(compatible(
             "spin:postgres/postgres@4.0.0",
             "spin:postgres/postgres@4.0.0"
@@ -112,5 +140,10 @@ mod tests {
         assert!(imports.contains(&"fermyon:spin/key-value@2.0.0".to_string()));
         assert!(imports.contains(&"wasi:http/outgoing-handler@0.2.6".to_string()));
         assert!(!imports.iter().any(|i| i.starts_with("wasi:filesystem")));
+        let imports = world_imports(&wit, "component-p3").expect("world.wit parses");
+        assert!(imports.contains(&"spin:postgres/postgres@4.2.0".to_string()));
+        assert!(imports.contains(&"spin:variables/variables@3.0.0".to_string()));
+        assert!(imports.contains(&"spin:key-value/key-value@3.0.0".to_string()));
+        assert!(imports.contains(&"wasi:http/client@0.3.0".to_string()));
     }
 }

@@ -3,9 +3,14 @@
 //! is shared by the app's components and outlives the app, and a manifest naming a
 //! store the host does not define does not load.
 
-use crate::common::{self, post, probe_app};
+use crate::common::{self, Probe, on_both_probes, post, probe_app};
 use serde_json::{Value, json};
 use spinshop_host::App;
+
+on_both_probes!(
+    a_component_reads_its_writes_in_the_default_store,
+    a_store_the_manifest_does_not_grant_is_access_denied,
+);
 
 async fn steps(app: &App, path: &str, label: &str, steps: Value) -> Value {
     let reply = post(app, path, &json!({ "label": label, "steps": steps })).await;
@@ -13,9 +18,8 @@ async fn steps(app: &App, path: &str, label: &str, steps: Value) -> Value {
     reply.body
 }
 
-#[tokio::test]
-async fn a_component_reads_its_writes_in_the_default_store() {
-    let app = probe_app().build().await.expect("the probe app loads");
+async fn a_component_reads_its_writes_in_the_default_store(probe: Probe) {
+    let app = probe_app(probe).build().await.expect("the probe app loads");
     let body = steps(
         &app,
         "/api/a/kv",
@@ -46,9 +50,8 @@ async fn a_component_reads_its_writes_in_the_default_store() {
     assert_eq!(results[8], false);
 }
 
-#[tokio::test]
-async fn a_store_the_manifest_does_not_grant_is_access_denied() {
-    let app = probe_app().build().await.expect("the probe app loads");
+async fn a_store_the_manifest_does_not_grant_is_access_denied(probe: Probe) {
+    let app = probe_app(probe).build().await.expect("the probe app loads");
     // b lists no key_value_stores: even the default store is refused, as on Spin.
     let body = steps(&app, "/api/b/kv", "default", json!([])).await;
     assert_eq!(body["open_error"], "access-denied");
@@ -63,7 +66,7 @@ async fn the_default_store_outlives_the_app_in_its_file() {
     let file = dir.join("key_value.log");
     let _ = std::fs::remove_file(&file);
     {
-        let app = probe_app()
+        let app = probe_app(Probe::P2)
             .key_value_file(&file)
             .build()
             .await
@@ -76,7 +79,7 @@ async fn the_default_store_outlives_the_app_in_its_file() {
         )
         .await;
     }
-    let app = probe_app()
+    let app = probe_app(Probe::P2)
         .key_value_file(&file)
         .build()
         .await

@@ -1,11 +1,18 @@
 //! Routing and the request headers Spin sets, over the probe app.
 
-use crate::common::{Reply, get, header, post, send, spawn};
+use crate::common::{Probe, Reply, get, header, on_both_probes, post, send, spawn};
 use bytes::Bytes;
 
-#[tokio::test]
-async fn the_most_specific_route_wins() {
-    let app = spawn().await;
+on_both_probes!(
+    the_most_specific_route_wins,
+    a_wildcard_route_matches_its_bare_prefix,
+    unknown_paths_and_private_components_are_not_found,
+    public_requests_carry_spins_headers,
+    request_bodies_and_methods_reach_the_component,
+);
+
+async fn the_most_specific_route_wins(probe: Probe) {
+    let app = spawn(probe).await;
     // Each probe reports the route it was reached by.
     let route = |reply: &Reply| header(reply, "spin-matched-route").map(str::to_owned);
     assert_eq!(
@@ -26,26 +33,23 @@ async fn the_most_specific_route_wins() {
     );
 }
 
-#[tokio::test]
-async fn a_wildcard_route_matches_its_bare_prefix() {
-    let app = spawn().await;
+async fn a_wildcard_route_matches_its_bare_prefix(probe: Probe) {
+    let app = spawn(probe).await;
     let reply = get(&app, "/api/b").await;
     assert_eq!(reply.status, 200);
     assert_eq!(header(&reply, "spin-path-info"), Some(""));
     assert_eq!(reply.body["path"], "/api/b");
 }
 
-#[tokio::test]
-async fn unknown_paths_and_private_components_are_not_found() {
-    let app = spawn().await;
+async fn unknown_paths_and_private_components_are_not_found(probe: Probe) {
+    let app = spawn(probe).await;
     assert_eq!(get(&app, "/nowhere").await.status, 404);
     assert_eq!(get(&app, "/api/ab").await.status, 404);
     assert_eq!(get(&app, "/hidden").await.status, 404);
 }
 
-#[tokio::test]
-async fn public_requests_carry_spins_headers() {
-    let app = spawn().await;
+async fn public_requests_carry_spins_headers(probe: Probe) {
+    let app = spawn(probe).await;
     let request = http::Request::get("/api/a/x/y?q=2")
         .header("host", "127.0.0.1:3998")
         .header("x-request-id", "abc")
@@ -73,9 +77,8 @@ async fn public_requests_carry_spins_headers() {
     assert_eq!(reply.body["query"], "q=2");
 }
 
-#[tokio::test]
-async fn request_bodies_and_methods_reach_the_component() {
-    let app = spawn().await;
+async fn request_bodies_and_methods_reach_the_component(probe: Probe) {
+    let app = spawn(probe).await;
     let reply = post(&app, "/api/b/echo", &serde_json::json!({"k": 1})).await;
     assert_eq!(reply.body["method"], "POST");
     assert_eq!(reply.body["body"], r#"{"k":1}"#);

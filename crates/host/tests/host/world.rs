@@ -40,12 +40,15 @@ fn built_components_import_only_the_platform_world() {
 }
 
 #[test]
-fn the_probe_component_fits_the_world() {
+fn both_probe_components_fit_their_worlds() {
     let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../..");
     build_probe();
-    let probe = root.join("target/wasm32-wasip2/release/host_probe.wasm");
-    let outside = unsupported_imports(&probe, &root.join("wit/world.wit")).expect("inspectable");
-    assert_eq!(outside, Vec::<String>::new());
+    for probe in ["host_probe.wasm", "host_probe_p3.wasm"] {
+        let probe = root.join("target/wasm32-wasip2/release").join(probe);
+        let outside =
+            unsupported_imports(&probe, &root.join("wit/world.wit")).expect("inspectable");
+        assert_eq!(outside, Vec::<String>::new(), "{}", probe.display());
+    }
 }
 
 #[test]
