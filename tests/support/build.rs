@@ -24,11 +24,11 @@ pub enum Build {
 
 impl Build {
     /// The build the tests run spin.toml with: `SPINSHOP_BUILD` (`wasip3` or
-    /// `wasip2`), else WASIp2.
+    /// `wasip2`), else WASIp3.
     pub fn chosen() -> Build {
         match std::env::var("SPINSHOP_BUILD").as_deref() {
-            Ok("wasip3") => Build::Wasip3,
-            Ok("wasip2") | Err(_) => Build::Wasip2,
+            Ok("wasip3") | Err(_) => Build::Wasip3,
+            Ok("wasip2") => Build::Wasip2,
             Ok(other) => panic!("SPINSHOP_BUILD must be wasip3 or wasip2, not {other:?}"),
         }
     }
