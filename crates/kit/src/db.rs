@@ -149,6 +149,8 @@ thread_local! {
     /// The instance's idle connections, by URL. They belong to no request: a request
     /// takes one out, and has it to itself until it gives it back.
     static KEPT: RefCell<Vec<(String, Rc<Connection>)>> = const { RefCell::new(Vec::new()) };
+    /// How many of the instance's requests are waiting for Spin to open a connection.
+    static OPENING: Cell<usize> = const { Cell::new(0) };
 }
 
 /// An idle connection the instance kept for `url`, if any.
@@ -159,10 +161,29 @@ fn take_kept(url: &str) -> Option<Rc<Connection>> {
     })
 }
 
-/// Keeps a connection for the instance's next requests, unless enough are kept or
-/// the instance serves no more.
+/// A request waiting for Spin to open a connection, counted in [`OPENING`] while it
+/// lives (even when the request is cut short).
+struct Opening;
+
+impl Opening {
+    fn start() -> Opening {
+        OPENING.set(OPENING.get() + 1);
+        Opening
+    }
+}
+
+impl Drop for Opening {
+    fn drop(&mut self) {
+        OPENING.set(OPENING.get() - 1);
+    }
+}
+
+/// Keeps a connection for the instance's next requests, unless enough are kept, the
+/// instance serves no more, or one of its requests is waiting for Spin to open one.
+/// That request waits on Spin's pool, which may be empty because its connections sit
+/// idle in instances like this one: then this one goes back to the pool instead.
 fn keep(url: String, conn: Rc<Connection>) {
-    if !sdk::INSTANCE_REUSE {
+    if !sdk::INSTANCE_REUSE || OPENING.get() > 0 {
         return;
     }
     KEPT.with_borrow_mut(|kept| {
@@ -382,7 +403,10 @@ fn retry_budget() -> Backoff {
 /// Opens a connection, waiting out transient refusals while `retry` allows.
 async fn open(url: &str, retry: &mut Backoff) -> Result<Connection, ()> {
     loop {
-        match Connection::open(url).await {
+        let opening = Opening::start();
+        let opened = Connection::open(url).await;
+        drop(opening);
+        match opened {
             Ok(conn) => return Ok(conn),
             Err(err) if failure(&err) == Failure::Refused && retry.wait().await => {}
             Err(err) => {
