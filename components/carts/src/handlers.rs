@@ -7,7 +7,7 @@ use serde_json::Value;
 use spinshop_kit::client::introspect;
 use spinshop_kit::db::Db;
 use spinshop_kit::request::path_id;
-use spinshop_kit::{ApiError, ApiRequest, ApiResponse, ApiResult};
+use spinshop_kit::{ApiError, ApiRequest, ApiResponse, ApiResult, join_all};
 
 use crate::SERVICE;
 use crate::domain::{Quantity, QuantityChange, checkout_key, price_cart};
@@ -149,17 +149,19 @@ pub async fn checkout(req: &ApiRequest) -> ApiResult<ApiResponse> {
     ApiResponse::created(&order)
 }
 
-/// The cart priced at products. Its connection is closed before products is asked:
-/// no connection is held while a sibling answers (see `kit::db`).
+/// The cart priced at products, asked about all its products at once. Its connection
+/// is closed before products is asked: no connection is held while a sibling answers
+/// (see `kit::db`).
 async fn cart_response(req: &ApiRequest, user_id: i64) -> ApiResult<ApiResponse> {
     let items = store::find_cart(&Db::connect(req).await?, user_id)
         .await?
         .map(|cart| cart.items)
         .unwrap_or_default();
     let siblings = Siblings::new(req);
+    let looked_up = join_all(items.iter().map(|item| siblings.product(item.product_id))).await;
     let mut catalog = HashMap::new();
-    for item in &items {
-        if let Some(product) = siblings.product(item.product_id).await? {
+    for (item, product) in items.iter().zip(looked_up) {
+        if let Some(product) = product? {
             catalog.insert(item.product_id, product);
         }
     }

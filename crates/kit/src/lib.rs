@@ -30,3 +30,8 @@ pub use method::Method;
 pub use request::ApiRequest;
 pub use response::ApiResponse;
 pub use service::{health, method_not_allowed, no_route};
+
+/// Waiting for several steps of a request at once, when none needs another's result:
+/// on WASIp3 their calls to Spin (a sibling, the database) overlap; on WASIp2, where
+/// Spin's calls block, they run one after the other.
+pub use futures::future::{join, join_all};

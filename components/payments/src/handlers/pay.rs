@@ -39,7 +39,7 @@ use spinshop_kit::config::secret_var;
 use spinshop_kit::db::Db;
 use spinshop_kit::idempotency::MAX_IDEMPOTENCY_KEY_CHARS;
 use spinshop_kit::time::Backoff;
-use spinshop_kit::{ApiError, ApiRequest, ApiResponse, ApiResult};
+use spinshop_kit::{ApiError, ApiRequest, ApiResponse, ApiResult, join};
 
 use crate::SERVICE;
 use crate::domain::{
@@ -93,11 +93,13 @@ impl CardBody {
 }
 
 pub async fn pay(req: &ApiRequest) -> ApiResult<ApiResponse> {
-    let caller = introspect(SERVICE, req).await?;
+    // Who is paying, and charges an earlier request left unsettled: asked at once.
+    let (caller, settled) = join(introspect(SERVICE, req), settle_abandoned(req)).await;
+    let caller = caller?;
     let key = idempotency_key(req)?;
     let request = req.json::<PayBody>()?.into_request()?;
     let fingerprint = request.fingerprint(&secret_var("internal_secret").await?);
-    settle_abandoned(req).await?;
+    settled?;
 
     if let Claim::Replay(stored) = claim(req, caller.user_id, &key, &fingerprint).await? {
         return Ok(respond(&stored).with_header("idempotent-replayed", "true"));
@@ -219,40 +221,46 @@ async fn charge(
     fingerprint: &str,
 ) -> ApiResult<(StoredResponse, i64)> {
     let orders = Siblings::new(req);
-    let payment =
-        match store::payment_for_key(&Db::connect(req).await?, caller.user_id, key).await? {
-            Some((payment, hash)) if hash == fingerprint => payment,
-            Some(_) => return Err(key_reused()),
-            None => {
-                let order = orders.order(request.order_id).await?;
-                if order.user_id != caller.user_id {
-                    // Another customer's order is not found, as orders would say; an
-                    // admin sees it but can't pay for it.
-                    return Err(if caller.is_admin() {
-                        ApiError::Forbidden("only the order's owner can pay for it".into())
-                    } else {
-                        ApiError::not_found(format!("no order with id {}", order.id))
-                    });
-                }
-                check_payable(order.id, order.status, order.total, request.amount)?;
-                let decision = authorize(request.card.as_ref());
-                store::insert_payment(
-                    &Db::connect(req).await?,
-                    &NewPayment {
-                        user_id: caller.user_id,
-                        order_id: order.id,
-                        idempotency_key: key,
-                        request_hash: fingerprint,
-                        amount: request.amount,
-                        currency: &order.currency,
-                        status: decision.status(),
-                        method: request.method,
-                        card_last4: request.card_last4(),
-                    },
-                )
-                .await?
+    // The charge this key made, if any, and the order it would be for, asked at once:
+    // a new payment needs both, and a repeat wastes one read of the order.
+    let (charged, order) = join(
+        async { store::payment_for_key(&Db::connect(req).await?, caller.user_id, key).await },
+        orders.order(request.order_id),
+    )
+    .await;
+    let payment = match charged? {
+        Some((payment, hash)) if hash == fingerprint => payment,
+        Some(_) => return Err(key_reused()),
+        None => {
+            let order = order?;
+            if order.user_id != caller.user_id {
+                // Another customer's order is not found, as orders would say; an
+                // admin sees it but can't pay for it.
+                return Err(if caller.is_admin() {
+                    ApiError::Forbidden("only the order's owner can pay for it".into())
+                } else {
+                    ApiError::not_found(format!("no order with id {}", order.id))
+                });
             }
-        };
+            check_payable(order.id, order.status, order.total, request.amount)?;
+            let decision = authorize(request.card.as_ref());
+            store::insert_payment(
+                &Db::connect(req).await?,
+                &NewPayment {
+                    user_id: caller.user_id,
+                    order_id: order.id,
+                    idempotency_key: key,
+                    request_hash: fingerprint,
+                    amount: request.amount,
+                    currency: &order.currency,
+                    status: decision.status(),
+                    method: request.method,
+                    card_last4: request.card_last4(),
+                },
+            )
+            .await?
+        }
+    };
     let id = payment.id;
     let stored = settle(req, &orders, payment).await.map_err(after_charge)?;
     Ok((stored, id))
