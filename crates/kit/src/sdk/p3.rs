@@ -1,6 +1,8 @@
 //! The WASIp3 build: spin-sdk 7 on WASI 0.3. Spin 4 reuses an instance for many
 //! requests, several at a time, and every call to the host is async.
 
+use std::cell::RefCell;
+use std::collections::HashMap;
 use std::time::Duration;
 
 use spin_sdk::wasip3::clocks::monotonic_clock;
@@ -62,9 +64,22 @@ fn into_pg_error(err: pg::Error) -> PgError {
     }
 }
 
-/// A component variable, or why there is none.
+thread_local! {
+    /// The variables the instance has read, and what Spin answered: the app's
+    /// variables don't change while it runs, and an instance serves up to 128
+    /// requests, each of which reads several.
+    static VARIABLES: RefCell<HashMap<String, Result<String, String>>> =
+        RefCell::new(HashMap::new());
+}
+
+/// A component variable, or why there is none: asked of Spin once per instance.
 pub async fn variable(name: &str) -> Result<String, String> {
-    variables::get(name).await.map_err(|err| err.to_string())
+    if let Some(known) = VARIABLES.with_borrow(|known| known.get(name).cloned()) {
+        return known;
+    }
+    let answer = variables::get(name).await.map_err(|err| err.to_string());
+    VARIABLES.with_borrow_mut(|known| known.insert(name.to_string(), answer.clone()));
+    answer
 }
 
 /// A key-value store the component may open.
