@@ -507,7 +507,7 @@ async fn cancelling_a_paid_order_refunds_it_through_payments() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 8)]
 async fn a_hundred_simultaneous_orders_for_ten_units_place_exactly_ten() {
-    let app = TestApp::spawn_alone().await;
+    let app = TestApp::spawn().await;
     let Shop {
         customer, product, ..
     } = Shop::open(&app, 10).await;

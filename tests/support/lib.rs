@@ -271,17 +271,7 @@ pub struct TestApp {
     pub database: String,
     pub postgres: String,
     /// Dropped after the app: see [`TURNS`].
-    _turn: Turn,
-}
-
-/// The turn an app holds while it lives (see [`TURNS`]).
-enum Turn {
-    /// Beside other apps.
-    Shared(#[allow(dead_code)] RwLockReadGuard<'static, ()>),
-    /// With no other app running.
-    Alone(#[allow(dead_code)] RwLockWriteGuard<'static, ()>),
-    /// None of its own: its test runs [`alone`].
-    None,
+    _turn: Option<RwLockReadGuard<'static, ()>>,
 }
 
 pub(crate) enum Backend {
@@ -300,22 +290,10 @@ impl TestApp {
         Self::spawn_from(MANIFEST, overrides).await
     }
 
-    /// Spawns an app once no other runs, and keeps others from starting while it
-    /// lives: for a test whose many requests at once would slow the apps beside it
-    /// past their time limits, or be slowed by them.
-    pub async fn spawn_alone() -> TestApp {
-        let turn = Turn::Alone(TURNS.write().await);
-        Self::spawn_holding(MANIFEST, &[], turn).await
-    }
-
     /// Spawns the app `manifest` (relative to the workspace) describes, with
     /// `overrides` over the harness's variables.
     pub async fn spawn_from(manifest: &str, overrides: &[(&str, &str)]) -> TestApp {
-        let turn = Turn::Shared(TURNS.read().await);
-        Self::spawn_holding(manifest, overrides, turn).await
-    }
-
-    async fn spawn_holding(manifest: &str, overrides: &[(&str, &str)], turn: Turn) -> TestApp {
+        let turn = TURNS.read().await;
         let manifest = served_manifest(manifest);
         let (postgres, database) = Self::prepare_database().await;
         let mut variables = app_variables(&postgres, &database);
@@ -332,7 +310,7 @@ impl TestApp {
             backend,
             database,
             postgres,
-            _turn: turn,
+            _turn: Some(turn),
         }
     }
 
@@ -358,7 +336,7 @@ impl TestApp {
             backend,
             database,
             postgres,
-            _turn: Turn::None,
+            _turn: None,
         }
     }
 
@@ -382,7 +360,7 @@ impl TestApp {
             backend: Backend::Host(app),
             database,
             postgres,
-            _turn: Turn::Shared(turn),
+            _turn: Some(turn),
         })
     }
 
