@@ -9,6 +9,7 @@ mod carts;
 mod edges;
 mod events;
 mod flow;
+mod instances;
 mod load;
 mod migrations;
 mod notifications;

@@ -402,6 +402,15 @@ impl TestApp {
         name
     }
 
+    /// How the test host has used the instances of `component` so far; `None` on real
+    /// Spin, which doesn't tell.
+    pub fn instance_stats(&self, component: &str) -> Option<spinshop_host::InstanceStats> {
+        match &self.backend {
+            Backend::Host(app) => app.instance_stats(component),
+            Backend::Spin(_) => None,
+        }
+    }
+
     /// Waits until every event recorded so far has had its first delivery attempt
     /// (made after the response that recorded it, in the background), so a test's
     /// next steps don't meet the deliveries of its set-up.

@@ -9,7 +9,7 @@ use std::sync::{Arc, RwLock};
 use std::time::Duration;
 
 use crate::allowed_hosts::AllowedHosts;
-use crate::instance::{self, Component, ComponentRuntime, Reuse};
+use crate::instance::{self, Component, ComponentRuntime, InstanceCounts, InstanceStats, Reuse};
 use crate::key_value::{DEFAULT_STORE, KeyValue};
 use crate::manifest::Manifest;
 use crate::postgres::{DEFAULT_POOL_SIZE, Pools};
@@ -111,6 +111,13 @@ impl App {
             .routes()
             .map(|(route, component)| (route.to_string(), component.to_string()))
             .collect()
+    }
+
+    /// How the instances of `component` have been used so far; `None` for a
+    /// component the app doesn't have.
+    pub fn instance_stats(&self, component: &str) -> Option<InstanceStats> {
+        let component = self.inner.components.get(component)?;
+        Some(component.runtime.instances.stats())
     }
 
     /// Records where the app is served, for `Host`-less requests and self-requests.
@@ -250,6 +257,7 @@ impl AppBuilder {
                 variables: component_variables.remove(name).unwrap_or_default(),
                 allowed_hosts: allowed,
                 key_value_stores: decl.key_value_stores.iter().cloned().collect(),
+                instances: InstanceCounts::default(),
             };
             loaded.push((component, runtime));
         }

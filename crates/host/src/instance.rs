@@ -10,6 +10,7 @@
 
 use std::collections::{HashMap, HashSet};
 use std::pin::Pin;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Weak};
 use std::task::{Context, Poll};
 use std::time::{Duration, Instant};
@@ -44,6 +45,42 @@ pub struct ComponentRuntime {
     pub allowed_hosts: AllowedHosts,
     /// The key-value store labels the manifest lets it open (`key_value_stores`).
     pub key_value_stores: HashSet<String>,
+    /// How its instances have been used so far.
+    pub instances: InstanceCounts,
+}
+
+/// How a component's instances have been used: how many were started, and the most
+/// requests one of them served at once.
+#[derive(Debug, Default)]
+pub struct InstanceCounts {
+    started: AtomicUsize,
+    most_at_once: AtomicUsize,
+}
+
+/// A snapshot of [`InstanceCounts`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct InstanceStats {
+    /// Instances started.
+    pub started: usize,
+    /// The most requests one instance served at once.
+    pub most_at_once: usize,
+}
+
+impl InstanceCounts {
+    fn started(&self) {
+        self.started.fetch_add(1, Ordering::Relaxed);
+    }
+
+    fn serving(&self, at_once: usize) {
+        self.most_at_once.fetch_max(at_once, Ordering::Relaxed);
+    }
+
+    pub fn stats(&self) -> InstanceStats {
+        InstanceStats {
+            started: self.started.load(Ordering::Relaxed),
+            most_at_once: self.most_at_once.load(Ordering::Relaxed),
+        }
+    }
 }
 
 /// A component of the running app, ready to serve.
@@ -222,6 +259,8 @@ async fn run_fresh(
     pre: &ProxyPre<HostState>,
     request: http::Request<Bytes>,
 ) -> anyhow::Result<http::Response<Bytes>> {
+    component.instances.started();
+    component.instances.serving(1);
     let pre = pre.clone();
     let mut store = Store::new(pre.engine(), HostState::new(app, component));
     let scheme = match request.uri().scheme_str() {
@@ -329,6 +368,7 @@ impl HandlerState for ReusingHandler {
             HostState::new(app, self.component.clone()),
         );
         let service: Service = self.pre.instantiate_async(&mut store).await?;
+        self.component.instances.started();
         Ok(Instance {
             store,
             proxy: Proxy::P3(service),
@@ -338,7 +378,7 @@ impl HandlerState for ReusingHandler {
                 sleep: Box::pin(tokio::time::sleep(Duration::MAX)),
             },
             state: ReusedInstance {
-                name: self.component.name.clone(),
+                component: self.component.clone(),
                 reuse: self.reuse,
             },
         })
@@ -375,7 +415,7 @@ impl WorkerExpiration for IdleExpiration {
 
 /// How many requests one instance takes.
 struct ReusedInstance {
-    name: String,
+    component: Arc<ComponentRuntime>,
     reuse: Reuse,
 }
 
@@ -389,6 +429,7 @@ impl WorkerState for ReusedInstance {
         } else if concurrent >= self.reuse.max_concurrent {
             ShouldAccept::No
         } else {
+            self.component.instances.serving(concurrent + 1);
             ShouldAccept::Yes
         }
     }
@@ -407,7 +448,7 @@ impl WorkerState for ReusedInstance {
         if let Err(err) = result {
             eprintln!(
                 "spinshop: component {:?}: instance discarded: {err:?}",
-                self.name
+                self.component.name
             );
         }
         drop(store);

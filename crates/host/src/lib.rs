@@ -37,3 +37,4 @@ pub mod variables;
 pub mod world;
 
 pub use app::{App, AppBuilder, Delay, Interceptor, OutboundInfo};
+pub use instance::InstanceStats;

@@ -41,6 +41,8 @@ async fn a_wasip2_component_gets_a_fresh_instance_per_request() {
     for _ in 0..3 {
         assert_eq!(served(&app).await, 1);
     }
+    let stats = app.instance_stats("b").expect("component b");
+    assert_eq!((stats.started, stats.most_at_once), (3, 1), "{stats:?}");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -109,6 +111,8 @@ async fn sixteen_requests_at_once_share_one_instance() {
         "the 17th request ran beside 16 others: {}",
         other.body
     );
+    let stats = app.instance_stats("b").expect("component b");
+    assert_eq!((stats.started, stats.most_at_once), (2, 16), "{stats:?}");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
