@@ -150,9 +150,10 @@ pub fn connection_budget_warning(
         format!(
             "Postgres allows {max_connections} connections ({reserved} reserved for \
              superusers), and spinshop's {services} services may pool {} (Spin keeps up to \
-             {SPIN_POOL_SIZE} per service). spinshop works here: the server closes a \
-             service's idle connections after 200 ms, and a request waits a moment for a \
-             free slot; but under load requests queue for connections. Set max_connections \
+             {SPIN_POOL_SIZE} per service and Spin process, the idle ones its instances \
+             keep among them). spinshop works here: the server closes a service's idle \
+             connections after 200 ms, and a request waits a moment for a free slot; but \
+             under load requests queue for connections. Set max_connections \
              to {needed} or more, or put PgBouncer in front (README: \"Postgres connections\").",
             services * SPIN_POOL_SIZE
         )
