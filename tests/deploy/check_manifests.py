@@ -1,23 +1,34 @@
 #!/usr/bin/env python3
-"""Checks deploy/kubernetes/ without a cluster.
+"""Checks deploy/kubernetes/ and deploy/kubernetes-autoscaling/ without a cluster.
 
-The manifests are rendered as `kubectl apply -k deploy/kubernetes` would render them
-(kustomization.yaml's resources, namespace, labels and images; and, when kubectl is on
-PATH, by `kubectl kustomize` too, which must agree), then held to:
+Each is rendered as `kubectl apply -k <folder>` would render it (kustomization.yaml's
+resources, folders of other kustomizations among them, namespace, labels, images and
+JSON patches; and, when kubectl is on PATH, by `kubectl kustomize` too, which must
+agree), then held to:
 
 - the Kubernetes schemas, for every built-in kind (kubernetes-validate, strict: an
   unknown or misspelt field fails);
 - SpinKube's SpinApp (core.spinkube.dev/v1alpha1): its documented fields only, the
-  containerd-shim-spin executor, an image kustomize replaced, replicas, resources, a
-  readiness check on a service's /healthz with a timeout longer than the database wait
-  behind it, and a liveness check that a database outage doesn't fail (Spin's own
+  containerd-shim-spin executor, an image kustomize replaced that names the WASIp2
+  build (the one SpinKube's shim runs), replicas, resources, a readiness check on a
+  service's /healthz with a timeout longer than the database wait behind it, and a
+  liveness check that a database outage doesn't fail (Spin's own
   /.well-known/spin/health, or a /healthz with a long enough grace);
+- the SpinAppExecutor the SpinApp names, in its namespace: the shim's RuntimeClass and
+  an OpenTelemetry exporter endpoint;
+- the runtime config: a Secret the SpinApp loads, whose `default` key-value store is
+  the Redis of the manifests (its Service, its port, the password it requires), so
+  the replicas share the rate-limit counters;
+- autoscaling: a HorizontalPodAutoscaler on the SpinApp's Deployment exactly when the
+  SpinApp leaves its replicas to one, with at least 2 replicas and a CPU request to
+  measure against;
 - spin.toml: every variable the SpinApp sets is declared there, every required one is
   set, every secret one a component reads comes from the Secret (and no secret from a
   plain value), and so does every `*_db_url`, `jwt_secret` and `internal_secret`; a
   variable whose default points at localhost is set;
 - PgBouncer: transaction pooling with prepared statements tracked, and room for
-  Spin's pools (64 per service and replica) within the server's connections;
+  Spin's pools (64 per service and replica, at the most replicas the autoscaler may
+  run) within the server's connections;
 - the dispatch CronJob: every minute, to the SpinApp's Service, with the key the app
   reads as `dispatch_key`;
 - secret.example.yaml: never applied, placeholders only, and every key the manifests
@@ -47,6 +58,8 @@ import yaml
 
 ROOT = Path(__file__).resolve().parents[2]
 DEPLOY = ROOT / "deploy" / "kubernetes"
+# The variant with a HorizontalPodAutoscaler: the same manifests, patched.
+AUTOSCALING = ROOT / "deploy" / "kubernetes-autoscaling"
 SPIN_TOML = ROOT / "spin.toml"
 SECRET_TEMPLATE = "secret.example.yaml"
 
@@ -73,6 +86,24 @@ SPINAPP_PROBE_FIELDS = {
     "successThreshold", "failureThreshold",
 }
 SPINAPP_HTTP_GET_FIELDS = {"path", "httpHeaders"}
+SPINAPP_RUNTIME_CONFIG_FIELDS = {"loadFromSecret", "sqliteDatabases", "keyValueStores", "llmCompute"}
+# The one key of a runtime-config Secret the operator mounts (at /runtime-config.toml).
+RUNTIME_CONFIG_KEY = "runtime-config.toml"
+# SpinAppExecutor fields, as spin-operator's API types define them.
+EXECUTOR_SPEC_FIELDS = {"createDeployment", "deploymentConfig"}
+EXECUTOR_DEPLOYMENT_FIELDS = {
+    "runtimeClassName", "spinImage", "caCertSecret", "installDefaultCACerts", "otel",
+}
+EXECUTOR_OTEL_FIELDS = {
+    "exporter_otlp_endpoint", "exporter_otlp_traces_endpoint",
+    "exporter_otlp_metrics_endpoint", "exporter_otlp_logs_endpoint",
+}
+# The RuntimeClass SpinKube's installation creates for the Spin shim.
+SPIN_RUNTIME_CLASS = "wasmtime-spin-v2"
+# What the SpinApp image must carry: SpinKube's shim runs Spin 3.6, so WASIp2.
+SHIM_BUILD = "wasip2"
+# Fewer replicas than this, and one pod lost is an outage.
+MIN_REPLICAS = 2
 SPINAPP_VARIABLE_FIELDS = {"name", "value", "valueFrom"}
 ENV_VAR_SOURCES = {"secretKeyRef", "configMapKeyRef", "fieldRef", "resourceFieldRef"}
 KEY_SELECTOR_FIELDS = {"name", "key", "optional"}
@@ -91,7 +122,9 @@ PLACEHOLDER = "change-me"
 # rather than being rendered wrong.
 KUSTOMIZATION_FIELDS = {
     "apiVersion", "kind", "namespace", "labels", "resources", "configurations", "images",
+    "patches",
 }
+JSON_PATCH_OPS = {"add", "remove", "replace"}
 # Where the images of built-in kinds live.
 BUILTIN_IMAGE_PATHS = {
     "Deployment": ("spec", "template", "spec"),
@@ -133,6 +166,8 @@ class SpinManifest:
     component_variables: dict[str, set[str]]
     # component name -> its route
     routes: dict[str, str]
+    # the key-value stores some component opens, by label
+    key_value_stores: set[str] = field(default_factory=set)
 
     @staticmethod
     def load(path: Path) -> "SpinManifest":
@@ -149,7 +184,12 @@ class SpinManifest:
             trigger["component"]: trigger["route"]
             for trigger in manifest.get("trigger", {}).get("http", [])
         }
-        return SpinManifest(manifest.get("variables", {}), component_variables, routes)
+        stores = {
+            store
+            for component in manifest.get("component", {}).values()
+            for store in component.get("key_value_stores", [])
+        }
+        return SpinManifest(manifest.get("variables", {}), component_variables, routes, stores)
 
     def used(self) -> set[str]:
         """The app variables some component reads."""
@@ -174,6 +214,8 @@ class Bundle:
     secret_template: list[dict[str, Any]]
     spin: SpinManifest
     kubernetes_versions: tuple[str, ...]
+    # the folder rendered, as `kubectl apply -k` is given it
+    directory: Path = DEPLOY
     # what `kubectl kustomize` rendered, when kubectl is there
     kubectl_objects: list[dict[str, Any]] | None = None
     notes: list[str] = field(default_factory=list)
@@ -239,10 +281,16 @@ def render(kustomization: dict[str, Any], base: Path) -> list[dict[str, Any]]:
         raise CheckFailed(f"kustomization.yaml: fields this check can't render: {sorted(unknown)}")
     objects = []
     for resource in kustomization.get("resources", []):
-        path = base / resource
-        if not path.is_file():
-            raise CheckFailed(f"kustomization.yaml: resource {resource} is not a file here")
-        objects += load_yaml_documents(path)
+        path = (base / resource).resolve()
+        if path.is_dir() and (path / "kustomization.yaml").is_file():
+            inner = yaml.safe_load((path / "kustomization.yaml").read_text())
+            objects += render(inner, path)
+        elif path.is_file():
+            objects += load_yaml_documents(path)
+        else:
+            raise CheckFailed(f"{base.name}/kustomization.yaml: resource {resource} is neither a file nor a kustomization here")
+    for patch in kustomization.get("patches", []):
+        apply_patch(objects, patch)
     extra_paths = []
     for configuration in kustomization.get("configurations", []):
         config = yaml.safe_load((base / configuration).read_text()) or {}
@@ -268,6 +316,34 @@ def render(kustomization: dict[str, Any], base: Path) -> list[dict[str, Any]]:
     return objects
 
 
+def apply_patch(objects: list[dict[str, Any]], patch: dict[str, Any]) -> None:
+    """A kustomize `patches` entry: an inline JSON patch (RFC 6902) on its target."""
+    target = patch.get("target") or {}
+    operations = yaml.safe_load(patch.get("patch", "")) if isinstance(patch.get("patch"), str) else None
+    if set(patch) != {"target", "patch"} or not isinstance(operations, list):
+        raise CheckFailed("kustomization.yaml: only inline JSON patches with a target are rendered here")
+    matched = [
+        obj for obj in objects
+        if obj.get("kind") == target.get("kind")
+        and name_of(obj) == target.get("name")
+        and obj.get("apiVersion") == f"{target.get('group')}/{target.get('version')}"
+    ]
+    if len(matched) != 1:
+        raise CheckFailed(f"kustomization.yaml: a patch's target matches {len(matched)} objects, not one")
+    for operation in operations:
+        op, path = operation.get("op"), operation.get("path", "")
+        if op not in JSON_PATCH_OPS or not path.startswith("/"):
+            raise CheckFailed(f"kustomization.yaml: patch operation {operation} is not rendered here")
+        *parents, last = [part.replace("~1", "/").replace("~0", "~") for part in path[1:].split("/")]
+        parent = dig(matched[0], parents)
+        if not isinstance(parent, dict) or (op != "add" and last not in parent):
+            raise CheckFailed(f"kustomization.yaml: patch path {path} is not in {name_of(matched[0])}")
+        if op == "remove":
+            del parent[last]
+        else:
+            parent[last] = copy.deepcopy(operation.get("value"))
+
+
 def dig(obj: Any, keys: Any) -> Any:
     for key in keys:
         if not isinstance(obj, dict):
@@ -276,27 +352,28 @@ def dig(obj: Any, keys: Any) -> Any:
     return obj
 
 
-def kubectl_render() -> list[dict[str, Any]] | None:
+def kubectl_render(directory: Path) -> list[dict[str, Any]] | None:
     kubectl = shutil.which("kubectl")
     if not kubectl:
         return None
     result = subprocess.run(
-        [kubectl, "kustomize", str(DEPLOY)], capture_output=True, text=True, check=False
+        [kubectl, "kustomize", str(directory)], capture_output=True, text=True, check=False
     )
     if result.returncode != 0:
-        raise CheckFailed(f"kubectl kustomize failed: {result.stderr.strip()}")
+        raise CheckFailed(f"kubectl kustomize {directory.name} failed: {result.stderr.strip()}")
     return [doc for doc in yaml.safe_load_all(result.stdout) if doc]
 
 
-def load_bundle(kubernetes_versions: tuple[str, ...]) -> Bundle:
-    kustomization = yaml.safe_load((DEPLOY / "kustomization.yaml").read_text())
+def load_bundle(kubernetes_versions: tuple[str, ...], directory: Path = DEPLOY) -> Bundle:
+    kustomization = yaml.safe_load((directory / "kustomization.yaml").read_text())
     return Bundle(
         kustomization=kustomization,
-        objects=render(kustomization, DEPLOY),
+        objects=render(kustomization, directory),
         secret_template=load_yaml_documents(DEPLOY / SECRET_TEMPLATE),
         spin=SpinManifest.load(SPIN_TOML),
         kubernetes_versions=kubernetes_versions,
-        kubectl_objects=kubectl_render(),
+        kubectl_objects=kubectl_render(directory),
+        directory=directory,
     )
 
 
@@ -310,9 +387,9 @@ def check_kustomization(bundle: Bundle) -> list[str]:
     if SECRET_TEMPLATE in resources:
         problems.append(f"kustomization.yaml applies {SECRET_TEMPLATE}, a template of placeholders")
     listed = set(resources) | set(bundle.kustomization.get("configurations", []))
-    for path in sorted(DEPLOY.glob("*.yaml")):
+    for path in sorted(bundle.directory.glob("*.yaml")):
         if path.name not in listed | {"kustomization.yaml", SECRET_TEMPLATE}:
-            problems.append(f"{path.name} is in deploy/kubernetes but not in kustomization.yaml")
+            problems.append(f"{path.name} is in deploy/{bundle.directory.name} but not in its kustomization.yaml")
     if not bundle.kustomization.get("namespace"):
         problems.append("kustomization.yaml names no namespace")
     for obj in bundle.objects:
@@ -328,6 +405,11 @@ def check_kustomization(bundle: Bundle) -> list[str]:
             problems.append(
                 f"kubectl kustomize renders {sorted(theirs.items())}, this check {sorted(ours.items())}"
             )
+        # The patches, too, render as kubectl renders them.
+        ours = [obj.get("spec") for obj in bundle.objects if obj.get("kind") == "SpinApp"]
+        theirs = [obj.get("spec") for obj in bundle.kubectl_objects if obj.get("kind") == "SpinApp"]
+        if ours != theirs:
+            problems.append(f"kubectl kustomize renders the SpinApp as {theirs}, this check as {ours}")
     return problems
 
 
@@ -374,6 +456,11 @@ def check_spinapp(bundle: Bundle) -> list[str]:
         problems.append("SpinApp has no image")
     elif split_image(image)[0] == "spinshop":
         problems.append("SpinApp image is still the placeholder: kustomization.yaml's images entry must replace it")
+    elif SHIM_BUILD not in image.rsplit("/", 1)[-1]:
+        problems.append(
+            f"SpinApp image {image!r} doesn't name the {SHIM_BUILD} build in its repository or tag: "
+            "SpinKube's shim runs Spin 3.6, which runs no other"
+        )
     replicas = spec.get("replicas")
     if spec.get("enableAutoscaling"):
         if replicas is not None:
@@ -385,6 +472,186 @@ def check_spinapp(bundle: Bundle) -> list[str]:
         problems.append("SpinApp resources need requests and limits")
     elif set(resources) - RESOURCE_FIELDS:
         problems.append(f"SpinApp resources has fields SpinKube doesn't know: {sorted(set(resources) - RESOURCE_FIELDS)}")
+    runtime_config = spec.get("runtimeConfig") or {}
+    if set(runtime_config) - SPINAPP_RUNTIME_CONFIG_FIELDS:
+        problems.append(f"SpinApp runtimeConfig has fields SpinKube doesn't know: {sorted(set(runtime_config) - SPINAPP_RUNTIME_CONFIG_FIELDS)}")
+    return problems
+
+
+def check_executor(bundle: Bundle) -> list[str]:
+    app = bundle.spinapp()
+    wanted = dig(app, ("spec", "executor"))
+    namespace = dig(app, ("metadata", "namespace"))
+    executors = [
+        obj for obj in bundle.of_kind("SpinAppExecutor")
+        if name_of(obj) == wanted and dig(obj, ("metadata", "namespace")) == namespace
+    ]
+    if len(executors) != 1:
+        return [
+            f"no SpinAppExecutor {wanted!r} in namespace {namespace!r} among the manifests: the "
+            "operator looks for the SpinApp's executor in the SpinApp's namespace"
+        ]
+    executor = executors[0]
+    problems = []
+    if executor.get("apiVersion") != SPINAPP_API_VERSION:
+        problems.append(f"SpinAppExecutor apiVersion is {executor.get('apiVersion')!r}, not {SPINAPP_API_VERSION}")
+    spec = executor.get("spec") or {}
+    config = spec.get("deploymentConfig") or {}
+    otel = config.get("otel") or {}
+    for where, fields, known in (
+        ("spec", spec, EXECUTOR_SPEC_FIELDS),
+        ("deploymentConfig", config, EXECUTOR_DEPLOYMENT_FIELDS),
+        ("otel", otel, EXECUTOR_OTEL_FIELDS),
+    ):
+        if set(fields) - known:
+            problems.append(f"SpinAppExecutor {where} has fields spin-operator doesn't know: {sorted(set(fields) - known)}")
+    if spec.get("createDeployment") is not True:
+        problems.append("SpinAppExecutor must have createDeployment: true (the operator makes the pods)")
+    if config.get("runtimeClassName") != SPIN_RUNTIME_CLASS or "spinImage" in config:
+        problems.append(f"SpinAppExecutor must run the shim: runtimeClassName {SPIN_RUNTIME_CLASS}, no spinImage")
+    endpoint = otel.get("exporter_otlp_endpoint") or otel.get("exporter_otlp_traces_endpoint")
+    parsed = urlsplit(str(endpoint or ""))
+    if parsed.scheme not in ("http", "https") or not parsed.hostname:
+        problems.append(
+            "SpinAppExecutor sets no OpenTelemetry exporter (deploymentConfig.otel.exporter_otlp_endpoint, "
+            f"an http(s) URL): the pods export no traces (found {endpoint!r})"
+        )
+    return problems
+
+
+def runtime_config_of(bundle: Bundle) -> tuple[str | None, str | None]:
+    """The Secret the SpinApp loads its runtime config from, and that runtime config
+    as the template holds it."""
+    secret = dig(bundle.spinapp(), ("spec", "runtimeConfig", "loadFromSecret"))
+    for obj in bundle.secret_template:
+        if obj.get("kind") == "Secret" and name_of(obj) == secret:
+            return secret, (obj.get("stringData") or {}).get(RUNTIME_CONFIG_KEY)
+    return secret, None
+
+
+def check_runtime_config(bundle: Bundle) -> list[str]:
+    secret, text = runtime_config_of(bundle)
+    if not secret:
+        return [
+            "the SpinApp loads no runtime config (runtimeConfig.loadFromSecret): each replica "
+            "keeps its own key-value store, so each counts the rate limits alone"
+        ]
+    if text is None:
+        return [f"{SECRET_TEMPLATE} has no Secret {secret} with a {RUNTIME_CONFIG_KEY} key"]
+    try:
+        config = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as err:
+        return [f"{secret}: {RUNTIME_CONFIG_KEY} is not TOML: {err}"]
+    problems = []
+    stores = config.get("key_value_store") or {}
+    for label in sorted(bundle.spin.key_value_stores):
+        if label not in stores:
+            problems.append(f"{secret}: the runtime config has no [key_value_store.{label}], which the components open")
+    store = stores.get("default") or {}
+    if store.get("type") != "redis":
+        return problems + [f"{secret}: [key_value_store.default] must be type \"redis\", shared by the replicas"]
+    url = urlsplit(str(store.get("url", "")))
+    if url.scheme not in ("redis", "rediss"):
+        return problems + [f"{secret}: the Redis url must be redis:// or rediss://"]
+
+    # The Redis it names is the one of the manifests, with the password it requires.
+    service = bundle.one("Service", url.hostname or "")
+    if not service or not any(p.get("port") == (url.port or 6379) for p in dig(service, ("spec", "ports")) or []):
+        return problems + [f"{secret}: the Redis url names {url.hostname}:{url.port}, which no Service of the manifests serves"]
+    selector = dig(service, ("spec", "selector")) or {}
+    deployments = [
+        obj for obj in bundle.of_kind("Deployment")
+        if selector and all((dig(pod_template(obj), ("metadata", "labels")) or {}).get(k) == v for k, v in selector.items())
+    ]
+    if len(deployments) != 1:
+        return problems + [f"the {name_of(service)} Service selects {len(deployments)} Deployments, not one"]
+    container = (containers_of(deployments[0]) or [{}])[0]
+    words = [str(w) for w in container.get("command", []) + container.get("args", [])]
+    env = {e.get("name"): e for e in container.get("env", [])}
+    password_ref = None
+    if "--requirepass" in words[:-1]:
+        found = re.fullmatch(r"\$\((\w+)\)", words[words.index("--requirepass") + 1])
+        password_ref = dig(env.get(found.group(1)) if found else None, ("valueFrom", "secretKeyRef"))
+    if not password_ref:
+        problems.append(f"{name_of(deployments[0])} requires no password from a Secret (--requirepass $(VAR))")
+    else:
+        template = next(
+            ((obj.get("stringData") or {}) for obj in bundle.secret_template
+             if obj.get("kind") == "Secret" and name_of(obj) == password_ref.get("name")),
+            {},
+        )
+        if url.password is None or url.password != template.get(password_ref.get("key")):
+            problems.append(
+                f"{secret}: the Redis url's password is not {password_ref.get('name')}/{password_ref.get('key')}, "
+                f"the one {name_of(deployments[0])} requires"
+            )
+    ports = [p.get("containerPort") for p in container.get("ports", [])]
+    target = next(p.get("targetPort") for p in dig(service, ("spec", "ports")) if p.get("port") == (url.port or 6379))
+    named = {p.get("name"): p.get("containerPort") for p in container.get("ports", [])}
+    if named.get(target, target) not in ports:
+        problems.append(f"the {name_of(service)} Service targets port {target!r}, which {name_of(deployments[0])} doesn't open")
+    return problems
+
+
+def max_replicas(bundle: Bundle) -> int:
+    """The most replicas the SpinApp may run: its count, or its autoscaler's maximum."""
+    spec = bundle.spinapp().get("spec", {})
+    if spec.get("enableAutoscaling"):
+        return max((dig(hpa, ("spec", "maxReplicas")) or 1 for hpa in autoscalers_of(bundle)), default=1)
+    return spec.get("replicas") or 1
+
+
+def autoscalers_of(bundle: Bundle) -> list[dict[str, Any]]:
+    """The HorizontalPodAutoscalers aimed at the SpinApp's Deployment (named as the SpinApp)."""
+    app = bundle.spinapp()
+    return [
+        hpa for hpa in bundle.of_kind("HorizontalPodAutoscaler")
+        if dig(hpa, ("spec", "scaleTargetRef", "name")) == name_of(app)
+        and dig(hpa, ("spec", "scaleTargetRef", "kind")) == "Deployment"
+        and dig(hpa, ("spec", "scaleTargetRef", "apiVersion")) == "apps/v1"
+        and dig(hpa, ("metadata", "namespace")) == dig(app, ("metadata", "namespace"))
+    ]
+
+
+def check_autoscaling(bundle: Bundle) -> list[str]:
+    app = bundle.spinapp()
+    spec = app.get("spec", {})
+    hpas = autoscalers_of(bundle)
+    others = [name_of(h) for h in bundle.of_kind("HorizontalPodAutoscaler") if h not in hpas]
+    if others:
+        return [f"HorizontalPodAutoscaler {others} scales something else than the SpinApp's Deployment (apps/v1 Deployment {name_of(app)})"]
+    if not spec.get("enableAutoscaling"):
+        if hpas:
+            return ["an autoscaler scales the SpinApp's Deployment, but the SpinApp sets replicas: the operator resets the count the autoscaler sets"]
+        if (spec.get("replicas") or 1) < MIN_REPLICAS:
+            return [f"the SpinApp runs {spec.get('replicas')} replica(s): fewer than {MIN_REPLICAS}, one pod lost is an outage"]
+        return []
+    if len(hpas) != 1:
+        return [f"the SpinApp leaves its replicas to an autoscaler, and {len(hpas)} scale its Deployment"]
+    hpa = hpas[0]["spec"]
+    problems = []
+    low, high = hpa.get("minReplicas", 1), hpa.get("maxReplicas")
+    if not isinstance(low, int) or low < MIN_REPLICAS:
+        problems.append(f"the autoscaler may go down to {low} replica(s): fewer than {MIN_REPLICAS}, one pod lost is an outage")
+    if not isinstance(high, int) or not isinstance(low, int) or high <= low:
+        problems.append(f"the autoscaler's maxReplicas {high} leaves nothing to scale above minReplicas {low}")
+    requests = dig(spec, ("resources", "requests")) or {}
+    metrics = hpa.get("metrics") or []
+    if not metrics:
+        problems.append("the autoscaler has no metrics")
+    for metric in metrics:
+        resource = metric.get("resource") or {}
+        if metric.get("type") != "Resource":
+            problems.append(f"the autoscaler's {metric.get('type')} metric needs an adapter this deployment doesn't bring")
+            continue
+        if resource.get("name") not in requests:
+            problems.append(
+                f"the autoscaler scales on {resource.get('name')} utilization, and the SpinApp requests no "
+                f"{resource.get('name')}: utilization is measured against the request"
+            )
+        utilization = dig(resource, ("target", "averageUtilization"))
+        if not isinstance(utilization, int) or not 10 <= utilization <= 95:
+            problems.append(f"the autoscaler's target utilization {utilization!r} is not between 10 and 95 %")
     return problems
 
 
@@ -527,7 +794,7 @@ def check_pgbouncer(bundle: Bundle) -> list[str]:
         problems.append("pgbouncer.ini: max_prepared_statements must be above 0 (Spin prepares every statement)")
 
     app = bundle.spinapp()
-    replicas = dig(app, ("spec", "replicas")) or 1
+    replicas = max_replicas(bundle)
     services = len(bundle.spin.db_url_variables() & bundle.spin.used())
     pool_size = number("default_pool_size")
     client_conn = number("max_client_conn")
@@ -694,6 +961,9 @@ CHECKS: list[tuple[str, Callable[[Bundle], list[str]]]] = [
     ("kustomization.yaml renders every manifest and applies no Secret", check_kustomization),
     ("built-in kinds match the Kubernetes schemas", check_schemas),
     ("the SpinApp uses SpinKube's fields, executor, image, replicas, resources", check_spinapp),
+    ("the SpinApp's executor is in its namespace, runs the shim and exports traces", check_executor),
+    ("the runtime config puts the default key-value store in the manifests' Redis", check_runtime_config),
+    ("an autoscaler scales the SpinApp exactly when it leaves its replicas to one", check_autoscaling),
     ("readiness asks a /healthz past its database wait; liveness survives a database outage", check_probes),
     ("the SpinApp's variables match spin.toml, secrets from the Secret", check_variables),
     ("PgBouncer pools transactions and has room for Spin's pools", check_pgbouncer),
@@ -783,7 +1053,7 @@ def placeholder_image(bundle: Bundle) -> None:
 
 
 def more_replicas(bundle: Bundle) -> None:
-    bundle.spinapp()["spec"]["replicas"] = 4
+    bundle.spinapp()["spec"]["replicas"] = 5
 
 
 def real_looking_secret(bundle: Bundle) -> None:
@@ -812,6 +1082,99 @@ def db_url_to_the_server(bundle: Bundle) -> None:
     data["users_db_url"] = data["users_db_url"].replace("@pgbouncer:5432", "@postgres:5432")
 
 
+def image_without_the_build(bundle: Bundle) -> None:
+    bundle.spinapp()["spec"]["image"] = "registry.example.com/spinshop:0.1.0"
+
+
+def executor_left_out(bundle: Bundle) -> None:
+    bundle.objects = [obj for obj in bundle.objects if obj.get("kind") != "SpinAppExecutor"]
+
+
+def executor_elsewhere(bundle: Bundle) -> None:
+    bundle.one("SpinAppExecutor")["metadata"]["namespace"] = "default"
+
+
+def executor_of(bundle: Bundle) -> dict[str, Any]:
+    return bundle.one("SpinAppExecutor")["spec"]["deploymentConfig"]
+
+
+def no_traces(bundle: Bundle) -> None:
+    del executor_of(bundle)["otel"]
+
+
+def misspelt_otel_field(bundle: Bundle) -> None:
+    otel = executor_of(bundle)["otel"]
+    otel["exporter_otlp_endpoint_url"] = otel.pop("exporter_otlp_endpoint")
+
+
+def spintainer_executor(bundle: Bundle) -> None:
+    executor_of(bundle)["spinImage"] = "ghcr.io/spinframework/spin:v3.6.3"
+
+
+def no_runtime_config(bundle: Bundle) -> None:
+    del bundle.spinapp()["spec"]["runtimeConfig"]
+
+
+def edit_runtime_config(old: str, new: str) -> Callable[[Bundle], None]:
+    def mutate(bundle: Bundle) -> None:
+        secret = dig(bundle.spinapp(), ("spec", "runtimeConfig", "loadFromSecret"))
+        for obj in bundle.secret_template:
+            if name_of(obj) == secret:
+                text = obj["stringData"][RUNTIME_CONFIG_KEY]
+                assert old in text, f"{old!r} is not in the runtime config"
+                obj["stringData"][RUNTIME_CONFIG_KEY] = text.replace(old, new)
+    return mutate
+
+
+def redis_without_password(bundle: Bundle) -> None:
+    container = containers_of(bundle.one("Deployment", "redis"))[0]
+    at = container["command"].index("--requirepass")
+    del container["command"][at:at + 2]
+
+
+def redis_on_another_port(bundle: Bundle) -> None:
+    bundle.one("Service", "redis")["spec"]["ports"][0]["port"] = 6380
+
+
+def runtime_config_not_in_template(bundle: Bundle) -> None:
+    secret = dig(bundle.spinapp(), ("spec", "runtimeConfig", "loadFromSecret"))
+    bundle.secret_template = [obj for obj in bundle.secret_template if name_of(obj) != secret]
+
+
+def the_hpa(bundle: Bundle) -> dict[str, Any]:
+    return bundle.of_kind("HorizontalPodAutoscaler")[0]["spec"]
+
+
+def hpa_on_another_deployment(bundle: Bundle) -> None:
+    the_hpa(bundle)["scaleTargetRef"]["name"] = "pgbouncer"
+
+
+def hpa_while_the_operator_sets_replicas(bundle: Bundle) -> None:
+    spec = bundle.spinapp()["spec"]
+    del spec["enableAutoscaling"]
+    spec["replicas"] = 2
+
+
+def autoscaling_with_replicas(bundle: Bundle) -> None:
+    bundle.spinapp()["spec"]["replicas"] = 2
+
+
+def hpa_down_to_one(bundle: Bundle) -> None:
+    the_hpa(bundle)["minReplicas"] = 1
+
+
+def hpa_beyond_pgbouncer(bundle: Bundle) -> None:
+    the_hpa(bundle)["maxReplicas"] = 8
+
+
+def hpa_without_a_cpu_request(bundle: Bundle) -> None:
+    del bundle.spinapp()["spec"]["resources"]["requests"]["cpu"]
+
+
+def autoscaling_without_hpa(bundle: Bundle) -> None:
+    bundle.objects = [obj for obj in bundle.objects if obj.get("kind") != "HorizontalPodAutoscaler"]
+
+
 MUTATIONS: list[tuple[str, Callable[[Bundle], None], Callable[[Bundle], list[str]]]] = [
     ("a *_db_url left out", drop_variable("orders_db_url"), check_variables),
     ("internal_secret left out", drop_variable("internal_secret"), check_variables),
@@ -838,6 +1201,31 @@ MUTATIONS: list[tuple[str, Callable[[Bundle], None], Callable[[Bundle], list[str
     ("a database URL around PgBouncer", db_url_to_the_server, check_secret_template),
     ("a dispatch without the key", cronjob_without_key, check_dispatch),
     ("an hourly dispatch", cronjob_hourly, check_dispatch),
+    ("an image that doesn't name the WASIp2 build", image_without_the_build, check_spinapp),
+    ("the executor left out", executor_left_out, check_executor),
+    ("the executor in another namespace", executor_elsewhere, check_executor),
+    ("no OpenTelemetry exporter", no_traces, check_executor),
+    ("a misspelt OpenTelemetry field", misspelt_otel_field, check_executor),
+    ("an executor that runs Spin in a container", spintainer_executor, check_executor),
+    ("no runtime config", no_runtime_config, check_runtime_config),
+    ("the key-value store under another label", edit_runtime_config("[key_value_store.default]", "[key_value_store.counters]"), check_runtime_config),
+    ("the store in memory, each replica alone", edit_runtime_config('type = "redis"', 'type = "spin"'), check_runtime_config),
+    ("a Redis the manifests don't run", edit_runtime_config("@redis:6379", "@redis-cache:6379"), check_runtime_config),
+    ("a Redis URL without the password", edit_runtime_config(":change-me@", ""), check_runtime_config),
+    ("a Redis that requires no password", redis_without_password, check_runtime_config),
+    ("the Redis Service on another port", redis_on_another_port, check_runtime_config),
+    ("a runtime config Secret the template lacks", runtime_config_not_in_template, check_secret_template),
+]
+
+# Broken on purpose in the autoscaling variant.
+AUTOSCALING_MUTATIONS: list[tuple[str, Callable[[Bundle], None], Callable[[Bundle], list[str]]]] = [
+    ("an autoscaler aimed at another Deployment", hpa_on_another_deployment, check_autoscaling),
+    ("an autoscaler while the SpinApp sets replicas", hpa_while_the_operator_sets_replicas, check_autoscaling),
+    ("enableAutoscaling with replicas still set", autoscaling_with_replicas, check_spinapp),
+    ("enableAutoscaling and no autoscaler", autoscaling_without_hpa, check_autoscaling),
+    ("an autoscaler down to one replica", hpa_down_to_one, check_autoscaling),
+    ("an autoscaler up to more replicas than PgBouncer takes", hpa_beyond_pgbouncer, check_pgbouncer),
+    ("CPU utilization without a CPU request", hpa_without_a_cpu_request, check_autoscaling),
 ]
 
 
@@ -878,6 +1266,9 @@ def secret_key_refs(obj: Any) -> set[tuple[str, str]]:
         ref = obj.get("secretKeyRef")
         if isinstance(ref, dict):
             found.add((ref.get("name"), ref.get("key")))
+        runtime_config = obj.get("loadFromSecret")
+        if isinstance(runtime_config, str):
+            found.add((runtime_config, RUNTIME_CONFIG_KEY))
         secret = obj.get("secret")
         if isinstance(secret, dict) and "secretName" in secret:
             for item in secret.get("items", []):
@@ -913,33 +1304,42 @@ def main() -> int:
     if not args.versions:
         versions += (kubernetes_validate.utils.latest_version(),)
 
-    try:
-        bundle = load_bundle(versions)
-    except CheckFailed as err:
-        print(f"FAIL loading deploy/kubernetes: {err}")
-        print("manifests: 0 passed, 1 failed")
-        return 1
-    renderer = "kubectl kustomize and this check's renderer" if bundle.kubectl_objects is not None else "this check's renderer (no kubectl here)"
-    print(f"deploy/kubernetes, rendered by {renderer}; Kubernetes {', '.join(versions)}; "
-          f"kubernetes-validate {kubernetes_validate.version.__version__}")
     passed = failed = 0
-    for title, problems in run_checks(bundle):
-        if problems:
+    pristine: dict[Path, Bundle] = {}
+    for directory in (DEPLOY, AUTOSCALING):
+        where = f"deploy/{directory.name}"
+        try:
+            bundle = load_bundle(versions, directory)
+        except CheckFailed as err:
             failed += 1
-            print(f"FAIL {title}")
-            for problem in problems:
-                print(f"       {problem}")
-        else:
-            passed += 1
-            print(f"ok   {title}")
-    for note in bundle.notes:
-        print(f"note {note}")
+            print(f"FAIL loading {where}: {err}")
+            continue
+        renderer = "kubectl kustomize and this check's renderer" if bundle.kubectl_objects is not None else "this check's renderer (no kubectl here)"
+        print(f"{where}, rendered by {renderer}; Kubernetes {', '.join(versions)}; "
+              f"kubernetes-validate {kubernetes_validate.version.__version__}")
+        clean = True
+        for title, problems in run_checks(bundle):
+            if problems:
+                failed += 1
+                clean = False
+                print(f"FAIL {title}")
+                for problem in problems:
+                    print(f"       {problem}")
+            else:
+                passed += 1
+                print(f"ok   {title}")
+        for note in bundle.notes:
+            print(f"note {note}")
+        if clean:
+            pristine[directory] = bundle
 
     # Each break must be caught, and only a working set of manifests is a fair base.
-    if failed == 0:
-        pristine = load_bundle(versions)
-        for title, mutate, check in MUTATIONS:
-            broken = copy.deepcopy(pristine)
+    for directory, mutations in ((DEPLOY, MUTATIONS), (AUTOSCALING, AUTOSCALING_MUTATIONS)):
+        if directory not in pristine:
+            continue
+        print(f"deploy/{directory.name}, broken on purpose:")
+        for title, mutate, check in mutations:
+            broken = copy.deepcopy(pristine[directory])
             broken.kubectl_objects = None
             mutate(broken)
             try:
@@ -954,7 +1354,6 @@ def main() -> int:
                 print(f"FAIL not caught: {title}")
     print(f"manifests: {passed} passed, {failed} failed")
     return 1 if failed else 0
-
 
 if __name__ == "__main__":
     sys.exit(main())

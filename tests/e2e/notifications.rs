@@ -539,9 +539,35 @@ async fn dispatch_is_for_admins_services_and_the_scheduler_s_key() {
     let as_service = app.post_internal(DISPATCH, &json!({})).await;
     assert_eq!(as_service.status, 200, "{}", as_service.text());
 
-    let get = app.get(DISPATCH, Some(&admin.access_token)).await;
-    assert_eq!(get.status, 405);
-    assert_eq!(get.header("allow"), Some("POST"));
+    let put = app
+        .request("PUT", DISPATCH, None, Some(&admin.access_token))
+        .await;
+    assert_eq!(put.status, 405);
+    assert_eq!(put.header("allow"), Some("GET, POST"));
+}
+
+/// A scheduler that can only name a path and query (Akamai Functions' cron jobs)
+/// sends the key as `?key=`, and its request may be a GET.
+#[tokio::test]
+async fn a_scheduler_may_dispatch_with_the_key_in_the_query() {
+    let app = TestApp::spawn_with_variables(&[("dispatch_key", DISPATCH_KEY)]).await;
+    let by_get = app
+        .get(&format!("{DISPATCH}?key={DISPATCH_KEY}"), None)
+        .await;
+    assert_eq!(by_get.status, 200, "{}", by_get.text());
+    assert!(by_get.json()["producers"].is_object());
+    let by_post = app
+        .post(&format!("{DISPATCH}?key={DISPATCH_KEY}"), &json!({}), None)
+        .await;
+    assert_eq!(by_post.status, 200, "{}", by_post.text());
+
+    let wrong = app.get(&format!("{DISPATCH}?key=not-the-key"), None).await;
+    assert_eq!(wrong.status, 401);
+    assert_eq!(app.get(DISPATCH, None).await.status, 401);
+    // Without a configured key, no key opens it.
+    let keyless = TestApp::spawn().await;
+    let refused = keyless.get(&format!("{DISPATCH}?key="), None).await;
+    assert_eq!(refused.status, 401);
 }
 
 #[tokio::test]

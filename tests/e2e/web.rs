@@ -497,6 +497,35 @@ async fn a_user_is_limited_across_addresses_and_an_address_across_users() {
     assert_eq!(other.status, 200);
 }
 
+/// `rate_limit_clients = "user"` with `rate_limit_user_keys` (Fermyon Cloud's
+/// defaults): addresses are not counted at all, and users share a bounded number of
+/// counters, those whose ids are equal modulo the number sharing one limit.
+#[tokio::test]
+async fn users_alone_may_be_counted_in_a_bounded_number_of_shared_counters() {
+    let mut limits = LIMITS.to_vec();
+    limits.extend([
+        ("rate_limit_clients", "user"),
+        ("rate_limit_user_keys", "1"),
+    ]);
+    let app = TestApp::spawn_with_variables(&limits).await;
+    let alice = app.register("alice@example.com", "alice-password-1").await;
+    let bob = app.register("bob@example.com", "bob-password-1").await;
+    wait_for_a_fresh_window(WINDOW).await;
+    // No address is counted: anonymous reads go past the limit of 4.
+    for n in 1..=6 {
+        let answer = app.get("/api/products/products", None).await;
+        assert_eq!(answer.status, 200, "anonymous read {n}");
+    }
+    // One counter for every user: Alice's two reads and Bob's two spend it.
+    for (who, n) in [(&alice, 1), (&alice, 2), (&bob, 1), (&bob, 2)] {
+        let answer = app.get("/api/carts/cart", Some(&who.access_token)).await;
+        assert_eq!(answer.status, 200, "read {n}: {}", answer.text());
+    }
+    let refused = app.get("/api/carts/cart", Some(&bob.access_token)).await;
+    assert_eq!(refused.status, 429, "{}", refused.text());
+    assert_eq!(refused.error_code(), "rate_limited");
+}
+
 #[tokio::test]
 async fn calls_between_components_are_not_counted() {
     let app = TestApp::spawn_with_variables(LIMITS).await;

@@ -348,12 +348,22 @@ impl TestApp {
         reason: &str,
         customize: impl FnOnce(AppBuilder) -> AppBuilder,
     ) -> Option<TestApp> {
+        Self::spawn_on_host_from(MANIFEST, reason, customize).await
+    }
+
+    /// [`TestApp::spawn_on_host`] for the app `manifest` (relative to the workspace)
+    /// describes.
+    pub async fn spawn_on_host_from(
+        manifest: &str,
+        reason: &str,
+        customize: impl FnOnce(AppBuilder) -> AppBuilder,
+    ) -> Option<TestApp> {
         if spin_bin().is_some() {
             report_skipped(reason);
             return None;
         }
         let turn = TURNS.read().await;
-        let manifest = served_manifest(MANIFEST);
+        let manifest = served_manifest(manifest);
         let (postgres, database) = Self::prepare_database().await;
         let app = host_app(&manifest, &app_variables(&postgres, &database), customize).await;
         Some(TestApp {

@@ -45,8 +45,8 @@ pub async fn route(req: &ApiRequest) -> ApiResult<ApiResponse> {
         (Get, ["events", id, "attempts"]) => handlers::events::list_attempts(req, id).await,
         (_, ["events", _, "attempts"]) => method_not_allowed(&[Get]),
 
-        (Post, ["dispatch"]) => handlers::dispatch::dispatch(req).await,
-        (_, ["dispatch"]) => method_not_allowed(&[Post]),
+        (Get | Post, ["dispatch"]) => handlers::dispatch::dispatch(req).await,
+        (_, ["dispatch"]) => method_not_allowed(&[Get, Post]),
 
         (Post, ["internal", "events"]) => handlers::internal::receive_events(req).await,
         (_, ["internal", "events"]) => method_not_allowed(&[Post]),

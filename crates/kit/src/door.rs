@@ -20,10 +20,17 @@
 //! sibling calls costs its user one request. The storefront's files (paths outside
 //! `/api/`) are not counted: they are served from memory and cost nothing.
 //!
+//! Whom they count is `rate_limit_clients` (`address,user` by default: both; `user`
+//! or `address` alone; empty: nobody, which turns the limits off).
+//!
 //! The counters live in Spin's default key-value store, one key per class and client
 //! (`rl:<class>:ip:<address>` or `rl:<class>:user:<id>`) holding
 //! `<window start> <count>`: each client has one key whatever the number of windows,
-//! so nothing needs sweeping but the keys of clients that never come back. Each
+//! so nothing needs sweeping but the keys of clients that never come back. A store
+//! that holds a bounded number of keys (Fermyon Cloud's: 1,024) sets
+//! `rate_limit_user_keys` to N: users then share N counters per class
+//! (`rl:<class>:users:<id mod N>`), users whose ids are equal modulo N sharing one
+//! count, so the store never holds more than 3 x N of them. Each
 //! counter is read, then written (spin-sdk's stable API has no atomic increment), so
 //! requests of one client racing in the same instant may each read the same count:
 //! under such races a limit admits a few requests too many, never too few. When the
@@ -49,6 +56,8 @@ pub const RATE_LIMIT_WINDOW_SECONDS: &str = "rate_limit_window_seconds";
 pub const RATE_LIMIT_AUTH: &str = "rate_limit_auth";
 pub const RATE_LIMIT_WRITES: &str = "rate_limit_writes";
 pub const RATE_LIMIT_READS: &str = "rate_limit_reads";
+pub const RATE_LIMIT_CLIENTS: &str = "rate_limit_clients";
+pub const RATE_LIMIT_USER_KEYS: &str = "rate_limit_user_keys";
 
 const DEFAULT_WINDOW_SECONDS: u64 = 60;
 /// The defaults are generous on purpose (see the README, "The front door"): the
@@ -75,6 +84,40 @@ pub struct Door {
     pub auth_limit: u64,
     pub writes_limit: u64,
     pub reads_limit: u64,
+    /// Whom the limits count.
+    pub counted: Counted,
+    /// 0: a counter per user; N: users share N counters per class.
+    pub user_keys: u64,
+}
+
+/// Whom the rate limits count: client addresses, signed-in users, or both.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Counted {
+    pub addresses: bool,
+    pub users: bool,
+}
+
+impl Counted {
+    const BOTH: Counted = Counted {
+        addresses: true,
+        users: true,
+    };
+
+    /// `address,user`, `user`, `address`, or nothing (empty); `None` for another word.
+    pub fn parse(raw: &str) -> Option<Counted> {
+        let mut counted = Counted {
+            addresses: false,
+            users: false,
+        };
+        for word in raw.split(',').map(str::trim).filter(|w| !w.is_empty()) {
+            match word {
+                "address" => counted.addresses = true,
+                "user" => counted.users = true,
+                _ => return None,
+            }
+        }
+        Some(counted)
+    }
 }
 
 /// The route classes, each with a limit of its own.
@@ -114,6 +157,8 @@ impl Default for Door {
             auth_limit: DEFAULT_AUTH_LIMIT,
             writes_limit: DEFAULT_WRITES_LIMIT,
             reads_limit: DEFAULT_READS_LIMIT,
+            counted: Counted::BOTH,
+            user_keys: 0,
         }
     }
 }
@@ -134,7 +179,38 @@ impl Door {
             auth_limit: number(RATE_LIMIT_AUTH, defaults.auth_limit).await,
             writes_limit: number(RATE_LIMIT_WRITES, defaults.writes_limit).await,
             reads_limit: number(RATE_LIMIT_READS, defaults.reads_limit).await,
+            counted: match sdk::variable(RATE_LIMIT_CLIENTS).await {
+                Ok(raw) => Counted::parse(&raw).unwrap_or_else(|| {
+                    eprintln!(
+                        "variable {RATE_LIMIT_CLIENTS} names neither address nor user ({raw:?}); counting both"
+                    );
+                    defaults.counted
+                }),
+                Err(_) => defaults.counted,
+            },
+            user_keys: number(RATE_LIMIT_USER_KEYS, defaults.user_keys).await,
         }
+    }
+
+    /// The clients a request is counted as, each the tail of a counter's key:
+    /// `ip:<address>`, and `user:<id>` (or `users:<slot>` when users share
+    /// `user_keys` counters), as far as the door counts them.
+    fn clients(&self, address: Option<String>, user: Option<String>) -> Vec<String> {
+        let mut clients = Vec::new();
+        if self.counted.addresses
+            && let Some(ip) = address
+        {
+            clients.push(format!("ip:{ip}"));
+        }
+        if self.counted.users
+            && let Some(user) = user
+        {
+            clients.push(match self.user_keys {
+                0 => format!("user:{user}"),
+                keys => format!("users:{}", user_slot(&user, keys)),
+            });
+        }
+        clients
     }
 
     fn limit(&self, class: RouteClass) -> u64 {
@@ -212,13 +288,12 @@ impl Door {
         if limit == 0 || require_service(req).await.is_ok() {
             return Ok(());
         }
-        let mut clients = Vec::new();
-        if let Some(ip) = req.client_ip() {
-            clients.push(format!("ip:{ip}"));
-        }
-        if let Some(user) = user_of(req).await {
-            clients.push(format!("user:{user}"));
-        }
+        let user = if self.counted.users {
+            user_of(req).await
+        } else {
+            None
+        };
+        let clients = self.clients(req.client_ip(), user);
         if clients.is_empty() {
             return Ok(());
         }
@@ -335,6 +410,18 @@ async fn user_of(req: &ApiRequest) -> Option<String> {
     verify_access_token(&secret, token)
         .ok()
         .map(|claims| claims.sub)
+}
+
+/// Which of `keys` shared counters a user counts in: the id modulo `keys` (so
+/// consecutive ids never share one while there are fewer users than counters), or
+/// for an id that is not a number, its FNV-1a hash modulo `keys`.
+fn user_slot(user: &str, keys: u64) -> u64 {
+    let value = user.parse::<u64>().unwrap_or_else(|_| {
+        user.bytes().fold(0xcbf2_9ce4_8422_2325, |hash, byte| {
+            (hash ^ u64::from(byte)).wrapping_mul(0x0000_0100_0000_01b3)
+        })
+    });
+    value % keys
 }
 
 /// A fixed window: `[start, start + length)`.
@@ -455,6 +542,65 @@ mod tests {
             RouteClass::of(&request(Method::Head, "/api/products/products")),
             RouteClass::Reads
         );
+    }
+
+    #[test]
+    fn the_clients_counted_are_the_ones_named() {
+        assert_eq!(Counted::parse("address,user"), Some(Counted::BOTH));
+        assert_eq!(
+            Counted::parse(" user "),
+            Some(Counted {
+                addresses: false,
+                users: true
+            })
+        );
+        assert_eq!(
+            Counted::parse(""),
+            Some(Counted {
+                addresses: false,
+                users: false
+            })
+        );
+        assert_eq!(Counted::parse("address,users"), None);
+
+        let ip = || Some("10.0.0.1".to_string());
+        let user = || Some("42".to_string());
+        let both = Door::default();
+        assert_eq!(both.clients(ip(), user()), ["ip:10.0.0.1", "user:42"]);
+        assert_eq!(both.clients(None, user()), ["user:42"]);
+        let users_only = Door {
+            counted: Counted::parse("user").unwrap(),
+            ..Door::default()
+        };
+        assert_eq!(users_only.clients(ip(), user()), ["user:42"]);
+        assert!(users_only.clients(ip(), None).is_empty());
+        let nobody = Door {
+            counted: Counted::parse("").unwrap(),
+            ..Door::default()
+        };
+        assert!(nobody.clients(ip(), user()).is_empty());
+    }
+
+    #[test]
+    fn users_share_a_bounded_number_of_counters_when_asked_to() {
+        let shared = Door {
+            counted: Counted::parse("user").unwrap(),
+            user_keys: 300,
+            ..Door::default()
+        };
+        assert_eq!(shared.clients(None, Some("42".into())), ["users:42"]);
+        assert_eq!(shared.clients(None, Some("342".into())), ["users:42"]);
+        // However many users, never more than `user_keys` counters per class.
+        let keys: std::collections::HashSet<Vec<String>> = (1..=10_000u64)
+            .map(|id| shared.clients(None, Some(id.to_string())))
+            .chain((0..1_000).map(|n| shared.clients(None, Some(format!("u-{n}")))))
+            .collect();
+        assert_eq!(keys.len(), 300);
+        // Consecutive ids don't share while there are fewer users than counters.
+        let first: std::collections::HashSet<u64> = (1..=300)
+            .map(|id| user_slot(&id.to_string(), 300))
+            .collect();
+        assert_eq!(first.len(), 300);
     }
 
     #[test]

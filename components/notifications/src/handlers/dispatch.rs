@@ -1,7 +1,10 @@
-//! `POST /dispatch`: delivers what is due everywhere, for a scheduler or an admin.
-//! Each producer flushes its outbox to notifications, then notifications flushes its
-//! own webhook queue. A producer that can't be reached is reported, and the others
-//! and the webhooks are flushed all the same.
+//! `POST /dispatch` (or `GET`): delivers what is due everywhere, for a scheduler or an
+//! admin. Each producer flushes its outbox to notifications, then notifications
+//! flushes its own webhook queue. A producer that can't be reached is reported, and
+//! the others and the webhooks are flushed all the same. A scheduler that names a path
+//! and query and nothing more (Akamai Functions' cron jobs: no header, no method)
+//! sends the key as `?key=`, by GET or POST: a dispatch delivers each due event once,
+//! so a repeated GET is harmless.
 
 use std::collections::BTreeMap;
 
@@ -18,8 +21,11 @@ use crate::settings;
 use crate::siblings::{PRODUCERS, Producers};
 use crate::webhook::OUTBOX;
 
-/// The header a scheduler sends the `dispatch_key` variable's value in.
+/// The header a scheduler sends the `dispatch_key` variable's value in ...
 const DISPATCH_KEY_HEADER: &str = "x-dispatch-key";
+/// ... or, when it can't set headers, the query parameter. spinshop's request log
+/// leaves query strings out, so the key is not written there.
+const DISPATCH_KEY_PARAMETER: &str = "key";
 
 /// What one producer's flush did, or why it didn't happen.
 #[derive(Serialize)]
@@ -56,14 +62,18 @@ pub async fn dispatch(req: &ApiRequest) -> ApiResult<ApiResponse> {
     })
 }
 
-/// A sibling (its service token), a scheduler (the dispatch key) or an admin (a
-/// bearer token) may dispatch. A credential that is presented is the one judged:
-/// a wrong service token is 403, a wrong dispatch key 401, a customer 403.
+/// A sibling (its service token), a scheduler (the dispatch key, as a header or in
+/// the query) or an admin (a bearer token) may dispatch. A credential that is
+/// presented is the one judged: a wrong service token is 403, a wrong dispatch key
+/// 401, a customer 403.
 async fn authorize(req: &ApiRequest) -> ApiResult<()> {
     if req.header(SERVICE_TOKEN_HEADER).is_some() {
         return require_service(req).await.map(drop);
     }
-    if let Some(given) = req.header(DISPATCH_KEY_HEADER) {
+    if let Some(given) = req
+        .header(DISPATCH_KEY_HEADER)
+        .or_else(|| req.query(DISPATCH_KEY_PARAMETER))
+    {
         return if dispatch_key_matches(&settings::dispatch_key().await?, given) {
             Ok(())
         } else {
