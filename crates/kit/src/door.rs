@@ -1,4 +1,4 @@
-//! The front door every component's [`serve`](crate::serve) passes requests through
+//! The front door every component's [`serve`](crate::service::serve) passes requests through
 //! before its routes: CORS and rate limits, applied alike by every service (Spin routes
 //! `/api/<service>/...` straight to its component, so there is no gateway in front
 //! where they could live once).
