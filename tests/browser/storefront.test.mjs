@@ -3,7 +3,7 @@
 // card declined, pays, and sees the order paid (in the inbox too) and the stock gone
 // down; an admin changes a price and the shopper sees it. Every page must run under the
 // shop's CSP without a console error. `./dev test` serves the app in spinshop's host and runs this with
-// BASE set; SCREENSHOTS=<dir> also saves the pictures the README shows.
+// BASE set; SCREENSHOTS=<dir> also saves the pictures docs/storefront.md shows.
 //
 //   BASE=http://127.0.0.1:3000 node --test tests/browser/
 

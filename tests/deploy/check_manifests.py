@@ -111,7 +111,7 @@ RESOURCE_FIELDS = {"limits", "requests"}
 # Spin variable names: lower-case letters, digits and underscores, from a letter.
 SPIN_VARIABLE_NAME = re.compile(r"^[a-z][a-z0-9_]*$")
 
-# The Postgres behind PgBouncer is assumed to be a default one (the README's sizing).
+# The Postgres behind PgBouncer is assumed to be a default one (docs/running.md's sizing).
 SERVER_MAX_CONNECTIONS = 100
 SUPERUSER_RESERVED_CONNECTIONS = 3
 # PgBouncer tracks prepared statements from this release on.

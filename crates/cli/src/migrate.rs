@@ -154,7 +154,8 @@ pub fn connection_budget_warning(
              keep among them). spinshop works here: the server closes a service's idle \
              connections after 200 ms, and a request waits a moment for a free slot; but \
              under load requests queue for connections. Set max_connections \
-             to {needed} or more, or put PgBouncer in front (README: \"Postgres connections\").",
+             to {needed} or more, or put PgBouncer in front \
+             (docs/running.md: \"Postgres connections\").",
             services * SPIN_POOL_SIZE
         )
     })

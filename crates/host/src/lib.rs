@@ -5,8 +5,8 @@
 //! `spin:postgres@4.0.0`, `fermyon:spin/variables@2.0.0` and `key-value@2.0.0`, a
 //! fresh instance per request) and WASIp3 ones (spin-sdk 7: `wasi:http@0.3.0`,
 //! `spin:postgres@4.2.0`, `spin:variables@3.0.0`, `spin:key-value@3.0.0`, instances
-//! reused as Spin 4 reuses them). Spin's behaviour is the reference; see
-//! `shared/SPIN-FACTS.md` for what was measured.
+//! reused as Spin 4 reuses them). Spin's behaviour is the reference; docs/testing.md
+//! ("The test host and Spin") says where the host follows it and where it differs.
 //!
 //! ```no_run
 //! # async fn example() -> anyhow::Result<()> {
@@ -15,7 +15,7 @@
 //!     .build()
 //!     .await?;
 //! let response = app
-//!     .handle(http::Request::get("/api/users/health").body(bytes::Bytes::new())?)
+//!     .handle(http::Request::get("/api/users/healthz").body(bytes::Bytes::new())?)
 //!     .await;
 //! # let _ = response;
 //! # Ok(())

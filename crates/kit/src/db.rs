@@ -142,7 +142,7 @@ impl From<DbError> for ApiError {
 /// connection URL. More are opened when more requests at once need one; past this
 /// number they are closed when their request is done. Each kept connection holds
 /// one of the service's Postgres connection slots while its instance lives (the
-/// README's connection budget).
+/// connection budget in docs/running.md, "Postgres connections").
 pub const KEPT_PER_INSTANCE: usize = 4;
 
 thread_local! {

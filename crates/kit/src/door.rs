@@ -1,4 +1,4 @@
-//! The front door every component's [`serve`](crate::serve) passes requests through
+//! The front door every component's [`serve`](crate::service::serve) passes requests through
 //! before its routes: CORS and rate limits, applied alike by every service (Spin routes
 //! `/api/<service>/...` straight to its component, so there is no gateway in front
 //! where they could live once).
@@ -60,7 +60,7 @@ pub const RATE_LIMIT_CLIENTS: &str = "rate_limit_clients";
 pub const RATE_LIMIT_USER_KEYS: &str = "rate_limit_user_keys";
 
 const DEFAULT_WINDOW_SECONDS: u64 = 60;
-/// The defaults are generous on purpose (see the README, "The front door"): the
+/// The defaults are generous on purpose (see docs/front-door.md, "Rate limits"): the
 /// address Spin reports may be a proxy's that every shopper shares, so a tight
 /// default could lock a whole shop out. A deployment sets its own.
 const DEFAULT_AUTH_LIMIT: u64 = 600;

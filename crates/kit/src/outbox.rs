@@ -4,7 +4,8 @@
 //! makes the change it reports, so the two commit or roll back together: no event
 //! without its change, no change without its event. The row waits in the service's
 //! own `<schema>.outbox` table until [`flush`] delivers it: right after the response
-//! that committed it (see [`crate::deferred`]), and whenever a dispatch asks.
+//! that committed it (see [`Served::after_response`](crate::service::Served::after_response)),
+//! and whenever a dispatch asks.
 //!
 //! Delivery is at least once. A flush claims due rows with a short lease (so
 //! concurrent flushes don't send the same row twice), lets the connection go, hands

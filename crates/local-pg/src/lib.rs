@@ -15,7 +15,7 @@ use std::time::Duration;
 use anyhow::{Context, bail};
 
 const DEFAULT_ADDRESS: &str = "127.0.0.1:5432";
-/// `max_connections` of the servers we start: what the README asks of a server for
+/// `max_connections` of the servers we start: what docs/running.md asks of a server for
 /// spin.toml's six services (64 pooled connections each, Spin's pool size, so 384,
 /// plus the superuser's reserved slots and room for `migrate` and `psql`: 397); the
 /// tests, which run several apps side by side on one server, give each pool fewer.
