@@ -568,3 +568,56 @@ async fn calls_between_components_are_not_counted() {
         429
     );
 }
+
+/// Every answer of a known length says it, so a client on a kept-alive connection never
+/// waits on the network to learn where a body ends: on Spin 4 a WASIp3 answer streamed
+/// without `content-length` stalled about 40 ms on every request of such a connection.
+#[tokio::test]
+async fn answers_on_a_kept_alive_connection_say_their_length_and_do_not_stall() {
+    let app = TestApp::spawn().await;
+    let shop = spinshop_tests::Shop::open(&app, 5).await;
+    let address = app.http_address().await;
+    let stream = tokio::net::TcpStream::connect(address)
+        .await
+        .expect("a connection to the app");
+    let (mut sender, connection) =
+        hyper::client::conn::http1::handshake(hyper_util::rt::TokioIo::new(stream))
+            .await
+            .expect("an HTTP/1.1 connection");
+    tokio::spawn(connection);
+    let paths = [
+        "/api/products/products".to_string(),
+        format!("/api/products/products/{}", shop.product),
+        "/api/products/products/999999".to_string(),
+        "/api/nowhere".to_string(),
+        "/api/products/healthz".to_string(),
+        "/".to_string(),
+    ];
+    let mut times = Vec::new();
+    for _ in 0..5 {
+        for path in &paths {
+            let request = http::Request::get(path.as_str())
+                .header(http::header::HOST, address.to_string())
+                .body(http_body_util::Full::new(Bytes::new()))
+                .expect("a request");
+            let started = std::time::Instant::now();
+            let response = sender.send_request(request).await.expect("an answer");
+            let length = response
+                .headers()
+                .get(http::header::CONTENT_LENGTH)
+                .and_then(|value| value.to_str().ok()?.parse::<usize>().ok());
+            let body = http_body_util::BodyExt::collect(response.into_body())
+                .await
+                .expect("the body")
+                .to_bytes();
+            times.push(started.elapsed());
+            assert_eq!(length, Some(body.len()), "GET {path}: content-length");
+        }
+    }
+    times.sort();
+    let median = times[times.len() / 2];
+    assert!(
+        median < Duration::from_millis(40),
+        "the answers on one connection took {median:?} (median): a stall on every request"
+    );
+}

@@ -412,6 +412,26 @@ impl TestApp {
         name
     }
 
+    /// Where the app answers HTTP: the `spin up` the harness started, or the test host
+    /// served on a port of its own (from the first call on, as `spinshop up` serves it).
+    pub async fn http_address(&self) -> std::net::SocketAddr {
+        match &self.backend {
+            Backend::Spin(spin) => spin.address(),
+            Backend::Host(app) => {
+                let address = spin::free_address();
+                let app = app.clone();
+                tokio::spawn(async move { app.serve(address).await });
+                for _ in 0..100 {
+                    if tokio::net::TcpStream::connect(address).await.is_ok() {
+                        return address;
+                    }
+                    tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+                }
+                panic!("the test host does not listen on {address}");
+            }
+        }
+    }
+
     /// How the test host has used the instances of `component` so far; `None` on real
     /// Spin, which doesn't tell.
     pub fn instance_stats(&self, component: &str) -> Option<spinshop_host::InstanceStats> {

@@ -114,6 +114,11 @@ impl Spin {
         std::fs::read_to_string(self.log_dir.join("spin.stderr.txt")).unwrap_or_default()
     }
 
+    /// Where `spin up` listens.
+    pub(crate) fn address(&self) -> SocketAddr {
+        self.address
+    }
+
     /// Sends `request` on a connection of its own, as an outside client would.
     pub async fn send(&self, request: http::Request<Bytes>) -> http::Response<Bytes> {
         tokio::time::timeout(REQUEST_TIMEOUT, self.exchange(request))
@@ -173,7 +178,7 @@ impl Drop for Spin {
 }
 
 /// A port nothing listens on now, for `spin up --listen`.
-fn free_address() -> SocketAddr {
+pub(crate) fn free_address() -> SocketAddr {
     TcpListener::bind("127.0.0.1:0")
         .and_then(|listener| listener.local_addr())
         .expect("a free port on 127.0.0.1")
