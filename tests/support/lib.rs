@@ -50,6 +50,13 @@ pub fn workspace_root() -> PathBuf {
         .to_path_buf()
 }
 
+/// The users service's password length rule, as spin.toml defaults it.
+pub fn password_min_length() -> usize {
+    let manifest = spinshop_host::manifest::Manifest::load(&workspace_root().join(MANIFEST))
+        .expect("reading spin.toml");
+    spinshop_cli::migrate::password_min_length(&manifest).expect("spin.toml's password_min_length")
+}
+
 /// spin.toml, parsed.
 fn manifest() -> toml::Table {
     let text = std::fs::read_to_string(workspace_root().join(MANIFEST)).expect("reading spin.toml");
@@ -385,7 +392,7 @@ impl TestApp {
             &url,
             ADMIN_EMAIL,
             ADMIN_PASSWORD,
-            spinshop_cli::migrate::DEFAULT_PASSWORD_MIN_LENGTH,
+            password_min_length(),
         )
         .await
         .expect("creating the admin");

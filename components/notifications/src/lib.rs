@@ -4,7 +4,7 @@
 
 mod domain;
 mod handlers;
-mod settings;
+mod config;
 mod siblings;
 mod store;
 mod webhook;

@@ -1,6 +1,7 @@
 //! payments: idempotent charges against orders through a simulated gateway, refunds.
 //! Mounted at `/api/payments/...`; this file is the route table.
 
+mod config;
 mod domain;
 mod handlers;
 mod siblings;

@@ -4,7 +4,7 @@
 mod domain;
 mod handlers;
 mod sessions;
-mod settings;
+mod config;
 mod store;
 
 /// The name users goes by in logs and health answers.

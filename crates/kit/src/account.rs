@@ -39,6 +39,11 @@ impl Email {
     }
 }
 
+/// The variable holding the shortest password accepted (its default is spin.toml's):
+/// the users service reads it, and `spinshop migrate` reads its default from the
+/// manifest for the first admin.
+pub const PASSWORD_MIN_LENGTH: &str = "password_min_length";
+
 /// A password that satisfies the configured length rule.
 pub struct Password(String);
 

@@ -156,7 +156,7 @@ pub fn bearer_token(req: &ApiRequest) -> ApiResult<&str> {
 /// Verifies the request's access token locally with the `jwt_secret` variable.
 pub async fn authenticate(req: &ApiRequest) -> ApiResult<Caller> {
     let token = bearer_token(req)?;
-    let claims = verify_access_token(&config::secret_var("jwt_secret").await?, token)?;
+    let claims = verify_access_token(&config::secret_var(config::JWT_SECRET).await?, token)?;
     Ok(Caller {
         user_id: claims.user_id()?,
         role: claims.role,
@@ -190,7 +190,7 @@ pub async fn require_service(req: &ApiRequest) -> ApiResult<String> {
     let token = req.header(SERVICE_TOKEN_HEADER).ok_or_else(refused)?;
     // A service with no `internal_secret` can verify no token: it refuses them all
     // (and says why in its log), rather than failing the caller's request.
-    let secret = config::secret_var("internal_secret").await.map_err(|err| {
+    let secret = config::secret_var(config::INTERNAL_SECRET).await.map_err(|err| {
         eprintln!("refusing a service token: {err}");
         refused()
     })?;

@@ -129,7 +129,7 @@ pub async fn call_with_headers(
     extra_headers: &[(&str, &str)],
 ) -> ApiResult<Reply> {
     let token = issue_service_token(
-        &config::secret_var("internal_secret").await?,
+        &config::secret_var(config::INTERNAL_SECRET).await?,
         caller.service,
     )?;
     let authorization = caller
@@ -145,7 +145,7 @@ pub async fn call_with_headers(
         body.is_some(),
         extra_headers,
     );
-    let target_url = Target::from_mode(&config::var("internal_mode").await?, target)?;
+    let target_url = Target::from_mode(&config::var(config::INTERNAL_MODE).await?, target)?;
     let destination = Destination::sibling(&target_url, path);
     send(&destination, method, &headers, body.as_deref(), TIMEOUT)
         .await

@@ -20,7 +20,7 @@
 //! sibling calls costs its user one request. The storefront's files (paths outside
 //! `/api/`) are not counted: they are served from memory and cost nothing.
 //!
-//! Whom they count is `rate_limit_clients` (`address,user` by default: both; `user`
+//! Whom they count is `rate_limit_clients` (`address,user` in spin.toml: both; `user`
 //! or `address` alone; empty: nobody, which turns the limits off).
 //!
 //! The counters live in Spin's default key-value store, one key per class and client
@@ -43,14 +43,17 @@
 //! of one second.
 
 use crate::auth::{bearer_token, now_seconds, require_service, verify_access_token};
-use crate::config;
-use crate::error::ApiError;
+use crate::config::{self, PerInstance};
+use crate::error::{ApiError, ApiResult};
 use crate::method::Method;
 use crate::request::ApiRequest;
 use crate::response::ApiResponse;
-use crate::sdk::{self, KeyValue};
+use crate::sdk::KeyValue;
 
-/// The variables, with the defaults used when a component does not declare them.
+/// The variables the door reads; their defaults are spin.toml's. They are generous on
+/// purpose (see docs/front-door.md, "Rate limits"): the address Spin reports may be a
+/// proxy's that every shopper shares, so a tight default could lock a whole shop out.
+/// A deployment sets its own.
 pub const CORS_ALLOWED_ORIGINS: &str = "cors_allowed_origins";
 pub const RATE_LIMIT_WINDOW_SECONDS: &str = "rate_limit_window_seconds";
 pub const RATE_LIMIT_AUTH: &str = "rate_limit_auth";
@@ -58,14 +61,6 @@ pub const RATE_LIMIT_WRITES: &str = "rate_limit_writes";
 pub const RATE_LIMIT_READS: &str = "rate_limit_reads";
 pub const RATE_LIMIT_CLIENTS: &str = "rate_limit_clients";
 pub const RATE_LIMIT_USER_KEYS: &str = "rate_limit_user_keys";
-
-const DEFAULT_WINDOW_SECONDS: u64 = 60;
-/// The defaults are generous on purpose (see docs/front-door.md, "Rate limits"): the
-/// address Spin reports may be a proxy's that every shopper shares, so a tight
-/// default could lock a whole shop out. A deployment sets its own.
-const DEFAULT_AUTH_LIMIT: u64 = 600;
-const DEFAULT_WRITES_LIMIT: u64 = 6_000;
-const DEFAULT_READS_LIMIT: u64 = 60_000;
 
 /// What a browser of an allowed origin may send, and read, cross-origin.
 const ALLOWED_METHODS: &str = "GET, HEAD, POST, PUT, PATCH, DELETE";
@@ -76,7 +71,7 @@ const EXPOSED_HEADERS: &str =
 /// How long a browser may keep a preflight's answer, in seconds.
 const PREFLIGHT_MAX_AGE: &str = "600";
 
-/// The door's settings, read from the component's variables.
+/// The door's settings, read from the component's variables once per instance.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Door {
     pub allowed_origins: Vec<String>,
@@ -98,6 +93,7 @@ pub struct Counted {
 }
 
 impl Counted {
+    #[cfg(test)]
     const BOTH: Counted = Counted {
         addresses: true,
         users: true,
@@ -149,47 +145,34 @@ impl RouteClass {
     }
 }
 
-impl Default for Door {
-    fn default() -> Self {
-        Door {
-            allowed_origins: Vec::new(),
-            window_seconds: DEFAULT_WINDOW_SECONDS,
-            auth_limit: DEFAULT_AUTH_LIMIT,
-            writes_limit: DEFAULT_WRITES_LIMIT,
-            reads_limit: DEFAULT_READS_LIMIT,
-            counted: Counted::BOTH,
-            user_keys: 0,
-        }
-    }
-}
+static DOOR: PerInstance<Door> = PerInstance::new();
 
 impl Door {
-    /// The settings from the component's variables; an undeclared variable takes
-    /// its default, and a value that isn't a number is logged and does too.
-    pub async fn from_variables() -> Door {
-        let defaults = Door::default();
-        Door {
-            allowed_origins: sdk::variable(CORS_ALLOWED_ORIGINS)
-                .await
-                .map(|raw| parse_origins(&raw))
-                .unwrap_or_default(),
-            window_seconds: number(RATE_LIMIT_WINDOW_SECONDS, defaults.window_seconds)
-                .await
-                .max(1),
-            auth_limit: number(RATE_LIMIT_AUTH, defaults.auth_limit).await,
-            writes_limit: number(RATE_LIMIT_WRITES, defaults.writes_limit).await,
-            reads_limit: number(RATE_LIMIT_READS, defaults.reads_limit).await,
-            counted: match sdk::variable(RATE_LIMIT_CLIENTS).await {
-                Ok(raw) => Counted::parse(&raw).unwrap_or_else(|| {
-                    eprintln!(
-                        "variable {RATE_LIMIT_CLIENTS} names neither address nor user ({raw:?}); counting both"
-                    );
-                    defaults.counted
-                }),
-                Err(_) => defaults.counted,
-            },
-            user_keys: number(RATE_LIMIT_USER_KEYS, defaults.user_keys).await,
-        }
+    /// The settings from the component's variables, read once per instance. Every
+    /// component declares them all (spin.toml); one missing or malformed fails every
+    /// request with 500, and the log names it: the door would otherwise guard the
+    /// shop differently from what the deployment says.
+    pub async fn load() -> ApiResult<&'static Door> {
+        DOOR.get_or_load(async || {
+            Ok(Door {
+                allowed_origins: parse_origins(&config::var(CORS_ALLOWED_ORIGINS).await?),
+                window_seconds: config::parsed_var::<u64>(RATE_LIMIT_WINDOW_SECONDS)
+                    .await?
+                    .max(1),
+                auth_limit: config::parsed_var(RATE_LIMIT_AUTH).await?,
+                writes_limit: config::parsed_var(RATE_LIMIT_WRITES).await?,
+                reads_limit: config::parsed_var(RATE_LIMIT_READS).await?,
+                counted: Counted::parse(&config::var(RATE_LIMIT_CLIENTS).await?).ok_or_else(
+                    || {
+                        ApiError::internal(format!(
+                            "variable {RATE_LIMIT_CLIENTS} names neither address nor user"
+                        ))
+                    },
+                )?,
+                user_keys: config::parsed_var(RATE_LIMIT_USER_KEYS).await?,
+            })
+        })
+        .await
     }
 
     /// The clients a request is counted as, each the tail of a counter's key:
@@ -406,7 +389,7 @@ async fn counters() -> Option<KeyValue> {
 /// the `jwt_secret` variable; a component without it limits per address only.
 async fn user_of(req: &ApiRequest) -> Option<String> {
     let token = bearer_token(req).ok()?;
-    let secret = config::secret_var("jwt_secret").await.ok()?;
+    let secret = config::secret_var(config::JWT_SECRET).await.ok()?;
     verify_access_token(&secret, token)
         .ok()
         .map(|claims| claims.sub)
@@ -483,18 +466,6 @@ fn next_total(stored: Option<&[u8]>, window: Window, amount: u64) -> u64 {
     }
 }
 
-/// A whole-number variable; an undeclared one takes its default, and a value that
-/// isn't a number is logged and does too.
-async fn number(name: &str, default: u64) -> u64 {
-    match sdk::variable(name).await {
-        Ok(raw) => raw.trim().parse().unwrap_or_else(|_| {
-            eprintln!("variable {name} is not a whole number ({raw:?}); using {default}");
-            default
-        }),
-        Err(_) => default,
-    }
-}
-
 /// `https://a.example, http://localhost:8080/` -> the origins, without trailing `/`.
 fn parse_origins(raw: &str) -> Vec<String> {
     raw.split(',')
@@ -508,6 +479,22 @@ fn parse_origins(raw: &str) -> Vec<String> {
 mod tests {
     use super::*;
     use crate::Method;
+
+    /// A door that allows no other origin and counts both kinds of client; its
+    /// limits are no test's concern.
+    impl Default for Door {
+        fn default() -> Self {
+            Door {
+                allowed_origins: Vec::new(),
+                window_seconds: 60,
+                auth_limit: 0,
+                writes_limit: 0,
+                reads_limit: 0,
+                counted: Counted::BOTH,
+                user_keys: 0,
+            }
+        }
+    }
 
     fn door(origins: &[&str]) -> Door {
         Door {

@@ -74,13 +74,30 @@ pub struct Policy {
     pub retention_hours: i64,
 }
 
+/// The variables [`Policy`] is read from.
+pub const OUTBOX_RETRY_BASE_MS: &str = "outbox_retry_base_ms";
+pub const OUTBOX_RETRY_MAX_SECONDS: &str = "outbox_retry_max_seconds";
+pub const OUTBOX_RETENTION_HOURS: &str = "outbox_retention_hours";
+
+static POLICY: config::PerInstance<Policy> = config::PerInstance::new();
+
 impl Policy {
+    /// The policy, read once per instance.
     pub async fn load() -> ApiResult<Policy> {
-        Ok(Policy {
-            retry_base: Duration::from_millis(config::parsed_var("outbox_retry_base_ms").await?),
-            retry_cap: Duration::from_secs(config::parsed_var("outbox_retry_max_seconds").await?),
-            retention_hours: config::parsed_var("outbox_retention_hours").await?,
-        })
+        POLICY
+            .get_or_load(async || {
+                Ok(Policy {
+                    retry_base: Duration::from_millis(
+                        config::parsed_var(OUTBOX_RETRY_BASE_MS).await?,
+                    ),
+                    retry_cap: Duration::from_secs(
+                        config::parsed_var(OUTBOX_RETRY_MAX_SECONDS).await?,
+                    ),
+                    retention_hours: config::parsed_var(OUTBOX_RETENTION_HOURS).await?,
+                })
+            })
+            .await
+            .copied()
     }
 }
 
@@ -333,7 +350,7 @@ impl Outbox {
             s = self.schema
         );
         let hours = i32::try_from(policy.retention_hours)
-            .map_err(|_| ApiError::internal("outbox_retention_hours out of range"))?;
+            .map_err(|_| ApiError::internal(format!("{OUTBOX_RETENTION_HOURS} out of range")))?;
         Ok(db.execute(&sql, &[hours.into()]).await?)
     }
 

@@ -75,15 +75,19 @@ pub async fn serve(
 ) -> Served {
     let started = sdk::now_nanos();
     let req = ApiRequest::from_incoming(incoming, prefix);
-    let door = Door::from_variables().await;
-    let response = match door.preflight(&req) {
-        Some(preflight) => preflight,
-        None => match door.admit(&req).await {
-            Ok(()) => respond(&req, prefix, route).await,
-            Err(refused) => ApiResponse::from_error(&refused),
-        },
+    let response = match Door::load().await {
+        Ok(door) => {
+            let response = match door.preflight(&req) {
+                Some(preflight) => preflight,
+                None => match door.admit(&req).await {
+                    Ok(()) => respond(&req, prefix, route).await,
+                    Err(refused) => ApiResponse::from_error(&refused),
+                },
+            };
+            door.decorate(&req, response)
+        }
+        Err(misconfigured) => error_response(&req, prefix, &misconfigured),
     };
-    let response = door.decorate(&req, response);
     let mut served = Served::new(response, &req);
     served.after = Some(AfterResponse {
         prefix,
@@ -215,18 +219,22 @@ async fn respond(
         Ok(()) => route(req).await,
         Err(err) => Err(err),
     };
-    outcome.unwrap_or_else(|err| {
-        if matches!(err, ApiError::Internal(_) | ApiError::Unavailable(_)) {
-            eprintln!(
-                "{prefix} {} {} {} -> {}: {err:#}",
-                req.request_id,
-                req.method,
-                req.path,
-                err.status()
-            );
-        }
-        ApiResponse::from_error(&err)
-    })
+    outcome.unwrap_or_else(|err| error_response(req, prefix, &err))
+}
+
+/// The envelope for `err`; an internal error or an unavailable dependency is logged
+/// with the request id first, since its answer says nothing of the cause.
+fn error_response(req: &ApiRequest, prefix: &str, err: &ApiError) -> ApiResponse {
+    if matches!(err, ApiError::Internal(_) | ApiError::Unavailable(_)) {
+        eprintln!(
+            "{prefix} {} {} {} -> {}: {err:#}",
+            req.request_id,
+            req.method,
+            req.path,
+            err.status()
+        );
+    }
+    ApiResponse::from_error(err)
 }
 
 /// A service's internal endpoints are those whose first segment is `internal`; only

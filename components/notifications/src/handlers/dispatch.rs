@@ -17,7 +17,7 @@ use spinshop_kit::{ApiError, ApiRequest, ApiResponse, ApiResult};
 
 use crate::SERVICE;
 use crate::domain::dispatch_key_matches;
-use crate::settings;
+use crate::config::Config;
 use crate::siblings::{PRODUCERS, Producers};
 use crate::webhook::OUTBOX;
 
@@ -74,7 +74,7 @@ async fn authorize(req: &ApiRequest) -> ApiResult<()> {
         .header(DISPATCH_KEY_HEADER)
         .or_else(|| req.query(DISPATCH_KEY_PARAMETER))
     {
-        return if dispatch_key_matches(&settings::dispatch_key().await?, given) {
+        return if dispatch_key_matches(&Config::get().await?.dispatch_key, given) {
             Ok(())
         } else {
             Err(ApiError::Unauthorized("invalid dispatch key".into()))

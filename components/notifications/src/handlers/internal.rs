@@ -8,7 +8,8 @@ use spinshop_kit::{ApiError, ApiRequest, ApiResponse, ApiResult};
 
 use crate::domain::{check_batch, notice};
 use crate::webhook::OUTBOX;
-use crate::{settings, store};
+use crate::config::Config;
+use crate::store;
 
 /// What became of a delivered batch.
 #[derive(Debug, Default, Serialize)]
@@ -28,7 +29,7 @@ struct Received {
 pub async fn receive_events(req: &ApiRequest) -> ApiResult<ApiResponse> {
     let batch: EventBatch = req.json()?;
     check_batch(&batch.events)?;
-    let to_webhook = settings::webhook_url().await?.is_some();
+    let to_webhook = Config::get().await?.webhook_url.is_some();
     let db = Db::connect(req).await?;
     let received = db
         .transaction(async |db| {

@@ -35,13 +35,13 @@ use serde::{Deserialize, Serialize};
 use serde_json::json;
 use spinshop_kit::auth::Caller;
 use spinshop_kit::client::introspect;
-use spinshop_kit::config::secret_var;
 use spinshop_kit::db::Db;
 use spinshop_kit::idempotency::MAX_IDEMPOTENCY_KEY_CHARS;
 use spinshop_kit::time::Backoff;
 use spinshop_kit::{ApiError, ApiRequest, ApiResponse, ApiResult, join};
 
 use crate::SERVICE;
+use crate::config::Config;
 use crate::domain::{
     Card, IdempotencyKey, NewPayment, Payment, PaymentMethod, PaymentRequest, PaymentStatus,
     authorize, check_payable, parse_amount,
@@ -98,7 +98,7 @@ pub async fn pay(req: &ApiRequest) -> ApiResult<ApiResponse> {
     let caller = caller?;
     let key = idempotency_key(req)?;
     let request = req.json::<PayBody>()?.into_request()?;
-    let fingerprint = request.fingerprint(&secret_var("internal_secret").await?);
+    let fingerprint = request.fingerprint(&Config::get().await?.fingerprint_key);
     settled?;
 
     if let Claim::Replay(stored) = claim(req, caller.user_id, &key, &fingerprint).await? {

@@ -12,7 +12,7 @@ use super::{
     account_gone, current_user, no_such_user, parse_user_id, require_admin, within_hash_budget,
 };
 use crate::domain::{AccountChange, Password};
-use crate::settings::Settings;
+use crate::config::Config;
 use crate::store;
 
 #[derive(Deserialize)]
@@ -64,26 +64,26 @@ pub async fn delete_me(req: &ApiRequest) -> ApiResult<ApiResponse> {
 
 /// Changes the password and ends every other session of the account.
 pub async fn change_password(req: &ApiRequest) -> ApiResult<ApiResponse> {
-    let settings = Settings::load().await?;
+    let config = Config::get().await?;
     let db = Db::connect(req).await?;
     let (user, claims) = current_user(req, &db).await?;
     let body: PasswordChangeBody = req.json()?;
     let new_password = Password::parse(
         body.new_password,
-        settings.password_min_length,
+        config.password_min_length,
         "new_password",
     )?;
     let current_hash = store::password_hash(&db, user.id)
         .await?
         .ok_or_else(account_gone)?;
-    if !within_hash_budget(&settings, || {
+    if !within_hash_budget(config, || {
         verify_password(&body.current_password, &current_hash)
     })
     .await?
     {
         return Err(ApiError::Forbidden("current_password is incorrect".into()));
     }
-    let new_hash = within_hash_budget(&settings, || hash_password(new_password.as_str())).await??;
+    let new_hash = within_hash_budget(config, || hash_password(new_password.as_str())).await??;
     db.transaction(async |db| {
         store::set_password_hash(db, user.id, &new_hash).await?;
         store::revoke_other_sessions(db, user.id, &claims.sid).await

@@ -13,16 +13,16 @@ use spinshop_kit::request::path_id;
 use spinshop_kit::{ApiError, ApiRequest, ApiResult};
 
 use crate::domain::User;
-use crate::settings::Settings;
+use crate::config::Config;
 use crate::store;
 
 /// The caller's account, from a valid access token whose session is still live.
 /// Unlike other services, users checks the database: it owns the sessions. Every
 /// service asks this (introspection), so the checks here hold everywhere.
 pub(super) async fn current_user(req: &ApiRequest, db: &Db) -> ApiResult<(User, AccessClaims)> {
-    let settings = Settings::load().await?;
-    let claims = verify_access_token(&settings.jwt_secret, bearer_token(req)?)?;
-    claims.check_lifetime(settings.access_token_ttl_seconds)?;
+    let config = Config::get().await?;
+    let claims = verify_access_token(&config.jwt_secret, bearer_token(req)?)?;
+    claims.check_lifetime(config.access_token_ttl_seconds)?;
     let user = store::user_with_live_session(db, claims.user_id()?, &claims.sid)
         .await?
         .ok_or_else(|| ApiError::Unauthorized("session ended or account deleted".into()))?;
@@ -45,10 +45,10 @@ pub(super) async fn require_admin(req: &ApiRequest, db: &Db) -> ApiResult<User> 
 /// login and register, the other routes keep the rest of the CPU. Time, not a count
 /// of hashes, so the budget means the same on a slow machine as on a fast one.
 pub(super) async fn within_hash_budget<T>(
-    settings: &Settings,
+    config: &Config,
     hash: impl FnOnce() -> T,
 ) -> ApiResult<T> {
-    let budget = SharedBudget::open("password-hash-ms", settings.password_hash_ms_per_second).await;
+    let budget = SharedBudget::open("password-hash-ms", config.password_hash_ms_per_second).await;
     budget.take(HASH_MS_TAKEN_AHEAD).await?;
     let started = Instant::now();
     let outcome = hash();
