@@ -265,7 +265,11 @@ pub async fn introspect(service: &'static str, request: &ApiRequest) -> ApiResul
     let user_id = body["user_id"].as_i64();
     let role = body["role"].as_str().and_then(Role::parse);
     match (body["active"].as_bool(), user_id, role) {
-        (Some(true), Some(user_id), Some(role)) => Ok(Caller { user_id, role }),
+        (Some(true), Some(user_id), Some(role)) => Ok(Caller {
+            user_id,
+            role,
+            confirmed: (),
+        }),
         _ => Err(ApiError::Unauthorized("invalid or expired token".into())),
     }
 }

@@ -20,6 +20,7 @@ pub mod paging;
 pub mod password;
 pub mod request;
 pub mod response;
+pub mod routes;
 pub mod sdk;
 pub mod service;
 pub mod strict;
@@ -29,7 +30,7 @@ pub use error::{ApiError, ApiResult};
 pub use method::Method;
 pub use request::ApiRequest;
 pub use response::ApiResponse;
-pub use service::{health, method_not_allowed, no_route};
+pub use service::{health, no_route};
 
 /// Waiting for several steps of a request at once, when none needs another's result:
 /// on WASIp3 their calls to Spin (a sibling, the database) overlap; on WASIp2, where

@@ -105,6 +105,12 @@ impl ApiRequest {
         self
     }
 
+    /// The service the request came to, as its prefix names it (`/api/orders` ->
+    /// `orders`; the catch-all, with no prefix, is `web`).
+    pub fn service(&self) -> &'static str {
+        crate::service::service_name(self.prefix)
+    }
+
     /// The path below the service prefix, split on `/`: `/api/users/auth/login` -> `["auth", "login"]`.
     pub fn segments(&self) -> Vec<&str> {
         self.path

@@ -185,7 +185,7 @@ fn access_log_line(prefix: &str, req: &ApiRequest, status: u16, elapsed: Duratio
 
 /// The service mounted at `prefix` (`/api/orders` -> `orders`); the catch-all, with
 /// no prefix, is the `web` component.
-fn service_name(prefix: &str) -> &str {
+pub(crate) fn service_name(prefix: &str) -> &str {
     match prefix.rsplit('/').next() {
         Some(name) if !name.is_empty() => name,
         _ => "web",
@@ -263,17 +263,6 @@ pub async fn health(req: &ApiRequest, service: &str) -> ApiResult<ApiResponse> {
         "db": if db_ok { "ok" } else { "unavailable" },
     });
     ApiResponse::json(if db_ok { 200 } else { 503 }, &body)
-}
-
-/// The answer for a path that exists but not with this method; `allowed` are the
-/// methods it does accept, sent back in the `Allow` header.
-pub fn method_not_allowed(allowed: &[Method]) -> ApiResult<ApiResponse> {
-    let allow = allowed
-        .iter()
-        .map(ToString::to_string)
-        .collect::<Vec<_>>()
-        .join(", ");
-    Err(ApiError::MethodNotAllowed { allow })
 }
 
 /// The answer for a path the service does not have.

@@ -4,6 +4,7 @@
 use serde::Serialize;
 use spinshop_kit::contracts::EventBatch;
 use spinshop_kit::db::Db;
+use spinshop_kit::routes::Service;
 use spinshop_kit::{ApiError, ApiRequest, ApiResponse, ApiResult};
 
 use crate::domain::{check_batch, notice};
@@ -26,7 +27,7 @@ struct Received {
 /// batch again until it is answered 200, so a failure here loses nothing.
 /// Redeliveries list their events in the same order, so two deliveries of one batch
 /// at once wait for each other rather than deadlock.
-pub async fn receive_events(req: &ApiRequest) -> ApiResult<ApiResponse> {
+pub async fn receive_events(req: &ApiRequest, _: Service) -> ApiResult<ApiResponse> {
     let batch: EventBatch = req.json()?;
     check_batch(&batch.events)?;
     let to_webhook = Config::get().await?.webhook_url.is_some();

@@ -1,7 +1,7 @@
 //! The orders customers place, list, read and cancel.
 
 use serde::Deserialize;
-use spinshop_kit::client::introspect;
+use spinshop_kit::auth::Caller;
 use spinshop_kit::db::Db;
 use spinshop_kit::idempotency::MAX_IDEMPOTENCY_KEY_CHARS;
 use spinshop_kit::paging::Paging;
@@ -54,8 +54,7 @@ impl PlaceOrderBody {
 /// database or products gone), the placement outlives the request and a later
 /// placement takes it over and gives the stock back. So a failed placement leaves
 /// neither an order nor, for long, a reservation behind.
-pub async fn place_order(req: &ApiRequest) -> ApiResult<ApiResponse> {
-    let caller = introspect(SERVICE, req).await?;
+pub async fn place_order(req: &ApiRequest, caller: Caller) -> ApiResult<ApiResponse> {
     let body: PlaceOrderBody = req.json()?;
     domain::check_user_id(body.user_id, caller.user_id)?;
     let request = body.into_request()?;
@@ -178,8 +177,7 @@ async fn end_placement(req: &ApiRequest, order_id: i64) {
     }
 }
 
-pub async fn list_orders(req: &ApiRequest) -> ApiResult<ApiResponse> {
-    let caller = introspect(SERVICE, req).await?;
+pub async fn list_orders(req: &ApiRequest, caller: Caller) -> ApiResult<ApiResponse> {
     let paging = Paging::from_request(req)?;
     let requested = req.query("user_id").map(parse_user_filter).transpose()?;
     let scope = domain::list_scope(caller.user_id, caller.is_admin(), requested)?;
@@ -187,8 +185,7 @@ pub async fn list_orders(req: &ApiRequest) -> ApiResult<ApiResponse> {
     ApiResponse::page(&orders, total)
 }
 
-pub async fn get_order(req: &ApiRequest, id: &str) -> ApiResult<ApiResponse> {
-    let caller = introspect(SERVICE, req).await?;
+pub async fn get_order(req: &ApiRequest, id: &str, caller: Caller) -> ApiResult<ApiResponse> {
     let order = visible_order(&Db::connect(req).await?, &caller, parse_order_id(id)?).await?;
     ApiResponse::ok(&order)
 }
@@ -196,8 +193,7 @@ pub async fn get_order(req: &ApiRequest, id: &str) -> ApiResult<ApiResponse> {
 /// Cancels a pending order (its reservation is released) or a paid one (its payment
 /// is refunded first). The status change is one conditional update, so a cancel
 /// racing a payment can't both succeed.
-pub async fn cancel_order(req: &ApiRequest, id: &str) -> ApiResult<ApiResponse> {
-    let caller = introspect(SERVICE, req).await?;
+pub async fn cancel_order(req: &ApiRequest, id: &str, caller: Caller) -> ApiResult<ApiResponse> {
     let order = visible_order(&Db::connect(req).await?, &caller, parse_order_id(id)?).await?;
     let siblings = Siblings::new(req);
     match order.status {

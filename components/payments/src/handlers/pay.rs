@@ -34,7 +34,6 @@ use std::time::Duration;
 use serde::{Deserialize, Serialize};
 use serde_json::json;
 use spinshop_kit::auth::Caller;
-use spinshop_kit::client::introspect;
 use spinshop_kit::db::Db;
 use spinshop_kit::idempotency::MAX_IDEMPOTENCY_KEY_CHARS;
 use spinshop_kit::time::Backoff;
@@ -92,10 +91,8 @@ impl CardBody {
     }
 }
 
-pub async fn pay(req: &ApiRequest) -> ApiResult<ApiResponse> {
-    // Who is paying, and charges an earlier request left unsettled: asked at once.
-    let (caller, settled) = join(introspect(SERVICE, req), settle_abandoned(req)).await;
-    let caller = caller?;
+pub async fn pay(req: &ApiRequest, caller: Caller) -> ApiResult<ApiResponse> {
+    let settled = settle_abandoned(req).await;
     let key = idempotency_key(req)?;
     let request = req.json::<PayBody>()?.into_request()?;
     let fingerprint = request.fingerprint(&Config::get().await?.fingerprint_key);

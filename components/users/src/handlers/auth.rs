@@ -7,7 +7,7 @@ use spinshop_kit::db::Db;
 use spinshop_kit::password::{decoy_hash, hash_password, verify_password};
 use spinshop_kit::{ApiError, ApiRequest, ApiResponse, ApiResult};
 
-use super::{current_user, within_hash_budget};
+use super::{Me, within_hash_budget};
 use crate::domain::{Email, Password, User, parse_name};
 use crate::sessions::{self, Rotation, Tokens};
 use crate::config::Config;
@@ -153,8 +153,7 @@ async fn check_rate_limit(
     Ok(())
 }
 
-pub async fn introspect(req: &ApiRequest) -> ApiResult<ApiResponse> {
-    let (user, claims) = current_user(req, &Db::connect(req).await?).await?;
+pub async fn introspect(Me { user, claims }: Me) -> ApiResult<ApiResponse> {
     ApiResponse::ok(&json!({
         "active": true,
         "user_id": user.id,
