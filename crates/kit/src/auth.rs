@@ -7,8 +7,12 @@
 use jsonwebtoken::{Algorithm, DecodingKey, EncodingKey, Header, Validation};
 use serde::{Deserialize, Serialize, de::DeserializeOwned};
 
+use serde_json::Value;
+
+use crate::client;
 use crate::config;
 use crate::error::{ApiError, ApiResult};
+use crate::method::Method;
 use crate::request::ApiRequest;
 
 const USER_TOKEN_ISSUER: &str = "spinshop-users";
@@ -69,7 +73,7 @@ struct ServiceClaims {
     exp: i64,
 }
 
-/// Who is calling, as users confirmed by introspection (`client::introspect`): only
+/// Who is calling, as users confirmed by introspection ([`introspect`]): only
 /// kit makes one, so a handler given a `Caller` knows the check ran.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Caller {
@@ -166,6 +170,33 @@ pub(crate) async fn authenticate(req: &ApiRequest) -> ApiResult<()> {
 impl AccessClaims {
     pub fn user_id(&self) -> ApiResult<i64> {
         self.sub.parse().map_err(|_| invalid_token())
+    }
+}
+
+/// The caller of a request, authenticated twice: the access token is verified
+/// locally (cheap, refuses forgeries), then users confirms the session is still live
+/// and reports the account's current role.
+pub async fn introspect(service: &'static str, request: &ApiRequest) -> ApiResult<Caller> {
+    authenticate(request).await?;
+    let caller = client::CallContext::for_caller(service, request);
+    let reply = client::call(
+        &caller,
+        "users",
+        Method::Get,
+        "/api/users/auth/introspect",
+        None,
+    )
+    .await?;
+    let body: Value = reply.into_json("users")?;
+    let user_id = body["user_id"].as_i64();
+    let role = body["role"].as_str().and_then(Role::parse);
+    match (body["active"].as_bool(), user_id, role) {
+        (Some(true), Some(user_id), Some(role)) => Ok(Caller {
+            user_id,
+            role,
+            confirmed: (),
+        }),
+        _ => Err(ApiError::Unauthorized("invalid or expired token".into())),
     }
 }
 

@@ -16,7 +16,7 @@
 
 use std::time::Duration;
 
-use crate::auth::{Caller, Role, SERVICE_TOKEN_HEADER, issue_service_token};
+use crate::auth::{SERVICE_TOKEN_HEADER, issue_service_token};
 use crate::config;
 use crate::error::{ApiError, ApiResult};
 pub use crate::method::Method;
@@ -245,33 +245,6 @@ fn request_headers(
         }
     }
     headers
-}
-
-/// The caller of a request, authenticated twice: the access token is verified
-/// locally (cheap, refuses forgeries), then users confirms the session is still live
-/// and reports the account's current role.
-pub async fn introspect(service: &'static str, request: &ApiRequest) -> ApiResult<Caller> {
-    crate::auth::authenticate(request).await?;
-    let caller = CallContext::for_caller(service, request);
-    let reply = call(
-        &caller,
-        "users",
-        Method::Get,
-        "/api/users/auth/introspect",
-        None,
-    )
-    .await?;
-    let body: Value = reply.into_json("users")?;
-    let user_id = body["user_id"].as_i64();
-    let role = body["role"].as_str().and_then(Role::parse);
-    match (body["active"].as_bool(), user_id, role) {
-        (Some(true), Some(user_id), Some(role)) => Ok(Caller {
-            user_id,
-            role,
-            confirmed: (),
-        }),
-        _ => Err(ApiError::Unauthorized("invalid or expired token".into())),
-    }
 }
 
 /// Where a sibling is reached.

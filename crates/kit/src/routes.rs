@@ -48,7 +48,7 @@ pub trait Principal: Sized {
 impl Principal for Caller {
     /// Introspection at users, under the name of the service the request came to.
     async fn identify(req: &ApiRequest) -> ApiResult<Caller> {
-        crate::client::introspect(req.service(), req).await
+        crate::auth::introspect(req.service(), req).await
     }
 
     fn is_admin(&self) -> bool {

@@ -9,8 +9,7 @@
 use std::collections::BTreeMap;
 
 use serde::Serialize;
-use spinshop_kit::auth::{SERVICE_TOKEN_HEADER, require_service};
-use spinshop_kit::client::introspect;
+use spinshop_kit::auth::{SERVICE_TOKEN_HEADER, introspect, require_service};
 use spinshop_kit::contracts::FlushReport;
 use spinshop_kit::outbox::Scope;
 use spinshop_kit::{ApiError, ApiRequest, ApiResponse, ApiResult};
