@@ -17,10 +17,9 @@ use std::sync::OnceLock;
 use crate::error::{ApiError, ApiResult};
 
 /// The variables kit itself reads, in every component that declares them.
-pub const DB_URL: &str = "db_url";
 pub const JWT_SECRET: &str = "jwt_secret";
 pub const INTERNAL_SECRET: &str = "internal_secret";
-pub const INTERNAL_MODE: &str = "internal_mode";
+pub(crate) const INTERNAL_MODE: &str = "internal_mode";
 
 /// Secrets that sign tokens are refused when shorter than this.
 const MIN_SECRET_LENGTH: usize = 16;

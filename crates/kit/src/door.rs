@@ -54,13 +54,13 @@ use crate::sdk::KeyValue;
 /// purpose (see docs/front-door.md, "Rate limits"): the address Spin reports may be a
 /// proxy's that every shopper shares, so a tight default could lock a whole shop out.
 /// A deployment sets its own.
-pub const CORS_ALLOWED_ORIGINS: &str = "cors_allowed_origins";
-pub const RATE_LIMIT_WINDOW_SECONDS: &str = "rate_limit_window_seconds";
-pub const RATE_LIMIT_AUTH: &str = "rate_limit_auth";
-pub const RATE_LIMIT_WRITES: &str = "rate_limit_writes";
-pub const RATE_LIMIT_READS: &str = "rate_limit_reads";
-pub const RATE_LIMIT_CLIENTS: &str = "rate_limit_clients";
-pub const RATE_LIMIT_USER_KEYS: &str = "rate_limit_user_keys";
+pub(crate) const CORS_ALLOWED_ORIGINS: &str = "cors_allowed_origins";
+pub(crate) const RATE_LIMIT_WINDOW_SECONDS: &str = "rate_limit_window_seconds";
+pub(crate) const RATE_LIMIT_AUTH: &str = "rate_limit_auth";
+pub(crate) const RATE_LIMIT_WRITES: &str = "rate_limit_writes";
+pub(crate) const RATE_LIMIT_READS: &str = "rate_limit_reads";
+pub(crate) const RATE_LIMIT_CLIENTS: &str = "rate_limit_clients";
+pub(crate) const RATE_LIMIT_USER_KEYS: &str = "rate_limit_user_keys";
 
 /// What a browser of an allowed origin may send, and read, cross-origin.
 const ALLOWED_METHODS: &str = "GET, HEAD, POST, PUT, PATCH, DELETE";
@@ -73,7 +73,7 @@ const PREFLIGHT_MAX_AGE: &str = "600";
 
 /// The door's settings, read from the component's variables once per instance.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Door {
+pub(crate) struct Door {
     pub allowed_origins: Vec<String>,
     pub window_seconds: u64,
     pub auth_limit: u64,
@@ -87,7 +87,7 @@ pub struct Door {
 
 /// Whom the rate limits count: client addresses, signed-in users, or both.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Counted {
+pub(crate) struct Counted {
     pub addresses: bool,
     pub users: bool,
 }

@@ -60,7 +60,7 @@ pub struct Claimed {
 
 /// The pause before another attempt after `attempts` failed ones: `base` doubling
 /// per attempt, never more than `cap`.
-pub fn retry_delay(attempts: i64, base: Duration, cap: Duration) -> Duration {
+pub(crate) fn retry_delay(attempts: i64, base: Duration, cap: Duration) -> Duration {
     let doublings = u32::try_from(attempts.saturating_sub(1).clamp(0, 30)).unwrap_or(30);
     base.saturating_mul(1 << doublings).min(cap)
 }
@@ -68,16 +68,16 @@ pub fn retry_delay(attempts: i64, base: Duration, cap: Duration) -> Duration {
 /// The retry and retention settings, from the component's variables
 /// (`outbox_retry_base_ms`, `outbox_retry_max_seconds`, `outbox_retention_hours`).
 #[derive(Debug, Clone, Copy)]
-pub struct Policy {
+pub(crate) struct Policy {
     pub retry_base: Duration,
     pub retry_cap: Duration,
     pub retention_hours: i64,
 }
 
 /// The variables [`Policy`] is read from.
-pub const OUTBOX_RETRY_BASE_MS: &str = "outbox_retry_base_ms";
-pub const OUTBOX_RETRY_MAX_SECONDS: &str = "outbox_retry_max_seconds";
-pub const OUTBOX_RETENTION_HOURS: &str = "outbox_retention_hours";
+pub(crate) const OUTBOX_RETRY_BASE_MS: &str = "outbox_retry_base_ms";
+pub(crate) const OUTBOX_RETRY_MAX_SECONDS: &str = "outbox_retry_max_seconds";
+pub(crate) const OUTBOX_RETENTION_HOURS: &str = "outbox_retention_hours";
 
 static POLICY: config::PerInstance<Policy> = config::PerInstance::new();
 
@@ -301,7 +301,7 @@ impl Outbox {
         Ok(claimed)
     }
 
-    pub async fn mark_delivered(&self, db: &Db, seqs: &[i64]) -> ApiResult<()> {
+    pub(crate) async fn mark_delivered(&self, db: &Db, seqs: &[i64]) -> ApiResult<()> {
         if seqs.is_empty() {
             return Ok(());
         }
@@ -321,7 +321,7 @@ impl Outbox {
     }
 
     /// Records a failed attempt: the row waits `retry_delay` before it is due again.
-    pub async fn mark_failed(
+    pub(crate) async fn mark_failed(
         &self,
         db: &Db,
         row: &Claimed,
@@ -344,7 +344,7 @@ impl Outbox {
     }
 
     /// Deletes delivered rows older than the retention; the sequence counters stay.
-    pub async fn prune(&self, db: &Db, policy: &Policy) -> ApiResult<u64> {
+    pub(crate) async fn prune(&self, db: &Db, policy: &Policy) -> ApiResult<u64> {
         let sql = format!(
             "DELETE FROM {s}.outbox WHERE delivered_at < now() - make_interval(hours => $1::int)",
             s = self.schema

@@ -37,7 +37,7 @@ pub struct ApiRequest {
 impl ApiRequest {
     /// Builds the request from what Spin hands the component. Components route on
     /// the path itself: requests that arrive by service chaining carry no per-route headers.
-    pub fn from_incoming(incoming: Incoming, prefix: &'static str) -> Self {
+    pub(crate) fn from_incoming(incoming: Incoming, prefix: &'static str) -> Self {
         let Incoming {
             method,
             path_with_query,
@@ -170,7 +170,7 @@ impl ApiRequest {
     /// Refuses query parameters and form fields holding NUL, which Postgres cannot
     /// store, before any handler sees them. (JSON bodies are checked as they are
     /// parsed, and header values cannot hold NUL.)
-    pub fn check_text(&self) -> ApiResult<()> {
+    pub(crate) fn check_text(&self) -> ApiResult<()> {
         let form = if self.is_form() {
             self.form()
         } else {
@@ -188,7 +188,7 @@ impl ApiRequest {
     }
 
     /// Refuses an oversized body before anything else looks at it.
-    pub fn check_body_size(&self) -> ApiResult<()> {
+    pub(crate) fn check_body_size(&self) -> ApiResult<()> {
         if self.body.len() > MAX_BODY_BYTES {
             return Err(ApiError::PayloadTooLarge {
                 limit: MAX_BODY_BYTES,

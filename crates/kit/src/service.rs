@@ -249,7 +249,7 @@ async fn admit_internal(req: &ApiRequest, prefix: &str) -> ApiResult<()> {
 
 /// The first path segment below a service's prefix that marks an internal endpoint:
 /// `/api/<service>/internal/...`.
-pub const INTERNAL_SEGMENT: &str = "internal";
+pub(crate) const INTERNAL_SEGMENT: &str = "internal";
 
 /// `GET /api/<service>/healthz`: 200 when the service's database answers, else 503.
 pub async fn health(req: &ApiRequest, service: &str) -> ApiResult<ApiResponse> {
