@@ -4,8 +4,9 @@
 //! every handler and the session workflow read it.
 
 use spinshop_kit::ApiResult;
-use spinshop_kit::account::PASSWORD_MIN_LENGTH;
 use spinshop_kit::config::{JWT_SECRET, PerInstance, parsed_var, secret_var};
+
+use crate::domain::credentials::PASSWORD_MIN_LENGTH;
 
 const ACCESS_TOKEN_TTL_SECONDS: &str = "access_token_ttl_seconds";
 const REFRESH_TOKEN_TTL_SECONDS: &str = "refresh_token_ttl_seconds";

@@ -5,8 +5,12 @@
 mod config;
 mod domain;
 mod handlers;
+pub mod password;
 mod sessions;
 mod store;
+
+/// The email and password rules, which `spinshop migrate` applies to the first admin.
+pub use domain::credentials;
 
 /// The name users goes by in logs and health answers.
 pub const SERVICE: &str = "users";

@@ -11,7 +11,7 @@ use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
 use sqlx::{ConnectOptions, Connection, PgPool};
 
 use spinshop_host::manifest::Manifest;
-use spinshop_kit::account::{Email, PASSWORD_MIN_LENGTH, Password};
+use users::credentials::{Email, PASSWORD_MIN_LENGTH, Password};
 
 pub const DEFAULT_DATABASE_URL: &str = "postgres://postgres@127.0.0.1:5432/spinshop";
 /// Connections Spin keeps, at most, in a component's pool for one connection string.
@@ -294,7 +294,7 @@ pub async fn drop_database(database_url: &str) -> anyhow::Result<()> {
 /// whether it was created. The account follows the users service's rules, so the
 /// admin can sign in and change the password like any user: a plausible email
 /// (trimmed, lower-cased), a password of `password_min_length` characters or more
-/// and at most [`spinshop_kit::account::MAX_PASSWORD_BYTES`], hashed as users hashes passwords.
+/// and at most [`users::credentials::MAX_PASSWORD_BYTES`], hashed as users hashes passwords.
 pub async fn ensure_admin(
     database_url: &str,
     email: &str,
@@ -309,7 +309,7 @@ pub async fn ensure_admin(
         "the admin password",
     )
     .map_err(|err| anyhow::anyhow!("{err}"))?;
-    let hash = spinshop_kit::password::hash_password(password.as_str())?;
+    let hash = users::password::hash_password(password.as_str())?;
     let pool = pool(database_url).await?;
     let created = sqlx::query(
         "INSERT INTO users.users (email, name, password_hash, role) \
@@ -413,7 +413,7 @@ mod tests {
             short.to_string().contains("at least 12 characters"),
             "{short}"
         );
-        let long = "x".repeat(spinshop_kit::account::MAX_PASSWORD_BYTES + 1);
+        let long = "x".repeat(users::credentials::MAX_PASSWORD_BYTES + 1);
         let long = ensure_admin(url, "admin@spinshop.local", &long, 8)
             .await
             .expect_err("too long to hash");

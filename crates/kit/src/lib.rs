@@ -3,7 +3,6 @@
 //! variables, Postgres helpers, short waits, the front door (CORS, rate limits), and
 //! the entry point that ties them together.
 
-pub mod account;
 pub mod auth;
 pub mod client;
 pub mod config;
@@ -17,7 +16,6 @@ pub mod limits;
 pub mod method;
 pub mod outbox;
 pub mod paging;
-pub mod password;
 pub mod request;
 pub mod response;
 pub mod routes;

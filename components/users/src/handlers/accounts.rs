@@ -6,12 +6,12 @@ use spinshop_kit::auth::Role;
 use spinshop_kit::db::Db;
 use spinshop_kit::paging::Paging;
 use spinshop_kit::routes::Admin;
-use spinshop_kit::password::{hash_password, verify_password};
 use spinshop_kit::{ApiError, ApiRequest, ApiResponse, ApiResult};
 
 use super::{Me, account_gone, no_such_user, parse_user_id, within_hash_budget};
 use crate::domain::{AccountChange, Password};
 use crate::config::Config;
+use crate::password::{hash_password, verify_password};
 use crate::store;
 
 #[derive(Deserialize)]

@@ -4,11 +4,11 @@
 use serde::{Deserialize, Serialize};
 use serde_json::json;
 use spinshop_kit::db::Db;
-use spinshop_kit::password::{decoy_hash, hash_password, verify_password};
 use spinshop_kit::{ApiError, ApiRequest, ApiResponse, ApiResult};
 
 use super::{Me, within_hash_budget};
 use crate::domain::{Email, Password, User, parse_name};
+use crate::password::{decoy_hash, hash_password, verify_password};
 use crate::sessions::{self, Rotation, Tokens};
 use crate::config::Config;
 use crate::store;

@@ -1,7 +1,7 @@
 //! The rules every account follows, whoever creates it: the users service, and
-//! `spinshop migrate` for the first admin.
+//! `spinshop migrate` for the first admin (the CLI depends on this crate for them).
 
-use crate::error::ApiError;
+use spinshop_kit::ApiError;
 
 /// Passwords longer than this are refused: hashing cost must stay bounded.
 pub const MAX_PASSWORD_BYTES: usize = 1024;
