@@ -2,6 +2,7 @@
 //! Mounted at `/api/users/...`; this file is the route table, with who may call
 //! each route.
 
+mod budget;
 mod config;
 mod domain;
 mod handlers;

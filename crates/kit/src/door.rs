@@ -36,11 +36,6 @@
 //! under such races a limit admits a few requests too many, never too few. When the
 //! store can't be used, the door stays open and says why in the log: a broken counter
 //! must not close the shop.
-//!
-//! **Shared budgets.** Some work costs the machine more than any per-client limit
-//! can bound when many clients ask at once (hashing a password). A service checks
-//! and spends a [`SharedBudget`] all clients share, counted the same way in windows
-//! of one second.
 
 use crate::auth::{bearer_token, now_seconds, require_service, verify_access_token};
 use crate::config::{self, PerInstance};
@@ -48,7 +43,7 @@ use crate::error::{ApiError, ApiResult};
 use crate::method::Method;
 use crate::request::ApiRequest;
 use crate::response::ApiResponse;
-use crate::sdk::KeyValue;
+use crate::counters::{Counters, Window};
 
 /// The variables the door reads; their defaults are spin.toml's. They are generous on
 /// purpose (see docs/front-door.md, "Rate limits"): the address Spin reports may be a
@@ -280,14 +275,14 @@ impl Door {
         if clients.is_empty() {
             return Ok(());
         }
-        let Some(store) = counters().await else {
+        let Some(store) = Counters::open().await else {
             return Ok(());
         };
         let now = now_seconds().max(0) as u64;
         let window = Window::at(now, self.window_seconds);
         for client in clients {
             let key = format!("rl:{}:{client}", class.name());
-            match add(&store, &key, window, 1).await {
+            match store.add(&key, window, 1).await {
                 Ok(count) if count > limit => {
                     return Err(ApiError::RateLimited {
                         retry_after_seconds: window.seconds_left(now),
@@ -302,87 +297,6 @@ impl Door {
         }
         Ok(())
     }
-}
-
-/// A budget all clients share: at most so many units of some costly work (e.g.
-/// milliseconds of CPU) in each second, whoever asks. For work whose cost falls on
-/// the machine rather than on one client, such as hashing a password: limits per
-/// client can't bound what many clients ask together. Counted like the rate limits,
-/// in the key `budget:<name>`, and open like them when the store fails.
-pub struct SharedBudget {
-    store: Option<KeyValue>,
-    key: String,
-    per_second: u64,
-}
-
-impl SharedBudget {
-    /// The budget `name` of `per_second` units a second; 0: no budget.
-    pub async fn open(name: &str, per_second: u64) -> SharedBudget {
-        SharedBudget {
-            store: if per_second == 0 {
-                None
-            } else {
-                counters().await
-            },
-            key: format!("budget:{name}"),
-            per_second,
-        }
-    }
-
-    /// Takes `units` from this second's budget before the work starts, so that work
-    /// starting at the same time sees it taken; 429 `rate_limited`, with
-    /// `retry-after: 1`, when the budget is spent already.
-    pub async fn take(&self, units: u64) -> Result<(), ApiError> {
-        let Some(store) = &self.store else {
-            return Ok(());
-        };
-        let window = Window::this_second();
-        let taken = match store.get(&self.key).await {
-            Ok(stored) => {
-                let spent = next_total(stored.as_deref(), window, 0);
-                if spent >= self.per_second {
-                    Ok(false)
-                } else {
-                    write_total(store, &self.key, window, spent.saturating_add(units))
-                        .await
-                        .map(|()| true)
-                }
-            }
-            Err(err) => Err(err),
-        };
-        match taken {
-            Ok(true) => Ok(()),
-            Ok(false) => Err(ApiError::RateLimited {
-                retry_after_seconds: 1,
-            }),
-            Err(err) => {
-                eprintln!("budget not applied: counting {}: {err}", self.key);
-                Ok(())
-            }
-        }
-    }
-
-    /// Counts `units` more, spent now (what the work cost beyond what was taken).
-    pub async fn spend(&self, units: u64) {
-        if units == 0 {
-            return;
-        }
-        let Some(store) = &self.store else {
-            return;
-        };
-        if let Err(err) = add(store, &self.key, Window::this_second(), units).await {
-            eprintln!("budget not applied: counting {}: {err}", self.key);
-        }
-    }
-}
-
-/// The store the counters live in: Spin's default key-value store. `None` (and a
-/// line in the log) when it can't be opened: a broken counter must not close the shop.
-async fn counters() -> Option<KeyValue> {
-    KeyValue::open_default()
-        .await
-        .inspect_err(|err| eprintln!("limits not applied: the default key-value store: {err}"))
-        .ok()
 }
 
 /// The user a request's access token names, when the token is valid. Verified with
@@ -405,65 +319,6 @@ fn user_slot(user: &str, keys: u64) -> u64 {
         })
     });
     value % keys
-}
-
-/// A fixed window: `[start, start + length)`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-struct Window {
-    start: u64,
-    length: u64,
-}
-
-impl Window {
-    fn at(now: u64, length: u64) -> Window {
-        Window {
-            start: now - now % length,
-            length,
-        }
-    }
-
-    /// The second now: the window of a shared budget.
-    fn this_second() -> Window {
-        Window::at(now_seconds().max(0) as u64, 1)
-    }
-
-    /// Whole seconds until the window ends, at least 1.
-    fn seconds_left(self, now: u64) -> u64 {
-        (self.start + self.length).saturating_sub(now).max(1)
-    }
-}
-
-/// Adds `amount` to a counter and returns its total in the window.
-async fn add(store: &KeyValue, key: &str, window: Window, amount: u64) -> Result<u64, String> {
-    let stored = store.get(key).await?;
-    let total = next_total(stored.as_deref(), window, amount);
-    write_total(store, key, window, total).await?;
-    Ok(total)
-}
-
-/// Stores a counter's total in the window: `<window start> <total>`.
-async fn write_total(
-    store: &KeyValue,
-    key: &str,
-    window: Window,
-    total: u64,
-) -> Result<(), String> {
-    store
-        .set(key, format!("{} {total}", window.start).as_bytes())
-        .await
-}
-
-/// The total after adding `amount`, given what the counter holds: added to it in the
-/// same window, `amount` alone in a new one (or when the value is unreadable).
-fn next_total(stored: Option<&[u8]>, window: Window, amount: u64) -> u64 {
-    let parsed = stored
-        .and_then(|bytes| std::str::from_utf8(bytes).ok())
-        .and_then(|text| text.split_once(' '))
-        .and_then(|(start, total)| Some((start.parse::<u64>().ok()?, total.parse::<u64>().ok()?)));
-    match parsed {
-        Some((start, total)) if start == window.start => total.saturating_add(amount),
-        _ => amount,
-    }
 }
 
 /// `https://a.example, http://localhost:8080/` -> the origins, without trailing `/`.
@@ -588,20 +443,6 @@ mod tests {
             .map(|id| user_slot(&id.to_string(), 300))
             .collect();
         assert_eq!(first.len(), 300);
-    }
-
-    #[test]
-    fn counts_go_up_within_a_window_and_restart_in_the_next() {
-        let window = Window::at(125, 60);
-        assert_eq!(window.start, 120);
-        assert_eq!(window.seconds_left(125), 55);
-        assert_eq!(window.seconds_left(180), 1);
-        assert_eq!(next_total(None, window, 1), 1);
-        assert_eq!(next_total(Some(b"120 4"), window, 1), 5);
-        assert_eq!(next_total(Some(b"120 4"), window, 0), 4);
-        assert_eq!(next_total(Some(b"120 40"), window, 55), 95);
-        assert_eq!(next_total(Some(b"60 40"), window, 1), 1);
-        assert_eq!(next_total(Some(b"garbage"), window, 1), 1);
     }
 
     #[test]

@@ -7,6 +7,7 @@ pub mod auth;
 pub mod client;
 pub mod config;
 pub mod contracts;
+pub mod counters;
 pub mod db;
 pub mod digest;
 pub mod door;

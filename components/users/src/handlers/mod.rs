@@ -10,11 +10,11 @@ use std::time::Instant;
 
 use spinshop_kit::auth::{AccessClaims, bearer_token, verify_access_token};
 use spinshop_kit::db::Db;
-use spinshop_kit::door::SharedBudget;
 use spinshop_kit::request::path_id;
 use spinshop_kit::routes::Principal;
 use spinshop_kit::{ApiError, ApiRequest, ApiResult};
 
+use crate::budget::SharedBudget;
 use crate::domain::User;
 use crate::config::Config;
 use crate::store;
