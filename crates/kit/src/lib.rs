@@ -8,6 +8,8 @@ pub mod client;
 pub mod config;
 pub mod contracts;
 pub mod counters;
+// Moving to the Postgres layer's module tree (`pg/`) next.
+#[path = "pg/db.rs"]
 pub mod db;
 pub mod digest;
 pub mod door;
