@@ -6,8 +6,8 @@ use std::collections::HashMap;
 use serde::Deserialize;
 use serde_json::Value;
 use spinshop_kit::auth::Caller;
-use spinshop_kit::db::Db;
-use spinshop_kit::request::path_id;
+use spinshop_kit::pg::db::Db;
+use spinshop_kit::http::request::path_id;
 use spinshop_kit::{ApiError, ApiRequest, ApiResponse, ApiResult, join_all};
 
 use crate::domain::{Quantity, QuantityChange, checkout_key, price_cart};
@@ -17,7 +17,7 @@ use crate::store;
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
 struct AddItemBody {
-    #[serde(deserialize_with = "spinshop_kit::request::id")]
+    #[serde(deserialize_with = "spinshop_kit::http::request::id")]
     product_id: i64,
     qty: i64,
 }
@@ -145,7 +145,7 @@ pub async fn checkout(req: &ApiRequest, caller: Caller) -> ApiResult<ApiResponse
 
 /// The cart priced at products, asked about all its products at once. Its connection
 /// is closed before products is asked: no connection is held while a sibling answers
-/// (see `kit::db`).
+/// (see `kit::pg::db`).
 async fn cart_response(req: &ApiRequest, user_id: i64) -> ApiResult<ApiResponse> {
     let items = store::find_cart(&Db::connect(req).await?, user_id)
         .await?

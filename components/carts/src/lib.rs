@@ -8,7 +8,7 @@ mod siblings;
 mod store;
 
 use spinshop_kit::Method::{Delete, Get, Patch, Post};
-use spinshop_kit::routes::{Route, dispatch};
+use spinshop_kit::http::routes::{Route, dispatch};
 use spinshop_kit::{ApiRequest, ApiResponse, ApiResult};
 
 /// The name carts gives itself on calls to siblings.

@@ -12,7 +12,7 @@ mod webhook;
 
 use handlers::{dispatch, events, internal, notifications};
 use spinshop_kit::Method::{Get, Post};
-use spinshop_kit::routes::{Route, dispatch};
+use spinshop_kit::http::routes::{Route, dispatch};
 use spinshop_kit::{ApiRequest, ApiResponse, ApiResult};
 
 /// How webhook deliveries are signed, for receivers written in Rust.

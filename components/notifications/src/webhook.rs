@@ -14,8 +14,8 @@ use serde::Deserialize;
 use spinshop_kit::ApiRequest;
 use spinshop_kit::auth::now_seconds;
 use spinshop_kit::client::post_url;
-use spinshop_kit::db::Db;
-use spinshop_kit::outbox::{Claimed, Delivery, Outbox};
+use spinshop_kit::pg::db::Db;
+use spinshop_kit::pg::outbox::{Claimed, Delivery, Outbox};
 
 use crate::SERVICE;
 use crate::domain::signature::sign;

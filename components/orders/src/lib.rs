@@ -11,7 +11,7 @@ mod store;
 
 use handlers::{internal, orders};
 use spinshop_kit::Method::{Get, Post};
-use spinshop_kit::routes::{Route, dispatch};
+use spinshop_kit::http::routes::{Route, dispatch};
 use spinshop_kit::{ApiRequest, ApiResponse, ApiResult};
 
 /// The name orders goes by in service tokens, logs and health answers.
@@ -52,7 +52,7 @@ const ROUTES: &[Route] = &[
         Box::pin(internal::mark_refunded(req, id[0], payments))
     }),
     Route::service(Post, "internal/outbox/flush", |req, _, _| {
-        Box::pin(spinshop_kit::outbox::flush_endpoint(&store::OUTBOX, req))
+        Box::pin(spinshop_kit::pg::outbox::flush_endpoint(&store::OUTBOX, req))
     }),
 ];
 

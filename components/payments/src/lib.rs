@@ -10,7 +10,7 @@ mod store;
 
 use handlers::{internal, pay, payments};
 use spinshop_kit::Method::{Get, Post};
-use spinshop_kit::routes::{Route, dispatch};
+use spinshop_kit::http::routes::{Route, dispatch};
 use spinshop_kit::{ApiRequest, ApiResponse, ApiResult};
 
 /// The name payments gives itself on calls to siblings.
@@ -40,7 +40,7 @@ const ROUTES: &[Route] = &[
         Box::pin(internal::refund_order(req, orders))
     }),
     Route::service(Post, "internal/outbox/flush", |req, _, _| {
-        Box::pin(spinshop_kit::outbox::flush_endpoint(&store::OUTBOX, req))
+        Box::pin(spinshop_kit::pg::outbox::flush_endpoint(&store::OUTBOX, req))
     }),
 ];
 

@@ -11,7 +11,7 @@ pub const SERVICE: &str = "products";
 
 use handlers::{internal, products, stock};
 use spinshop_kit::Method::{Delete, Get, Patch, Post, Put};
-use spinshop_kit::routes::{Route, dispatch};
+use spinshop_kit::http::routes::{Route, dispatch};
 use spinshop_kit::{ApiRequest, ApiResponse, ApiResult};
 
 // The component's export. Only built for wasm: a native build (for unit tests)

@@ -6,7 +6,7 @@
 //! the rate limits when the store fails. Its own module: only users hashes passwords.
 
 use spinshop_kit::ApiError;
-use spinshop_kit::counters::{Counters, Window};
+use spinshop_kit::http::counters::{Counters, Window};
 
 pub struct SharedBudget {
     store: Option<Counters>,

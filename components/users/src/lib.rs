@@ -18,7 +18,7 @@ pub const SERVICE: &str = "users";
 
 use handlers::{Me, accounts, auth};
 use spinshop_kit::Method::{Delete, Get, Patch, Post, Put};
-use spinshop_kit::routes::{Route, dispatch};
+use spinshop_kit::http::routes::{Route, dispatch};
 use spinshop_kit::{ApiRequest, ApiResponse, ApiResult};
 
 // The component's export. Only built for wasm: a native build (for unit tests)
@@ -63,7 +63,7 @@ const ROUTES: &[Route<Me>] = &[
         Box::pin(accounts::delete_user(req, id[0], admin))
     }),
     Route::service(Post, "internal/outbox/flush", |req, _, _| {
-        Box::pin(spinshop_kit::outbox::flush_endpoint(&store::OUTBOX, req))
+        Box::pin(spinshop_kit::pg::outbox::flush_endpoint(&store::OUTBOX, req))
     }),
 ];
 

@@ -5,7 +5,7 @@
 
 use spinshop_kit::ApiResult;
 use spinshop_kit::auth::issue_access_token;
-use spinshop_kit::db::Db;
+use spinshop_kit::pg::db::Db;
 
 use crate::domain::{User, hash_refresh_token, new_refresh_token};
 use crate::config::Config;

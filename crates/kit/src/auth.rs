@@ -11,9 +11,9 @@ use serde_json::Value;
 
 use crate::client;
 use crate::config;
-use crate::error::{ApiError, ApiResult};
-use crate::method::Method;
-use crate::request::ApiRequest;
+use crate::http::error::{ApiError, ApiResult};
+use crate::http::method::Method;
+use crate::http::request::ApiRequest;
 
 const USER_TOKEN_ISSUER: &str = "spinshop-users";
 const SERVICE_TOKEN_ISSUER: &str = "spinshop-internal";

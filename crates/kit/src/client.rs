@@ -18,9 +18,9 @@ use std::time::Duration;
 
 use crate::auth::{SERVICE_TOKEN_HEADER, issue_service_token};
 use crate::config;
-use crate::error::{ApiError, ApiResult};
-pub use crate::method::Method;
-use crate::request::ApiRequest;
+use crate::http::error::{ApiError, ApiResult};
+pub use crate::http::method::Method;
+use crate::http::request::ApiRequest;
 use crate::sdk::{self, Outgoing};
 use serde::de::DeserializeOwned;
 use serde_json::Value;

@@ -14,7 +14,7 @@
 use std::str::FromStr;
 use std::sync::OnceLock;
 
-use crate::error::{ApiError, ApiResult};
+use crate::http::error::{ApiError, ApiResult};
 
 /// The variables kit itself reads, in every component that declares them.
 pub const JWT_SECRET: &str = "jwt_secret";

@@ -9,7 +9,7 @@ use serde::{Deserialize, Serialize};
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct ReserveBody {
-    #[serde(deserialize_with = "crate::request::id")]
+    #[serde(deserialize_with = "crate::http::request::id")]
     pub order_id: i64,
     pub items: Vec<ReserveItemBody>,
 }
@@ -17,7 +17,7 @@ pub struct ReserveBody {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct ReserveItemBody {
-    #[serde(deserialize_with = "crate::request::id")]
+    #[serde(deserialize_with = "crate::http::request::id")]
     pub product_id: i64,
     pub qty: i64,
 }
@@ -45,7 +45,7 @@ pub struct Reserved {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct OrderRefBody {
-    #[serde(deserialize_with = "crate::request::id")]
+    #[serde(deserialize_with = "crate::http::request::id")]
     pub order_id: i64,
 }
 
@@ -54,7 +54,7 @@ pub struct OrderRefBody {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct RefundOrderBody {
-    #[serde(deserialize_with = "crate::request::id")]
+    #[serde(deserialize_with = "crate::http::request::id")]
     pub order_id: i64,
 }
 
@@ -62,7 +62,7 @@ pub struct RefundOrderBody {
 /// the payment behind the event (`paid` requires it; the others ignore it).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub struct PaidBody {
-    #[serde(deserialize_with = "crate::request::id")]
+    #[serde(deserialize_with = "crate::http::request::id")]
     pub payment_id: i64,
 }
 
@@ -166,7 +166,7 @@ pub struct FlushReport {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::request::parse_json;
+    use crate::http::request::parse_json;
 
     #[test]
     fn bodies_read_back_what_callers_send() {

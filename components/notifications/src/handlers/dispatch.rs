@@ -11,7 +11,7 @@ use std::collections::BTreeMap;
 use serde::Serialize;
 use spinshop_kit::auth::{SERVICE_TOKEN_HEADER, introspect, require_service};
 use spinshop_kit::contracts::FlushReport;
-use spinshop_kit::outbox::Scope;
+use spinshop_kit::pg::outbox::Scope;
 use spinshop_kit::{ApiError, ApiRequest, ApiResponse, ApiResult};
 
 use crate::SERVICE;

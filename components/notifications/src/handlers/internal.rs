@@ -1,10 +1,10 @@
-//! INTERNAL: where producers deliver their events. `kit::serve` lets only callers
+//! INTERNAL: where producers deliver their events. `kit::http::service::serve` lets only callers
 //! with a service token reach it.
 
 use serde::Serialize;
 use spinshop_kit::contracts::EventBatch;
-use spinshop_kit::db::Db;
-use spinshop_kit::routes::Service;
+use spinshop_kit::pg::db::Db;
+use spinshop_kit::http::routes::Service;
 use spinshop_kit::{ApiError, ApiRequest, ApiResponse, ApiResult};
 
 use crate::domain::{check_batch, notice};

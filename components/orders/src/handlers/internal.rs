@@ -1,10 +1,10 @@
 //! INTERNAL: the order payments reads before a charge, and the transitions it drives
 //! (paid, payment failed, refunded).
-//! `kit::serve` lets only callers with a service token reach these.
+//! `kit::http::service::serve` lets only callers with a service token reach these.
 
 use spinshop_kit::contracts::PaidBody;
-use spinshop_kit::db::Db;
-use spinshop_kit::routes::Service;
+use spinshop_kit::pg::db::Db;
+use spinshop_kit::http::routes::Service;
 use spinshop_kit::{ApiRequest, ApiResponse, ApiResult};
 
 use super::{invalid_state, no_such_order, parse_order_id};

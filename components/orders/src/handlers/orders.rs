@@ -2,10 +2,10 @@
 
 use serde::Deserialize;
 use spinshop_kit::auth::Caller;
-use spinshop_kit::db::Db;
-use spinshop_kit::idempotency::MAX_IDEMPOTENCY_KEY_CHARS;
-use spinshop_kit::paging::Paging;
-use spinshop_kit::request::positive_id;
+use spinshop_kit::pg::db::Db;
+use spinshop_kit::http::idempotency::MAX_IDEMPOTENCY_KEY_CHARS;
+use spinshop_kit::http::paging::Paging;
+use spinshop_kit::http::request::positive_id;
 use spinshop_kit::{ApiError, ApiRequest, ApiResponse, ApiResult};
 
 use super::{invalid_state, no_longer, parse_order_id, visible_order};
@@ -20,7 +20,7 @@ use crate::store::{self, Inserted, NewOrder};
 struct PlaceOrderBody {
     items: Vec<ItemBody>,
     /// Clients may send the caller's own id; when present it must be the caller's.
-    #[serde(default, deserialize_with = "spinshop_kit::request::optional_id")]
+    #[serde(default, deserialize_with = "spinshop_kit::http::request::optional_id")]
     user_id: Option<i64>,
     shipping_address: Option<String>,
     notes: Option<String>,
@@ -29,7 +29,7 @@ struct PlaceOrderBody {
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
 struct ItemBody {
-    #[serde(deserialize_with = "spinshop_kit::request::id")]
+    #[serde(deserialize_with = "spinshop_kit::http::request::id")]
     product_id: i64,
     qty: i64,
 }
@@ -61,7 +61,7 @@ pub async fn place_order(req: &ApiRequest, caller: Caller) -> ApiResult<ApiRespo
     let key = IdempotencyKey::from_request(req, invalid_idempotency_key)?;
 
     // Each step opens its own connection and closes it before the next sibling
-    // call: no connection is held while a sibling answers (see `kit::db`).
+    // call: no connection is held while a sibling answers (see `kit::pg::db`).
     let placement = {
         let db = Db::connect(req).await?;
         if let Some(key) = &key
@@ -256,7 +256,7 @@ fn parse_user_filter(raw: &str) -> ApiResult<i64> {
 
 #[cfg(test)]
 mod tests {
-    use spinshop_kit::request::parse_json;
+    use spinshop_kit::http::request::parse_json;
 
     use super::*;
 

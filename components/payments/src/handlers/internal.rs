@@ -1,9 +1,9 @@
-//! INTERNAL: what orders asks of payments. `kit::serve` lets only callers with a
+//! INTERNAL: what orders asks of payments. `kit::http::service::serve` lets only callers with a
 //! service token reach these.
 
 use spinshop_kit::contracts::RefundOrderBody;
-use spinshop_kit::db::Db;
-use spinshop_kit::routes::Service;
+use spinshop_kit::pg::db::Db;
+use spinshop_kit::http::routes::Service;
 use spinshop_kit::{ApiError, ApiRequest, ApiResponse, ApiResult};
 
 use crate::store;

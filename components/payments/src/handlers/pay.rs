@@ -34,8 +34,8 @@ use std::time::Duration;
 use serde::{Deserialize, Serialize};
 use serde_json::json;
 use spinshop_kit::auth::Caller;
-use spinshop_kit::db::Db;
-use spinshop_kit::idempotency::MAX_IDEMPOTENCY_KEY_CHARS;
+use spinshop_kit::pg::db::Db;
+use spinshop_kit::http::idempotency::MAX_IDEMPOTENCY_KEY_CHARS;
 use spinshop_kit::time::Backoff;
 use spinshop_kit::{ApiError, ApiRequest, ApiResponse, ApiResult, join};
 
@@ -57,7 +57,7 @@ const LONGEST_POLL: Duration = Duration::from_millis(250);
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
 struct PayBody {
-    #[serde(deserialize_with = "spinshop_kit::request::id")]
+    #[serde(deserialize_with = "spinshop_kit::http::request::id")]
     order_id: i64,
     amount: i64,
     method: String,
@@ -102,7 +102,7 @@ pub async fn pay(req: &ApiRequest, caller: Caller) -> ApiResult<ApiResponse> {
         return Ok(respond(&stored).with_header("idempotent-replayed", "true"));
     }
     // Each step opens its own connection: none is held while orders answers, so a
-    // burst of payments can't take the connections orders needs (see `kit::db`).
+    // burst of payments can't take the connections orders needs (see `kit::pg::db`).
     let outcome = match charge(req, caller, &key, &request, &fingerprint).await {
         Ok((stored, payment_id)) => complete(req, caller.user_id, &key, &stored, payment_id)
             .await
@@ -366,7 +366,7 @@ fn refunded_before_paid(payment: &Payment) -> ApiError {
 #[cfg(test)]
 mod tests {
     use serde_json::{Value, json};
-    use spinshop_kit::request::parse_json;
+    use spinshop_kit::http::request::parse_json;
 
     use super::*;
 

@@ -7,7 +7,7 @@ pub mod internal;
 pub mod products;
 pub mod stock;
 
-use spinshop_kit::request::path_id;
+use spinshop_kit::http::request::path_id;
 use spinshop_kit::{ApiError, ApiResult};
 
 pub(super) use crate::domain::no_such_product;

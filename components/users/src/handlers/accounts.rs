@@ -3,9 +3,9 @@
 
 use serde::Deserialize;
 use spinshop_kit::auth::Role;
-use spinshop_kit::db::Db;
-use spinshop_kit::paging::Paging;
-use spinshop_kit::routes::Admin;
+use spinshop_kit::pg::db::Db;
+use spinshop_kit::http::paging::Paging;
+use spinshop_kit::http::routes::Admin;
 use spinshop_kit::{ApiError, ApiRequest, ApiResponse, ApiResult};
 
 use super::{Me, account_gone, no_such_user, parse_user_id, within_hash_budget};

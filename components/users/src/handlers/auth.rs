@@ -3,7 +3,7 @@
 
 use serde::{Deserialize, Serialize};
 use serde_json::json;
-use spinshop_kit::db::Db;
+use spinshop_kit::pg::db::Db;
 use spinshop_kit::{ApiError, ApiRequest, ApiResponse, ApiResult};
 
 use super::{Me, within_hash_budget};
@@ -96,7 +96,7 @@ pub async fn login(req: &ApiRequest) -> ApiResult<ApiResponse> {
         .as_ref()
         .map_or(decoy_hash(), |(_, hash)| hash.as_str());
     // No connection is held while the hash is checked: it takes a while, and the
-    // connection budget is shared (see `kit::db`).
+    // connection budget is shared (see `kit::pg::db`).
     let password_ok =
         within_hash_budget(config, || verify_password(&body.password, hash)).await?;
     let db = Db::connect(req).await?;

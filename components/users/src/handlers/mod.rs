@@ -9,9 +9,9 @@ pub mod auth;
 use std::time::Instant;
 
 use spinshop_kit::auth::{AccessClaims, bearer_token, verify_access_token};
-use spinshop_kit::db::Db;
-use spinshop_kit::request::path_id;
-use spinshop_kit::routes::Principal;
+use spinshop_kit::pg::db::Db;
+use spinshop_kit::http::request::path_id;
+use spinshop_kit::http::routes::Principal;
 use spinshop_kit::{ApiError, ApiRequest, ApiResult};
 
 use crate::budget::SharedBudget;

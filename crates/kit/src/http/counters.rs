@@ -1,5 +1,5 @@
 //! Counters in fixed windows, kept in Spin's default key-value store: what the front
-//! door's rate limits count per client (see [`crate::door`]), and what a service may
+//! door's rate limits count per client (see [`crate::http::door`]), and what a service may
 //! count for work whose cost falls on the whole machine (users' password-hash budget).
 //!
 //! A counter is one key holding `<window start> <total>`: each counter has one key

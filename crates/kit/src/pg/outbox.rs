@@ -4,7 +4,7 @@
 //! makes the change it reports, so the two commit or roll back together: no event
 //! without its change, no change without its event. The row waits in the service's
 //! own `<schema>.outbox` table until [`flush`] delivers it: right after the response
-//! that committed it (see [`Served::after_response`](crate::service::Served::after_response)),
+//! that committed it (see [`Served::after_response`](crate::http::service::Served::after_response)),
 //! and whenever a dispatch asks.
 //!
 //! Delivery is at least once. A flush claims due rows with a short lease (so
@@ -24,9 +24,9 @@ use serde_json::Value;
 use crate::client::{CallContext, Method, call};
 use crate::config;
 use crate::contracts::{Event, FlushReport};
-use crate::db::{Db, Param, text};
-use crate::error::{ApiError, ApiResult};
-use crate::request::ApiRequest;
+use crate::pg::db::{Db, Param, text};
+use crate::http::error::{ApiError, ApiResult};
+use crate::http::request::ApiRequest;
 
 /// Rows one claim takes; a flush claims again until nothing is due.
 const BATCH: i64 = 50;
@@ -102,7 +102,7 @@ impl Policy {
 }
 
 /// Flushes the outbox this request recorded events in, if any: what
-/// [`crate::service`] does once the response has gone, so the client doesn't wait
+/// [`crate::http::service`] does once the response has gone, so the client doesn't wait
 /// for the delivery. A failure is logged; the rows stay pending for the next flush.
 pub(crate) async fn flush_recorded(request: &ApiRequest) {
     let Some(outbox) = request.recorded_outbox().take() else {
@@ -117,7 +117,7 @@ pub(crate) async fn flush_recorded(request: &ApiRequest) {
 }
 
 /// `POST /api/<service>/internal/outbox/flush`: delivers what is due now and
-/// answers with a [`FlushReport`]. `kit::serve` admits only service callers there.
+/// answers with a [`FlushReport`]. `kit::http::service::serve` admits only service callers there.
 pub async fn flush_endpoint(
     outbox: &Outbox,
     request: &ApiRequest,

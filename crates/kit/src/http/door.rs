@@ -1,4 +1,4 @@
-//! The front door every component's [`serve`](crate::service::serve) passes requests through
+//! The front door every component's [`serve`](crate::http::service::serve) passes requests through
 //! before its routes: CORS and rate limits, applied alike by every service (Spin routes
 //! `/api/<service>/...` straight to its component, so there is no gateway in front
 //! where they could live once).
@@ -39,11 +39,11 @@
 
 use crate::auth::{bearer_token, now_seconds, require_service, verify_access_token};
 use crate::config::{self, PerInstance};
-use crate::error::{ApiError, ApiResult};
-use crate::method::Method;
-use crate::request::ApiRequest;
-use crate::response::ApiResponse;
-use crate::counters::{Counters, Window};
+use crate::http::error::{ApiError, ApiResult};
+use crate::http::method::Method;
+use crate::http::request::ApiRequest;
+use crate::http::response::ApiResponse;
+use crate::http::counters::{Counters, Window};
 
 /// The variables the door reads; their defaults are spin.toml's. They are generous on
 /// purpose (see docs/front-door.md, "Rate limits"): the address Spin reports may be a

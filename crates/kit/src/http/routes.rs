@@ -26,10 +26,10 @@ use std::future::Future;
 use std::pin::Pin;
 
 use crate::auth::{Caller, require_service};
-use crate::error::{ApiError, ApiResult};
-use crate::method::Method;
-use crate::request::ApiRequest;
-use crate::response::ApiResponse;
+use crate::http::error::{ApiError, ApiResult};
+use crate::http::method::Method;
+use crate::http::request::ApiRequest;
+use crate::http::response::ApiResponse;
 
 /// What a handler returns: its answer, to be awaited.
 pub type Reply<'r> = Pin<Box<dyn Future<Output = ApiResult<ApiResponse>> + 'r>>;
@@ -173,7 +173,7 @@ pub async fn dispatch<C: Principal>(routes: &[Route<C>], req: &ApiRequest) -> Ap
         .iter()
         .find(|route| captures(route.path, &segments).is_some())
     else {
-        return crate::service::no_route(req);
+        return crate::http::service::no_route(req);
     };
     let path = first.path;
     let same_path = move || routes.iter().filter(move |route| route.path == path);

@@ -7,11 +7,11 @@ use std::rc::Rc;
 
 use serde::de::{self, DeserializeOwned, Deserializer, Visitor};
 
-use crate::error::{ApiError, ApiResult};
-use crate::method::Method;
-use crate::outbox::Outbox;
+use crate::http::error::{ApiError, ApiResult};
+use crate::http::method::Method;
+use crate::pg::outbox::Outbox;
 use crate::sdk::Incoming;
-use crate::strict::Strict;
+use crate::http::strict::Strict;
 
 /// Bodies larger than this are refused with 413.
 pub const MAX_BODY_BYTES: usize = 1024 * 1024;
@@ -108,7 +108,7 @@ impl ApiRequest {
     /// The service the request came to, as its prefix names it (`/api/orders` ->
     /// `orders`; the catch-all, with no prefix, is `web`).
     pub fn service(&self) -> &'static str {
-        crate::service::service_name(self.prefix)
+        crate::http::service::service_name(self.prefix)
     }
 
     /// The path below the service prefix, split on `/`: `/api/users/auth/login` -> `["auth", "login"]`.
@@ -283,7 +283,7 @@ pub fn path_id(raw: &str, not_found: impl FnOnce() -> ApiError) -> ApiResult<i64
 
 /// Deserializes a positive id sent as a JSON number or as a string of digits
 /// (`"order_id": 1` and `"order_id": "1"` are both accepted).
-/// Use as `#[serde(deserialize_with = "spinshop_kit::request::id")]`.
+/// Use as `#[serde(deserialize_with = "spinshop_kit::http::request::id")]`.
 pub fn id<'de, D: Deserializer<'de>>(deserializer: D) -> Result<i64, D::Error> {
     struct IdVisitor;
 

@@ -1,5 +1,5 @@
 //! The entry every component's handler calls ([`export_service!`]): request id, the
-//! front door (CORS, rate limits: see [`crate::door`]), size limit, routing, error
+//! front door (CORS, rate limits: see [`crate::http::door`]), size limit, routing, error
 //! rendering and logging, the same for every service, and the work that waits until
 //! the response has gone.
 //!
@@ -18,12 +18,12 @@ use std::io::Write;
 use std::time::Duration;
 
 use crate::auth::require_service;
-use crate::door::Door;
-use crate::error::{ApiError, ApiResult};
-use crate::method::Method;
-use crate::outbox;
-use crate::request::ApiRequest;
-use crate::response::ApiResponse;
+use crate::http::door::Door;
+use crate::http::error::{ApiError, ApiResult};
+use crate::http::method::Method;
+use crate::pg::outbox;
+use crate::http::request::ApiRequest;
+use crate::http::response::ApiResponse;
 use crate::sdk::{self, Incoming};
 
 /// Exports the component's HTTP handler: every request goes through [`serve`] with
@@ -253,7 +253,7 @@ pub(crate) const INTERNAL_SEGMENT: &str = "internal";
 
 /// `GET /api/<service>/healthz`: 200 when the service's database answers, else 503.
 pub async fn health(req: &ApiRequest, service: &str) -> ApiResult<ApiResponse> {
-    let db_ok = match crate::db::Db::connect(req).await {
+    let db_ok = match crate::pg::db::Db::connect(req).await {
         Ok(db) => db.ping().await,
         Err(_) => false,
     };
