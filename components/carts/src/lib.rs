@@ -20,9 +20,7 @@ spinshop_kit::export_service!("/api/carts", route);
 
 /// Every path of the service, who may call it, and the handler behind it.
 const ROUTES: &[Route] = &[
-    Route::anyone(Get, "healthz", |req, _| {
-        Box::pin(spinshop_kit::health(req, SERVICE))
-    }),
+    Route::health(),
     Route::signed_in(Get, "cart", |req, _, caller| {
         Box::pin(handlers::get_cart(req, caller))
     }),

@@ -12,7 +12,7 @@ mod webhook;
 
 use handlers::{dispatch, events, internal, notifications};
 use spinshop_kit::Method::{Get, Post};
-use spinshop_kit::http::routes::{Route, dispatch};
+use spinshop_kit::http::routes::{self, Route};
 use spinshop_kit::{ApiRequest, ApiResponse, ApiResult};
 
 /// How webhook deliveries are signed, for receivers written in Rust.
@@ -28,9 +28,7 @@ spinshop_kit::export_service!("/api/notifications", route);
 
 /// Every path of the service, who may call it, and the handler behind it.
 const ROUTES: &[Route] = &[
-    Route::anyone(Get, "healthz", |req, _| {
-        Box::pin(spinshop_kit::health(req, SERVICE))
-    }),
+    Route::health(),
     Route::signed_in(Get, "notifications", |req, _, caller| {
         Box::pin(notifications::list_notifications(req, caller))
     }),
@@ -61,5 +59,5 @@ const ROUTES: &[Route] = &[
 
 /// Answers a request from [`ROUTES`].
 pub async fn route(req: &ApiRequest) -> ApiResult<ApiResponse> {
-    dispatch(ROUTES, req).await
+    routes::dispatch(ROUTES, req).await
 }

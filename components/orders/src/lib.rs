@@ -23,9 +23,7 @@ spinshop_kit::export_service!("/api/orders", route);
 
 /// Every path of the service, who may call it, and the handler behind it.
 const ROUTES: &[Route] = &[
-    Route::anyone(Get, "healthz", |req, _| {
-        Box::pin(spinshop_kit::health(req, SERVICE))
-    }),
+    Route::health(),
     Route::signed_in(Get, "orders", |req, _, caller| {
         Box::pin(orders::list_orders(req, caller))
     }),

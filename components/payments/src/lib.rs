@@ -22,9 +22,7 @@ spinshop_kit::export_service!("/api/payments", route);
 
 /// Every path of the service, who may call it, and the handler behind it.
 const ROUTES: &[Route] = &[
-    Route::anyone(Get, "healthz", |req, _| {
-        Box::pin(spinshop_kit::health(req, SERVICE))
-    }),
+    Route::health(),
     Route::signed_in(Post, "pay", |req, _, caller| Box::pin(pay::pay(req, caller))),
     Route::signed_in(Get, "payments", |req, _, caller| {
         Box::pin(payments::list_payments(req, caller))

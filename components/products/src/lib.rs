@@ -20,9 +20,7 @@ spinshop_kit::export_service!("/api/products", route);
 
 /// Every path of the service, who may call it, and the handler behind it.
 const ROUTES: &[Route] = &[
-    Route::anyone(Get, "healthz", |req, _| {
-        Box::pin(spinshop_kit::health(req, SERVICE))
-    }),
+    Route::health(),
     // Orders read names and prices here, as anyone may.
     Route::anyone(Get, "products", |req, _| {
         Box::pin(products::list_products(req))

@@ -28,9 +28,7 @@ spinshop_kit::export_service!("/api/users", route);
 /// Every path of the service, who may call it, and the handler behind it. A
 /// signed-in caller is [`Me`]: users checks the session in its own database.
 const ROUTES: &[Route<Me>] = &[
-    Route::anyone(Get, "healthz", |req, _| {
-        Box::pin(spinshop_kit::health(req, SERVICE))
-    }),
+    Route::health(),
     Route::anyone(Post, "auth/register", |req, _| Box::pin(auth::register(req))),
     Route::anyone(Post, "auth/login", |req, _| Box::pin(auth::login(req))),
     // What every other service asks about its callers.

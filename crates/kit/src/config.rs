@@ -84,12 +84,12 @@ impl<T: Sync + 'static> PerInstance<T> {
         &self,
         load: impl AsyncFnOnce() -> ApiResult<T>,
     ) -> ApiResult<&'static T> {
-        if let Some(loaded) = self.loaded.get() {
+        if let Some(&loaded) = self.loaded.get() {
             return Ok(loaded);
         }
         let fresh = load().await?;
         // Kept for the instance's life: one value per instance, never dropped before it.
-        Ok(self.loaded.get_or_init(|| Box::leak(Box::new(fresh))))
+        Ok(*self.loaded.get_or_init(|| &*Box::leak(Box::new(fresh))))
     }
 }
 

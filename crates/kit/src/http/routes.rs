@@ -146,6 +146,14 @@ impl<C: Principal> Route<C> {
         }
     }
 
+    /// `GET healthz`, which every service has: 200 when its database answers, else
+    /// 503 ([`crate::http::service::health`]).
+    pub const fn health() -> Route<C> {
+        Route::anyone(Method::Get, "healthz", |req, _| {
+            Box::pin(crate::http::service::health(req, req.service()))
+        })
+    }
+
     /// Checks the caller as the route requires, then runs its handler.
     async fn run(&self, req: &ApiRequest, params: Params<'_>) -> ApiResult<ApiResponse> {
         match &self.handler {
