@@ -6,8 +6,8 @@ use std::collections::HashMap;
 use serde::Deserialize;
 use serde_json::Value;
 use spinshop_kit::auth::Caller;
-use spinshop_kit::pg::db::Db;
 use spinshop_kit::http::request::path_id;
+use spinshop_kit::pg::db::Db;
 use spinshop_kit::{ApiError, ApiRequest, ApiResponse, ApiResult, join_all};
 
 use crate::domain::{Quantity, QuantityChange, checkout_key, price_cart};
@@ -58,7 +58,11 @@ pub async fn add_item(req: &ApiRequest, caller: Caller) -> ApiResult<ApiResponse
 }
 
 /// Sets a line's quantity; 0 removes it.
-pub async fn update_item(req: &ApiRequest, product_id: &str, caller: Caller) -> ApiResult<ApiResponse> {
+pub async fn update_item(
+    req: &ApiRequest,
+    product_id: &str,
+    caller: Caller,
+) -> ApiResult<ApiResponse> {
     let product_id = parse_product_id(product_id)?;
     let change = QuantityChange::parse(req.json::<PatchItemBody>()?.qty)?;
     Db::connect(req)
@@ -83,7 +87,11 @@ pub async fn update_item(req: &ApiRequest, product_id: &str, caller: Caller) -> 
     cart_response(req, caller.user_id).await
 }
 
-pub async fn remove_item(req: &ApiRequest, product_id: &str, caller: Caller) -> ApiResult<ApiResponse> {
+pub async fn remove_item(
+    req: &ApiRequest,
+    product_id: &str,
+    caller: Caller,
+) -> ApiResult<ApiResponse> {
     let product_id = parse_product_id(product_id)?;
     Db::connect(req)
         .await?

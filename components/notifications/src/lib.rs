@@ -3,9 +3,9 @@
 //! Mounted at `/api/notifications/...`; this file is the route table, with who may
 //! call each route.
 
+mod config;
 mod domain;
 mod handlers;
-mod config;
 mod siblings;
 mod store;
 mod webhook;

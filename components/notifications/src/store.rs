@@ -3,8 +3,8 @@
 
 use serde_json::Value;
 use spinshop_kit::contracts::Event;
-use spinshop_kit::pg::db::{Db, Row, text};
 use spinshop_kit::http::paging::{self, Paging};
+use spinshop_kit::pg::db::{Db, Row, text};
 use spinshop_kit::{ApiError, ApiResult, ts};
 
 use crate::domain::{Attempt, EventView, Notice, Notification, WebhookState, WebhookStatus};

@@ -18,8 +18,8 @@ use spinshop_kit::pg::db::Db;
 use spinshop_kit::pg::outbox::{Claimed, Delivery, Outbox};
 
 use crate::SERVICE;
-use crate::domain::signature::sign;
 use crate::config::Config;
+use crate::domain::signature::sign;
 use crate::store::{self, NewAttempt};
 
 /// The webhook queue: kit's outbox in the notify schema.

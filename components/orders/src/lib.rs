@@ -43,14 +43,21 @@ const ROUTES: &[Route] = &[
     Route::service(Post, "internal/orders/{id}/paid", |req, id, payments| {
         Box::pin(internal::mark_paid(req, id[0], payments))
     }),
-    Route::service(Post, "internal/orders/{id}/payment-failed", |req, id, payments| {
-        Box::pin(internal::mark_payment_failed(req, id[0], payments))
-    }),
-    Route::service(Post, "internal/orders/{id}/refunded", |req, id, payments| {
-        Box::pin(internal::mark_refunded(req, id[0], payments))
-    }),
+    Route::service(
+        Post,
+        "internal/orders/{id}/payment-failed",
+        |req, id, payments| Box::pin(internal::mark_payment_failed(req, id[0], payments)),
+    ),
+    Route::service(
+        Post,
+        "internal/orders/{id}/refunded",
+        |req, id, payments| Box::pin(internal::mark_refunded(req, id[0], payments)),
+    ),
     Route::service(Post, "internal/outbox/flush", |req, _, _| {
-        Box::pin(spinshop_kit::pg::outbox::flush_endpoint(&store::OUTBOX, req))
+        Box::pin(spinshop_kit::pg::outbox::flush_endpoint(
+            &store::OUTBOX,
+            req,
+        ))
     }),
 ];
 

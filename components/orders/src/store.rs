@@ -6,9 +6,9 @@
 //! (`spinshop_kit::pg::outbox`), so the event exists exactly when the change does.
 
 use spinshop_kit::contracts::event_types;
+use spinshop_kit::http::paging::{self, Paging};
 use spinshop_kit::pg::db::{Db, Param, Row, text};
 use spinshop_kit::pg::outbox::{self, NewEvent, Outbox};
-use spinshop_kit::http::paging::{self, Paging};
 use spinshop_kit::{ApiError, ApiResult, ts};
 
 use crate::SERVICE;

@@ -23,7 +23,9 @@ spinshop_kit::export_service!("/api/payments", route);
 /// Every path of the service, who may call it, and the handler behind it.
 const ROUTES: &[Route] = &[
     Route::health(),
-    Route::signed_in(Post, "pay", |req, _, caller| Box::pin(pay::pay(req, caller))),
+    Route::signed_in(Post, "pay", |req, _, caller| {
+        Box::pin(pay::pay(req, caller))
+    }),
     Route::signed_in(Get, "payments", |req, _, caller| {
         Box::pin(payments::list_payments(req, caller))
     }),
@@ -38,7 +40,10 @@ const ROUTES: &[Route] = &[
         Box::pin(internal::refund_order(req, orders))
     }),
     Route::service(Post, "internal/outbox/flush", |req, _, _| {
-        Box::pin(spinshop_kit::pg::outbox::flush_endpoint(&store::OUTBOX, req))
+        Box::pin(spinshop_kit::pg::outbox::flush_endpoint(
+            &store::OUTBOX,
+            req,
+        ))
     }),
 ];
 

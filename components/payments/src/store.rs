@@ -2,9 +2,9 @@
 //! refund record their event in the same transaction (`spinshop_kit::pg::outbox`).
 
 use spinshop_kit::contracts::event_types;
+use spinshop_kit::http::paging::{self, Paging};
 use spinshop_kit::pg::db::{Db, Param, Row, text};
 use spinshop_kit::pg::outbox::{self, NewEvent, Outbox};
-use spinshop_kit::http::paging::{self, Paging};
 use spinshop_kit::{ApiError, ApiResult, ts};
 
 use crate::SERVICE;

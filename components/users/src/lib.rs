@@ -29,7 +29,9 @@ spinshop_kit::export_service!("/api/users", route);
 /// signed-in caller is [`Me`]: users checks the session in its own database.
 const ROUTES: &[Route<Me>] = &[
     Route::health(),
-    Route::anyone(Post, "auth/register", |req, _| Box::pin(auth::register(req))),
+    Route::anyone(Post, "auth/register", |req, _| {
+        Box::pin(auth::register(req))
+    }),
     Route::anyone(Post, "auth/login", |req, _| Box::pin(auth::login(req))),
     // What every other service asks about its callers.
     Route::signed_in(Get, "auth/introspect", |_, _, me| {
@@ -61,7 +63,10 @@ const ROUTES: &[Route<Me>] = &[
         Box::pin(accounts::delete_user(req, id[0], admin))
     }),
     Route::service(Post, "internal/outbox/flush", |req, _, _| {
-        Box::pin(spinshop_kit::pg::outbox::flush_endpoint(&store::OUTBOX, req))
+        Box::pin(spinshop_kit::pg::outbox::flush_endpoint(
+            &store::OUTBOX,
+            req,
+        ))
     }),
 ];
 

@@ -7,8 +7,8 @@ use spinshop_kit::ApiResult;
 use spinshop_kit::auth::issue_access_token;
 use spinshop_kit::pg::db::Db;
 
-use crate::domain::{User, hash_refresh_token, new_refresh_token};
 use crate::config::Config;
+use crate::domain::{User, hash_refresh_token, new_refresh_token};
 use crate::store;
 
 /// What a session hands its user: a short-lived access token and the refresh token

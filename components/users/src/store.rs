@@ -2,12 +2,11 @@
 //! a password change record their event in the same transaction
 //! (`spinshop_kit::pg::outbox`).
 
-
 use spinshop_kit::auth::Role;
 use spinshop_kit::contracts::{UserData, event_types};
+use spinshop_kit::http::paging::{self, Paging};
 use spinshop_kit::pg::db::{Db, DbError, Param, Row, text};
 use spinshop_kit::pg::outbox::{self, NewEvent, Outbox};
-use spinshop_kit::http::paging::{self, Paging};
 use spinshop_kit::{ApiError, ApiResult, ts};
 
 use crate::SERVICE;

@@ -76,10 +76,10 @@ struct ServiceClaims {
 /// Who is calling, as users confirmed by introspection ([`introspect`]): only
 /// kit makes one, so a handler given a `Caller` knows the check ran.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct Caller {
     pub user_id: i64,
     pub role: Role,
-    pub(crate) confirmed: (),
 }
 
 impl Caller {
@@ -191,11 +191,7 @@ pub async fn introspect(service: &'static str, request: &ApiRequest) -> ApiResul
     let user_id = body["user_id"].as_i64();
     let role = body["role"].as_str().and_then(Role::parse);
     match (body["active"].as_bool(), user_id, role) {
-        (Some(true), Some(user_id), Some(role)) => Ok(Caller {
-            user_id,
-            role,
-            confirmed: (),
-        }),
+        (Some(true), Some(user_id), Some(role)) => Ok(Caller { user_id, role }),
         _ => Err(ApiError::Unauthorized("invalid or expired token".into())),
     }
 }
@@ -221,10 +217,12 @@ pub async fn require_service(req: &ApiRequest) -> ApiResult<String> {
     let token = req.header(SERVICE_TOKEN_HEADER).ok_or_else(refused)?;
     // A service with no `internal_secret` can verify no token: it refuses them all
     // (and says why in its log), rather than failing the caller's request.
-    let secret = config::secret_var(config::INTERNAL_SECRET).await.map_err(|err| {
-        eprintln!("refusing a service token: {err}");
-        refused()
-    })?;
+    let secret = config::secret_var(config::INTERNAL_SECRET)
+        .await
+        .map_err(|err| {
+            eprintln!("refusing a service token: {err}");
+            refused()
+        })?;
     let claims: ServiceClaims =
         verify(&secret, token, SERVICE_TOKEN_ISSUER).map_err(|_| refused())?;
     Ok(claims.sub)

@@ -243,7 +243,8 @@ mod tests {
             user_id: Some(7),
             data,
         };
-        let paid = event(serde_json::json!({"order_id": "42", "amount": 1998, "status": "succeeded"}));
+        let paid =
+            event(serde_json::json!({"order_id": "42", "amount": 1998, "status": "succeeded"}));
         assert_eq!(
             paid.data_as::<PaymentData>(),
             PaymentData {

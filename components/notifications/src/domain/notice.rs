@@ -52,14 +52,11 @@ pub fn notice(event: &Event) -> Notice {
                 None => format!("Order #{id} was refunded."),
             },
         ),
-        PAYMENT_SUCCEEDED => {
-            Notice::new("Payment received", payment_sentence(event, "succeeded"))
-        }
+        PAYMENT_SUCCEEDED => Notice::new("Payment received", payment_sentence(event, "succeeded")),
         PAYMENT_FAILED => Notice::new("Payment failed", payment_sentence(event, "was declined")),
-        PAYMENT_REFUNDED => Notice::new(
-            "Payment refunded",
-            payment_sentence(event, "was refunded"),
-        ),
+        PAYMENT_REFUNDED => {
+            Notice::new("Payment refunded", payment_sentence(event, "was refunded"))
+        }
         other => Notice::new(
             "Update",
             format!(

@@ -15,8 +15,8 @@ use spinshop_kit::pg::outbox::Scope;
 use spinshop_kit::{ApiError, ApiRequest, ApiResponse, ApiResult};
 
 use crate::SERVICE;
-use crate::domain::dispatch_key_matches;
 use crate::config::Config;
+use crate::domain::dispatch_key_matches;
 use crate::siblings::{PRODUCERS, Producers};
 use crate::webhook::OUTBOX;
 

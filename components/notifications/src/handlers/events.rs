@@ -1,8 +1,8 @@
 //! Staff's view of the events received and of their webhook deliveries (admin).
 
-use spinshop_kit::pg::db::Db;
 use spinshop_kit::http::paging::Paging;
 use spinshop_kit::http::routes::Admin;
+use spinshop_kit::pg::db::Db;
 use spinshop_kit::{ApiError, ApiRequest, ApiResponse, ApiResult};
 
 use crate::domain::WebhookStatus;

@@ -3,14 +3,14 @@
 
 use serde::Serialize;
 use spinshop_kit::contracts::EventBatch;
-use spinshop_kit::pg::db::Db;
 use spinshop_kit::http::routes::Service;
+use spinshop_kit::pg::db::Db;
 use spinshop_kit::{ApiError, ApiRequest, ApiResponse, ApiResult};
 
-use crate::domain::{check_batch, notice};
-use crate::webhook::OUTBOX;
 use crate::config::Config;
+use crate::domain::{check_batch, notice};
 use crate::store;
+use crate::webhook::OUTBOX;
 
 /// What became of a delivered batch.
 #[derive(Debug, Default, Serialize)]

@@ -2,9 +2,9 @@
 
 use serde::Serialize;
 use spinshop_kit::auth::Caller;
-use spinshop_kit::pg::db::Db;
 use spinshop_kit::http::paging::Paging;
 use spinshop_kit::http::request::{path_id, positive_id};
+use spinshop_kit::pg::db::Db;
 use spinshop_kit::{ApiError, ApiRequest, ApiResponse, ApiResult};
 
 use crate::domain::{inbox_owner, parse_unread_filter};

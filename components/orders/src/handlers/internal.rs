@@ -3,8 +3,8 @@
 //! `kit::http::service::serve` lets only callers with a service token reach these.
 
 use spinshop_kit::contracts::PaidBody;
-use spinshop_kit::pg::db::Db;
 use spinshop_kit::http::routes::Service;
+use spinshop_kit::pg::db::Db;
 use spinshop_kit::{ApiRequest, ApiResponse, ApiResult};
 
 use super::{invalid_state, no_such_order, parse_order_id};

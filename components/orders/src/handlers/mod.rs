@@ -6,8 +6,8 @@ pub mod internal;
 pub mod orders;
 
 use spinshop_kit::auth::Caller;
-use spinshop_kit::pg::db::Db;
 use spinshop_kit::http::request::path_id;
+use spinshop_kit::pg::db::Db;
 use spinshop_kit::{ApiError, ApiResult};
 
 use crate::domain::Order;

@@ -2,10 +2,10 @@
 
 use serde::Deserialize;
 use spinshop_kit::auth::Caller;
-use spinshop_kit::pg::db::Db;
 use spinshop_kit::http::idempotency::MAX_IDEMPOTENCY_KEY_CHARS;
 use spinshop_kit::http::paging::Paging;
 use spinshop_kit::http::request::positive_id;
+use spinshop_kit::pg::db::Db;
 use spinshop_kit::{ApiError, ApiRequest, ApiResponse, ApiResult};
 
 use super::{invalid_state, no_longer, parse_order_id, visible_order};

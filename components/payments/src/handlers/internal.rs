@@ -2,8 +2,8 @@
 //! service token reach these.
 
 use spinshop_kit::contracts::RefundOrderBody;
-use spinshop_kit::pg::db::Db;
 use spinshop_kit::http::routes::Service;
+use spinshop_kit::pg::db::Db;
 use spinshop_kit::{ApiError, ApiRequest, ApiResponse, ApiResult};
 
 use crate::store;

@@ -34,8 +34,8 @@ use std::time::Duration;
 use serde::{Deserialize, Serialize};
 use serde_json::json;
 use spinshop_kit::auth::Caller;
-use spinshop_kit::pg::db::Db;
 use spinshop_kit::http::idempotency::MAX_IDEMPOTENCY_KEY_CHARS;
+use spinshop_kit::pg::db::Db;
 use spinshop_kit::time::Backoff;
 use spinshop_kit::{ApiError, ApiRequest, ApiResponse, ApiResult, join};
 

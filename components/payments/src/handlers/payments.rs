@@ -1,10 +1,10 @@
 //! Payments as their owner or an admin reads them, and an admin's refunds.
 
 use spinshop_kit::auth::Caller;
-use spinshop_kit::pg::db::Db;
 use spinshop_kit::http::paging::Paging;
 use spinshop_kit::http::request::{path_id, positive_id};
 use spinshop_kit::http::routes::Admin;
+use spinshop_kit::pg::db::Db;
 use spinshop_kit::{ApiError, ApiRequest, ApiResponse, ApiResult};
 
 use crate::domain::PaymentStatus;

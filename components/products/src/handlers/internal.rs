@@ -2,8 +2,8 @@
 //! are `kit::contracts`, the types orders sends.
 
 use spinshop_kit::contracts::{OrderRefBody, ReserveBody};
-use spinshop_kit::pg::db::Db;
 use spinshop_kit::http::routes::Service;
+use spinshop_kit::pg::db::Db;
 use spinshop_kit::{ApiError, ApiRequest, ApiResponse, ApiResult};
 
 use crate::domain::{ReservationRequest, ReservationStatus};

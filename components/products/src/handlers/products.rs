@@ -2,9 +2,9 @@
 //! remove them.
 
 use serde::Deserialize;
-use spinshop_kit::pg::db::Db;
 use spinshop_kit::http::paging::Paging;
 use spinshop_kit::http::routes::Admin;
+use spinshop_kit::pg::db::Db;
 use spinshop_kit::{ApiRequest, ApiResponse, ApiResult};
 
 use super::{no_such_product, parse_product_id};

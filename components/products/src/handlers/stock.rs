@@ -1,8 +1,8 @@
 //! A product's stock: anyone reads the level, admins set the units on the shelf.
 
 use serde::Deserialize;
-use spinshop_kit::pg::db::Db;
 use spinshop_kit::http::routes::Admin;
+use spinshop_kit::pg::db::Db;
 use spinshop_kit::{ApiRequest, ApiResponse, ApiResult};
 
 use super::{no_such_product, parse_product_id};

@@ -3,14 +3,14 @@
 
 use serde::Deserialize;
 use spinshop_kit::auth::Role;
-use spinshop_kit::pg::db::Db;
 use spinshop_kit::http::paging::Paging;
 use spinshop_kit::http::routes::Admin;
+use spinshop_kit::pg::db::Db;
 use spinshop_kit::{ApiError, ApiRequest, ApiResponse, ApiResult};
 
 use super::{Me, account_gone, no_such_user, parse_user_id, within_hash_budget};
-use crate::domain::{AccountChange, Password};
 use crate::config::Config;
+use crate::domain::{AccountChange, Password};
 use crate::password::{hash_password, verify_password};
 use crate::store;
 
@@ -59,10 +59,7 @@ pub async fn delete_me(req: &ApiRequest, Me { user, .. }: Me) -> ApiResult<ApiRe
 }
 
 /// Changes the password and ends every other session of the account.
-pub async fn change_password(
-    req: &ApiRequest,
-    Me { user, claims }: Me,
-) -> ApiResult<ApiResponse> {
+pub async fn change_password(req: &ApiRequest, Me { user, claims }: Me) -> ApiResult<ApiResponse> {
     let config = Config::get().await?;
     let db = Db::connect(req).await?;
     let body: PasswordChangeBody = req.json()?;

@@ -7,10 +7,10 @@ use spinshop_kit::pg::db::Db;
 use spinshop_kit::{ApiError, ApiRequest, ApiResponse, ApiResult};
 
 use super::{Me, within_hash_budget};
+use crate::config::Config;
 use crate::domain::{Email, Password, User, parse_name};
 use crate::password::{decoy_hash, hash_password, verify_password};
 use crate::sessions::{self, Rotation, Tokens};
-use crate::config::Config;
 use crate::store;
 
 #[derive(Deserialize)]
@@ -97,8 +97,7 @@ pub async fn login(req: &ApiRequest) -> ApiResult<ApiResponse> {
         .map_or(decoy_hash(), |(_, hash)| hash.as_str());
     // No connection is held while the hash is checked: it takes a while, and the
     // connection budget is shared (see `kit::pg::db`).
-    let password_ok =
-        within_hash_budget(config, || verify_password(&body.password, hash)).await?;
+    let password_ok = within_hash_budget(config, || verify_password(&body.password, hash)).await?;
     let db = Db::connect(req).await?;
     match account {
         Some((user, _)) if password_ok => {

@@ -9,14 +9,14 @@ pub mod auth;
 use std::time::Instant;
 
 use spinshop_kit::auth::{AccessClaims, bearer_token, verify_access_token};
-use spinshop_kit::pg::db::Db;
 use spinshop_kit::http::request::path_id;
 use spinshop_kit::http::routes::Principal;
+use spinshop_kit::pg::db::Db;
 use spinshop_kit::{ApiError, ApiRequest, ApiResult};
 
 use crate::budget::SharedBudget;
-use crate::domain::User;
 use crate::config::Config;
+use crate::domain::User;
 use crate::store;
 
 /// The caller: their account, from a valid access token whose session is still

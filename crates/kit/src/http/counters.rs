@@ -104,5 +104,4 @@ mod tests {
         assert_eq!(next_total(Some(b"60 40"), window, 1), 1);
         assert_eq!(next_total(Some(b"garbage"), window, 1), 1);
     }
-
 }

@@ -39,11 +39,11 @@
 
 use crate::auth::{bearer_token, now_seconds, require_service, verify_access_token};
 use crate::config::{self, PerInstance};
+use crate::http::counters::{Counters, Window};
 use crate::http::error::{ApiError, ApiResult};
 use crate::http::method::Method;
 use crate::http::request::ApiRequest;
 use crate::http::response::ApiResponse;
-use crate::http::counters::{Counters, Window};
 
 /// The variables the door reads; their defaults are spin.toml's. They are generous on
 /// purpose (see docs/front-door.md, "Rate limits"): the address Spin reports may be a

@@ -9,9 +9,9 @@ use serde::de::{self, DeserializeOwned, Deserializer, Visitor};
 
 use crate::http::error::{ApiError, ApiResult};
 use crate::http::method::Method;
+use crate::http::strict::Strict;
 use crate::pg::outbox::Outbox;
 use crate::sdk::Incoming;
-use crate::http::strict::Strict;
 
 /// Bodies larger than this are refused with 413.
 pub const MAX_BODY_BYTES: usize = 1024 * 1024;

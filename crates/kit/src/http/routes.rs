@@ -98,11 +98,7 @@ pub struct Route<C: 'static = Caller> {
 }
 
 impl<C: Principal> Route<C> {
-    pub const fn anyone(
-        method: Method,
-        path: &'static str,
-        handler: Open,
-    ) -> Route<C> {
+    pub const fn anyone(method: Method, path: &'static str, handler: Open) -> Route<C> {
         Route {
             method,
             path,
@@ -110,11 +106,7 @@ impl<C: Principal> Route<C> {
         }
     }
 
-    pub const fn signed_in(
-        method: Method,
-        path: &'static str,
-        handler: Guarded<C>,
-    ) -> Route<C> {
+    pub const fn signed_in(method: Method, path: &'static str, handler: Guarded<C>) -> Route<C> {
         Route {
             method,
             path,
@@ -122,11 +114,7 @@ impl<C: Principal> Route<C> {
         }
     }
 
-    pub const fn admin(
-        method: Method,
-        path: &'static str,
-        handler: Guarded<Admin<C>>,
-    ) -> Route<C> {
+    pub const fn admin(method: Method, path: &'static str, handler: Guarded<Admin<C>>) -> Route<C> {
         Route {
             method,
             path,
@@ -175,7 +163,10 @@ impl<C: Principal> Route<C> {
 }
 
 /// Answers `req` from `routes` (see the module's documentation).
-pub async fn dispatch<C: Principal>(routes: &[Route<C>], req: &ApiRequest) -> ApiResult<ApiResponse> {
+pub async fn dispatch<C: Principal>(
+    routes: &[Route<C>],
+    req: &ApiRequest,
+) -> ApiResult<ApiResponse> {
     let segments = req.segments();
     let Some(first) = routes
         .iter()
@@ -268,7 +259,17 @@ mod tests {
 
     #[test]
     fn an_unknown_path_is_404_and_an_admin_route_needs_a_caller() {
-        assert_eq!(answer(Method::Get, "/api/things/nothing").unwrap_err().status(), 404);
-        assert_eq!(answer(Method::Post, "/api/things/things").unwrap_err().status(), 401);
+        assert_eq!(
+            answer(Method::Get, "/api/things/nothing")
+                .unwrap_err()
+                .status(),
+            404
+        );
+        assert_eq!(
+            answer(Method::Post, "/api/things/things")
+                .unwrap_err()
+                .status(),
+            401
+        );
     }
 }

@@ -21,9 +21,9 @@ use crate::auth::require_service;
 use crate::http::door::Door;
 use crate::http::error::{ApiError, ApiResult};
 use crate::http::method::Method;
-use crate::pg::outbox;
 use crate::http::request::ApiRequest;
 use crate::http::response::ApiResponse;
+use crate::pg::outbox;
 use crate::sdk::{self, Incoming};
 
 /// Exports the component's HTTP handler: every request goes through [`serve`] with

@@ -43,8 +43,8 @@ use std::time::Duration;
 
 use crate::config;
 use crate::http::error::{ApiError, ApiResult};
-use crate::pg::outbox::Outbox;
 use crate::http::request::ApiRequest;
+use crate::pg::outbox::Outbox;
 use crate::sdk::{self, Connection, DbValue, Decode, ParameterValue, PgError, QueryError, RowSet};
 use crate::time::Backoff;
 

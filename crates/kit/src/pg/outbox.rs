@@ -24,9 +24,9 @@ use serde_json::Value;
 use crate::client::{CallContext, Method, call};
 use crate::config;
 use crate::contracts::{Event, FlushReport};
-use crate::pg::db::{Db, Param, text};
 use crate::http::error::{ApiError, ApiResult};
 use crate::http::request::ApiRequest;
+use crate::pg::db::{Db, Param, text};
 
 /// Rows one claim takes; a flush claims again until nothing is due.
 const BATCH: i64 = 50;
