@@ -28,7 +28,12 @@ struct Source {
 }
 
 fn main() {
-    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../..");
+    // Read when the script runs, not when it was compiled: checkouts that share a
+    // target dir (git worktrees, a global CARGO_TARGET_DIR) may share this compiled
+    // script, and each must build its own storefront.
+    let manifest_dir = std::env::var_os("CARGO_MANIFEST_DIR")
+        .expect("cargo sets CARGO_MANIFEST_DIR for build scripts");
+    let root = Path::new(&manifest_dir).join("../..");
     let web = root.join("web");
     let openapi = root.join("docs/openapi.yaml");
     println!("cargo:rerun-if-changed={}", web.display());

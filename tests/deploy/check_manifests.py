@@ -153,9 +153,9 @@ SPIN_POOL_SIZE = rust_constant(
 TOOL_CONNECTIONS = rust_constant(
     "crates/cli/src/migrate.rs", r"const TOOL_CONNECTIONS: u32 = (\d+);"
 )
-# How long /healthz may wait for the database before answering (crates/kit/src/db.rs).
+# How long /healthz may wait for the database before answering (crates/kit/src/pg/db.rs).
 HEALTH_DB_WAIT_SECONDS = rust_constant(
-    "crates/kit/src/db.rs", r"const RETRY_BUDGET: Duration = Duration::from_secs\((\d+)\);"
+    "crates/kit/src/pg/db.rs", r"const RETRY_BUDGET: Duration = Duration::from_secs\((\d+)\);"
 )
 
 

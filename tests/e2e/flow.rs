@@ -254,9 +254,9 @@ fn the_fermyon_cloud_manifest_keeps_the_key_value_store_within_its_1024_keys() {
 }
 
 /// The route classes the front door counts each client in (`RouteClass` in
-/// crates/kit/src/door.rs), each a key per client.
+/// crates/kit/src/http/door.rs), each a key per client.
 fn route_classes() -> u64 {
-    let door = read_source("crates/kit/src/door.rs");
+    let door = read_source("crates/kit/src/http/door.rs");
     let body = door
         .split_once("pub enum RouteClass {")
         .and_then(|(_, rest)| rest.split_once('}'))

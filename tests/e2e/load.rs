@@ -102,7 +102,7 @@ async fn a_postgres_restart_mid_load_is_503_then_over_within_5_s_and_leaves_noth
     // (the caller's introspection, the placement, the reservation at products, giving
     // the placement up) may wait out the database's retry budget before it gives up,
     // on a machine that the 64 clients keep busy.
-    let longest_wait = 4 * spinshop_kit::db::RETRY_BUDGET + Duration::from_secs(4);
+    let longest_wait = 4 * spinshop_kit::pg::db::RETRY_BUDGET + Duration::from_secs(4);
     for sample in report.server_errors() {
         assert_eq!(
             (&sample.outcome, sample.error_code.as_deref()),

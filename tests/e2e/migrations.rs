@@ -63,7 +63,7 @@ async fn migrating_twice_changes_nothing_and_the_admin_is_created_once() {
         &url,
         spinshop_tests::ADMIN_EMAIL,
         "another-password",
-        migrate::DEFAULT_PASSWORD_MIN_LENGTH,
+        spinshop_tests::password_min_length(),
     )
     .await
     .unwrap();

@@ -50,6 +50,13 @@ pub fn workspace_root() -> PathBuf {
         .to_path_buf()
 }
 
+/// The users service's password length rule, as spin.toml defaults it.
+pub fn password_min_length() -> usize {
+    let manifest = spinshop_host::manifest::Manifest::load(&workspace_root().join(MANIFEST))
+        .expect("reading spin.toml");
+    spinshop_cli::migrate::password_min_length(&manifest).expect("spin.toml's password_min_length")
+}
+
 /// spin.toml, parsed.
 fn manifest() -> toml::Table {
     let text = std::fs::read_to_string(workspace_root().join(MANIFEST)).expect("reading spin.toml");
@@ -218,12 +225,7 @@ impl OwnPostgres {
     /// reported as skipped, and there is no server.
     pub async fn start(name: &str, max_connections: u32) -> Option<OwnPostgres> {
         if !spinshop_local_pg::can_start_servers() {
-            let thread = std::thread::current();
-            let _ = writeln!(
-                std::io::stderr(),
-                "skipped without Postgres binaries: {}: needs a server of its own",
-                thread.name().unwrap_or("a test")
-            );
+            report_skipped("without Postgres binaries", "needs a server of its own");
             return None;
         }
         let data_dir = std::env::temp_dir().join(format!("spinshop-postgres-{name}"));
@@ -359,7 +361,7 @@ impl TestApp {
         customize: impl FnOnce(AppBuilder) -> AppBuilder,
     ) -> Option<TestApp> {
         if spin_bin().is_some() {
-            report_skipped(reason);
+            report_skipped(ON_REAL_SPIN, reason);
             return None;
         }
         let turn = TURNS.read().await;
@@ -390,7 +392,7 @@ impl TestApp {
             &url,
             ADMIN_EMAIL,
             ADMIN_PASSWORD,
-            spinshop_cli::migrate::DEFAULT_PASSWORD_MIN_LENGTH,
+            password_min_length(),
         )
         .await
         .expect("creating the admin");
@@ -535,12 +537,24 @@ async fn host_app(
 }
 
 /// Tells the person running the tests, past libtest's capture of a passing test's
-/// output, that this test did not run.
-fn report_skipped(reason: &str) {
+/// output, that this test did not run `where_` (its app is on real Spin, the machine
+/// has no Postgres binaries) and why. libtest has no way to mark a running test as
+/// skipped, so it still shows as `ok`: every skip goes through here, with one line
+/// starting `skipped: `, and `./dev test` prints how many there were.
+pub(crate) fn report_skipped(where_: &str, reason: &str) {
     let thread = std::thread::current();
     let test = thread.name().unwrap_or("a test");
-    let _ = writeln!(std::io::stderr(), "skipped on real Spin: {test}: {reason}");
+    let _ = writeln!(
+        std::io::stderr(),
+        "{SKIPPED_PREFIX}{test}: {where_}: {reason}"
+    );
 }
+
+/// How each skipped test's line starts (`./dev test` counts them).
+const SKIPPED_PREFIX: &str = "skipped: ";
+
+/// Where a test that needs the test host's hooks can't run.
+pub(crate) const ON_REAL_SPIN: &str = "on real Spin";
 
 async fn connect(url: &str) -> tokio_postgres::Client {
     let (client, connection) = tokio_postgres::connect(url, tokio_postgres::NoTls)

@@ -147,7 +147,7 @@ impl TestApp {
         reason: &str,
     ) -> Option<Response> {
         let Backend::Host(app) = &self.backend else {
-            crate::report_skipped(reason);
+            crate::report_skipped(crate::ON_REAL_SPIN, reason);
             return None;
         };
         let (parts, body) = app.handle_from(request, client).await.into_parts();

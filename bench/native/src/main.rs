@@ -7,7 +7,7 @@
 //! - `GET /api/products/products/{id}`: one product.
 //!
 //! The SQL is the products service's, character for character
-//! (`components/products/src/store.rs`, `crates/kit/src/paging.rs`): the page and its
+//! (`components/products/src/store.rs`, `crates/kit/src/http/paging.rs`): the page and its
 //! total in one statement (`count(*) OVER ()`), and a second statement for the total
 //! only when the page is empty. The answers have the same JSON.
 //!

@@ -1,15 +1,15 @@
-//! HTTP handlers: parse the request, check who is calling, do the work, respond.
+//! HTTP handlers: parse the request, do the work, respond. Each takes the `Caller`
+//! the route table's check gives it (`lib.rs`).
 
 use std::collections::HashMap;
 
 use serde::Deserialize;
 use serde_json::Value;
-use spinshop_kit::client::introspect;
-use spinshop_kit::db::Db;
-use spinshop_kit::request::path_id;
+use spinshop_kit::auth::Caller;
+use spinshop_kit::http::request::path_id;
+use spinshop_kit::pg::db::Db;
 use spinshop_kit::{ApiError, ApiRequest, ApiResponse, ApiResult, join_all};
 
-use crate::SERVICE;
 use crate::domain::{Quantity, QuantityChange, checkout_key, price_cart};
 use crate::siblings::{OrderToPlace, Siblings};
 use crate::store;
@@ -17,7 +17,7 @@ use crate::store;
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
 struct AddItemBody {
-    #[serde(deserialize_with = "spinshop_kit::request::id")]
+    #[serde(deserialize_with = "spinshop_kit::http::request::id")]
     product_id: i64,
     qty: i64,
 }
@@ -38,14 +38,12 @@ struct CheckoutBody {
 
 /// The caller's cart at current catalog prices. A user who never used their cart
 /// sees an empty one; it is stored on its first change, so reading writes nothing.
-pub async fn get_cart(req: &ApiRequest) -> ApiResult<ApiResponse> {
-    let caller = introspect(SERVICE, req).await?;
+pub async fn get_cart(req: &ApiRequest, caller: Caller) -> ApiResult<ApiResponse> {
     cart_response(req, caller.user_id).await
 }
 
 /// Adds `qty` units of a product that exists now, or more of one already in the cart.
-pub async fn add_item(req: &ApiRequest) -> ApiResult<ApiResponse> {
-    let caller = introspect(SERVICE, req).await?;
+pub async fn add_item(req: &ApiRequest, caller: Caller) -> ApiResult<ApiResponse> {
     let body: AddItemBody = req.json()?;
     let qty = Quantity::parse(body.qty)?;
     Siblings::new(req).existing_product(body.product_id).await?;
@@ -60,8 +58,11 @@ pub async fn add_item(req: &ApiRequest) -> ApiResult<ApiResponse> {
 }
 
 /// Sets a line's quantity; 0 removes it.
-pub async fn update_item(req: &ApiRequest, product_id: &str) -> ApiResult<ApiResponse> {
-    let caller = introspect(SERVICE, req).await?;
+pub async fn update_item(
+    req: &ApiRequest,
+    product_id: &str,
+    caller: Caller,
+) -> ApiResult<ApiResponse> {
     let product_id = parse_product_id(product_id)?;
     let change = QuantityChange::parse(req.json::<PatchItemBody>()?.qty)?;
     Db::connect(req)
@@ -86,8 +87,11 @@ pub async fn update_item(req: &ApiRequest, product_id: &str) -> ApiResult<ApiRes
     cart_response(req, caller.user_id).await
 }
 
-pub async fn remove_item(req: &ApiRequest, product_id: &str) -> ApiResult<ApiResponse> {
-    let caller = introspect(SERVICE, req).await?;
+pub async fn remove_item(
+    req: &ApiRequest,
+    product_id: &str,
+    caller: Caller,
+) -> ApiResult<ApiResponse> {
     let product_id = parse_product_id(product_id)?;
     Db::connect(req)
         .await?
@@ -103,8 +107,7 @@ pub async fn remove_item(req: &ApiRequest, product_id: &str) -> ApiResult<ApiRes
     Ok(ApiResponse::no_content())
 }
 
-pub async fn clear_cart(req: &ApiRequest) -> ApiResult<ApiResponse> {
-    let caller = introspect(SERVICE, req).await?;
+pub async fn clear_cart(req: &ApiRequest, caller: Caller) -> ApiResult<ApiResponse> {
     Db::connect(req)
         .await?
         .transaction(async |db| {
@@ -120,8 +123,7 @@ pub async fn clear_cart(req: &ApiRequest) -> ApiResult<ApiResponse> {
 /// a checkout retried after any failure (orders' answer lost, the cart not emptied)
 /// gets the same order back instead of a second one. When orders refuses (409 stock,
 /// 503), the cart stays as it was.
-pub async fn checkout(req: &ApiRequest) -> ApiResult<ApiResponse> {
-    let caller = introspect(SERVICE, req).await?;
+pub async fn checkout(req: &ApiRequest, caller: Caller) -> ApiResult<ApiResponse> {
     let extras = if req.body().iter().all(u8::is_ascii_whitespace) {
         CheckoutBody::default()
     } else {
@@ -151,7 +153,7 @@ pub async fn checkout(req: &ApiRequest) -> ApiResult<ApiResponse> {
 
 /// The cart priced at products, asked about all its products at once. Its connection
 /// is closed before products is asked: no connection is held while a sibling answers
-/// (see `kit::db`).
+/// (see `kit::pg::db`).
 async fn cart_response(req: &ApiRequest, user_id: i64) -> ApiResult<ApiResponse> {
     let items = store::find_cart(&Db::connect(req).await?, user_id)
         .await?

@@ -4,8 +4,8 @@
 //! ([`touch_cart`]); that also locks the cart row, so changes to one cart happen one
 //! at a time and checks like the item limit can't race.
 
-use spinshop_kit::db::Db;
 use spinshop_kit::limits::MAX_QTY;
+use spinshop_kit::pg::db::Db;
 use spinshop_kit::{ApiError, ApiResult};
 
 use crate::domain::{MAX_ITEMS, Quantity, StoredCart, StoredItem};

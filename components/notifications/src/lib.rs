@@ -1,15 +1,19 @@
 //! notifications: receives the events the other services publish (each stored once),
 //! fills every user's inbox, and POSTs each event, signed, to a webhook.
-//! Mounted at `/api/notifications/...`; this file is the route table.
+//! Mounted at `/api/notifications/...`; this file is the route table, with who may
+//! call each route.
 
+mod config;
 mod domain;
 mod handlers;
-mod settings;
 mod siblings;
 mod store;
 mod webhook;
 
-use spinshop_kit::{ApiRequest, ApiResponse, ApiResult, Method, method_not_allowed, no_route};
+use handlers::{dispatch, events, internal, notifications};
+use spinshop_kit::Method::{Get, Post};
+use spinshop_kit::http::routes::{self, Route};
+use spinshop_kit::{ApiRequest, ApiResponse, ApiResult};
 
 /// How webhook deliveries are signed, for receivers written in Rust.
 pub use domain::signature;
@@ -22,35 +26,38 @@ pub const SERVICE: &str = "notifications";
 // can't link Spin's export names into a shared library.
 spinshop_kit::export_service!("/api/notifications", route);
 
-/// The route table: every path of the service, and the handler behind it.
+/// Every path of the service, who may call it, and the handler behind it.
+const ROUTES: &[Route] = &[
+    Route::health(),
+    Route::signed_in(Get, "notifications", |req, _, caller| {
+        Box::pin(notifications::list_notifications(req, caller))
+    }),
+    Route::signed_in(Get, "notifications/unread-count", |req, _, caller| {
+        Box::pin(notifications::unread_count(req, caller))
+    }),
+    Route::signed_in(Post, "notifications/read-all", |req, _, caller| {
+        Box::pin(notifications::mark_all_read(req, caller))
+    }),
+    Route::signed_in(Post, "notifications/{id}/read", |req, id, caller| {
+        Box::pin(notifications::mark_read(req, id[0], caller))
+    }),
+    Route::admin(Get, "events", |req, _, admin| {
+        Box::pin(events::list_events(req, admin))
+    }),
+    Route::admin(Get, "events/{id}/attempts", |req, id, admin| {
+        Box::pin(events::list_attempts(req, id[0], admin))
+    }),
+    // A sibling, a scheduler with the dispatch key or an admin: the handler judges
+    // whichever credential the request presents.
+    Route::anyone(Get, "dispatch", |req, _| Box::pin(dispatch::dispatch(req))),
+    Route::anyone(Post, "dispatch", |req, _| Box::pin(dispatch::dispatch(req))),
+    // The services with an outbox deliver their events here.
+    Route::service(Post, "internal/events", |req, _, producer| {
+        Box::pin(internal::receive_events(req, producer))
+    }),
+];
+
+/// Answers a request from [`ROUTES`].
 pub async fn route(req: &ApiRequest) -> ApiResult<ApiResponse> {
-    use Method::*;
-    match (&req.method, req.segments().as_slice()) {
-        (Get, ["healthz"]) => spinshop_kit::health(req, SERVICE).await,
-        (_, ["healthz"]) => method_not_allowed(&[Get]),
-
-        (Get, ["notifications"]) => handlers::notifications::list_notifications(req).await,
-        (_, ["notifications"]) => method_not_allowed(&[Get]),
-        (Get, ["notifications", "unread-count"]) => {
-            handlers::notifications::unread_count(req).await
-        }
-        (_, ["notifications", "unread-count"]) => method_not_allowed(&[Get]),
-        (Post, ["notifications", "read-all"]) => handlers::notifications::mark_all_read(req).await,
-        (_, ["notifications", "read-all"]) => method_not_allowed(&[Post]),
-        (Post, ["notifications", id, "read"]) => handlers::notifications::mark_read(req, id).await,
-        (_, ["notifications", _, "read"]) => method_not_allowed(&[Post]),
-
-        (Get, ["events"]) => handlers::events::list_events(req).await,
-        (_, ["events"]) => method_not_allowed(&[Get]),
-        (Get, ["events", id, "attempts"]) => handlers::events::list_attempts(req, id).await,
-        (_, ["events", _, "attempts"]) => method_not_allowed(&[Get]),
-
-        (Get | Post, ["dispatch"]) => handlers::dispatch::dispatch(req).await,
-        (_, ["dispatch"]) => method_not_allowed(&[Get, Post]),
-
-        (Post, ["internal", "events"]) => handlers::internal::receive_events(req).await,
-        (_, ["internal", "events"]) => method_not_allowed(&[Post]),
-
-        _ => no_route(req),
-    }
+    routes::dispatch(ROUTES, req).await
 }

@@ -1,7 +1,7 @@
 //! Every call notifications makes to its siblings: asking each producer (users,
 //! orders, payments) to flush its outbox, on its INTERNAL endpoint with the service
 //! token kit's client attaches. (Asking users who the caller is, is kit's
-//! `client::introspect`.)
+//! `auth::introspect`.)
 
 use spinshop_kit::ApiRequest;
 use spinshop_kit::client::{CallContext, Method, call};

@@ -1,10 +1,10 @@
 //! Every SQL statement of the notifications service, and row decoding. The webhook
-//! queue's own statements are kit's (`spinshop_kit::outbox`), on `notify.outbox`.
+//! queue's own statements are kit's (`spinshop_kit::pg::outbox`), on `notify.outbox`.
 
 use serde_json::Value;
 use spinshop_kit::contracts::Event;
-use spinshop_kit::db::{Db, Row, text};
-use spinshop_kit::paging::{self, Paging};
+use spinshop_kit::http::paging::{self, Paging};
+use spinshop_kit::pg::db::{Db, Row, text};
 use spinshop_kit::{ApiError, ApiResult, ts};
 
 use crate::domain::{Attempt, EventView, Notice, Notification, WebhookState, WebhookStatus};

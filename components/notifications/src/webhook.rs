@@ -14,12 +14,12 @@ use serde::Deserialize;
 use spinshop_kit::ApiRequest;
 use spinshop_kit::auth::now_seconds;
 use spinshop_kit::client::post_url;
-use spinshop_kit::db::Db;
-use spinshop_kit::outbox::{Claimed, Delivery, Outbox};
+use spinshop_kit::pg::db::Db;
+use spinshop_kit::pg::outbox::{Claimed, Delivery, Outbox};
 
 use crate::SERVICE;
+use crate::config::Config;
 use crate::domain::signature::sign;
-use crate::settings;
 use crate::store::{self, NewAttempt};
 
 /// The webhook queue: kit's outbox in the notify schema.
@@ -46,13 +46,15 @@ struct Webhook {
 impl Webhook {
     /// The configured webhook; a reason when there is none to deliver to.
     async fn load() -> Result<Webhook, String> {
-        let url = settings::webhook_url()
-            .await
-            .map_err(|err| err.to_string())?
+        let config = Config::get().await.map_err(|err| err.to_string())?;
+        let url = config
+            .webhook_url
+            .clone()
             .ok_or("notification_webhook_url is not set")?;
-        let secret = settings::webhook_secret()
-            .await
-            .map_err(|_| "webhook_secret must be set, at least 16 characters")?;
+        let secret = config
+            .webhook_secret()
+            .map_err(|_| "webhook_secret must be set, at least 16 characters")?
+            .to_string();
         Ok(Webhook { url, secret })
     }
 

@@ -1,14 +1,18 @@
 //! orders: placing orders (priced and reserved at products), listing and cancelling
 //! them, and the INTERNAL reads and transitions payments drives (paid, payment failed,
 //! refunded).
-//! Mounted at `/api/orders/...`; this file is the route table.
+//! Mounted at `/api/orders/...`; this file is the route table, with who may
+//! call each route.
 
 mod domain;
 mod handlers;
 mod siblings;
 mod store;
 
-use spinshop_kit::{ApiRequest, ApiResponse, ApiResult, Method, method_not_allowed, no_route};
+use handlers::{internal, orders};
+use spinshop_kit::Method::{Get, Post};
+use spinshop_kit::http::routes::{Route, dispatch};
+use spinshop_kit::{ApiRequest, ApiResponse, ApiResult};
 
 /// The name orders goes by in service tokens, logs and health answers.
 pub const SERVICE: &str = "orders";
@@ -17,46 +21,47 @@ pub const SERVICE: &str = "orders";
 // can't link Spin's export names into a shared library.
 spinshop_kit::export_service!("/api/orders", route);
 
-/// The route table: every path of the service, and the handler behind it.
+/// Every path of the service, who may call it, and the handler behind it.
+const ROUTES: &[Route] = &[
+    Route::health(),
+    Route::signed_in(Get, "orders", |req, _, caller| {
+        Box::pin(orders::list_orders(req, caller))
+    }),
+    Route::signed_in(Post, "orders", |req, _, caller| {
+        Box::pin(orders::place_order(req, caller))
+    }),
+    Route::signed_in(Get, "orders/{id}", |req, id, caller| {
+        Box::pin(orders::get_order(req, id[0], caller))
+    }),
+    Route::signed_in(Post, "orders/{id}/cancel", |req, id, caller| {
+        Box::pin(orders::cancel_order(req, id[0], caller))
+    }),
+    // Payments reads an order to charge and tells orders how the payment went.
+    Route::service(Get, "internal/orders/{id}", |req, id, payments| {
+        Box::pin(internal::get_order(req, id[0], payments))
+    }),
+    Route::service(Post, "internal/orders/{id}/paid", |req, id, payments| {
+        Box::pin(internal::mark_paid(req, id[0], payments))
+    }),
+    Route::service(
+        Post,
+        "internal/orders/{id}/payment-failed",
+        |req, id, payments| Box::pin(internal::mark_payment_failed(req, id[0], payments)),
+    ),
+    Route::service(
+        Post,
+        "internal/orders/{id}/refunded",
+        |req, id, payments| Box::pin(internal::mark_refunded(req, id[0], payments)),
+    ),
+    Route::service(Post, "internal/outbox/flush", |req, _, _| {
+        Box::pin(spinshop_kit::pg::outbox::flush_endpoint(
+            &store::OUTBOX,
+            req,
+        ))
+    }),
+];
+
+/// Answers a request from [`ROUTES`].
 pub async fn route(req: &ApiRequest) -> ApiResult<ApiResponse> {
-    use Method::*;
-    match (&req.method, req.segments().as_slice()) {
-        (Get, ["healthz"]) => spinshop_kit::health(req, SERVICE).await,
-        (_, ["healthz"]) => method_not_allowed(&[Get]),
-
-        (Get, ["orders"]) => handlers::orders::list_orders(req).await,
-        (Post, ["orders"]) => handlers::orders::place_order(req).await,
-        (_, ["orders"]) => method_not_allowed(&[Get, Post]),
-        (Get, ["orders", id]) => handlers::orders::get_order(req, id).await,
-        (_, ["orders", _]) => method_not_allowed(&[Get]),
-        (Post, ["orders", id, "cancel"]) => handlers::orders::cancel_order(req, id).await,
-        (_, ["orders", _, "cancel"]) => method_not_allowed(&[Post]),
-
-        // Internal: called by payments with a service token, which `serve` checks.
-        (Get, ["internal", "orders", id]) => handlers::internal::get_order(req, id).await,
-        (_, ["internal", "orders", _]) => method_not_allowed(&[Get]),
-        (Post, ["internal", "orders", id, "paid"]) => handlers::internal::mark_paid(req, id).await,
-        (Post, ["internal", "orders", id, "payment-failed"]) => {
-            handlers::internal::mark_payment_failed(req, id).await
-        }
-        (Post, ["internal", "orders", id, "refunded"]) => {
-            handlers::internal::mark_refunded(req, id).await
-        }
-        (
-            _,
-            [
-                "internal",
-                "orders",
-                _,
-                "paid" | "payment-failed" | "refunded",
-            ],
-        ) => method_not_allowed(&[Post]),
-
-        (Post, ["internal", "outbox", "flush"]) => {
-            spinshop_kit::outbox::flush_endpoint(&store::OUTBOX, req).await
-        }
-        (_, ["internal", "outbox", "flush"]) => method_not_allowed(&[Post]),
-
-        _ => no_route(req),
-    }
+    dispatch(ROUTES, req).await
 }

@@ -3,12 +3,12 @@
 //! Each state change is one conditional `UPDATE ... WHERE status = ... RETURNING`: when
 //! two transitions race, Postgres lets exactly one match and the other gets no row.
 //! A change that customers hear of records its event in the same transaction
-//! (`spinshop_kit::outbox`), so the event exists exactly when the change does.
+//! (`spinshop_kit::pg::outbox`), so the event exists exactly when the change does.
 
 use spinshop_kit::contracts::event_types;
-use spinshop_kit::db::{Db, Param, Row, text};
-use spinshop_kit::outbox::{self, NewEvent, Outbox};
-use spinshop_kit::paging::{self, Paging};
+use spinshop_kit::http::paging::{self, Paging};
+use spinshop_kit::pg::db::{Db, Param, Row, text};
+use spinshop_kit::pg::outbox::{self, NewEvent, Outbox};
 use spinshop_kit::{ApiError, ApiResult, ts};
 
 use crate::SERVICE;

@@ -1,12 +1,17 @@
 //! payments: idempotent charges against orders through a simulated gateway, refunds.
-//! Mounted at `/api/payments/...`; this file is the route table.
+//! Mounted at `/api/payments/...`; this file is the route table, with who may
+//! call each route.
 
+mod config;
 mod domain;
 mod handlers;
 mod siblings;
 mod store;
 
-use spinshop_kit::{ApiRequest, ApiResponse, ApiResult, Method, method_not_allowed, no_route};
+use handlers::{internal, pay, payments};
+use spinshop_kit::Method::{Get, Post};
+use spinshop_kit::http::routes::{Route, dispatch};
+use spinshop_kit::{ApiRequest, ApiResponse, ApiResult};
 
 /// The name payments gives itself on calls to siblings.
 pub const SERVICE: &str = "payments";
@@ -15,31 +20,34 @@ pub const SERVICE: &str = "payments";
 // can't link Spin's export names into a shared library.
 spinshop_kit::export_service!("/api/payments", route);
 
-/// The route table: every path of the service, and the handler behind it.
+/// Every path of the service, who may call it, and the handler behind it.
+const ROUTES: &[Route] = &[
+    Route::health(),
+    Route::signed_in(Post, "pay", |req, _, caller| {
+        Box::pin(pay::pay(req, caller))
+    }),
+    Route::signed_in(Get, "payments", |req, _, caller| {
+        Box::pin(payments::list_payments(req, caller))
+    }),
+    Route::signed_in(Get, "payments/{id}", |req, id, caller| {
+        Box::pin(payments::get_payment(req, id[0], caller))
+    }),
+    Route::admin(Post, "payments/{id}/refund", |req, id, admin| {
+        Box::pin(payments::refund_payment(req, id[0], admin))
+    }),
+    // Orders asks for the refund of a cancelled order's payment.
+    Route::service(Post, "internal/refund-order", |req, _, orders| {
+        Box::pin(internal::refund_order(req, orders))
+    }),
+    Route::service(Post, "internal/outbox/flush", |req, _, _| {
+        Box::pin(spinshop_kit::pg::outbox::flush_endpoint(
+            &store::OUTBOX,
+            req,
+        ))
+    }),
+];
+
+/// Answers a request from [`ROUTES`].
 pub async fn route(req: &ApiRequest) -> ApiResult<ApiResponse> {
-    use Method::*;
-    match (&req.method, req.segments().as_slice()) {
-        (Get, ["healthz"]) => spinshop_kit::health(req, SERVICE).await,
-        (_, ["healthz"]) => method_not_allowed(&[Get]),
-
-        (Post, ["pay"]) => handlers::pay::pay(req).await,
-        (_, ["pay"]) => method_not_allowed(&[Post]),
-
-        (Get, ["payments"]) => handlers::payments::list_payments(req).await,
-        (_, ["payments"]) => method_not_allowed(&[Get]),
-        (Get, ["payments", id]) => handlers::payments::get_payment(req, id).await,
-        (_, ["payments", _]) => method_not_allowed(&[Get]),
-        (Post, ["payments", id, "refund"]) => handlers::payments::refund_payment(req, id).await,
-        (_, ["payments", _, "refund"]) => method_not_allowed(&[Post]),
-
-        (Post, ["internal", "refund-order"]) => handlers::internal::refund_order(req).await,
-        (_, ["internal", "refund-order"]) => method_not_allowed(&[Post]),
-
-        (Post, ["internal", "outbox", "flush"]) => {
-            spinshop_kit::outbox::flush_endpoint(&store::OUTBOX, req).await
-        }
-        (_, ["internal", "outbox", "flush"]) => method_not_allowed(&[Post]),
-
-        _ => no_route(req),
-    }
+    dispatch(ROUTES, req).await
 }

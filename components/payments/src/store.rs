@@ -1,10 +1,10 @@
 //! Every SQL statement of the payments service, and row decoding. A charge and a
-//! refund record their event in the same transaction (`spinshop_kit::outbox`).
+//! refund record their event in the same transaction (`spinshop_kit::pg::outbox`).
 
 use spinshop_kit::contracts::event_types;
-use spinshop_kit::db::{Db, Param, Row, text};
-use spinshop_kit::outbox::{self, NewEvent, Outbox};
-use spinshop_kit::paging::{self, Paging};
+use spinshop_kit::http::paging::{self, Paging};
+use spinshop_kit::pg::db::{Db, Param, Row, text};
+use spinshop_kit::pg::outbox::{self, NewEvent, Outbox};
 use spinshop_kit::{ApiError, ApiResult, ts};
 
 use crate::SERVICE;

@@ -5,8 +5,8 @@
 //! value in Rust and writing it back, so concurrent requests can't oversell.
 
 use spinshop_kit::contracts::ReservedLine;
-use spinshop_kit::db::{Db, Param, Row, text};
-use spinshop_kit::paging::{self, Paging};
+use spinshop_kit::http::paging::{self, Paging};
+use spinshop_kit::pg::db::{Db, Param, Row, text};
 use spinshop_kit::{ApiError, ApiResult, ts};
 
 use crate::domain::{

@@ -1,55 +1,76 @@
 //! users: accounts, authentication (access + refresh tokens), admin management.
-//! Mounted at `/api/users/...`; this file is the route table.
+//! Mounted at `/api/users/...`; this file is the route table, with who may call
+//! each route.
 
+mod budget;
+mod config;
 mod domain;
 mod handlers;
+pub mod password;
 mod sessions;
-mod settings;
 mod store;
+
+/// The email and password rules, which `spinshop migrate` applies to the first admin.
+pub use domain::credentials;
 
 /// The name users goes by in logs and health answers.
 pub const SERVICE: &str = "users";
 
-use spinshop_kit::{ApiRequest, ApiResponse, ApiResult, Method, method_not_allowed, no_route};
+use handlers::{Me, accounts, auth};
+use spinshop_kit::Method::{Delete, Get, Patch, Post, Put};
+use spinshop_kit::http::routes::{Route, dispatch};
+use spinshop_kit::{ApiRequest, ApiResponse, ApiResult};
 
 // The component's export. Only built for wasm: a native build (for unit tests)
 // can't link Spin's export names into a shared library.
 spinshop_kit::export_service!("/api/users", route);
 
-/// The route table: every path of the service, and the handler behind it.
+/// Every path of the service, who may call it, and the handler behind it. A
+/// signed-in caller is [`Me`]: users checks the session in its own database.
+const ROUTES: &[Route<Me>] = &[
+    Route::health(),
+    Route::anyone(Post, "auth/register", |req, _| {
+        Box::pin(auth::register(req))
+    }),
+    Route::anyone(Post, "auth/login", |req, _| Box::pin(auth::login(req))),
+    // What every other service asks about its callers.
+    Route::signed_in(Get, "auth/introspect", |_, _, me| {
+        Box::pin(auth::introspect(me))
+    }),
+    Route::anyone(Post, "auth/refresh", |req, _| Box::pin(auth::refresh(req))),
+    Route::anyone(Post, "auth/logout", |req, _| Box::pin(auth::logout(req))),
+    Route::signed_in(Get, "users/me", |_, _, me| Box::pin(accounts::get_me(me))),
+    Route::signed_in(Patch, "users/me", |req, _, me| {
+        Box::pin(accounts::update_me(req, me))
+    }),
+    Route::signed_in(Delete, "users/me", |req, _, me| {
+        Box::pin(accounts::delete_me(req, me))
+    }),
+    Route::signed_in(Put, "users/me/password", |req, _, me| {
+        Box::pin(accounts::change_password(req, me))
+    }),
+    Route::admin(Get, "users", |req, _, admin| {
+        Box::pin(accounts::list_users(req, admin))
+    }),
+    // Anyone signed in may read their own account; an admin any.
+    Route::signed_in(Get, "users/{id}", |req, id, me| {
+        Box::pin(accounts::get_user(req, id[0], me))
+    }),
+    Route::admin(Patch, "users/{id}", |req, id, admin| {
+        Box::pin(accounts::update_user(req, id[0], admin))
+    }),
+    Route::admin(Delete, "users/{id}", |req, id, admin| {
+        Box::pin(accounts::delete_user(req, id[0], admin))
+    }),
+    Route::service(Post, "internal/outbox/flush", |req, _, _| {
+        Box::pin(spinshop_kit::pg::outbox::flush_endpoint(
+            &store::OUTBOX,
+            req,
+        ))
+    }),
+];
+
+/// Answers a request from [`ROUTES`].
 pub async fn route(req: &ApiRequest) -> ApiResult<ApiResponse> {
-    use Method::*;
-    match (&req.method, req.segments().as_slice()) {
-        (Get, ["healthz"]) => spinshop_kit::health(req, SERVICE).await,
-        (_, ["healthz"]) => method_not_allowed(&[Get]),
-
-        (Post, ["auth", "register"]) => handlers::auth::register(req).await,
-        (Post, ["auth", "login"]) => handlers::auth::login(req).await,
-        (Get, ["auth", "introspect"]) => handlers::auth::introspect(req).await,
-        (Post, ["auth", "refresh"]) => handlers::auth::refresh(req).await,
-        (Post, ["auth", "logout"]) => handlers::auth::logout(req).await,
-        (_, ["auth", "register" | "login" | "refresh" | "logout"]) => method_not_allowed(&[Post]),
-        (_, ["auth", "introspect"]) => method_not_allowed(&[Get]),
-
-        (Get, ["users", "me"]) => handlers::accounts::get_me(req).await,
-        (Patch, ["users", "me"]) => handlers::accounts::update_me(req).await,
-        (Delete, ["users", "me"]) => handlers::accounts::delete_me(req).await,
-        (_, ["users", "me"]) => method_not_allowed(&[Get, Patch, Delete]),
-        (Put, ["users", "me", "password"]) => handlers::accounts::change_password(req).await,
-        (_, ["users", "me", "password"]) => method_not_allowed(&[Put]),
-
-        (Get, ["users"]) => handlers::accounts::list_users(req).await,
-        (_, ["users"]) => method_not_allowed(&[Get]),
-        (Get, ["users", id]) => handlers::accounts::get_user(req, id).await,
-        (Patch, ["users", id]) => handlers::accounts::update_user(req, id).await,
-        (Delete, ["users", id]) => handlers::accounts::delete_user(req, id).await,
-        (_, ["users", _]) => method_not_allowed(&[Get, Patch, Delete]),
-
-        (Post, ["internal", "outbox", "flush"]) => {
-            spinshop_kit::outbox::flush_endpoint(&store::OUTBOX, req).await
-        }
-        (_, ["internal", "outbox", "flush"]) => method_not_allowed(&[Post]),
-
-        _ => no_route(req),
-    }
+    dispatch(ROUTES, req).await
 }

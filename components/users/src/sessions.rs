@@ -5,10 +5,10 @@
 
 use spinshop_kit::ApiResult;
 use spinshop_kit::auth::issue_access_token;
-use spinshop_kit::db::Db;
+use spinshop_kit::pg::db::Db;
 
+use crate::config::Config;
 use crate::domain::{User, hash_refresh_token, new_refresh_token};
-use crate::settings::Settings;
 use crate::store;
 
 /// What a session hands its user: a short-lived access token and the refresh token
@@ -21,9 +21,9 @@ pub struct Tokens {
 }
 
 /// Starts a new session for `user` (login, register).
-pub async fn start(db: &Db, settings: &Settings, user: User) -> ApiResult<Tokens> {
+pub async fn start(db: &Db, config: &Config, user: User) -> ApiResult<Tokens> {
     let family_id = uuid::Uuid::new_v4().to_string();
-    issue(db, settings, user, &family_id).await
+    issue(db, config, user, &family_id).await
 }
 
 /// What presenting a refresh token led to.
@@ -38,7 +38,7 @@ pub enum Rotation {
 }
 
 /// Exchanges a refresh token for a new pair within its session.
-pub async fn rotate(db: &Db, settings: &Settings, refresh_token: &str) -> ApiResult<Rotation> {
+pub async fn rotate(db: &Db, config: &Config, refresh_token: &str) -> ApiResult<Rotation> {
     let token_hash = hash_refresh_token(refresh_token);
     let Some((user_id, family_id)) = store::rotate_refresh_token(db, &token_hash).await? else {
         return match store::rotated_token_family(db, &token_hash).await? {
@@ -51,7 +51,7 @@ pub async fn rotate(db: &Db, settings: &Settings, refresh_token: &str) -> ApiRes
     };
     match store::find_user(db, user_id).await? {
         Some(user) => Ok(Rotation::Rotated(Box::new(
-            issue(db, settings, user, &family_id).await?,
+            issue(db, config, user, &family_id).await?,
         ))),
         None => Ok(Rotation::Invalid),
     }
@@ -65,27 +65,27 @@ pub async fn end(db: &Db, refresh_token: &str) -> ApiResult<()> {
     Ok(())
 }
 
-async fn issue(db: &Db, settings: &Settings, user: User, family_id: &str) -> ApiResult<Tokens> {
+async fn issue(db: &Db, config: &Config, user: User, family_id: &str) -> ApiResult<Tokens> {
     let refresh_token = new_refresh_token();
     store::insert_refresh_token(
         db,
         user.id,
         family_id,
         &hash_refresh_token(&refresh_token),
-        settings.refresh_token_ttl_seconds,
+        config.refresh_token_ttl_seconds,
     )
     .await?;
     let (access_token, _) = issue_access_token(
-        &settings.jwt_secret,
+        &config.jwt_secret,
         user.id,
         user.role,
         family_id,
-        settings.access_token_ttl_seconds,
+        config.access_token_ttl_seconds,
     )?;
     Ok(Tokens {
         user,
         access_token,
         refresh_token,
-        expires_in: settings.access_token_ttl_seconds,
+        expires_in: config.access_token_ttl_seconds,
     })
 }

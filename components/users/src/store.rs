@@ -1,13 +1,12 @@
 //! Every SQL statement of the users service, and row decoding. A registration and
 //! a password change record their event in the same transaction
-//! (`spinshop_kit::outbox`).
+//! (`spinshop_kit::pg::outbox`).
 
-use serde_json::json;
 use spinshop_kit::auth::Role;
-use spinshop_kit::contracts::event_types;
-use spinshop_kit::db::{Db, DbError, Param, Row, text};
-use spinshop_kit::outbox::{self, NewEvent, Outbox};
-use spinshop_kit::paging::{self, Paging};
+use spinshop_kit::contracts::{UserData, event_types};
+use spinshop_kit::http::paging::{self, Paging};
+use spinshop_kit::pg::db::{Db, DbError, Param, Row, text};
+use spinshop_kit::pg::outbox::{self, NewEvent, Outbox};
 use spinshop_kit::{ApiError, ApiResult, ts};
 
 use crate::SERVICE;
@@ -27,7 +26,12 @@ async fn record_event(db: &Db, kind: &str, user: &User) -> ApiResult<()> {
                 aggregate_type: "user",
                 aggregate_id: user.id,
                 user_id: Some(user.id),
-                data: json!({ "id": user.id, "email": user.email, "name": user.name }),
+                data: serde_json::to_value(UserData {
+                    id: user.id,
+                    email: user.email.clone(),
+                    name: user.name.clone(),
+                })
+                .map_err(|err| ApiError::internal(err.to_string()))?,
             },
         )
         .await

@@ -11,13 +11,11 @@ use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
 use sqlx::{ConnectOptions, Connection, PgPool};
 
 use spinshop_host::manifest::Manifest;
-use spinshop_kit::account::{Email, Password};
+use users::credentials::{Email, PASSWORD_MIN_LENGTH, Password};
 
 pub const DEFAULT_DATABASE_URL: &str = "postgres://postgres@127.0.0.1:5432/spinshop";
 /// Connections Spin keeps, at most, in a component's pool for one connection string.
 pub const SPIN_POOL_SIZE: u32 = 64;
-/// The users service's password length rule when the manifest doesn't configure it.
-pub const DEFAULT_PASSWORD_MIN_LENGTH: usize = 8;
 /// The users service refuses longer passwords: hashing cost must stay bounded.
 /// Connections beyond the services' pools, for `spinshop migrate`, `psql` and monitoring.
 const TOOL_CONNECTIONS: u32 = 10;
@@ -51,6 +49,19 @@ pub struct MigrateArgs {
     /// Drop the database first and start from nothing (everything in it is lost).
     #[arg(long, conflicts_with_all = ["revert", "down_to"])]
     fresh: bool,
+}
+
+/// The users service's rule for passwords, as the manifest's `[variables]` default
+/// it (spin.toml holds the one default; the first admin follows the same rule).
+pub fn password_min_length(manifest: &Manifest) -> anyhow::Result<usize> {
+    manifest
+        .variables
+        .get(PASSWORD_MIN_LENGTH)
+        .and_then(|variable| variable.default.as_deref())
+        .with_context(|| format!("the manifest has no default for {PASSWORD_MIN_LENGTH}"))?
+        .trim()
+        .parse()
+        .with_context(|| format!("the manifest's {PASSWORD_MIN_LENGTH} is not a number"))
 }
 
 pub async fn run(args: MigrateArgs) -> anyhow::Result<()> {
@@ -95,22 +106,11 @@ pub async fn run(args: MigrateArgs) -> anyhow::Result<()> {
         Some(password) => password,
         None => default_of("admin_password")?,
     };
-    // The users service's rule for passwords, as the manifest configures it.
-    let password_min_length = match manifest
-        .variables
-        .get("password_min_length")
-        .and_then(|variable| variable.default.as_deref())
-    {
-        Some(length) => length
-            .parse()
-            .context("the manifest's password_min_length is not a number")?,
-        None => DEFAULT_PASSWORD_MIN_LENGTH,
-    };
     if ensure_admin(
         &args.database_url,
         &admin_email,
         &admin_password,
-        password_min_length,
+        password_min_length(&manifest)?,
     )
     .await?
     {
@@ -294,7 +294,7 @@ pub async fn drop_database(database_url: &str) -> anyhow::Result<()> {
 /// whether it was created. The account follows the users service's rules, so the
 /// admin can sign in and change the password like any user: a plausible email
 /// (trimmed, lower-cased), a password of `password_min_length` characters or more
-/// and at most [`spinshop_kit::account::MAX_PASSWORD_BYTES`], hashed as users hashes passwords.
+/// and at most [`users::credentials::MAX_PASSWORD_BYTES`], hashed as users hashes passwords.
 pub async fn ensure_admin(
     database_url: &str,
     email: &str,
@@ -309,7 +309,7 @@ pub async fn ensure_admin(
         "the admin password",
     )
     .map_err(|err| anyhow::anyhow!("{err}"))?;
-    let hash = spinshop_kit::password::hash_password(password.as_str())?;
+    let hash = users::password::hash_password(password.as_str())?;
     let pool = pool(database_url).await?;
     let created = sqlx::query(
         "INSERT INTO users.users (email, name, password_hash, role) \
@@ -413,7 +413,7 @@ mod tests {
             short.to_string().contains("at least 12 characters"),
             "{short}"
         );
-        let long = "x".repeat(spinshop_kit::account::MAX_PASSWORD_BYTES + 1);
+        let long = "x".repeat(users::credentials::MAX_PASSWORD_BYTES + 1);
         let long = ensure_admin(url, "admin@spinshop.local", &long, 8)
             .await
             .expect_err("too long to hash");

@@ -16,11 +16,11 @@
 
 use std::time::Duration;
 
-use crate::auth::{Caller, Role, SERVICE_TOKEN_HEADER, issue_service_token};
+use crate::auth::{SERVICE_TOKEN_HEADER, issue_service_token};
 use crate::config;
-use crate::error::{ApiError, ApiResult};
-pub use crate::method::Method;
-use crate::request::ApiRequest;
+use crate::http::error::{ApiError, ApiResult};
+pub use crate::http::method::Method;
+use crate::http::request::ApiRequest;
 use crate::sdk::{self, Outgoing};
 use serde::de::DeserializeOwned;
 use serde_json::Value;
@@ -129,7 +129,7 @@ pub async fn call_with_headers(
     extra_headers: &[(&str, &str)],
 ) -> ApiResult<Reply> {
     let token = issue_service_token(
-        &config::secret_var("internal_secret").await?,
+        &config::secret_var(config::INTERNAL_SECRET).await?,
         caller.service,
     )?;
     let authorization = caller
@@ -145,7 +145,7 @@ pub async fn call_with_headers(
         body.is_some(),
         extra_headers,
     );
-    let target_url = Target::from_mode(&config::var("internal_mode").await?, target)?;
+    let target_url = Target::from_mode(&config::var(config::INTERNAL_MODE).await?, target)?;
     let destination = Destination::sibling(&target_url, path);
     send(&destination, method, &headers, body.as_deref(), TIMEOUT)
         .await
@@ -245,29 +245,6 @@ fn request_headers(
         }
     }
     headers
-}
-
-/// The caller of a request, authenticated twice: the access token is verified
-/// locally (cheap, refuses forgeries), then users confirms the session is still live
-/// and reports the account's current role.
-pub async fn introspect(service: &'static str, request: &ApiRequest) -> ApiResult<Caller> {
-    crate::auth::authenticate(request).await?;
-    let caller = CallContext::for_caller(service, request);
-    let reply = call(
-        &caller,
-        "users",
-        Method::Get,
-        "/api/users/auth/introspect",
-        None,
-    )
-    .await?;
-    let body: Value = reply.into_json("users")?;
-    let user_id = body["user_id"].as_i64();
-    let role = body["role"].as_str().and_then(Role::parse);
-    match (body["active"].as_bool(), user_id, role) {
-        (Some(true), Some(user_id), Some(role)) => Ok(Caller { user_id, role }),
-        _ => Err(ApiError::Unauthorized("invalid or expired token".into())),
-    }
 }
 
 /// Where a sibling is reached.

@@ -9,7 +9,7 @@ use serde::{Deserialize, Serialize};
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct ReserveBody {
-    #[serde(deserialize_with = "crate::request::id")]
+    #[serde(deserialize_with = "crate::http::request::id")]
     pub order_id: i64,
     pub items: Vec<ReserveItemBody>,
 }
@@ -17,7 +17,7 @@ pub struct ReserveBody {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct ReserveItemBody {
-    #[serde(deserialize_with = "crate::request::id")]
+    #[serde(deserialize_with = "crate::http::request::id")]
     pub product_id: i64,
     pub qty: i64,
 }
@@ -45,7 +45,7 @@ pub struct Reserved {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct OrderRefBody {
-    #[serde(deserialize_with = "crate::request::id")]
+    #[serde(deserialize_with = "crate::http::request::id")]
     pub order_id: i64,
 }
 
@@ -54,7 +54,7 @@ pub struct OrderRefBody {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct RefundOrderBody {
-    #[serde(deserialize_with = "crate::request::id")]
+    #[serde(deserialize_with = "crate::http::request::id")]
     pub order_id: i64,
 }
 
@@ -62,7 +62,7 @@ pub struct RefundOrderBody {
 /// the payment behind the event (`paid` requires it; the others ignore it).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub struct PaidBody {
-    #[serde(deserialize_with = "crate::request::id")]
+    #[serde(deserialize_with = "crate::http::request::id")]
     pub payment_id: i64,
 }
 
@@ -145,6 +145,43 @@ pub mod event_types {
     pub const PAYMENT_REFUNDED: &str = "payment.refunded";
 }
 
+/// The `data` of the `user.*` events: who the account is, never anything secret.
+/// users records it; notifications reads it (a field left out reads as empty).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct UserData {
+    pub id: i64,
+    pub email: String,
+    pub name: Option<String>,
+}
+
+/// The part of the `order.*` events' `data` (the order as orders' API shows it)
+/// that notifications reads. orders' tests check that its order reads back as this.
+/// What a producer left out stays `None`: an event is never refused for its data.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]
+pub struct OrderData {
+    pub total: Option<i64>,
+    pub currency: Option<String>,
+}
+
+/// The part of the `payment.*` events' `data` (the payment as payments' API shows
+/// it) that notifications reads. payments' tests check that its payment reads back
+/// as this.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]
+pub struct PaymentData {
+    #[serde(default, deserialize_with = "crate::http::request::optional_id")]
+    pub order_id: Option<i64>,
+    pub amount: Option<i64>,
+    pub currency: Option<String>,
+}
+
+impl Event {
+    /// The event's `data` as `T`; `T`'s default when the data doesn't read as one.
+    pub fn data_as<T: serde::de::DeserializeOwned + Default>(&self) -> T {
+        T::deserialize(&self.data).unwrap_or_default()
+    }
+}
+
 /// notifications' `POST /api/notifications/internal/events`: a batch of events from
 /// one producer's outbox, stored once each by id however often it is sent.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -166,7 +203,7 @@ pub struct FlushReport {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::request::parse_json;
+    use crate::http::request::parse_json;
 
     #[test]
     fn bodies_read_back_what_callers_send() {
@@ -182,6 +219,42 @@ mod tests {
         let paid = PaidBody { payment_id: 9 };
         let sent = serde_json::to_vec(&paid).unwrap();
         assert_eq!(parse_json::<PaidBody>(&sent).unwrap(), paid);
+    }
+
+    #[test]
+    fn event_data_reads_back_what_producers_record() {
+        let user = UserData {
+            id: 7,
+            email: "alice@example.com".into(),
+            name: Some("Alice".into()),
+        };
+        let sent = serde_json::to_value(&user).unwrap();
+        assert_eq!(serde_json::from_value::<UserData>(sent).unwrap(), user);
+
+        let event = |data| Event {
+            id: "e1".into(),
+            kind: event_types::PAYMENT_SUCCEEDED.into(),
+            version: 1,
+            occurred_at: String::new(),
+            source: "payments".into(),
+            aggregate_type: "payment".into(),
+            aggregate_id: 9,
+            sequence: 1,
+            user_id: Some(7),
+            data,
+        };
+        let paid =
+            event(serde_json::json!({"order_id": "42", "amount": 1998, "status": "succeeded"}));
+        assert_eq!(
+            paid.data_as::<PaymentData>(),
+            PaymentData {
+                order_id: Some(42),
+                amount: Some(1998),
+                currency: None,
+            }
+        );
+        let odd = event(serde_json::json!([1, 2]));
+        assert_eq!(odd.data_as::<OrderData>(), OrderData::default());
     }
 
     #[test]

@@ -30,7 +30,7 @@ impl Backoff {
 
     /// The next pause, or `None` once the budget is spent. The pauses add up to
     /// exactly the budget.
-    pub fn next_pause(&mut self) -> Option<Duration> {
+    pub(crate) fn next_pause(&mut self) -> Option<Duration> {
         if self.remaining.is_zero() {
             return None;
         }

@@ -2,9 +2,8 @@
 //! and data. Data a producer left out is left out of the sentence, never invented;
 //! a type this version doesn't know reads as a generic update.
 
-use serde_json::Value;
-use spinshop_kit::contracts::Event;
 use spinshop_kit::contracts::event_types::*;
+use spinshop_kit::contracts::{Event, OrderData, PaymentData, UserData};
 
 /// The inbox text of an event.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -24,12 +23,11 @@ impl Notice {
 
 /// The notice for `event`.
 pub fn notice(event: &Event) -> Notice {
-    let data = &event.data;
     let id = event.aggregate_id;
     match event.kind.as_str() {
         USER_REGISTERED => Notice::new(
             "Welcome to spinshop",
-            match text(data, "name") {
+            match text(event.data_as::<UserData>().name.as_deref()) {
                 Some(name) => format!("Welcome, {name}! Your account is ready."),
                 None => "Your account is ready.".to_string(),
             },
@@ -40,7 +38,7 @@ pub fn notice(event: &Event) -> Notice {
         ),
         ORDER_CREATED => Notice::new(
             "Order placed",
-            match money(data, "total") {
+            match order_total(event) {
                 Some(total) => format!("Order #{id} was placed: {total}."),
                 None => format!("Order #{id} was placed."),
             },
@@ -49,19 +47,16 @@ pub fn notice(event: &Event) -> Notice {
         ORDER_CANCELLED => Notice::new("Order cancelled", format!("Order #{id} was cancelled.")),
         ORDER_REFUNDED => Notice::new(
             "Order refunded",
-            match money(data, "total").or_else(|| money(data, "amount")) {
+            match order_total(event) {
                 Some(amount) => format!("Order #{id} was refunded: {amount}."),
                 None => format!("Order #{id} was refunded."),
             },
         ),
-        PAYMENT_SUCCEEDED => {
-            Notice::new("Payment received", payment_sentence(data, id, "succeeded"))
+        PAYMENT_SUCCEEDED => Notice::new("Payment received", payment_sentence(event, "succeeded")),
+        PAYMENT_FAILED => Notice::new("Payment failed", payment_sentence(event, "was declined")),
+        PAYMENT_REFUNDED => {
+            Notice::new("Payment refunded", payment_sentence(event, "was refunded"))
         }
-        PAYMENT_FAILED => Notice::new("Payment failed", payment_sentence(data, id, "was declined")),
-        PAYMENT_REFUNDED => Notice::new(
-            "Payment refunded",
-            payment_sentence(data, id, "was refunded"),
-        ),
         other => Notice::new(
             "Update",
             format!(
@@ -72,39 +67,33 @@ pub fn notice(event: &Event) -> Notice {
     }
 }
 
+/// An order event's total, with its currency (default USD), as "19.98 USD".
+fn order_total(event: &Event) -> Option<String> {
+    let order = event.data_as::<OrderData>();
+    Some(money(order.total?, order.currency.as_deref()))
+}
+
 /// "Payment of 19.98 USD for order #42 succeeded." with what the data holds.
-fn payment_sentence(data: &Value, payment_id: i64, outcome: &str) -> String {
-    let amount = money(data, "amount")
-        .map(|amount| format!(" of {amount}"))
+fn payment_sentence(event: &Event, outcome: &str) -> String {
+    let payment = event.data_as::<PaymentData>();
+    let amount = payment
+        .amount
+        .map(|minor| format!(" of {}", money(minor, payment.currency.as_deref())))
         .unwrap_or_default();
-    match id_field(data, "order_id") {
+    match payment.order_id.filter(|order_id| *order_id > 0) {
         Some(order_id) => format!("Payment{amount} for order #{order_id} {outcome}."),
-        None => format!("Payment #{payment_id}{amount} {outcome}."),
+        None => format!("Payment #{}{amount} {outcome}.", event.aggregate_id),
     }
 }
 
-fn text<'a>(data: &'a Value, field: &str) -> Option<&'a str> {
-    data.get(field)
-        .and_then(Value::as_str)
-        .map(str::trim)
-        .filter(|text| !text.is_empty())
+/// Text a producer sent, trimmed; `None` when there is none.
+fn text(value: Option<&str>) -> Option<&str> {
+    value.map(str::trim).filter(|text| !text.is_empty())
 }
 
-/// An id sent as a number or as a string of digits.
-fn id_field(data: &Value, field: &str) -> Option<i64> {
-    match data.get(field)? {
-        Value::Number(number) => number.as_i64(),
-        Value::String(digits) => digits.trim().parse().ok(),
-        _ => None,
-    }
-    .filter(|id| *id > 0)
-}
-
-/// `data[field]` in minor units with `data.currency` (default USD), as "19.98 USD".
-fn money(data: &Value, field: &str) -> Option<String> {
-    let minor = data.get(field)?.as_i64()?;
-    let currency = text(data, "currency").unwrap_or("USD");
-    Some(format_money(minor, currency))
+/// An amount in minor units with its currency (default USD), as "19.98 USD".
+fn money(minor: i64, currency: Option<&str>) -> String {
+    format_money(minor, text(currency).unwrap_or("USD"))
 }
 
 /// An amount in minor units, written with as many decimals as the currency has.

@@ -9,15 +9,14 @@
 use std::collections::BTreeMap;
 
 use serde::Serialize;
-use spinshop_kit::auth::{SERVICE_TOKEN_HEADER, require_service};
-use spinshop_kit::client::introspect;
+use spinshop_kit::auth::{SERVICE_TOKEN_HEADER, introspect, require_service};
 use spinshop_kit::contracts::FlushReport;
-use spinshop_kit::outbox::Scope;
+use spinshop_kit::pg::outbox::Scope;
 use spinshop_kit::{ApiError, ApiRequest, ApiResponse, ApiResult};
 
 use crate::SERVICE;
+use crate::config::Config;
 use crate::domain::dispatch_key_matches;
-use crate::settings;
 use crate::siblings::{PRODUCERS, Producers};
 use crate::webhook::OUTBOX;
 
@@ -74,7 +73,7 @@ async fn authorize(req: &ApiRequest) -> ApiResult<()> {
         .header(DISPATCH_KEY_HEADER)
         .or_else(|| req.query(DISPATCH_KEY_PARAMETER))
     {
-        return if dispatch_key_matches(&settings::dispatch_key().await?, given) {
+        return if dispatch_key_matches(&Config::get().await?.dispatch_key, given) {
             Ok(())
         } else {
             Err(ApiError::Unauthorized("invalid dispatch key".into()))

@@ -1,14 +1,16 @@
-//! INTERNAL: where producers deliver their events. `kit::serve` lets only callers
+//! INTERNAL: where producers deliver their events. `kit::http::service::serve` lets only callers
 //! with a service token reach it.
 
 use serde::Serialize;
 use spinshop_kit::contracts::EventBatch;
-use spinshop_kit::db::Db;
+use spinshop_kit::http::routes::Service;
+use spinshop_kit::pg::db::Db;
 use spinshop_kit::{ApiError, ApiRequest, ApiResponse, ApiResult};
 
+use crate::config::Config;
 use crate::domain::{check_batch, notice};
+use crate::store;
 use crate::webhook::OUTBOX;
-use crate::{settings, store};
 
 /// What became of a delivered batch.
 #[derive(Debug, Default, Serialize)]
@@ -25,10 +27,10 @@ struct Received {
 /// batch again until it is answered 200, so a failure here loses nothing.
 /// Redeliveries list their events in the same order, so two deliveries of one batch
 /// at once wait for each other rather than deadlock.
-pub async fn receive_events(req: &ApiRequest) -> ApiResult<ApiResponse> {
+pub async fn receive_events(req: &ApiRequest, _: Service) -> ApiResult<ApiResponse> {
     let batch: EventBatch = req.json()?;
     check_batch(&batch.events)?;
-    let to_webhook = settings::webhook_url().await?.is_some();
+    let to_webhook = Config::get().await?.webhook_url.is_some();
     let db = Db::connect(req).await?;
     let received = db
         .transaction(async |db| {

@@ -1,13 +1,12 @@
 //! The inbox: a user's own notifications, read and marked read.
 
 use serde::Serialize;
-use spinshop_kit::client::introspect;
-use spinshop_kit::db::Db;
-use spinshop_kit::paging::Paging;
-use spinshop_kit::request::{path_id, positive_id};
+use spinshop_kit::auth::Caller;
+use spinshop_kit::http::paging::Paging;
+use spinshop_kit::http::request::{path_id, positive_id};
+use spinshop_kit::pg::db::Db;
 use spinshop_kit::{ApiError, ApiRequest, ApiResponse, ApiResult};
 
-use crate::SERVICE;
 use crate::domain::{inbox_owner, parse_unread_filter};
 use crate::store;
 
@@ -23,8 +22,7 @@ struct Marked {
 
 /// Newest first; `?unread=true|false` narrows to unread or read ones. An admin may
 /// read anyone's with `?user_id=`.
-pub async fn list_notifications(req: &ApiRequest) -> ApiResult<ApiResponse> {
-    let caller = introspect(SERVICE, req).await?;
+pub async fn list_notifications(req: &ApiRequest, caller: Caller) -> ApiResult<ApiResponse> {
     let owner = inbox_owner(caller.user_id, caller.is_admin(), user_filter(req)?)?;
     let unread = parse_unread_filter(req.query("unread"))?;
     let paging = Paging::from_request(req)?;
@@ -34,8 +32,7 @@ pub async fn list_notifications(req: &ApiRequest) -> ApiResult<ApiResponse> {
 }
 
 /// How many of the caller's notifications (an admin: `?user_id=`'s) are unread.
-pub async fn unread_count(req: &ApiRequest) -> ApiResult<ApiResponse> {
-    let caller = introspect(SERVICE, req).await?;
+pub async fn unread_count(req: &ApiRequest, caller: Caller) -> ApiResult<ApiResponse> {
     let owner = inbox_owner(caller.user_id, caller.is_admin(), user_filter(req)?)?;
     let unread = store::unread_count(&Db::connect(req).await?, owner).await?;
     ApiResponse::ok(&UnreadCount { unread })
@@ -43,8 +40,7 @@ pub async fn unread_count(req: &ApiRequest) -> ApiResult<ApiResponse> {
 
 /// Marks one of the caller's own notifications read; anyone else's is not found.
 /// Marking it again changes nothing (`read_at` stays the first reading).
-pub async fn mark_read(req: &ApiRequest, id: &str) -> ApiResult<ApiResponse> {
-    let caller = introspect(SERVICE, req).await?;
+pub async fn mark_read(req: &ApiRequest, id: &str, caller: Caller) -> ApiResult<ApiResponse> {
     let no_such = || ApiError::not_found(format!("no notification with id {id}"));
     let id = path_id(id, no_such)?;
     let notification = store::mark_read(&Db::connect(req).await?, id, caller.user_id)
@@ -54,8 +50,7 @@ pub async fn mark_read(req: &ApiRequest, id: &str) -> ApiResult<ApiResponse> {
 }
 
 /// Marks all of the caller's unread notifications read.
-pub async fn mark_all_read(req: &ApiRequest) -> ApiResult<ApiResponse> {
-    let caller = introspect(SERVICE, req).await?;
+pub async fn mark_all_read(req: &ApiRequest, caller: Caller) -> ApiResult<ApiResponse> {
     let marked = store::mark_all_read(&Db::connect(req).await?, caller.user_id).await?;
     ApiResponse::ok(&Marked { marked })
 }

@@ -3,7 +3,7 @@
 
 use serde::Serialize;
 use spinshop_kit::contracts::ReservedLine;
-pub use spinshop_kit::idempotency::IdempotencyKey;
+pub use spinshop_kit::http::idempotency::IdempotencyKey;
 use spinshop_kit::limits::MAX_QTY;
 use spinshop_kit::{ApiError, ApiResult};
 

@@ -210,3 +210,19 @@ fn statuses_round_trip_through_their_stored_and_json_names() {
     }
     assert_eq!(OrderStatus::parse("PAID"), None);
 }
+
+#[test]
+fn an_order_event_reads_back_as_the_data_notifications_reads() {
+    let order = Order {
+        total: 1998,
+        ..order_with(&[(3, 2)], None)
+    };
+    let recorded = serde_json::to_value(&order).unwrap();
+    assert_eq!(
+        serde_json::from_value::<spinshop_kit::contracts::OrderData>(recorded).unwrap(),
+        spinshop_kit::contracts::OrderData {
+            total: Some(1998),
+            currency: Some("USD".into()),
+        }
+    );
+}

@@ -1,9 +1,10 @@
 //! INTERNAL: the order payments reads before a charge, and the transitions it drives
 //! (paid, payment failed, refunded).
-//! `kit::serve` lets only callers with a service token reach these.
+//! `kit::http::service::serve` lets only callers with a service token reach these.
 
 use spinshop_kit::contracts::PaidBody;
-use spinshop_kit::db::Db;
+use spinshop_kit::http::routes::Service;
+use spinshop_kit::pg::db::Db;
 use spinshop_kit::{ApiRequest, ApiResponse, ApiResult};
 
 use super::{invalid_state, no_such_order, parse_order_id};
@@ -13,7 +14,7 @@ use crate::store;
 
 /// `GET /internal/orders/{id}`, from payments: any order, whoever owns it (payments
 /// checks the owner against the caller it has already authenticated).
-pub async fn get_order(req: &ApiRequest, id: &str) -> ApiResult<ApiResponse> {
+pub async fn get_order(req: &ApiRequest, id: &str, _: Service) -> ApiResult<ApiResponse> {
     let id = parse_order_id(id)?;
     let order = store::find_order(&Db::connect(req).await?, id)
         .await?
@@ -25,7 +26,7 @@ pub async fn get_order(req: &ApiRequest, id: &str) -> ApiResult<ApiResponse> {
 /// Idempotent: a repeat for the same payment re-sends the (idempotent) commit and
 /// answers 200. If the commit fails the order stays paid and the answer is 503, so
 /// payments retries until products has taken the stock off the shelf.
-pub async fn mark_paid(req: &ApiRequest, id: &str) -> ApiResult<ApiResponse> {
+pub async fn mark_paid(req: &ApiRequest, id: &str, _: Service) -> ApiResult<ApiResponse> {
     let id = parse_order_id(id)?;
     let body: PaidBody = req.json()?;
     let order = {
@@ -54,7 +55,7 @@ pub async fn mark_paid(req: &ApiRequest, id: &str) -> ApiResult<ApiResponse> {
 /// `POST /internal/orders/{id}/payment-failed`, from payments: a declined payment; a pending order stays pending, open
 /// to another attempt. Idempotent. An order paid or cancelled meanwhile is left as it
 /// is and returned: the failed attempt no longer matters to it.
-pub async fn mark_payment_failed(req: &ApiRequest, id: &str) -> ApiResult<ApiResponse> {
+pub async fn mark_payment_failed(req: &ApiRequest, id: &str, _: Service) -> ApiResult<ApiResponse> {
     let id = parse_order_id(id)?;
     let db = Db::connect(req).await?;
     let order = match store::mark_payment_failed(&db, id).await? {
@@ -67,7 +68,7 @@ pub async fn mark_payment_failed(req: &ApiRequest, id: &str) -> ApiResult<ApiRes
 }
 
 /// `POST /internal/orders/{id}/refunded`, from payments: the order's payment was refunded. Idempotent.
-pub async fn mark_refunded(req: &ApiRequest, id: &str) -> ApiResult<ApiResponse> {
+pub async fn mark_refunded(req: &ApiRequest, id: &str, _: Service) -> ApiResult<ApiResponse> {
     let id = parse_order_id(id)?;
     let order = store::mark_refunded(&Db::connect(req).await?, id)
         .await?

@@ -1,12 +1,13 @@
-//! HTTP handlers, one file per resource: parse the request, check who is calling,
-//! do the work, respond. Request bodies live beside their handlers.
+//! HTTP handlers, one file per resource: parse the request, do the work, respond.
+//! Request bodies live beside their handlers. Who may call each is the route table's (`lib.rs`): a
+//! handler takes the `Caller`, `Admin` or `Service` its check gives.
 
 pub mod internal;
 pub mod orders;
 
 use spinshop_kit::auth::Caller;
-use spinshop_kit::db::Db;
-use spinshop_kit::request::path_id;
+use spinshop_kit::http::request::path_id;
+use spinshop_kit::pg::db::Db;
 use spinshop_kit::{ApiError, ApiResult};
 
 use crate::domain::Order;

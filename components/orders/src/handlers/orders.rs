@@ -1,11 +1,11 @@
 //! The orders customers place, list, read and cancel.
 
 use serde::Deserialize;
-use spinshop_kit::client::introspect;
-use spinshop_kit::db::Db;
-use spinshop_kit::idempotency::MAX_IDEMPOTENCY_KEY_CHARS;
-use spinshop_kit::paging::Paging;
-use spinshop_kit::request::positive_id;
+use spinshop_kit::auth::Caller;
+use spinshop_kit::http::idempotency::MAX_IDEMPOTENCY_KEY_CHARS;
+use spinshop_kit::http::paging::Paging;
+use spinshop_kit::http::request::positive_id;
+use spinshop_kit::pg::db::Db;
 use spinshop_kit::{ApiError, ApiRequest, ApiResponse, ApiResult};
 
 use super::{invalid_state, no_longer, parse_order_id, visible_order};
@@ -20,7 +20,7 @@ use crate::store::{self, Inserted, NewOrder};
 struct PlaceOrderBody {
     items: Vec<ItemBody>,
     /// Clients may send the caller's own id; when present it must be the caller's.
-    #[serde(default, deserialize_with = "spinshop_kit::request::optional_id")]
+    #[serde(default, deserialize_with = "spinshop_kit::http::request::optional_id")]
     user_id: Option<i64>,
     shipping_address: Option<String>,
     notes: Option<String>,
@@ -29,7 +29,7 @@ struct PlaceOrderBody {
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
 struct ItemBody {
-    #[serde(deserialize_with = "spinshop_kit::request::id")]
+    #[serde(deserialize_with = "spinshop_kit::http::request::id")]
     product_id: i64,
     qty: i64,
 }
@@ -54,15 +54,14 @@ impl PlaceOrderBody {
 /// database or products gone), the placement outlives the request and a later
 /// placement takes it over and gives the stock back. So a failed placement leaves
 /// neither an order nor, for long, a reservation behind.
-pub async fn place_order(req: &ApiRequest) -> ApiResult<ApiResponse> {
-    let caller = introspect(SERVICE, req).await?;
+pub async fn place_order(req: &ApiRequest, caller: Caller) -> ApiResult<ApiResponse> {
     let body: PlaceOrderBody = req.json()?;
     domain::check_user_id(body.user_id, caller.user_id)?;
     let request = body.into_request()?;
     let key = IdempotencyKey::from_request(req, invalid_idempotency_key)?;
 
     // Each step opens its own connection and closes it before the next sibling
-    // call: no connection is held while a sibling answers (see `kit::db`).
+    // call: no connection is held while a sibling answers (see `kit::pg::db`).
     let placement = {
         let db = Db::connect(req).await?;
         if let Some(key) = &key
@@ -178,8 +177,7 @@ async fn end_placement(req: &ApiRequest, order_id: i64) {
     }
 }
 
-pub async fn list_orders(req: &ApiRequest) -> ApiResult<ApiResponse> {
-    let caller = introspect(SERVICE, req).await?;
+pub async fn list_orders(req: &ApiRequest, caller: Caller) -> ApiResult<ApiResponse> {
     let paging = Paging::from_request(req)?;
     let requested = req.query("user_id").map(parse_user_filter).transpose()?;
     let scope = domain::list_scope(caller.user_id, caller.is_admin(), requested)?;
@@ -187,8 +185,7 @@ pub async fn list_orders(req: &ApiRequest) -> ApiResult<ApiResponse> {
     ApiResponse::page(&orders, total)
 }
 
-pub async fn get_order(req: &ApiRequest, id: &str) -> ApiResult<ApiResponse> {
-    let caller = introspect(SERVICE, req).await?;
+pub async fn get_order(req: &ApiRequest, id: &str, caller: Caller) -> ApiResult<ApiResponse> {
     let order = visible_order(&Db::connect(req).await?, &caller, parse_order_id(id)?).await?;
     ApiResponse::ok(&order)
 }
@@ -196,8 +193,7 @@ pub async fn get_order(req: &ApiRequest, id: &str) -> ApiResult<ApiResponse> {
 /// Cancels a pending order (its reservation is released) or a paid one (its payment
 /// is refunded first). The status change is one conditional update, so a cancel
 /// racing a payment can't both succeed.
-pub async fn cancel_order(req: &ApiRequest, id: &str) -> ApiResult<ApiResponse> {
-    let caller = introspect(SERVICE, req).await?;
+pub async fn cancel_order(req: &ApiRequest, id: &str, caller: Caller) -> ApiResult<ApiResponse> {
     let order = visible_order(&Db::connect(req).await?, &caller, parse_order_id(id)?).await?;
     let siblings = Siblings::new(req);
     match order.status {
@@ -260,7 +256,7 @@ fn parse_user_filter(raw: &str) -> ApiResult<i64> {
 
 #[cfg(test)]
 mod tests {
-    use spinshop_kit::request::parse_json;
+    use spinshop_kit::http::request::parse_json;
 
     use super::*;
 

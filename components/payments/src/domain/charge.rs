@@ -3,7 +3,7 @@
 
 use serde_json::json;
 use spinshop_kit::digest::sha256_hex;
-pub use spinshop_kit::idempotency::IdempotencyKey;
+pub use spinshop_kit::http::idempotency::IdempotencyKey;
 use spinshop_kit::{ApiError, ApiResult};
 
 use super::PaymentStatus;

@@ -78,3 +78,27 @@ fn only_a_pending_order_can_be_paid_and_only_its_total() {
         assert_eq!(check(status, 999).unwrap_err().code(), "invalid_state");
     }
 }
+
+#[test]
+fn a_payment_event_reads_back_as_the_data_notifications_reads() {
+    let payment = Payment {
+        id: 9,
+        order_id: 42,
+        user_id: 7,
+        amount: 1998,
+        currency: "EUR".into(),
+        status: PaymentStatus::Succeeded,
+        method: "card".into(),
+        card_last4: Some("4242".into()),
+        created_at: String::new(),
+    };
+    let recorded = serde_json::to_value(&payment).unwrap();
+    assert_eq!(
+        serde_json::from_value::<spinshop_kit::contracts::PaymentData>(recorded).unwrap(),
+        spinshop_kit::contracts::PaymentData {
+            order_id: Some(42),
+            amount: Some(1998),
+            currency: Some("EUR".into()),
+        }
+    );
+}

@@ -1,8 +1,9 @@
-//! INTERNAL: what orders asks of payments. `kit::serve` lets only callers with a
+//! INTERNAL: what orders asks of payments. `kit::http::service::serve` lets only callers with a
 //! service token reach these.
 
 use spinshop_kit::contracts::RefundOrderBody;
-use spinshop_kit::db::Db;
+use spinshop_kit::http::routes::Service;
+use spinshop_kit::pg::db::Db;
 use spinshop_kit::{ApiError, ApiRequest, ApiResponse, ApiResult};
 
 use crate::store;
@@ -10,7 +11,7 @@ use crate::store;
 /// `POST /internal/refund-order`, for orders cancelling a paid order: refunds the order's succeeded
 /// payment. Idempotent: an already refunded one is answered the same way. Orders
 /// is the caller and records the refund itself, so it is not notified.
-pub async fn refund_order(req: &ApiRequest) -> ApiResult<ApiResponse> {
+pub async fn refund_order(req: &ApiRequest, _: Service) -> ApiResult<ApiResponse> {
     let body: RefundOrderBody = req.json()?;
     let db = Db::connect(req).await?;
     let payment = match store::refund_order_payment(&db, body.order_id).await? {

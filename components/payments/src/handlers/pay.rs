@@ -34,14 +34,13 @@ use std::time::Duration;
 use serde::{Deserialize, Serialize};
 use serde_json::json;
 use spinshop_kit::auth::Caller;
-use spinshop_kit::client::introspect;
-use spinshop_kit::config::secret_var;
-use spinshop_kit::db::Db;
-use spinshop_kit::idempotency::MAX_IDEMPOTENCY_KEY_CHARS;
+use spinshop_kit::http::idempotency::MAX_IDEMPOTENCY_KEY_CHARS;
+use spinshop_kit::pg::db::Db;
 use spinshop_kit::time::Backoff;
 use spinshop_kit::{ApiError, ApiRequest, ApiResponse, ApiResult, join};
 
 use crate::SERVICE;
+use crate::config::Config;
 use crate::domain::{
     Card, IdempotencyKey, NewPayment, Payment, PaymentMethod, PaymentRequest, PaymentStatus,
     authorize, check_payable, parse_amount,
@@ -58,7 +57,7 @@ const LONGEST_POLL: Duration = Duration::from_millis(250);
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
 struct PayBody {
-    #[serde(deserialize_with = "spinshop_kit::request::id")]
+    #[serde(deserialize_with = "spinshop_kit::http::request::id")]
     order_id: i64,
     amount: i64,
     method: String,
@@ -92,20 +91,18 @@ impl CardBody {
     }
 }
 
-pub async fn pay(req: &ApiRequest) -> ApiResult<ApiResponse> {
-    // Who is paying, and charges an earlier request left unsettled: asked at once.
-    let (caller, settled) = join(introspect(SERVICE, req), settle_abandoned(req)).await;
-    let caller = caller?;
+pub async fn pay(req: &ApiRequest, caller: Caller) -> ApiResult<ApiResponse> {
+    let settled = settle_abandoned(req).await;
     let key = idempotency_key(req)?;
     let request = req.json::<PayBody>()?.into_request()?;
-    let fingerprint = request.fingerprint(&secret_var("internal_secret").await?);
+    let fingerprint = request.fingerprint(&Config::get().await?.fingerprint_key);
     settled?;
 
     if let Claim::Replay(stored) = claim(req, caller.user_id, &key, &fingerprint).await? {
         return Ok(respond(&stored).with_header("idempotent-replayed", "true"));
     }
     // Each step opens its own connection: none is held while orders answers, so a
-    // burst of payments can't take the connections orders needs (see `kit::db`).
+    // burst of payments can't take the connections orders needs (see `kit::pg::db`).
     let outcome = match charge(req, caller, &key, &request, &fingerprint).await {
         Ok((stored, payment_id)) => complete(req, caller.user_id, &key, &stored, payment_id)
             .await
@@ -369,7 +366,7 @@ fn refunded_before_paid(payment: &Payment) -> ApiError {
 #[cfg(test)]
 mod tests {
     use serde_json::{Value, json};
-    use spinshop_kit::request::parse_json;
+    use spinshop_kit::http::request::parse_json;
 
     use super::*;
 

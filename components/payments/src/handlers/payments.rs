@@ -1,19 +1,18 @@
 //! Payments as their owner or an admin reads them, and an admin's refunds.
 
-use spinshop_kit::client::introspect;
-use spinshop_kit::db::Db;
-use spinshop_kit::paging::Paging;
-use spinshop_kit::request::{path_id, positive_id};
+use spinshop_kit::auth::Caller;
+use spinshop_kit::http::paging::Paging;
+use spinshop_kit::http::request::{path_id, positive_id};
+use spinshop_kit::http::routes::Admin;
+use spinshop_kit::pg::db::Db;
 use spinshop_kit::{ApiError, ApiRequest, ApiResponse, ApiResult};
 
-use crate::SERVICE;
 use crate::domain::PaymentStatus;
 use crate::siblings::Siblings;
 use crate::store;
 
 /// The owner or an admin sees a payment; anyone else learns nothing (404, not 403).
-pub async fn get_payment(req: &ApiRequest, id: &str) -> ApiResult<ApiResponse> {
-    let caller = introspect(SERVICE, req).await?;
+pub async fn get_payment(req: &ApiRequest, id: &str, caller: Caller) -> ApiResult<ApiResponse> {
     let id = parse_id(id, "payment")?;
     let payment = store::find_payment(&Db::connect(req).await?, id)
         .await?
@@ -24,8 +23,7 @@ pub async fn get_payment(req: &ApiRequest, id: &str) -> ApiResult<ApiResponse> {
 
 /// `?order_id=` narrows to one order. Customers see only their own payments (another
 /// user's order lists empty); admins see all.
-pub async fn list_payments(req: &ApiRequest) -> ApiResult<ApiResponse> {
-    let caller = introspect(SERVICE, req).await?;
+pub async fn list_payments(req: &ApiRequest, caller: Caller) -> ApiResult<ApiResponse> {
     let order_id = parse_order_filter(req.query("order_id"))?;
     let paging = Paging::from_request(req)?;
     let owner = (!caller.is_admin()).then_some(caller.user_id);
@@ -37,9 +35,7 @@ pub async fn list_payments(req: &ApiRequest) -> ApiResult<ApiResponse> {
 /// succeeded -> refunded, then orders records the order's payment as refunded.
 /// Refunding a refunded payment is 409, but it first re-sends `/refunded` (idempotent
 /// at orders): a refund whose notice to orders was lost is healed by retrying it.
-pub async fn refund_payment(req: &ApiRequest, id: &str) -> ApiResult<ApiResponse> {
-    let caller = introspect(SERVICE, req).await?;
-    caller.require_admin()?;
+pub async fn refund_payment(req: &ApiRequest, id: &str, _: Admin) -> ApiResult<ApiResponse> {
     let id = parse_id(id, "payment")?;
     let orders = Siblings::new(req);
     let (refunded, payment) = {

@@ -2,11 +2,12 @@
 //! remove them.
 
 use serde::Deserialize;
-use spinshop_kit::db::Db;
-use spinshop_kit::paging::Paging;
+use spinshop_kit::http::paging::Paging;
+use spinshop_kit::http::routes::Admin;
+use spinshop_kit::pg::db::Db;
 use spinshop_kit::{ApiRequest, ApiResponse, ApiResult};
 
-use super::{admin, no_such_product, parse_product_id};
+use super::{no_such_product, parse_product_id};
 use crate::domain::{ListFilter, NewProduct, ProductFields, ProductFieldsPatch, ProductPatch};
 use crate::store::{self, Removal};
 
@@ -82,8 +83,7 @@ pub async fn get_product(req: &ApiRequest, id: &str) -> ApiResult<ApiResponse> {
 }
 
 /// `POST /products` (admin) `{name, price, stock?, description?, currency?}` -> 201.
-pub async fn create_product(req: &ApiRequest) -> ApiResult<ApiResponse> {
-    admin(req).await?;
+pub async fn create_product(req: &ApiRequest, _: Admin) -> ApiResult<ApiResponse> {
     let body: ProductBody = req.json()?;
     let product = NewProduct::parse(body.fields())?;
     ApiResponse::created(&store::insert_product(&Db::connect(req).await?, &product).await?)
@@ -92,8 +92,7 @@ pub async fn create_product(req: &ApiRequest) -> ApiResult<ApiResponse> {
 /// `PUT /products/{id}` (admin): `{name, price, stock, description?, currency?}`
 /// replaces them all (absent description: none, absent currency: USD). Stock below
 /// the reserved units: 409.
-pub async fn replace_product(req: &ApiRequest, id: &str) -> ApiResult<ApiResponse> {
-    admin(req).await?;
+pub async fn replace_product(req: &ApiRequest, id: &str, _: Admin) -> ApiResult<ApiResponse> {
     let id = parse_product_id(id)?;
     let body: ProductBody = req.json()?;
     let product = NewProduct::replacement(body.fields())?;
@@ -105,8 +104,7 @@ pub async fn replace_product(req: &ApiRequest, id: &str) -> ApiResult<ApiRespons
 
 /// `PATCH /products/{id}` (admin): changes the fields sent; `"description": ""`
 /// removes the description. Stock below the reserved units: 409.
-pub async fn update_product(req: &ApiRequest, id: &str) -> ApiResult<ApiResponse> {
-    admin(req).await?;
+pub async fn update_product(req: &ApiRequest, id: &str, _: Admin) -> ApiResult<ApiResponse> {
     let id = parse_product_id(id)?;
     let body: ProductPatchBody = req.json()?;
     let patch = ProductPatch::parse(body.fields())?;
@@ -120,8 +118,7 @@ pub async fn update_product(req: &ApiRequest, id: &str) -> ApiResult<ApiResponse
 /// (open, committed or released: orders keep referring to it) is archived instead
 /// of erased: it leaves the list, can't be reserved, and still reads by id.
 /// Deleting an archived product again is a 204 that changes nothing.
-pub async fn delete_product(req: &ApiRequest, id: &str) -> ApiResult<ApiResponse> {
-    admin(req).await?;
+pub async fn delete_product(req: &ApiRequest, id: &str, _: Admin) -> ApiResult<ApiResponse> {
     let id = parse_product_id(id)?;
     match store::remove_product(&Db::connect(req).await?, id).await? {
         Removal::Deleted | Removal::Archived => Ok(ApiResponse::no_content()),

@@ -1,10 +1,11 @@
 //! A product's stock: anyone reads the level, admins set the units on the shelf.
 
 use serde::Deserialize;
-use spinshop_kit::db::Db;
+use spinshop_kit::http::routes::Admin;
+use spinshop_kit::pg::db::Db;
 use spinshop_kit::{ApiRequest, ApiResponse, ApiResult};
 
-use super::{admin, no_such_product, parse_product_id};
+use super::{no_such_product, parse_product_id};
 use crate::domain::Stock;
 use crate::store;
 
@@ -27,8 +28,7 @@ pub async fn get_stock(req: &ApiRequest, id: &str) -> ApiResult<ApiResponse> {
 
 /// `PUT /products/{id}/stock` (admin) `{stock}` -> 200 with the new level; below the
 /// reserved units: 409.
-pub async fn set_stock(req: &ApiRequest, id: &str) -> ApiResult<ApiResponse> {
-    admin(req).await?;
+pub async fn set_stock(req: &ApiRequest, id: &str, _: Admin) -> ApiResult<ApiResponse> {
     let id = parse_product_id(id)?;
     let stock = Stock::parse(req.json::<StockBody>()?.stock)?;
     let level = store::set_stock(&Db::connect(req).await?, id, stock)

@@ -5,7 +5,7 @@ use serde::Serialize;
 use spinshop_kit::ApiError;
 use spinshop_kit::auth::Role;
 
-pub use spinshop_kit::account::{Email, Password};
+pub use super::credentials::{Email, Password};
 
 const MAX_NAME_LEN: usize = 100;
 

@@ -3,16 +3,15 @@
 
 use serde::Deserialize;
 use spinshop_kit::auth::Role;
-use spinshop_kit::db::Db;
-use spinshop_kit::paging::Paging;
-use spinshop_kit::password::{hash_password, verify_password};
+use spinshop_kit::http::paging::Paging;
+use spinshop_kit::http::routes::Admin;
+use spinshop_kit::pg::db::Db;
 use spinshop_kit::{ApiError, ApiRequest, ApiResponse, ApiResult};
 
-use super::{
-    account_gone, current_user, no_such_user, parse_user_id, require_admin, within_hash_budget,
-};
+use super::{Me, account_gone, no_such_user, parse_user_id, within_hash_budget};
+use crate::config::Config;
 use crate::domain::{AccountChange, Password};
-use crate::settings::Settings;
+use crate::password::{hash_password, verify_password};
 use crate::store;
 
 #[derive(Deserialize)]
@@ -39,14 +38,12 @@ struct AdminPatchBody {
     role: Option<Role>,
 }
 
-pub async fn get_me(req: &ApiRequest) -> ApiResult<ApiResponse> {
-    let (user, _) = current_user(req, &Db::connect(req).await?).await?;
+pub async fn get_me(Me { user, .. }: Me) -> ApiResult<ApiResponse> {
     ApiResponse::ok(&user)
 }
 
-pub async fn update_me(req: &ApiRequest) -> ApiResult<ApiResponse> {
+pub async fn update_me(req: &ApiRequest, Me { user, .. }: Me) -> ApiResult<ApiResponse> {
     let db = Db::connect(req).await?;
-    let (user, _) = current_user(req, &db).await?;
     let body: ProfilePatchBody = req.json()?;
     let change = AccountChange::own(body.name.as_deref(), body.email.as_deref())?;
     let updated = store::update_user(&db, user.id, &change)
@@ -55,35 +52,33 @@ pub async fn update_me(req: &ApiRequest) -> ApiResult<ApiResponse> {
     ApiResponse::ok(&updated)
 }
 
-pub async fn delete_me(req: &ApiRequest) -> ApiResult<ApiResponse> {
+pub async fn delete_me(req: &ApiRequest, Me { user, .. }: Me) -> ApiResult<ApiResponse> {
     let db = Db::connect(req).await?;
-    let (user, _) = current_user(req, &db).await?;
     store::delete_user(&db, user.id).await?;
     Ok(ApiResponse::no_content())
 }
 
 /// Changes the password and ends every other session of the account.
-pub async fn change_password(req: &ApiRequest) -> ApiResult<ApiResponse> {
-    let settings = Settings::load().await?;
+pub async fn change_password(req: &ApiRequest, Me { user, claims }: Me) -> ApiResult<ApiResponse> {
+    let config = Config::get().await?;
     let db = Db::connect(req).await?;
-    let (user, claims) = current_user(req, &db).await?;
     let body: PasswordChangeBody = req.json()?;
     let new_password = Password::parse(
         body.new_password,
-        settings.password_min_length,
+        config.password_min_length,
         "new_password",
     )?;
     let current_hash = store::password_hash(&db, user.id)
         .await?
         .ok_or_else(account_gone)?;
-    if !within_hash_budget(&settings, || {
+    if !within_hash_budget(config, || {
         verify_password(&body.current_password, &current_hash)
     })
     .await?
     {
         return Err(ApiError::Forbidden("current_password is incorrect".into()));
     }
-    let new_hash = within_hash_budget(&settings, || hash_password(new_password.as_str())).await??;
+    let new_hash = within_hash_budget(config, || hash_password(new_password.as_str())).await??;
     db.transaction(async |db| {
         store::set_password_hash(db, user.id, &new_hash).await?;
         store::revoke_other_sessions(db, user.id, &claims.sid).await
@@ -92,17 +87,19 @@ pub async fn change_password(req: &ApiRequest) -> ApiResult<ApiResponse> {
     Ok(ApiResponse::no_content())
 }
 
-pub async fn list_users(req: &ApiRequest) -> ApiResult<ApiResponse> {
+pub async fn list_users(req: &ApiRequest, _: Admin<Me>) -> ApiResult<ApiResponse> {
     let db = Db::connect(req).await?;
-    require_admin(req, &db).await?;
     let (users, total) = store::list_users(&db, Paging::from_request(req)?).await?;
     ApiResponse::page(&users, total)
 }
 
 /// An admin may read any account; anyone may read their own.
-pub async fn get_user(req: &ApiRequest, id: &str) -> ApiResult<ApiResponse> {
+pub async fn get_user(
+    req: &ApiRequest,
+    id: &str,
+    Me { user: caller, .. }: Me,
+) -> ApiResult<ApiResponse> {
     let db = Db::connect(req).await?;
-    let (caller, _) = current_user(req, &db).await?;
     let id = parse_user_id(id)?;
     if caller.id != id && !caller.role_is_admin() {
         return Err(ApiError::Forbidden("admin role required".into()));
@@ -113,9 +110,8 @@ pub async fn get_user(req: &ApiRequest, id: &str) -> ApiResult<ApiResponse> {
     ApiResponse::ok(&user)
 }
 
-pub async fn update_user(req: &ApiRequest, id: &str) -> ApiResult<ApiResponse> {
+pub async fn update_user(req: &ApiRequest, id: &str, _: Admin<Me>) -> ApiResult<ApiResponse> {
     let db = Db::connect(req).await?;
-    require_admin(req, &db).await?;
     let id = parse_user_id(id)?;
     let body: AdminPatchBody = req.json()?;
     let change = AccountChange::by_admin(body.name.as_deref(), body.email.as_deref(), body.role)?;
@@ -125,9 +121,8 @@ pub async fn update_user(req: &ApiRequest, id: &str) -> ApiResult<ApiResponse> {
     ApiResponse::ok(&user)
 }
 
-pub async fn delete_user(req: &ApiRequest, id: &str) -> ApiResult<ApiResponse> {
+pub async fn delete_user(req: &ApiRequest, id: &str, _: Admin<Me>) -> ApiResult<ApiResponse> {
     let db = Db::connect(req).await?;
-    require_admin(req, &db).await?;
     let id = parse_user_id(id)?;
     if !store::delete_user(&db, id).await? {
         return Err(no_such_user(id));

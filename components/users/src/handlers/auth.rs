@@ -3,14 +3,14 @@
 
 use serde::{Deserialize, Serialize};
 use serde_json::json;
-use spinshop_kit::db::Db;
-use spinshop_kit::password::{decoy_hash, hash_password, verify_password};
+use spinshop_kit::pg::db::Db;
 use spinshop_kit::{ApiError, ApiRequest, ApiResponse, ApiResult};
 
-use super::{current_user, within_hash_budget};
+use super::{Me, within_hash_budget};
+use crate::config::Config;
 use crate::domain::{Email, Password, User, parse_name};
+use crate::password::{decoy_hash, hash_password, verify_password};
 use crate::sessions::{self, Rotation, Tokens};
-use crate::settings::Settings;
 use crate::store;
 
 #[derive(Deserialize)]
@@ -60,18 +60,18 @@ impl From<Tokens> for TokenResponse {
 }
 
 pub async fn register(req: &ApiRequest) -> ApiResult<ApiResponse> {
-    let settings = Settings::load().await?;
+    let config = Config::get().await?;
     let body: RegisterBody = req.json()?;
     let email = Email::parse(&body.email)?;
-    let password = Password::parse(body.password, settings.password_min_length, "password")?;
+    let password = Password::parse(body.password, config.password_min_length, "password")?;
     let name = body.name.as_deref().map(parse_name).transpose()?;
-    let hash = within_hash_budget(&settings, || hash_password(password.as_str())).await??;
+    let hash = within_hash_budget(config, || hash_password(password.as_str())).await??;
 
     let db = Db::connect(req).await?;
     let tokens = db
         .transaction(async |db| {
             let user = store::insert_user(db, &email, name.as_deref(), &hash).await?;
-            sessions::start(db, &settings, user).await
+            sessions::start(db, config, user).await
         })
         .await?;
     ApiResponse::created(&TokenResponse::from(tokens))
@@ -80,7 +80,7 @@ pub async fn register(req: &ApiRequest) -> ApiResult<ApiResponse> {
 /// JSON `{email, password}` or an OAuth2 password-grant form (`username`, `password`).
 /// An unknown email and a wrong password get the same answer, after the same work.
 pub async fn login(req: &ApiRequest) -> ApiResult<ApiResponse> {
-    let settings = Settings::load().await?;
+    let config = Config::get().await?;
     let body = login_body(req)?;
     let invalid = || ApiError::Unauthorized("invalid email or password".into());
     let email = Email::parse(&body.email).map_err(|_| invalid())?;
@@ -89,27 +89,26 @@ pub async fn login(req: &ApiRequest) -> ApiResult<ApiResponse> {
     let address_key = req.client_ip().map(|ip| format!("addr:{ip}"));
     let account = {
         let db = Db::connect(req).await?;
-        check_rate_limit(&db, &settings, &account_key, address_key.as_deref()).await?;
+        check_rate_limit(&db, config, &account_key, address_key.as_deref()).await?;
         store::find_credentials(&db, &email).await?
     };
     let hash = account
         .as_ref()
         .map_or(decoy_hash(), |(_, hash)| hash.as_str());
     // No connection is held while the hash is checked: it takes a while, and the
-    // connection budget is shared (see `kit::db`).
-    let password_ok =
-        within_hash_budget(&settings, || verify_password(&body.password, hash)).await?;
+    // connection budget is shared (see `kit::pg::db`).
+    let password_ok = within_hash_budget(config, || verify_password(&body.password, hash)).await?;
     let db = Db::connect(req).await?;
     match account {
         Some((user, _)) if password_ok => {
             store::clear_failures(&db, &account_key).await?;
             ApiResponse::ok(&TokenResponse::from(
-                sessions::start(&db, &settings, user).await?,
+                sessions::start(&db, config, user).await?,
             ))
         }
         _ => {
             let keys: Vec<String> = std::iter::once(account_key).chain(address_key).collect();
-            store::record_failures(&db, &keys, settings.login_window_seconds).await?;
+            store::record_failures(&db, &keys, config.login_window_seconds).await?;
             Err(invalid())
         }
     }
@@ -135,15 +134,15 @@ fn login_body(req: &ApiRequest) -> ApiResult<LoginBody> {
 /// Refuses a login while the account or the client address has too many recent failures.
 async fn check_rate_limit(
     db: &Db,
-    settings: &Settings,
+    config: &Config,
     account_key: &str,
     address_key: Option<&str>,
 ) -> ApiResult<()> {
-    let limits = std::iter::once((account_key, settings.login_max_failures))
-        .chain(address_key.map(|key| (key, settings.address_max_failures())));
+    let limits = std::iter::once((account_key, config.login_max_failures))
+        .chain(address_key.map(|key| (key, config.address_max_failures())));
     for (key, max_failures) in limits {
         let (failures, retry_after) =
-            store::recent_failures(db, key, settings.login_window_seconds).await?;
+            store::recent_failures(db, key, config.login_window_seconds).await?;
         if failures >= max_failures {
             return Err(ApiError::RateLimited {
                 retry_after_seconds: retry_after.max(1) as u64,
@@ -153,8 +152,7 @@ async fn check_rate_limit(
     Ok(())
 }
 
-pub async fn introspect(req: &ApiRequest) -> ApiResult<ApiResponse> {
-    let (user, claims) = current_user(req, &Db::connect(req).await?).await?;
+pub async fn introspect(Me { user, claims }: Me) -> ApiResult<ApiResponse> {
     ApiResponse::ok(&json!({
         "active": true,
         "user_id": user.id,
@@ -165,12 +163,12 @@ pub async fn introspect(req: &ApiRequest) -> ApiResult<ApiResponse> {
 }
 
 pub async fn refresh(req: &ApiRequest) -> ApiResult<ApiResponse> {
-    let settings = Settings::load().await?;
+    let config = Config::get().await?;
     let body: RefreshBody = req.json()?;
     let db = Db::connect(req).await?;
     // Every outcome commits: a detected reuse must leave its session revoked.
     match db
-        .transaction(async |db| sessions::rotate(db, &settings, &body.refresh_token).await)
+        .transaction(async |db| sessions::rotate(db, config, &body.refresh_token).await)
         .await?
     {
         Rotation::Rotated(tokens) => ApiResponse::ok(&TokenResponse::from(*tokens)),

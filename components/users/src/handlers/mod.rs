@@ -1,5 +1,7 @@
-//! HTTP handlers, one file per resource: parse the request, check who is calling,
-//! do the work, respond. Request bodies and response views live beside their handlers.
+//! HTTP handlers, one file per resource: parse the request, do the work, respond.
+//! Request bodies and response views live beside their handlers. Who may call each is
+//! the route table's (`lib.rs`): a handler for a signed-in user takes the [`Me`] the
+//! check gives, one for admins an `Admin<Me>`.
 
 pub mod accounts;
 pub mod auth;
@@ -7,35 +9,41 @@ pub mod auth;
 use std::time::Instant;
 
 use spinshop_kit::auth::{AccessClaims, bearer_token, verify_access_token};
-use spinshop_kit::db::Db;
-use spinshop_kit::door::SharedBudget;
-use spinshop_kit::request::path_id;
+use spinshop_kit::http::request::path_id;
+use spinshop_kit::http::routes::Principal;
+use spinshop_kit::pg::db::Db;
 use spinshop_kit::{ApiError, ApiRequest, ApiResult};
 
+use crate::budget::SharedBudget;
+use crate::config::Config;
 use crate::domain::User;
-use crate::settings::Settings;
 use crate::store;
 
-/// The caller's account, from a valid access token whose session is still live.
-/// Unlike other services, users checks the database: it owns the sessions. Every
-/// service asks this (introspection), so the checks here hold everywhere.
-pub(super) async fn current_user(req: &ApiRequest, db: &Db) -> ApiResult<(User, AccessClaims)> {
-    let settings = Settings::load().await?;
-    let claims = verify_access_token(&settings.jwt_secret, bearer_token(req)?)?;
-    claims.check_lifetime(settings.access_token_ttl_seconds)?;
-    let user = store::user_with_live_session(db, claims.user_id()?, &claims.sid)
-        .await?
-        .ok_or_else(|| ApiError::Unauthorized("session ended or account deleted".into()))?;
-    Ok((user, claims))
+/// The caller: their account, from a valid access token whose session is still
+/// live, as the route table's check gives it to a handler. Unlike other services,
+/// users checks the database: it owns the sessions. Every service asks this
+/// (introspection), so the checks here hold everywhere.
+pub struct Me {
+    pub user: User,
+    pub claims: AccessClaims,
 }
 
-/// Admin rights come from the account as stored now, not from the token's claim.
-pub(super) async fn require_admin(req: &ApiRequest, db: &Db) -> ApiResult<User> {
-    let (user, _) = current_user(req, db).await?;
-    if !user.role_is_admin() {
-        return Err(ApiError::Forbidden("admin role required".into()));
+impl Principal for Me {
+    async fn identify(req: &ApiRequest) -> ApiResult<Me> {
+        let db = Db::connect(req).await?;
+        let config = Config::get().await?;
+        let claims = verify_access_token(&config.jwt_secret, bearer_token(req)?)?;
+        claims.check_lifetime(config.access_token_ttl_seconds)?;
+        let user = store::user_with_live_session(&db, claims.user_id()?, &claims.sid)
+            .await?
+            .ok_or_else(|| ApiError::Unauthorized("session ended or account deleted".into()))?;
+        Ok(Me { user, claims })
     }
-    Ok(user)
+
+    /// Admin rights come from the account as stored now, not from the token's claim.
+    fn is_admin(&self) -> bool {
+        self.user.role_is_admin()
+    }
 }
 
 /// Runs `hash` (computing or checking an argon2id hash) within the time the whole
@@ -45,10 +53,10 @@ pub(super) async fn require_admin(req: &ApiRequest, db: &Db) -> ApiResult<User> 
 /// login and register, the other routes keep the rest of the CPU. Time, not a count
 /// of hashes, so the budget means the same on a slow machine as on a fast one.
 pub(super) async fn within_hash_budget<T>(
-    settings: &Settings,
+    config: &Config,
     hash: impl FnOnce() -> T,
 ) -> ApiResult<T> {
-    let budget = SharedBudget::open("password-hash-ms", settings.password_hash_ms_per_second).await;
+    let budget = SharedBudget::open("password-hash-ms", config.password_hash_ms_per_second).await;
     budget.take(HASH_MS_TAKEN_AHEAD).await?;
     let started = Instant::now();
     let outcome = hash();

@@ -2,6 +2,7 @@
 //! provides): the WASIp3 build spin.toml names and the WASIp2 build the Fermyon Cloud
 //! manifest names.
 
+use std::io::Write;
 use std::path::Path;
 
 use spinshop_host::manifest::Manifest;
@@ -32,7 +33,12 @@ fn built_components_import_only_the_platform_world() {
         }
     }
     if checked == 0 {
-        eprintln!("skipped: no component is built (./dev build wasip3, ./dev build wasip2)");
+        // Past libtest's capture, in the form `./dev test` counts skipped tests by.
+        let _ = writeln!(
+            std::io::stderr(),
+            "skipped: built_components_import_only_the_platform_world: \
+             no component is built (./dev build wasip3, ./dev build wasip2)"
+        );
         return;
     }
     assert!(

@@ -20,7 +20,7 @@ mod p3;
 #[cfg(feature = "wasip3")]
 pub use p3::*;
 
-use crate::method::Method;
+use crate::http::method::Method;
 
 /// Which WASI the component is built for.
 #[cfg(feature = "wasip2")]

@@ -13,7 +13,7 @@ use wasi::http::types::{
 use wasi::io::streams::{InputStream, StreamError};
 
 use super::{Incoming, Outgoing, RowSet, text_headers};
-use crate::method::Method;
+use crate::http::method::Method;
 
 pub use pg4::{Column, DbError as PgDbError, DbValue, Decode, ParameterValue, PgError, QueryError};
 /// For [`crate::export_service!`].
@@ -238,9 +238,9 @@ macro_rules! __export_service_for_build {
                 response_out: $crate::sdk::wasi::http::types::ResponseOutparam,
             ) {
                 $crate::sdk::run(async move {
-                    let served = match $crate::sdk::read_incoming(request, $crate::request::MAX_BODY_BYTES) {
-                        Ok(incoming) => $crate::service::serve(incoming, $prefix, $route).await,
-                        Err(err) => $crate::service::unreadable($prefix, &err),
+                    let served = match $crate::sdk::read_incoming(request, $crate::http::request::MAX_BODY_BYTES) {
+                        Ok(incoming) => $crate::http::service::serve(incoming, $prefix, $route).await,
+                        Err(err) => $crate::http::service::unreadable($prefix, &err),
                     };
                     $crate::sdk::respond(response_out, served.status, &served.headers, &served.body);
                     served.after_response().await;

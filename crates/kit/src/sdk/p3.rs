@@ -15,8 +15,8 @@ use spin_sdk::wasip3::{wit_future, wit_stream};
 use spin_sdk::{key_value, pg, variables};
 
 use super::{Incoming, Outgoing, RowSet, text_headers};
-use crate::method::Method;
-use crate::service::Served;
+use crate::http::method::Method;
+use crate::http::service::Served;
 
 pub use pg::{Column, DbError as PgDbError, DbValue, Decode, ParameterValue, PgError, QueryError};
 /// For [`crate::export_service!`].
@@ -256,12 +256,12 @@ macro_rules! __export_service_for_build {
             > {
                 let served = match $crate::sdk::read_incoming(
                     request,
-                    $crate::request::MAX_BODY_BYTES,
+                    $crate::http::request::MAX_BODY_BYTES,
                 )
                 .await
                 {
-                    Ok(incoming) => $crate::service::serve(incoming, $prefix, $route).await,
-                    Err(err) => $crate::service::unreadable($prefix, &err),
+                    Ok(incoming) => $crate::http::service::serve(incoming, $prefix, $route).await,
+                    Err(err) => $crate::http::service::unreadable($prefix, &err),
                 };
                 $crate::sdk::respond(served)
             }

@@ -2,7 +2,7 @@
 
 use serde::Serialize;
 
-use crate::error::{ApiError, ApiResult};
+use crate::http::error::{ApiError, ApiResult};
 
 #[derive(Debug)]
 pub struct ApiResponse {
@@ -54,7 +54,7 @@ impl ApiResponse {
             .map(|(_, value)| value.as_str())
     }
 
-    pub fn from_error(err: &ApiError) -> Self {
+    pub(crate) fn from_error(err: &ApiError) -> Self {
         let response = ApiResponse {
             status: err.status(),
             headers: vec![("content-type".into(), "application/json".into())],

@@ -7,11 +7,11 @@ use std::rc::Rc;
 
 use serde::de::{self, DeserializeOwned, Deserializer, Visitor};
 
-use crate::error::{ApiError, ApiResult};
-use crate::method::Method;
-use crate::outbox::Outbox;
+use crate::http::error::{ApiError, ApiResult};
+use crate::http::method::Method;
+use crate::http::strict::Strict;
+use crate::pg::outbox::Outbox;
 use crate::sdk::Incoming;
-use crate::strict::Strict;
 
 /// Bodies larger than this are refused with 413.
 pub const MAX_BODY_BYTES: usize = 1024 * 1024;
@@ -37,7 +37,7 @@ pub struct ApiRequest {
 impl ApiRequest {
     /// Builds the request from what Spin hands the component. Components route on
     /// the path itself: requests that arrive by service chaining carry no per-route headers.
-    pub fn from_incoming(incoming: Incoming, prefix: &'static str) -> Self {
+    pub(crate) fn from_incoming(incoming: Incoming, prefix: &'static str) -> Self {
         let Incoming {
             method,
             path_with_query,
@@ -105,6 +105,12 @@ impl ApiRequest {
         self
     }
 
+    /// The service the request came to, as its prefix names it (`/api/orders` ->
+    /// `orders`; the catch-all, with no prefix, is `web`).
+    pub fn service(&self) -> &'static str {
+        crate::http::service::service_name(self.prefix)
+    }
+
     /// The path below the service prefix, split on `/`: `/api/users/auth/login` -> `["auth", "login"]`.
     pub fn segments(&self) -> Vec<&str> {
         self.path
@@ -164,7 +170,7 @@ impl ApiRequest {
     /// Refuses query parameters and form fields holding NUL, which Postgres cannot
     /// store, before any handler sees them. (JSON bodies are checked as they are
     /// parsed, and header values cannot hold NUL.)
-    pub fn check_text(&self) -> ApiResult<()> {
+    pub(crate) fn check_text(&self) -> ApiResult<()> {
         let form = if self.is_form() {
             self.form()
         } else {
@@ -182,7 +188,7 @@ impl ApiRequest {
     }
 
     /// Refuses an oversized body before anything else looks at it.
-    pub fn check_body_size(&self) -> ApiResult<()> {
+    pub(crate) fn check_body_size(&self) -> ApiResult<()> {
         if self.body.len() > MAX_BODY_BYTES {
             return Err(ApiError::PayloadTooLarge {
                 limit: MAX_BODY_BYTES,
@@ -277,7 +283,7 @@ pub fn path_id(raw: &str, not_found: impl FnOnce() -> ApiError) -> ApiResult<i64
 
 /// Deserializes a positive id sent as a JSON number or as a string of digits
 /// (`"order_id": 1` and `"order_id": "1"` are both accepted).
-/// Use as `#[serde(deserialize_with = "spinshop_kit::request::id")]`.
+/// Use as `#[serde(deserialize_with = "spinshop_kit::http::request::id")]`.
 pub fn id<'de, D: Deserializer<'de>>(deserializer: D) -> Result<i64, D::Error> {
     struct IdVisitor;
 

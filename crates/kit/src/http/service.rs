@@ -1,5 +1,5 @@
 //! The entry every component's handler calls ([`export_service!`]): request id, the
-//! front door (CORS, rate limits: see [`crate::door`]), size limit, routing, error
+//! front door (CORS, rate limits: see [`crate::http::door`]), size limit, routing, error
 //! rendering and logging, the same for every service, and the work that waits until
 //! the response has gone.
 //!
@@ -18,12 +18,12 @@ use std::io::Write;
 use std::time::Duration;
 
 use crate::auth::require_service;
-use crate::door::Door;
-use crate::error::{ApiError, ApiResult};
-use crate::method::Method;
-use crate::outbox;
-use crate::request::ApiRequest;
-use crate::response::ApiResponse;
+use crate::http::door::Door;
+use crate::http::error::{ApiError, ApiResult};
+use crate::http::method::Method;
+use crate::http::request::ApiRequest;
+use crate::http::response::ApiResponse;
+use crate::pg::outbox;
 use crate::sdk::{self, Incoming};
 
 /// Exports the component's HTTP handler: every request goes through [`serve`] with
@@ -75,15 +75,19 @@ pub async fn serve(
 ) -> Served {
     let started = sdk::now_nanos();
     let req = ApiRequest::from_incoming(incoming, prefix);
-    let door = Door::from_variables().await;
-    let response = match door.preflight(&req) {
-        Some(preflight) => preflight,
-        None => match door.admit(&req).await {
-            Ok(()) => respond(&req, prefix, route).await,
-            Err(refused) => ApiResponse::from_error(&refused),
-        },
+    let response = match Door::load().await {
+        Ok(door) => {
+            let response = match door.preflight(&req) {
+                Some(preflight) => preflight,
+                None => match door.admit(&req).await {
+                    Ok(()) => respond(&req, prefix, route).await,
+                    Err(refused) => ApiResponse::from_error(&refused),
+                },
+            };
+            door.decorate(&req, response)
+        }
+        Err(misconfigured) => error_response(&req, prefix, &misconfigured),
     };
-    let response = door.decorate(&req, response);
     let mut served = Served::new(response, &req);
     served.after = Some(AfterResponse {
         prefix,
@@ -181,7 +185,7 @@ fn access_log_line(prefix: &str, req: &ApiRequest, status: u16, elapsed: Duratio
 
 /// The service mounted at `prefix` (`/api/orders` -> `orders`); the catch-all, with
 /// no prefix, is the `web` component.
-fn service_name(prefix: &str) -> &str {
+pub(crate) fn service_name(prefix: &str) -> &str {
     match prefix.rsplit('/').next() {
         Some(name) if !name.is_empty() => name,
         _ => "web",
@@ -215,18 +219,22 @@ async fn respond(
         Ok(()) => route(req).await,
         Err(err) => Err(err),
     };
-    outcome.unwrap_or_else(|err| {
-        if matches!(err, ApiError::Internal(_) | ApiError::Unavailable(_)) {
-            eprintln!(
-                "{prefix} {} {} {} -> {}: {err:#}",
-                req.request_id,
-                req.method,
-                req.path,
-                err.status()
-            );
-        }
-        ApiResponse::from_error(&err)
-    })
+    outcome.unwrap_or_else(|err| error_response(req, prefix, &err))
+}
+
+/// The envelope for `err`; an internal error or an unavailable dependency is logged
+/// with the request id first, since its answer says nothing of the cause.
+fn error_response(req: &ApiRequest, prefix: &str, err: &ApiError) -> ApiResponse {
+    if matches!(err, ApiError::Internal(_) | ApiError::Unavailable(_)) {
+        eprintln!(
+            "{prefix} {} {} {} -> {}: {err:#}",
+            req.request_id,
+            req.method,
+            req.path,
+            err.status()
+        );
+    }
+    ApiResponse::from_error(err)
 }
 
 /// A service's internal endpoints are those whose first segment is `internal`; only
@@ -241,11 +249,11 @@ async fn admit_internal(req: &ApiRequest, prefix: &str) -> ApiResult<()> {
 
 /// The first path segment below a service's prefix that marks an internal endpoint:
 /// `/api/<service>/internal/...`.
-pub const INTERNAL_SEGMENT: &str = "internal";
+pub(crate) const INTERNAL_SEGMENT: &str = "internal";
 
 /// `GET /api/<service>/healthz`: 200 when the service's database answers, else 503.
 pub async fn health(req: &ApiRequest, service: &str) -> ApiResult<ApiResponse> {
-    let db_ok = match crate::db::Db::connect(req).await {
+    let db_ok = match crate::pg::db::Db::connect(req).await {
         Ok(db) => db.ping().await,
         Err(_) => false,
     };
@@ -255,17 +263,6 @@ pub async fn health(req: &ApiRequest, service: &str) -> ApiResult<ApiResponse> {
         "db": if db_ok { "ok" } else { "unavailable" },
     });
     ApiResponse::json(if db_ok { 200 } else { 503 }, &body)
-}
-
-/// The answer for a path that exists but not with this method; `allowed` are the
-/// methods it does accept, sent back in the `Allow` header.
-pub fn method_not_allowed(allowed: &[Method]) -> ApiResult<ApiResponse> {
-    let allow = allowed
-        .iter()
-        .map(ToString::to_string)
-        .collect::<Vec<_>>()
-        .join(", ");
-    Err(ApiError::MethodNotAllowed { allow })
 }
 
 /// The answer for a path the service does not have.

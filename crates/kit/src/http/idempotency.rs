@@ -1,7 +1,7 @@
 //! The client's idempotency key, read the same way by every service that takes one.
 
-use crate::error::{ApiError, ApiResult};
-use crate::request::ApiRequest;
+use crate::http::error::{ApiError, ApiResult};
+use crate::http::request::ApiRequest;
 
 /// Keys longer than this are refused: they are stored and compared on every retry.
 pub const MAX_IDEMPOTENCY_KEY_CHARS: usize = 200;

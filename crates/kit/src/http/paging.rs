@@ -1,8 +1,8 @@
 //! `?limit=&offset=` for every list, and the page of rows with the total it counts.
 
-use crate::db::{Db, Param, Row};
-use crate::error::{ApiError, ApiResult};
-use crate::request::ApiRequest;
+use crate::http::error::{ApiError, ApiResult};
+use crate::http::request::ApiRequest;
+use crate::pg::db::{Db, Param, Row};
 
 pub const DEFAULT_LIMIT: i64 = 20;
 pub const MAX_LIMIT: i64 = 100;

@@ -1,4 +1,4 @@
-//! The front door every component's [`serve`](crate::service::serve) passes requests through
+//! The front door every component's [`serve`](crate::http::service::serve) passes requests through
 //! before its routes: CORS and rate limits, applied alike by every service (Spin routes
 //! `/api/<service>/...` straight to its component, so there is no gateway in front
 //! where they could live once).
@@ -20,7 +20,7 @@
 //! sibling calls costs its user one request. The storefront's files (paths outside
 //! `/api/`) are not counted: they are served from memory and cost nothing.
 //!
-//! Whom they count is `rate_limit_clients` (`address,user` by default: both; `user`
+//! Whom they count is `rate_limit_clients` (`address,user` in spin.toml: both; `user`
 //! or `address` alone; empty: nobody, which turns the limits off).
 //!
 //! The counters live in Spin's default key-value store, one key per class and client
@@ -36,36 +36,26 @@
 //! under such races a limit admits a few requests too many, never too few. When the
 //! store can't be used, the door stays open and says why in the log: a broken counter
 //! must not close the shop.
-//!
-//! **Shared budgets.** Some work costs the machine more than any per-client limit
-//! can bound when many clients ask at once (hashing a password). A service checks
-//! and spends a [`SharedBudget`] all clients share, counted the same way in windows
-//! of one second.
 
 use crate::auth::{bearer_token, now_seconds, require_service, verify_access_token};
-use crate::config;
-use crate::error::ApiError;
-use crate::method::Method;
-use crate::request::ApiRequest;
-use crate::response::ApiResponse;
-use crate::sdk::{self, KeyValue};
+use crate::config::{self, PerInstance};
+use crate::http::counters::{Counters, Window};
+use crate::http::error::{ApiError, ApiResult};
+use crate::http::method::Method;
+use crate::http::request::ApiRequest;
+use crate::http::response::ApiResponse;
 
-/// The variables, with the defaults used when a component does not declare them.
-pub const CORS_ALLOWED_ORIGINS: &str = "cors_allowed_origins";
-pub const RATE_LIMIT_WINDOW_SECONDS: &str = "rate_limit_window_seconds";
-pub const RATE_LIMIT_AUTH: &str = "rate_limit_auth";
-pub const RATE_LIMIT_WRITES: &str = "rate_limit_writes";
-pub const RATE_LIMIT_READS: &str = "rate_limit_reads";
-pub const RATE_LIMIT_CLIENTS: &str = "rate_limit_clients";
-pub const RATE_LIMIT_USER_KEYS: &str = "rate_limit_user_keys";
-
-const DEFAULT_WINDOW_SECONDS: u64 = 60;
-/// The defaults are generous on purpose (see docs/front-door.md, "Rate limits"): the
-/// address Spin reports may be a proxy's that every shopper shares, so a tight
-/// default could lock a whole shop out. A deployment sets its own.
-const DEFAULT_AUTH_LIMIT: u64 = 600;
-const DEFAULT_WRITES_LIMIT: u64 = 6_000;
-const DEFAULT_READS_LIMIT: u64 = 60_000;
+/// The variables the door reads; their defaults are spin.toml's. They are generous on
+/// purpose (see docs/front-door.md, "Rate limits"): the address Spin reports may be a
+/// proxy's that every shopper shares, so a tight default could lock a whole shop out.
+/// A deployment sets its own.
+pub(crate) const CORS_ALLOWED_ORIGINS: &str = "cors_allowed_origins";
+pub(crate) const RATE_LIMIT_WINDOW_SECONDS: &str = "rate_limit_window_seconds";
+pub(crate) const RATE_LIMIT_AUTH: &str = "rate_limit_auth";
+pub(crate) const RATE_LIMIT_WRITES: &str = "rate_limit_writes";
+pub(crate) const RATE_LIMIT_READS: &str = "rate_limit_reads";
+pub(crate) const RATE_LIMIT_CLIENTS: &str = "rate_limit_clients";
+pub(crate) const RATE_LIMIT_USER_KEYS: &str = "rate_limit_user_keys";
 
 /// What a browser of an allowed origin may send, and read, cross-origin.
 const ALLOWED_METHODS: &str = "GET, HEAD, POST, PUT, PATCH, DELETE";
@@ -76,9 +66,9 @@ const EXPOSED_HEADERS: &str =
 /// How long a browser may keep a preflight's answer, in seconds.
 const PREFLIGHT_MAX_AGE: &str = "600";
 
-/// The door's settings, read from the component's variables.
+/// The door's settings, read from the component's variables once per instance.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Door {
+pub(crate) struct Door {
     pub allowed_origins: Vec<String>,
     pub window_seconds: u64,
     pub auth_limit: u64,
@@ -92,12 +82,13 @@ pub struct Door {
 
 /// Whom the rate limits count: client addresses, signed-in users, or both.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Counted {
+pub(crate) struct Counted {
     pub addresses: bool,
     pub users: bool,
 }
 
 impl Counted {
+    #[cfg(test)]
     const BOTH: Counted = Counted {
         addresses: true,
         users: true,
@@ -149,47 +140,34 @@ impl RouteClass {
     }
 }
 
-impl Default for Door {
-    fn default() -> Self {
-        Door {
-            allowed_origins: Vec::new(),
-            window_seconds: DEFAULT_WINDOW_SECONDS,
-            auth_limit: DEFAULT_AUTH_LIMIT,
-            writes_limit: DEFAULT_WRITES_LIMIT,
-            reads_limit: DEFAULT_READS_LIMIT,
-            counted: Counted::BOTH,
-            user_keys: 0,
-        }
-    }
-}
+static DOOR: PerInstance<Door> = PerInstance::new();
 
 impl Door {
-    /// The settings from the component's variables; an undeclared variable takes
-    /// its default, and a value that isn't a number is logged and does too.
-    pub async fn from_variables() -> Door {
-        let defaults = Door::default();
-        Door {
-            allowed_origins: sdk::variable(CORS_ALLOWED_ORIGINS)
-                .await
-                .map(|raw| parse_origins(&raw))
-                .unwrap_or_default(),
-            window_seconds: number(RATE_LIMIT_WINDOW_SECONDS, defaults.window_seconds)
-                .await
-                .max(1),
-            auth_limit: number(RATE_LIMIT_AUTH, defaults.auth_limit).await,
-            writes_limit: number(RATE_LIMIT_WRITES, defaults.writes_limit).await,
-            reads_limit: number(RATE_LIMIT_READS, defaults.reads_limit).await,
-            counted: match sdk::variable(RATE_LIMIT_CLIENTS).await {
-                Ok(raw) => Counted::parse(&raw).unwrap_or_else(|| {
-                    eprintln!(
-                        "variable {RATE_LIMIT_CLIENTS} names neither address nor user ({raw:?}); counting both"
-                    );
-                    defaults.counted
-                }),
-                Err(_) => defaults.counted,
-            },
-            user_keys: number(RATE_LIMIT_USER_KEYS, defaults.user_keys).await,
-        }
+    /// The settings from the component's variables, read once per instance. Every
+    /// component declares them all (spin.toml); one missing or malformed fails every
+    /// request with 500, and the log names it: the door would otherwise guard the
+    /// shop differently from what the deployment says.
+    pub async fn load() -> ApiResult<&'static Door> {
+        DOOR.get_or_load(async || {
+            Ok(Door {
+                allowed_origins: parse_origins(&config::var(CORS_ALLOWED_ORIGINS).await?),
+                window_seconds: config::parsed_var::<u64>(RATE_LIMIT_WINDOW_SECONDS)
+                    .await?
+                    .max(1),
+                auth_limit: config::parsed_var(RATE_LIMIT_AUTH).await?,
+                writes_limit: config::parsed_var(RATE_LIMIT_WRITES).await?,
+                reads_limit: config::parsed_var(RATE_LIMIT_READS).await?,
+                counted: Counted::parse(&config::var(RATE_LIMIT_CLIENTS).await?).ok_or_else(
+                    || {
+                        ApiError::internal(format!(
+                            "variable {RATE_LIMIT_CLIENTS} names neither address nor user"
+                        ))
+                    },
+                )?,
+                user_keys: config::parsed_var(RATE_LIMIT_USER_KEYS).await?,
+            })
+        })
+        .await
     }
 
     /// The clients a request is counted as, each the tail of a counter's key:
@@ -297,14 +275,14 @@ impl Door {
         if clients.is_empty() {
             return Ok(());
         }
-        let Some(store) = counters().await else {
+        let Some(store) = Counters::open().await else {
             return Ok(());
         };
         let now = now_seconds().max(0) as u64;
         let window = Window::at(now, self.window_seconds);
         for client in clients {
             let key = format!("rl:{}:{client}", class.name());
-            match add(&store, &key, window, 1).await {
+            match store.add(&key, window, 1).await {
                 Ok(count) if count > limit => {
                     return Err(ApiError::RateLimited {
                         retry_after_seconds: window.seconds_left(now),
@@ -321,92 +299,11 @@ impl Door {
     }
 }
 
-/// A budget all clients share: at most so many units of some costly work (e.g.
-/// milliseconds of CPU) in each second, whoever asks. For work whose cost falls on
-/// the machine rather than on one client, such as hashing a password: limits per
-/// client can't bound what many clients ask together. Counted like the rate limits,
-/// in the key `budget:<name>`, and open like them when the store fails.
-pub struct SharedBudget {
-    store: Option<KeyValue>,
-    key: String,
-    per_second: u64,
-}
-
-impl SharedBudget {
-    /// The budget `name` of `per_second` units a second; 0: no budget.
-    pub async fn open(name: &str, per_second: u64) -> SharedBudget {
-        SharedBudget {
-            store: if per_second == 0 {
-                None
-            } else {
-                counters().await
-            },
-            key: format!("budget:{name}"),
-            per_second,
-        }
-    }
-
-    /// Takes `units` from this second's budget before the work starts, so that work
-    /// starting at the same time sees it taken; 429 `rate_limited`, with
-    /// `retry-after: 1`, when the budget is spent already.
-    pub async fn take(&self, units: u64) -> Result<(), ApiError> {
-        let Some(store) = &self.store else {
-            return Ok(());
-        };
-        let window = Window::this_second();
-        let taken = match store.get(&self.key).await {
-            Ok(stored) => {
-                let spent = next_total(stored.as_deref(), window, 0);
-                if spent >= self.per_second {
-                    Ok(false)
-                } else {
-                    write_total(store, &self.key, window, spent.saturating_add(units))
-                        .await
-                        .map(|()| true)
-                }
-            }
-            Err(err) => Err(err),
-        };
-        match taken {
-            Ok(true) => Ok(()),
-            Ok(false) => Err(ApiError::RateLimited {
-                retry_after_seconds: 1,
-            }),
-            Err(err) => {
-                eprintln!("budget not applied: counting {}: {err}", self.key);
-                Ok(())
-            }
-        }
-    }
-
-    /// Counts `units` more, spent now (what the work cost beyond what was taken).
-    pub async fn spend(&self, units: u64) {
-        if units == 0 {
-            return;
-        }
-        let Some(store) = &self.store else {
-            return;
-        };
-        if let Err(err) = add(store, &self.key, Window::this_second(), units).await {
-            eprintln!("budget not applied: counting {}: {err}", self.key);
-        }
-    }
-}
-
-/// The store the counters live in: Spin's default key-value store. `None` (and a
-/// line in the log) when it can't be opened: a broken counter must not close the shop.
-async fn counters() -> Option<KeyValue> {
-    KeyValue::open_default()
-        .await
-        .inspect_err(|err| eprintln!("limits not applied: the default key-value store: {err}"))
-        .ok()
-}
-
 /// The user a request's access token names, when the token is valid. Verified with
 /// the `jwt_secret` variable; a component without it limits per address only.
 async fn user_of(req: &ApiRequest) -> Option<String> {
     let token = bearer_token(req).ok()?;
-    let secret = config::secret_var("jwt_secret").await.ok()?;
+    let secret = config::secret_var(config::JWT_SECRET).await.ok()?;
     verify_access_token(&secret, token)
         .ok()
         .map(|claims| claims.sub)
@@ -424,77 +321,6 @@ fn user_slot(user: &str, keys: u64) -> u64 {
     value % keys
 }
 
-/// A fixed window: `[start, start + length)`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-struct Window {
-    start: u64,
-    length: u64,
-}
-
-impl Window {
-    fn at(now: u64, length: u64) -> Window {
-        Window {
-            start: now - now % length,
-            length,
-        }
-    }
-
-    /// The second now: the window of a shared budget.
-    fn this_second() -> Window {
-        Window::at(now_seconds().max(0) as u64, 1)
-    }
-
-    /// Whole seconds until the window ends, at least 1.
-    fn seconds_left(self, now: u64) -> u64 {
-        (self.start + self.length).saturating_sub(now).max(1)
-    }
-}
-
-/// Adds `amount` to a counter and returns its total in the window.
-async fn add(store: &KeyValue, key: &str, window: Window, amount: u64) -> Result<u64, String> {
-    let stored = store.get(key).await?;
-    let total = next_total(stored.as_deref(), window, amount);
-    write_total(store, key, window, total).await?;
-    Ok(total)
-}
-
-/// Stores a counter's total in the window: `<window start> <total>`.
-async fn write_total(
-    store: &KeyValue,
-    key: &str,
-    window: Window,
-    total: u64,
-) -> Result<(), String> {
-    store
-        .set(key, format!("{} {total}", window.start).as_bytes())
-        .await
-}
-
-/// The total after adding `amount`, given what the counter holds: added to it in the
-/// same window, `amount` alone in a new one (or when the value is unreadable).
-fn next_total(stored: Option<&[u8]>, window: Window, amount: u64) -> u64 {
-    let parsed = stored
-        .and_then(|bytes| std::str::from_utf8(bytes).ok())
-        .and_then(|text| text.split_once(' '))
-        .and_then(|(start, total)| Some((start.parse::<u64>().ok()?, total.parse::<u64>().ok()?)));
-    match parsed {
-        Some((start, total)) if start == window.start => total.saturating_add(amount),
-        _ => amount,
-    }
-}
-
-/// A whole-number variable; an undeclared one takes its default, and a value that
-/// isn't a number is logged and does too.
-async fn number(name: &str, default: u64) -> u64 {
-    match sdk::variable(name).await {
-        Ok(raw) => raw.trim().parse().unwrap_or_else(|_| {
-            eprintln!("variable {name} is not a whole number ({raw:?}); using {default}");
-            default
-        }),
-        Err(_) => default,
-    }
-}
-
 /// `https://a.example, http://localhost:8080/` -> the origins, without trailing `/`.
 fn parse_origins(raw: &str) -> Vec<String> {
     raw.split(',')
@@ -508,6 +334,22 @@ fn parse_origins(raw: &str) -> Vec<String> {
 mod tests {
     use super::*;
     use crate::Method;
+
+    /// A door that allows no other origin and counts both kinds of client; its
+    /// limits are no test's concern.
+    impl Default for Door {
+        fn default() -> Self {
+            Door {
+                allowed_origins: Vec::new(),
+                window_seconds: 60,
+                auth_limit: 0,
+                writes_limit: 0,
+                reads_limit: 0,
+                counted: Counted::BOTH,
+                user_keys: 0,
+            }
+        }
+    }
 
     fn door(origins: &[&str]) -> Door {
         Door {
@@ -601,20 +443,6 @@ mod tests {
             .map(|id| user_slot(&id.to_string(), 300))
             .collect();
         assert_eq!(first.len(), 300);
-    }
-
-    #[test]
-    fn counts_go_up_within_a_window_and_restart_in_the_next() {
-        let window = Window::at(125, 60);
-        assert_eq!(window.start, 120);
-        assert_eq!(window.seconds_left(125), 55);
-        assert_eq!(window.seconds_left(180), 1);
-        assert_eq!(next_total(None, window, 1), 1);
-        assert_eq!(next_total(Some(b"120 4"), window, 1), 5);
-        assert_eq!(next_total(Some(b"120 4"), window, 0), 4);
-        assert_eq!(next_total(Some(b"120 40"), window, 55), 95);
-        assert_eq!(next_total(Some(b"60 40"), window, 1), 1);
-        assert_eq!(next_total(Some(b"garbage"), window, 1), 1);
     }
 
     #[test]

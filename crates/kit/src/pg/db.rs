@@ -42,9 +42,9 @@ use std::rc::Rc;
 use std::time::Duration;
 
 use crate::config;
-use crate::error::{ApiError, ApiResult};
-use crate::outbox::Outbox;
-use crate::request::ApiRequest;
+use crate::http::error::{ApiError, ApiResult};
+use crate::http::request::ApiRequest;
+use crate::pg::outbox::Outbox;
 use crate::sdk::{self, Connection, DbValue, Decode, ParameterValue, PgError, QueryError, RowSet};
 use crate::time::Backoff;
 

@@ -1,7 +1,7 @@
 //! The rules every account follows, whoever creates it: the users service, and
-//! `spinshop migrate` for the first admin.
+//! `spinshop migrate` for the first admin (the CLI depends on this crate for them).
 
-use crate::error::ApiError;
+use spinshop_kit::ApiError;
 
 /// Passwords longer than this are refused: hashing cost must stay bounded.
 pub const MAX_PASSWORD_BYTES: usize = 1024;
@@ -38,6 +38,11 @@ impl Email {
         &self.0
     }
 }
+
+/// The variable holding the shortest password accepted (its default is spin.toml's):
+/// the users service reads it, and `spinshop migrate` reads its default from the
+/// manifest for the first admin.
+pub const PASSWORD_MIN_LENGTH: &str = "password_min_length";
 
 /// A password that satisfies the configured length rule.
 pub struct Password(String);

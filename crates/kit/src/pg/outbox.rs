@@ -4,7 +4,7 @@
 //! makes the change it reports, so the two commit or roll back together: no event
 //! without its change, no change without its event. The row waits in the service's
 //! own `<schema>.outbox` table until [`flush`] delivers it: right after the response
-//! that committed it (see [`Served::after_response`](crate::service::Served::after_response)),
+//! that committed it (see [`Served::after_response`](crate::http::service::Served::after_response)),
 //! and whenever a dispatch asks.
 //!
 //! Delivery is at least once. A flush claims due rows with a short lease (so
@@ -24,9 +24,9 @@ use serde_json::Value;
 use crate::client::{CallContext, Method, call};
 use crate::config;
 use crate::contracts::{Event, FlushReport};
-use crate::db::{Db, Param, text};
-use crate::error::{ApiError, ApiResult};
-use crate::request::ApiRequest;
+use crate::http::error::{ApiError, ApiResult};
+use crate::http::request::ApiRequest;
+use crate::pg::db::{Db, Param, text};
 
 /// Rows one claim takes; a flush claims again until nothing is due.
 const BATCH: i64 = 50;
@@ -60,7 +60,7 @@ pub struct Claimed {
 
 /// The pause before another attempt after `attempts` failed ones: `base` doubling
 /// per attempt, never more than `cap`.
-pub fn retry_delay(attempts: i64, base: Duration, cap: Duration) -> Duration {
+pub(crate) fn retry_delay(attempts: i64, base: Duration, cap: Duration) -> Duration {
     let doublings = u32::try_from(attempts.saturating_sub(1).clamp(0, 30)).unwrap_or(30);
     base.saturating_mul(1 << doublings).min(cap)
 }
@@ -68,24 +68,41 @@ pub fn retry_delay(attempts: i64, base: Duration, cap: Duration) -> Duration {
 /// The retry and retention settings, from the component's variables
 /// (`outbox_retry_base_ms`, `outbox_retry_max_seconds`, `outbox_retention_hours`).
 #[derive(Debug, Clone, Copy)]
-pub struct Policy {
+pub(crate) struct Policy {
     pub retry_base: Duration,
     pub retry_cap: Duration,
     pub retention_hours: i64,
 }
 
+/// The variables [`Policy`] is read from.
+pub(crate) const OUTBOX_RETRY_BASE_MS: &str = "outbox_retry_base_ms";
+pub(crate) const OUTBOX_RETRY_MAX_SECONDS: &str = "outbox_retry_max_seconds";
+pub(crate) const OUTBOX_RETENTION_HOURS: &str = "outbox_retention_hours";
+
+static POLICY: config::PerInstance<Policy> = config::PerInstance::new();
+
 impl Policy {
+    /// The policy, read once per instance.
     pub async fn load() -> ApiResult<Policy> {
-        Ok(Policy {
-            retry_base: Duration::from_millis(config::parsed_var("outbox_retry_base_ms").await?),
-            retry_cap: Duration::from_secs(config::parsed_var("outbox_retry_max_seconds").await?),
-            retention_hours: config::parsed_var("outbox_retention_hours").await?,
-        })
+        POLICY
+            .get_or_load(async || {
+                Ok(Policy {
+                    retry_base: Duration::from_millis(
+                        config::parsed_var(OUTBOX_RETRY_BASE_MS).await?,
+                    ),
+                    retry_cap: Duration::from_secs(
+                        config::parsed_var(OUTBOX_RETRY_MAX_SECONDS).await?,
+                    ),
+                    retention_hours: config::parsed_var(OUTBOX_RETENTION_HOURS).await?,
+                })
+            })
+            .await
+            .copied()
     }
 }
 
 /// Flushes the outbox this request recorded events in, if any: what
-/// [`crate::service`] does once the response has gone, so the client doesn't wait
+/// [`crate::http::service`] does once the response has gone, so the client doesn't wait
 /// for the delivery. A failure is logged; the rows stay pending for the next flush.
 pub(crate) async fn flush_recorded(request: &ApiRequest) {
     let Some(outbox) = request.recorded_outbox().take() else {
@@ -100,7 +117,7 @@ pub(crate) async fn flush_recorded(request: &ApiRequest) {
 }
 
 /// `POST /api/<service>/internal/outbox/flush`: delivers what is due now and
-/// answers with a [`FlushReport`]. `kit::serve` admits only service callers there.
+/// answers with a [`FlushReport`]. `kit::http::service::serve` admits only service callers there.
 pub async fn flush_endpoint(
     outbox: &Outbox,
     request: &ApiRequest,
@@ -284,7 +301,7 @@ impl Outbox {
         Ok(claimed)
     }
 
-    pub async fn mark_delivered(&self, db: &Db, seqs: &[i64]) -> ApiResult<()> {
+    pub(crate) async fn mark_delivered(&self, db: &Db, seqs: &[i64]) -> ApiResult<()> {
         if seqs.is_empty() {
             return Ok(());
         }
@@ -304,7 +321,7 @@ impl Outbox {
     }
 
     /// Records a failed attempt: the row waits `retry_delay` before it is due again.
-    pub async fn mark_failed(
+    pub(crate) async fn mark_failed(
         &self,
         db: &Db,
         row: &Claimed,
@@ -327,13 +344,13 @@ impl Outbox {
     }
 
     /// Deletes delivered rows older than the retention; the sequence counters stay.
-    pub async fn prune(&self, db: &Db, policy: &Policy) -> ApiResult<u64> {
+    pub(crate) async fn prune(&self, db: &Db, policy: &Policy) -> ApiResult<u64> {
         let sql = format!(
             "DELETE FROM {s}.outbox WHERE delivered_at < now() - make_interval(hours => $1::int)",
             s = self.schema
         );
         let hours = i32::try_from(policy.retention_hours)
-            .map_err(|_| ApiError::internal("outbox_retention_hours out of range"))?;
+            .map_err(|_| ApiError::internal(format!("{OUTBOX_RETENTION_HOURS} out of range")))?;
         Ok(db.execute(&sql, &[hours.into()]).await?)
     }
 
