@@ -65,7 +65,7 @@ const CHECKOUT: &str = "POST cart checkout";
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Outcome {
     Status(u16),
-    /// No answer within [`REQUEST_TIMEOUT`].
+    /// No answer within `REQUEST_TIMEOUT`.
     Timeout,
     /// The connection failed (refused, reset, closed without an answer).
     Failed(String),

@@ -41,7 +41,7 @@ const ROUTES: &[Route] = &[
     }),
 ];
 
-/// Answers a request from [`ROUTES`].
+/// Answers a request from `ROUTES`.
 pub async fn route(req: &ApiRequest) -> ApiResult<ApiResponse> {
     dispatch(ROUTES, req).await
 }

@@ -57,7 +57,7 @@ const ROUTES: &[Route] = &[
     }),
 ];
 
-/// Answers a request from [`ROUTES`].
+/// Answers a request from `ROUTES`.
 pub async fn route(req: &ApiRequest) -> ApiResult<ApiResponse> {
     routes::dispatch(ROUTES, req).await
 }

@@ -70,7 +70,7 @@ const ROUTES: &[Route<Me>] = &[
     }),
 ];
 
-/// Answers a request from [`ROUTES`].
+/// Answers a request from `ROUTES`.
 pub async fn route(req: &ApiRequest) -> ApiResult<ApiResponse> {
     dispatch(ROUTES, req).await
 }

@@ -57,7 +57,7 @@ pub struct InstanceCounts {
     most_at_once: AtomicUsize,
 }
 
-/// A snapshot of [`InstanceCounts`].
+/// How a component's instances have been used so far.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct InstanceStats {
     /// Instances started.

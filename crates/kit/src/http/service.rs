@@ -1,4 +1,4 @@
-//! The entry every component's handler calls ([`export_service!`]): request id, the
+//! The entry every component's handler calls ([`export_service!`](crate::export_service)): request id, the
 //! front door (CORS, rate limits: see [`crate::http::door`]), size limit, routing, error
 //! rendering and logging, the same for every service, and the work that waits until
 //! the response has gone.

@@ -28,7 +28,7 @@
 //! client's idempotency key decides.
 //!
 //! An instance keeps a few connections between the requests it serves (see
-//! [`KEPT_PER_INSTANCE`]): on Spin 4, WASIp3 instances serve many requests, several
+//! `KEPT_PER_INSTANCE`): on Spin 4, WASIp3 instances serve many requests, several
 //! at a time, so most requests skip opening a connection, and Spin's reset of it.
 //! A connection is one request's alone from [`Db::connect`] until its `Db` is
 //! dropped; it is kept only when no transaction is open on it and its session was
@@ -147,7 +147,7 @@ impl From<DbError> for ApiError {
 /// new sessions and orders were placed 9 % slower (the server closes the extras idling
 /// in the many instances a busy service runs, and they are opened again); with one
 /// and with two, orders and payments went alike.
-pub const KEPT_PER_INSTANCE: usize = 2;
+pub(crate) const KEPT_PER_INSTANCE: usize = 2;
 
 thread_local! {
     /// The instance's idle connections, by URL. They belong to no request: a request

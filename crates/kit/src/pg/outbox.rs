@@ -3,7 +3,7 @@
 //! A service records an event with [`Outbox::record`] inside the transaction that
 //! makes the change it reports, so the two commit or roll back together: no event
 //! without its change, no change without its event. The row waits in the service's
-//! own `<schema>.outbox` table until [`flush`] delivers it: right after the response
+//! own `<schema>.outbox` table until `flush` delivers it: right after the response
 //! that committed it (see [`Served::after_response`](crate::http::service::Served::after_response)),
 //! and whenever a dispatch asks.
 //!
@@ -192,7 +192,7 @@ impl Outbox {
         }
     }
 
-    /// Delivers what is due now (see [`flush`]), on behalf of `request`.
+    /// Delivers what is due now (see `flush`), on behalf of `request`.
     pub async fn flush(&self, request: &ApiRequest, scope: Scope) -> ApiResult<FlushReport> {
         let policy = Policy::load().await?;
         flush(
@@ -270,7 +270,7 @@ impl Outbox {
         Ok(())
     }
 
-    /// Claims up to [`BATCH`] due rows, each the earliest undelivered event of its
+    /// Claims up to `BATCH` due rows, each the earliest undelivered event of its
     /// aggregate, oldest first.
     pub async fn claim(&self, db: &Db) -> ApiResult<Vec<Claimed>> {
         let sql = format!(
