@@ -53,12 +53,7 @@ const ROUTES: &[Route] = &[
         "internal/orders/{id}/refunded",
         |req, id, payments| Box::pin(internal::mark_refunded(req, id[0], payments)),
     ),
-    Route::service(Post, "internal/outbox/flush", |req, _, _| {
-        Box::pin(spinshop_kit::pg::outbox::flush_endpoint(
-            &store::OUTBOX,
-            req,
-        ))
-    }),
+    Route::outbox_flush(&store::OUTBOX),
 ];
 
 /// Answers a request from `ROUTES`.

@@ -39,12 +39,7 @@ const ROUTES: &[Route] = &[
     Route::service(Post, "internal/refund-order", |req, _, orders| {
         Box::pin(internal::refund_order(req, orders))
     }),
-    Route::service(Post, "internal/outbox/flush", |req, _, _| {
-        Box::pin(spinshop_kit::pg::outbox::flush_endpoint(
-            &store::OUTBOX,
-            req,
-        ))
-    }),
+    Route::outbox_flush(&store::OUTBOX),
 ];
 
 /// Answers a request from `ROUTES`.

@@ -62,12 +62,7 @@ const ROUTES: &[Route<Me>] = &[
     Route::admin(Delete, "users/{id}", |req, id, admin| {
         Box::pin(accounts::delete_user(req, id[0], admin))
     }),
-    Route::service(Post, "internal/outbox/flush", |req, _, _| {
-        Box::pin(spinshop_kit::pg::outbox::flush_endpoint(
-            &store::OUTBOX,
-            req,
-        ))
-    }),
+    Route::outbox_flush(&store::OUTBOX),
 ];
 
 /// Answers a request from `ROUTES`.

@@ -20,6 +20,8 @@ use crate::http::error::{ApiError, ApiResult};
 pub const JWT_SECRET: &str = "jwt_secret";
 pub const INTERNAL_SECRET: &str = "internal_secret";
 pub(crate) const INTERNAL_MODE: &str = "internal_mode";
+/// The service's Postgres URL (`spin.toml` maps each component's to its `*_db_url`).
+pub(crate) const DB_URL: &str = "db_url";
 
 /// Secrets that sign tokens are refused when shorter than this.
 const MIN_SECRET_LENGTH: usize = 16;

@@ -69,7 +69,7 @@ impl Window {
     }
 
     /// Whole seconds until the window ends, at least 1.
-    pub fn seconds_left(self, now: u64) -> u64 {
+    pub(crate) fn seconds_left(self, now: u64) -> u64 {
         (self.start + self.length).saturating_sub(now).max(1)
     }
 }

@@ -231,7 +231,7 @@ impl Door {
 
     /// Adds the CORS headers an answer needs: the allowed origin, and `Vary: Origin`
     /// wherever the answer depends on it.
-    pub fn decorate(&self, req: &ApiRequest, mut response: ApiResponse) -> ApiResponse {
+    pub(crate) fn decorate(&self, req: &ApiRequest, mut response: ApiResponse) -> ApiResponse {
         if self.allowed_origins.is_empty() {
             return response;
         }
@@ -257,7 +257,7 @@ impl Door {
     }
 
     /// Counts the request against its limits; 429 when one is spent.
-    pub async fn admit(&self, req: &ApiRequest) -> Result<(), ApiError> {
+    pub(crate) async fn admit(&self, req: &ApiRequest) -> Result<(), ApiError> {
         if !req.path.starts_with("/api/") {
             return Ok(());
         }

@@ -51,32 +51,35 @@ impl ApiRequest {
             .filter(|id| is_acceptable_request_id(id))
             .map(str::to_string)
             .unwrap_or_else(|| uuid::Uuid::new_v4().to_string());
-        let (path, query) = path_with_query
-            .split_once('?')
-            .unwrap_or((&path_with_query, ""));
-        ApiRequest {
-            method,
-            path: path.to_string(),
-            query: form_urlencoded::parse(query.as_bytes())
-                .into_owned()
-                .collect(),
-            headers,
-            body,
-            request_id,
-            prefix,
-            recorded: Rc::default(),
-        }
+        ApiRequest::build(method, &path_with_query, headers, body, request_id, prefix)
     }
 
     /// A request with nothing in it, for an answer to one that could not be read.
     pub(crate) fn empty() -> Self {
-        let mut empty = ApiRequest::new(Method::Get, "/", b"", "");
-        empty.request_id = String::new();
-        empty
+        ApiRequest::build(Method::Get, "/", Vec::new(), Vec::new(), String::new(), "")
     }
 
     /// A request built in code, for unit tests of routing and parsing.
     pub fn new(method: Method, path_and_query: &str, body: &[u8], prefix: &'static str) -> Self {
+        let id = "test".to_string();
+        ApiRequest::build(
+            method,
+            path_and_query,
+            Vec::new(),
+            body.to_vec(),
+            id,
+            prefix,
+        )
+    }
+
+    fn build(
+        method: Method,
+        path_and_query: &str,
+        headers: Vec<(String, String)>,
+        body: Vec<u8>,
+        request_id: String,
+        prefix: &'static str,
+    ) -> Self {
         let (path, query) = path_and_query
             .split_once('?')
             .unwrap_or((path_and_query, ""));
@@ -86,9 +89,9 @@ impl ApiRequest {
             query: form_urlencoded::parse(query.as_bytes())
                 .into_owned()
                 .collect(),
-            headers: Vec::new(),
-            body: body.to_vec(),
-            request_id: "test".into(),
+            headers,
+            body,
+            request_id,
             prefix,
             recorded: Rc::default(),
         }

@@ -9,6 +9,7 @@
 //! - [`Route::admin`]: the same, with the admin role; the handler gets an [`Admin`].
 //! - [`Route::service`]: a sibling service with a valid service token; the handler
 //!   gets a [`Service`].
+//! - [`Route::outbox_flush`]: a sibling service, for the outbox's flush.
 //!
 //! [`Admin`] and [`Service`] can only be made here, by the check, and [`Caller`] only
 //! by introspection: a handler that needs its caller can't be written without the
@@ -30,6 +31,7 @@ use crate::http::error::{ApiError, ApiResult};
 use crate::http::method::Method;
 use crate::http::request::ApiRequest;
 use crate::http::response::ApiResponse;
+use crate::pg::outbox::{Outbox, flush_endpoint};
 
 /// What a handler returns: its answer, to be awaited.
 pub type Reply<'r> = Pin<Box<dyn Future<Output = ApiResult<ApiResponse>> + 'r>>;
@@ -88,6 +90,8 @@ pub enum Handler<C: 'static> {
     SignedIn(Guarded<C>),
     Admin(Guarded<Admin<C>>),
     Service(Guarded<Service>),
+    /// The outbox's flush, for sibling services (see [`Route::outbox_flush`]).
+    Flush(&'static Outbox),
 }
 
 /// One row of a route table.
@@ -134,6 +138,17 @@ impl<C: Principal> Route<C> {
         }
     }
 
+    /// `POST internal/outbox/flush`, in every service that records events: a sibling
+    /// with a service token has `outbox` deliver what is due now
+    /// ([`crate::pg::outbox::flush_endpoint`]).
+    pub const fn outbox_flush(outbox: &'static Outbox) -> Route<C> {
+        Route {
+            method: Method::Post,
+            path: "internal/outbox/flush",
+            handler: Handler::Flush(outbox),
+        }
+    }
+
     /// `GET healthz`, which every service has: 200 when its database answers, else
     /// 503 ([`crate::http::service::health`]).
     pub const fn health() -> Route<C> {
@@ -157,6 +172,10 @@ impl<C: Principal> Route<C> {
             Handler::Service(handler) => {
                 let name = require_service(req).await?;
                 handler(req, params, Service { name }).await
+            }
+            Handler::Flush(outbox) => {
+                require_service(req).await?;
+                flush_endpoint(outbox, req).await
             }
         }
     }

@@ -82,7 +82,7 @@ pub struct DbError(Box<PgError>);
 
 impl DbError {
     /// The SQLSTATE, e.g. `23505` for a unique violation.
-    pub fn sqlstate(&self) -> Option<&str> {
+    pub(crate) fn sqlstate(&self) -> Option<&str> {
         match self.0.as_ref() {
             PgError::QueryFailed(QueryError::DbError(db)) => Some(db.code.as_str()),
             PgError::QueryFailed(QueryError::Text(text)) => quoted_after(text, "code: \""),
@@ -217,7 +217,7 @@ impl Db {
     /// instance kept, or a new one, waiting out transient refusals for up to
     /// [`RETRY_BUDGET`].
     pub async fn connect(req: &ApiRequest) -> ApiResult<Db> {
-        let url = config::var("db_url").await?;
+        let url = config::var(config::DB_URL).await?;
         let conn = match take_kept(&url) {
             Some(conn) => conn,
             None => open(&url, &mut retry_budget())
@@ -275,7 +275,7 @@ impl Db {
     }
 
     /// True when the database answers.
-    pub async fn ping(&self) -> bool {
+    pub(crate) async fn ping(&self) -> bool {
         self.query("SELECT 1", &[]).await.is_ok()
     }
 

@@ -117,8 +117,9 @@ pub(crate) async fn flush_recorded(request: &ApiRequest) {
 }
 
 /// `POST /api/<service>/internal/outbox/flush`: delivers what is due now and
-/// answers with a [`FlushReport`]. `kit::http::service::serve` admits only service callers there.
-pub async fn flush_endpoint(
+/// answers with a [`FlushReport`]; the route ([`crate::http::routes::Route::outbox_flush`])
+/// admits only service callers.
+pub(crate) async fn flush_endpoint(
     outbox: &Outbox,
     request: &ApiRequest,
 ) -> ApiResult<crate::ApiResponse> {

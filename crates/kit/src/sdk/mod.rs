@@ -22,17 +22,11 @@ pub use p3::*;
 
 use crate::http::method::Method;
 
-/// Which WASI the component is built for.
-#[cfg(feature = "wasip2")]
-pub const BUILD: &str = "wasip2";
-#[cfg(feature = "wasip3")]
-pub const BUILD: &str = "wasip3";
-
 /// Whether Spin reuses an instance for further requests: only WASIp3 instances are.
 #[cfg(feature = "wasip2")]
-pub const INSTANCE_REUSE: bool = false;
+pub(crate) const INSTANCE_REUSE: bool = false;
 #[cfg(feature = "wasip3")]
-pub const INSTANCE_REUSE: bool = true;
+pub(crate) const INSTANCE_REUSE: bool = true;
 
 /// An outgoing request, however its caller named the destination.
 #[derive(Debug)]

@@ -53,7 +53,7 @@ pub async fn variable(name: &str) -> Result<String, String> {
 pub struct KeyValue(key_value::Store);
 
 impl KeyValue {
-    pub async fn open_default() -> Result<KeyValue, String> {
+    pub(crate) async fn open_default() -> Result<KeyValue, String> {
         key_value::Store::open_default()
             .map(KeyValue)
             .map_err(|err| err.to_string())
@@ -75,7 +75,7 @@ pub async fn sleep(duration: Duration) {
 }
 
 /// The monotonic clock, in nanoseconds.
-pub fn now_nanos() -> u64 {
+pub(crate) fn now_nanos() -> u64 {
     monotonic_clock::now()
 }
 
