@@ -9,19 +9,32 @@ use spinshop_kit::http::paging::{self, Paging};
 use spinshop_kit::pg::db::{Db, Param, Row, text};
 use spinshop_kit::{ApiError, ApiResult, ts};
 
+use crate::domain::image::{
+    ImageFormat, ImagePatch, ImageUpload, MAX_IMAGES_PER_PRODUCT, ProductImage, StoredImage,
+};
 use crate::domain::{
     ListFilter, NewProduct, Product, ProductPatch, Reservation, ReservationLine,
     ReservationRequest, ReservationStatus, Stock, StockLevel, no_such_product,
 };
 
+/// A product's columns (the table under the alias `p`), its images aggregated in
+/// their order: a page of products is still one statement.
 const PRODUCT_COLUMNS: &str = concat!(
-    "id, name, description, price, currency, stock, reserved, available, ",
-    "archived_at IS NOT NULL AS archived, ",
-    ts!("created_at"),
+    "p.id, p.name, p.description, p.price, p.currency, p.stock, p.reserved, p.available, ",
+    "p.archived_at IS NOT NULL AS archived, ",
+    ts!("p.created_at"),
     " AS created_at, ",
-    ts!("updated_at"),
-    " AS updated_at"
+    ts!("p.updated_at"),
+    " AS updated_at, ",
+    "(SELECT COALESCE(jsonb_agg(jsonb_build_object(",
+    "'id', pi.id, 'sha256', i.sha256, 'content_type', i.content_type, 'alt', pi.alt, ",
+    "'width', i.width, 'height', i.height) ORDER BY pi.position), '[]'::jsonb) ",
+    "FROM catalog.product_images pi JOIN catalog.images i ON i.sha256 = pi.image_sha256 ",
+    "WHERE pi.product_id = p.id) AS images"
 );
+
+/// One image of a product (alias `pi`, its file `i`), as [`decode_image`] reads it.
+const IMAGE_COLUMNS: &str = "pi.id, i.sha256, i.content_type, pi.alt, i.width, i.height";
 
 const STOCK_COLUMNS: &str = "id, stock, reserved, archived_at IS NOT NULL AS archived";
 
@@ -50,6 +63,11 @@ fn decode_product(row: &Row) -> ApiResult<Product> {
         reserved: row.get("reserved")?,
         available: row.get("available")?,
         archived: row.get("archived")?,
+        images: serde_json::from_value::<Vec<StoredImage>>(row.get("images")?)
+            .map_err(|err| ApiError::internal(format!("product images: {err}")))?
+            .into_iter()
+            .map(StoredImage::into_product_image)
+            .collect::<ApiResult<_>>()?,
         created_at: row.get("created_at")?,
         updated_at: row.get("updated_at")?,
     })
@@ -94,8 +112,8 @@ pub async fn list_products(
     paging::fetch_page(
         db,
         PRODUCT_COLUMNS,
-        &format!("FROM catalog.products WHERE {LIST_FILTER}"),
-        "id",
+        &format!("FROM catalog.products p WHERE {LIST_FILTER}"),
+        "p.id",
         &filter_params,
         paging,
         decode_product,
@@ -104,13 +122,13 @@ pub async fn list_products(
 }
 
 pub async fn find_product(db: &Db, id: i64) -> ApiResult<Option<Product>> {
-    let sql = format!("SELECT {PRODUCT_COLUMNS} FROM catalog.products WHERE id = $1");
+    let sql = format!("SELECT {PRODUCT_COLUMNS} FROM catalog.products p WHERE p.id = $1");
     one_product(db, &sql, &[id.into()]).await
 }
 
 pub async fn insert_product(db: &Db, product: &NewProduct) -> ApiResult<Product> {
     let sql = format!(
-        "INSERT INTO catalog.products (name, description, price, currency, stock) \
+        "INSERT INTO catalog.products AS p (name, description, price, currency, stock) \
          VALUES ($1, $2, $3, $4, $5) RETURNING {PRODUCT_COLUMNS}"
     );
     let params = [
@@ -128,7 +146,7 @@ pub async fn insert_product(db: &Db, product: &NewProduct) -> ApiResult<Product>
 /// Replaces every field an admin sets; `None` when there is no such product.
 pub async fn replace_product(db: &Db, id: i64, product: &NewProduct) -> ApiResult<Option<Product>> {
     let sql = format!(
-        "UPDATE catalog.products SET name = $2, description = $3, price = $4, currency = $5, \
+        "UPDATE catalog.products p SET name = $2, description = $3, price = $4, currency = $5, \
            stock = $6, updated_at = now() \
          WHERE id = $1 AND reserved <= $6 RETURNING {PRODUCT_COLUMNS}"
     );
@@ -149,7 +167,7 @@ pub async fn replace_product(db: &Db, id: i64, product: &NewProduct) -> ApiResul
 /// Applies the fields `patch` sets; `None` when there is no such product.
 pub async fn update_product(db: &Db, id: i64, patch: &ProductPatch) -> ApiResult<Option<Product>> {
     let sql = format!(
-        "UPDATE catalog.products SET \
+        "UPDATE catalog.products p SET \
            name = COALESCE($2::text, name), \
            description = CASE WHEN $3::boolean THEN $4::text ELSE description END, \
            price = COALESCE($5::bigint, price), \
@@ -238,6 +256,216 @@ pub async fn set_stock(db: &Db, id: i64, stock: Stock) -> ApiResult<Option<Stock
         Some(row) => decode_stock(&row).map(Some),
         None => stock_refused(db, id, stock).await,
     }
+}
+
+// Images ------------------------------------------------------------------------
+//
+// Each file is stored once (`catalog.images`, keyed by the SHA-256 of its bytes);
+// `catalog.product_images` lists the files a product shows, its positions 0, 1, ...
+// without gaps (unique per product, checked at the end of each statement, at most
+// 8). Every change to a product's images first locks the product's row, so changes
+// to one product's images happen one at a time and the positions stay consistent.
+// A file no product shows any more is deleted with its last use, by a trigger.
+
+fn decode_image(row: &Row) -> ApiResult<ProductImage> {
+    StoredImage {
+        id: row.get("id")?,
+        sha256: row.get("sha256")?,
+        content_type: row.get("content_type")?,
+        alt: row.get("alt")?,
+        width: u32::try_from(row.get::<i32>("width")?).unwrap_or_default(),
+        height: u32::try_from(row.get::<i32>("height")?).unwrap_or_default(),
+    }
+    .into_product_image()
+}
+
+/// Locks the product's row for a change to its images and counts them; `None` when
+/// there is no such product.
+async fn lock_images(db: &Db, product_id: i64) -> ApiResult<Option<i64>> {
+    let rows = db
+        .query(
+            "SELECT (SELECT count(*) FROM catalog.product_images pi WHERE pi.product_id = p.id) \
+               AS images \
+             FROM catalog.products p WHERE p.id = $1 FOR NO KEY UPDATE",
+            &[product_id.into()],
+        )
+        .await?;
+    rows.first().map(|row| row.get("images")).transpose()
+}
+
+async fn find_image(db: &Db, product_id: i64, image_id: i64) -> ApiResult<Option<ProductImage>> {
+    let rows = db
+        .query(
+            &format!(
+                "SELECT {IMAGE_COLUMNS} FROM catalog.product_images pi \
+                 JOIN catalog.images i ON i.sha256 = pi.image_sha256 \
+                 WHERE pi.product_id = $1 AND pi.id = $2"
+            ),
+            &[product_id.into(), image_id.into()],
+        )
+        .await?;
+    rows.first().map(|row| decode_image(&row)).transpose()
+}
+
+/// What adding an image to a product came to.
+pub enum Added {
+    Image(ProductImage),
+    NoSuchProduct,
+    /// The product already shows [`MAX_IMAGES_PER_PRODUCT`] images.
+    Full,
+}
+
+/// Adds `upload` as the product's last image. Bytes already stored (for this product
+/// or another) are not stored again: the file row is taken, and locked, so the
+/// trigger can't delete it before the new use is recorded.
+pub async fn add_image(
+    db: &Db,
+    product_id: i64,
+    upload: &ImageUpload,
+    alt: &str,
+) -> ApiResult<Added> {
+    db.transaction(async |db| {
+        let Some(count) = lock_images(db, product_id).await? else {
+            return Ok(Added::NoSuchProduct);
+        };
+        if count >= MAX_IMAGES_PER_PRODUCT {
+            return Ok(Added::Full);
+        }
+        let rows = db
+            .query(
+                "WITH stored AS ( \
+                   INSERT INTO catalog.images (sha256, content_type, width, height, bytes) \
+                   VALUES ($2, $3, $4, $5, $6) \
+                   ON CONFLICT (sha256) DO UPDATE SET sha256 = EXCLUDED.sha256 \
+                   RETURNING sha256) \
+                 INSERT INTO catalog.product_images (product_id, image_sha256, alt, position) \
+                 SELECT $1, sha256, $7, $8 FROM stored RETURNING id",
+                &[
+                    product_id.into(),
+                    text(&upload.sha256),
+                    text(upload.format.content_type()),
+                    i32::try_from(upload.width).unwrap_or(i32::MAX).into(),
+                    i32::try_from(upload.height).unwrap_or(i32::MAX).into(),
+                    Param::Binary(upload.bytes.clone()),
+                    text(alt),
+                    (count as i32).into(),
+                ],
+            )
+            .await?;
+        let id: i64 = rows
+            .first()
+            .ok_or_else(|| ApiError::internal("image insert returned no row"))?
+            .get("id")?;
+        find_image(db, product_id, id)
+            .await?
+            .map(Added::Image)
+            .ok_or_else(|| ApiError::internal(format!("image {id} vanished")))
+    })
+    .await
+}
+
+/// Changes an image's alt text, its place in the product's order, or both; the
+/// images between its old and new place move by one to make room. `None` when the
+/// product has no such image.
+pub async fn update_image(
+    db: &Db,
+    product_id: i64,
+    image_id: i64,
+    patch: &ImagePatch,
+) -> ApiResult<Option<ProductImage>> {
+    db.transaction(async |db| {
+        let Some(count) = lock_images(db, product_id).await? else {
+            return Ok(None);
+        };
+        let rows = db
+            .query(
+                "SELECT position FROM catalog.product_images WHERE product_id = $1 AND id = $2",
+                &[product_id.into(), image_id.into()],
+            )
+            .await?;
+        let Some(row) = rows.first() else {
+            return Ok(None);
+        };
+        let from: i32 = row.get("position")?;
+        let last = i32::try_from(count - 1).unwrap_or_default();
+        let to = patch.position.map_or(from, |position| position.min(last));
+        db.execute(
+            "UPDATE catalog.product_images SET \
+               position = CASE WHEN id = $2 THEN $3 \
+                               WHEN $3 < $4 THEN position + 1 \
+                               ELSE position - 1 END, \
+               alt = CASE WHEN id = $2 THEN COALESCE($5::text, alt) ELSE alt END \
+             WHERE product_id = $1 \
+               AND (id = $2 OR position BETWEEN LEAST($3, $4) AND GREATEST($3, $4))",
+            &[
+                product_id.into(),
+                image_id.into(),
+                to.into(),
+                from.into(),
+                patch.alt.clone().into(),
+            ],
+        )
+        .await?;
+        find_image(db, product_id, image_id).await
+    })
+    .await
+}
+
+/// Removes one of a product's images; the ones after it move up. False when the
+/// product has no such image.
+pub async fn delete_image(db: &Db, product_id: i64, image_id: i64) -> ApiResult<bool> {
+    db.transaction(async |db| {
+        if lock_images(db, product_id).await?.is_none() {
+            return Ok(false);
+        }
+        let rows = db
+            .query(
+                "DELETE FROM catalog.product_images WHERE product_id = $1 AND id = $2 \
+                 RETURNING position",
+                &[product_id.into(), image_id.into()],
+            )
+            .await?;
+        let Some(row) = rows.first() else {
+            return Ok(false);
+        };
+        let position: i32 = row.get("position")?;
+        db.execute(
+            "UPDATE catalog.product_images SET position = position - 1 \
+             WHERE product_id = $1 AND position > $2",
+            &[product_id.into(), position.into()],
+        )
+        .await?;
+        Ok(true)
+    })
+    .await
+}
+
+/// A stored file, as it is served.
+pub struct ImageFile {
+    pub format: ImageFormat,
+    /// `None` when not asked for (the client has it already).
+    pub bytes: Option<Vec<u8>>,
+}
+
+/// The file stored under `sha256`, its bytes only when `with_bytes`: a client that
+/// already holds them learns that it does without them being read.
+pub async fn image_file(db: &Db, sha256: &str, with_bytes: bool) -> ApiResult<Option<ImageFile>> {
+    let rows = db
+        .query(
+            "SELECT content_type, CASE WHEN $2::boolean THEN bytes END AS bytes \
+             FROM catalog.images WHERE sha256 = $1",
+            &[text(sha256), with_bytes.into()],
+        )
+        .await?;
+    let Some(row) = rows.first() else {
+        return Ok(None);
+    };
+    let content_type: String = row.get("content_type")?;
+    Ok(Some(ImageFile {
+        format: ImageFormat::from_content_type(&content_type)
+            .ok_or_else(|| ApiError::internal(format!("stored image of type {content_type}")))?,
+        bytes: row.get("bytes")?,
+    }))
 }
 
 // Reservations ------------------------------------------------------------------

@@ -3,6 +3,7 @@
 //! shows them. One file per aggregate.
 
 mod filter;
+pub mod image;
 mod product;
 mod reservation;
 mod stock;

@@ -5,6 +5,7 @@ use serde::Serialize;
 use spinshop_kit::{ApiError, ApiResult};
 
 use super::Stock;
+use super::image::ProductImage;
 
 pub const MAX_NAME_CHARS: usize = 200;
 pub const MAX_DESCRIPTION_CHARS: usize = 5000;
@@ -214,6 +215,8 @@ pub struct Product {
     /// Not archived and `stock - reserved > 0` (computed by the database).
     pub available: bool,
     pub archived: bool,
+    /// In the order the admin set, the first the one to show first.
+    pub images: Vec<ProductImage>,
     pub created_at: String,
     pub updated_at: String,
 }

@@ -13,7 +13,8 @@ use crate::http::strict::Strict;
 use crate::pg::outbox::Outbox;
 use crate::sdk::Incoming;
 
-/// Bodies larger than this are refused with 413.
+/// Bodies larger than this are refused with 413, unless a route takes more
+/// ([`Route::with_body_limit`](crate::http::routes::Route::with_body_limit)).
 pub const MAX_BODY_BYTES: usize = 1024 * 1024;
 
 pub struct ApiRequest {
@@ -24,6 +25,8 @@ pub struct ApiRequest {
     /// Header names are lower case.
     headers: Vec<(String, String)>,
     body: Vec<u8>,
+    /// The most body bytes the component takes (its largest route's limit).
+    body_limit: usize,
     /// The caller's `x-request-id`, or a fresh one.
     pub request_id: String,
     /// Where the service is mounted, e.g. `/api/users`.
@@ -43,6 +46,7 @@ impl ApiRequest {
             path_with_query,
             headers,
             body,
+            body_limit,
         } = incoming;
         let request_id = headers
             .iter()
@@ -62,6 +66,7 @@ impl ApiRequest {
                 .collect(),
             headers,
             body,
+            body_limit,
             request_id,
             prefix,
             recorded: Rc::default(),
@@ -88,6 +93,7 @@ impl ApiRequest {
                 .collect(),
             headers: Vec::new(),
             body: body.to_vec(),
+            body_limit: MAX_BODY_BYTES,
             request_id: "test".into(),
             prefix,
             recorded: Rc::default(),
@@ -145,6 +151,20 @@ impl ApiRequest {
         &self.body
     }
 
+    /// Whether the client's `If-None-Match` names one of `etags` (quoted, as sent in
+    /// `ETag`) or is `*`: then it already has the answer, and a 304 will do. Tags are
+    /// compared weakly, as RFC 9110 asks for `If-None-Match`.
+    pub fn if_none_match(&self, etags: &[&str]) -> bool {
+        self.header("if-none-match").is_some_and(|header| {
+            header.split(',').map(str::trim).any(|tag| {
+                tag == "*" || {
+                    let tag = tag.strip_prefix("W/").unwrap_or(tag);
+                    etags.contains(&tag)
+                }
+            })
+        })
+    }
+
     /// Parses a JSON body into `T`, naming the offending field in the error.
     pub fn json<T: DeserializeOwned>(&self) -> ApiResult<T> {
         if let Some(content_type) = self.header("content-type")
@@ -187,12 +207,16 @@ impl ApiRequest {
         }
     }
 
-    /// Refuses an oversized body before anything else looks at it.
+    /// Refuses a body larger than the component takes before anything else looks
+    /// at it (each route then holds it to its own limit).
     pub(crate) fn check_body_size(&self) -> ApiResult<()> {
-        if self.body.len() > MAX_BODY_BYTES {
-            return Err(ApiError::PayloadTooLarge {
-                limit: MAX_BODY_BYTES,
-            });
+        self.check_body_within(self.body_limit)
+    }
+
+    /// Refuses a body larger than `limit` bytes with 413.
+    pub(crate) fn check_body_within(&self, limit: usize) -> ApiResult<()> {
+        if self.body.len() > limit {
+            return Err(ApiError::PayloadTooLarge { limit });
         }
         Ok(())
     }
@@ -469,6 +493,19 @@ mod tests {
                 .to_string()
                 .starts_with("username:")
         );
+    }
+
+    #[test]
+    fn if_none_match_compares_weakly_and_takes_lists() {
+        let with = |header: &str| {
+            ApiRequest::new(Method::Get, "/x", b"", "").with_header("if-none-match", header)
+        };
+        assert!(with("\"a\"").if_none_match(&["\"a\""]));
+        assert!(with("W/\"a\"").if_none_match(&["\"a\""]));
+        assert!(with("\"x\", \"a-gzip\"").if_none_match(&["\"a\"", "\"a-gzip\""]));
+        assert!(with("*").if_none_match(&["\"a\""]));
+        assert!(!with("\"b\"").if_none_match(&["\"a\""]));
+        assert!(!ApiRequest::new(Method::Get, "/x", b"", "").if_none_match(&["\"a\""]));
     }
 
     #[test]
