@@ -17,20 +17,20 @@ use crate::domain::{
     ReservationRequest, ReservationStatus, Stock, StockLevel, no_such_product,
 };
 
-/// A product's columns (the table under the alias `p`), its images aggregated in
-/// their order: a page of products is still one statement.
+/// A product's columns, its images aggregated in their order (a subquery, so a page
+/// of products is still one statement and the list also serves `RETURNING`).
 const PRODUCT_COLUMNS: &str = concat!(
-    "p.id, p.name, p.description, p.price, p.currency, p.stock, p.reserved, p.available, ",
-    "p.archived_at IS NOT NULL AS archived, ",
-    ts!("p.created_at"),
+    "id, name, description, price, currency, stock, reserved, available, ",
+    "archived_at IS NOT NULL AS archived, ",
+    ts!("created_at"),
     " AS created_at, ",
-    ts!("p.updated_at"),
+    ts!("updated_at"),
     " AS updated_at, ",
     "(SELECT COALESCE(jsonb_agg(jsonb_build_object(",
     "'id', pi.id, 'sha256', i.sha256, 'content_type', i.content_type, 'alt', pi.alt, ",
     "'width', i.width, 'height', i.height) ORDER BY pi.position), '[]'::jsonb) ",
     "FROM catalog.product_images pi JOIN catalog.images i ON i.sha256 = pi.image_sha256 ",
-    "WHERE pi.product_id = p.id) AS images"
+    "WHERE pi.product_id = products.id) AS images"
 );
 
 /// One image of a product (alias `pi`, its file `i`), as [`decode_image`] reads it.
@@ -112,8 +112,8 @@ pub async fn list_products(
     paging::fetch_page(
         db,
         PRODUCT_COLUMNS,
-        &format!("FROM catalog.products p WHERE {LIST_FILTER}"),
-        "p.id",
+        &format!("FROM catalog.products WHERE {LIST_FILTER}"),
+        "id",
         &filter_params,
         paging,
         decode_product,
@@ -122,13 +122,13 @@ pub async fn list_products(
 }
 
 pub async fn find_product(db: &Db, id: i64) -> ApiResult<Option<Product>> {
-    let sql = format!("SELECT {PRODUCT_COLUMNS} FROM catalog.products p WHERE p.id = $1");
+    let sql = format!("SELECT {PRODUCT_COLUMNS} FROM catalog.products WHERE id = $1");
     one_product(db, &sql, &[id.into()]).await
 }
 
 pub async fn insert_product(db: &Db, product: &NewProduct) -> ApiResult<Product> {
     let sql = format!(
-        "INSERT INTO catalog.products AS p (name, description, price, currency, stock) \
+        "INSERT INTO catalog.products (name, description, price, currency, stock) \
          VALUES ($1, $2, $3, $4, $5) RETURNING {PRODUCT_COLUMNS}"
     );
     let params = [
@@ -146,7 +146,7 @@ pub async fn insert_product(db: &Db, product: &NewProduct) -> ApiResult<Product>
 /// Replaces every field an admin sets; `None` when there is no such product.
 pub async fn replace_product(db: &Db, id: i64, product: &NewProduct) -> ApiResult<Option<Product>> {
     let sql = format!(
-        "UPDATE catalog.products p SET name = $2, description = $3, price = $4, currency = $5, \
+        "UPDATE catalog.products SET name = $2, description = $3, price = $4, currency = $5, \
            stock = $6, updated_at = now() \
          WHERE id = $1 AND reserved <= $6 RETURNING {PRODUCT_COLUMNS}"
     );
@@ -167,7 +167,7 @@ pub async fn replace_product(db: &Db, id: i64, product: &NewProduct) -> ApiResul
 /// Applies the fields `patch` sets; `None` when there is no such product.
 pub async fn update_product(db: &Db, id: i64, patch: &ProductPatch) -> ApiResult<Option<Product>> {
     let sql = format!(
-        "UPDATE catalog.products p SET \
+        "UPDATE catalog.products SET \
            name = COALESCE($2::text, name), \
            description = CASE WHEN $3::boolean THEN $4::text ELSE description END, \
            price = COALESCE($5::bigint, price), \

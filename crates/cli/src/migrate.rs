@@ -10,6 +10,7 @@ use sqlx::migrate::Migrator;
 use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
 use sqlx::{ConnectOptions, Connection, PgPool};
 
+use products::image::ImageUpload;
 use spinshop_host::manifest::Manifest;
 use users::credentials::{Email, PASSWORD_MIN_LENGTH, Password};
 
@@ -325,31 +326,73 @@ pub async fn ensure_admin(
     Ok(created)
 }
 
-/// A few products to browse, added only to an empty catalog.
+/// One product of the demo catalog, with its picture (drawn for spinshop: see
+/// `demo/images/README.md`).
+struct DemoProduct {
+    name: &'static str,
+    description: &'static str,
+    price: i64,
+    stock: i64,
+    picture: &'static [u8],
+    alt: &'static str,
+}
+
+const DEMO: &[DemoProduct] = &[
+    DemoProduct {
+        name: "Mechanical keyboard",
+        description: "Tactile switches, full size.",
+        price: 8999,
+        stock: 25,
+        picture: include_bytes!("../../../demo/images/mechanical-keyboard.webp"),
+        alt: "A navy keyboard with white keys and two yellow ones",
+    },
+    DemoProduct {
+        name: "Wireless mouse",
+        description: "Two buttons and a wheel, 18 months on one battery.",
+        price: 2999,
+        stock: 40,
+        picture: include_bytes!("../../../demo/images/wireless-mouse.webp"),
+        alt: "A green mouse with a yellow wheel, sending radio waves",
+    },
+    DemoProduct {
+        name: "USB-C hub",
+        description: "Four ports, power pass-through.",
+        price: 3499,
+        stock: 30,
+        picture: include_bytes!("../../../demo/images/usb-c-hub.webp"),
+        alt: "A grey hub with four ports and its cable",
+    },
+    DemoProduct {
+        name: "27\" monitor",
+        description: "1440p, matte.",
+        price: 27999,
+        stock: 8,
+        picture: include_bytes!("../../../demo/images/27-monitor.webp"),
+        alt: "A monitor on a stand showing green hills under a yellow sun",
+    },
+    DemoProduct {
+        name: "Laptop stand",
+        description: "Aluminium, folds flat.",
+        price: 4599,
+        stock: 15,
+        picture: include_bytes!("../../../demo/images/laptop-stand.webp"),
+        alt: "An open laptop tilted up on a grey stand",
+    },
+    DemoProduct {
+        name: "Noise-cancelling headphones",
+        description: "Over-ear, 30 hours.",
+        price: 19999,
+        stock: 12,
+        picture: include_bytes!("../../../demo/images/noise-cancelling-headphones.webp"),
+        alt: "Navy over-ear headphones",
+    },
+];
+
+/// A few products to browse, each with its picture, added only to an empty catalog.
+/// The pictures pass the rules an admin's upload does (products' `image` module):
+/// their format, size and dimensions are read from their bytes, and they are stored
+/// once under their content hash.
 pub async fn load_demo_catalog(database_url: &str) -> anyhow::Result<u64> {
-    const DEMO: &[(&str, &str, i64, i64)] = &[
-        (
-            "Mechanical keyboard",
-            "Tactile switches, full size.",
-            8999,
-            25,
-        ),
-        (
-            "Wireless mouse",
-            "Two buttons and a wheel, 18 months on one battery.",
-            2999,
-            40,
-        ),
-        ("USB-C hub", "Four ports, power pass-through.", 3499, 30),
-        ("27\" monitor", "1440p, matte.", 27999, 8),
-        ("Laptop stand", "Aluminium, folds flat.", 4599, 15),
-        (
-            "Noise-cancelling headphones",
-            "Over-ear, 30 hours.",
-            19999,
-            12,
-        ),
-    ];
     let pool = pool(database_url).await?;
     let mut tx = pool.begin().await?;
     let empty: bool = sqlx::query_scalar("SELECT NOT EXISTS (SELECT 1 FROM catalog.products)")
@@ -357,14 +400,34 @@ pub async fn load_demo_catalog(database_url: &str) -> anyhow::Result<u64> {
         .await?;
     let mut added = 0;
     if empty {
-        for (name, description, price, stock) in DEMO {
-            sqlx::query(
-                "INSERT INTO catalog.products (name, description, price, stock) VALUES ($1, $2, $3, $4)",
+        for product in DEMO {
+            let picture = ImageUpload::parse(product.picture.to_vec())
+                .map_err(|err| anyhow::anyhow!("the picture of {}: {err}", product.name))?;
+            let id: i64 = sqlx::query_scalar(
+                "INSERT INTO catalog.products (name, description, price, stock) \
+                 VALUES ($1, $2, $3, $4) RETURNING id",
             )
-            .bind(name)
-            .bind(description)
-            .bind(price)
-            .bind(stock)
+            .bind(product.name)
+            .bind(product.description)
+            .bind(product.price)
+            .bind(product.stock)
+            .fetch_one(&mut *tx)
+            .await?;
+            sqlx::query(
+                "WITH stored AS ( \
+                   INSERT INTO catalog.images (sha256, content_type, width, height, bytes) \
+                   VALUES ($2, $3, $4, $5, $6) \
+                   ON CONFLICT (sha256) DO UPDATE SET sha256 = EXCLUDED.sha256 RETURNING sha256) \
+                 INSERT INTO catalog.product_images (product_id, image_sha256, alt, position) \
+                 SELECT $1, sha256, $7, 0 FROM stored",
+            )
+            .bind(id)
+            .bind(&picture.sha256)
+            .bind(picture.format.content_type())
+            .bind(i32::try_from(picture.width)?)
+            .bind(i32::try_from(picture.height)?)
+            .bind(&picture.bytes)
+            .bind(product.alt)
             .execute(&mut *tx)
             .await?;
             added += 1;
