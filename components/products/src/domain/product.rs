@@ -4,7 +4,7 @@
 use serde::Serialize;
 use spinshop_kit::{ApiError, ApiResult};
 
-use super::Stock;
+use super::{CategoryRef, Slug, Stock};
 
 pub const MAX_NAME_CHARS: usize = 200;
 pub const MAX_DESCRIPTION_CHARS: usize = 5000;
@@ -106,6 +106,8 @@ pub struct ProductFields<'a> {
     pub stock: Option<i64>,
     pub description: Option<&'a str>,
     pub currency: Option<&'a str>,
+    /// A category's slug; absent or null: none.
+    pub category: Option<&'a str>,
 }
 
 /// Every field of a product an admin sets: a new product, or a full replacement.
@@ -116,6 +118,7 @@ pub struct NewProduct {
     pub price: Price,
     pub currency: Currency,
     pub stock: Stock,
+    pub category: Option<Slug>,
 }
 
 impl NewProduct {
@@ -149,6 +152,10 @@ impl NewProduct {
                 .transpose()?
                 .unwrap_or_default(),
             stock: Stock::parse(stock)?,
+            category: fields
+                .category
+                .map(|raw| Slug::parse(raw, "category"))
+                .transpose()?,
         })
     }
 }
@@ -161,6 +168,8 @@ pub struct ProductFieldsPatch<'a> {
     pub price: Option<i64>,
     pub currency: Option<&'a str>,
     pub stock: Option<i64>,
+    /// `Some(None)`: take the product out of its category.
+    pub category: Option<Option<&'a str>>,
 }
 
 /// A validated partial update; `None` leaves a field as it is.
@@ -172,6 +181,8 @@ pub struct ProductPatch {
     pub price: Option<Price>,
     pub currency: Option<Currency>,
     pub stock: Option<Stock>,
+    /// `Some(None)` takes the product out of its category.
+    pub category: Option<Option<Slug>>,
 }
 
 impl ProductPatch {
@@ -183,10 +194,14 @@ impl ProductPatch {
             price: fields.price.map(Price::parse).transpose()?,
             currency: fields.currency.map(Currency::parse).transpose()?,
             stock: fields.stock.map(Stock::parse).transpose()?,
+            category: fields
+                .category
+                .map(|category| category.map(|raw| Slug::parse(raw, "category")).transpose())
+                .transpose()?,
         };
         if patch.is_empty() {
             return Err(ApiError::validation(
-                "nothing to update: send at least one of name, description, price, currency, stock",
+                "nothing to update: send at least one of name, description, price, currency, stock, category",
             ));
         }
         Ok(patch)
@@ -198,6 +213,7 @@ impl ProductPatch {
             && self.price.is_none()
             && self.currency.is_none()
             && self.stock.is_none()
+            && self.category.is_none()
     }
 }
 
@@ -214,6 +230,7 @@ pub struct Product {
     /// Not archived and `stock - reserved > 0` (computed by the database).
     pub available: bool,
     pub archived: bool,
+    pub category: Option<CategoryRef>,
     pub created_at: String,
     pub updated_at: String,
 }
