@@ -13,7 +13,7 @@ pub use domain::image;
 pub const SERVICE: &str = "products";
 
 use domain::image::MAX_IMAGE_BYTES;
-use handlers::{images, internal, products, stock};
+use handlers::{categories, images, internal, products, stock};
 use spinshop_kit::Method::{Delete, Get, Patch, Post, Put};
 use spinshop_kit::http::routes::{Route, dispatch};
 use spinshop_kit::{ApiRequest, ApiResponse, ApiResult};
@@ -48,6 +48,18 @@ const ROUTES: &[Route] = &[
     }),
     Route::admin(Delete, "products/{id}", |req, id, admin| {
         Box::pin(products::delete_product(req, id[0], admin))
+    }),
+    Route::anyone(Get, "categories", |req, _| {
+        Box::pin(categories::list_categories(req))
+    }),
+    Route::admin(Post, "categories", |req, _, admin| {
+        Box::pin(categories::create_category(req, admin))
+    }),
+    Route::admin(Patch, "categories/{slug}", |req, slug, admin| {
+        Box::pin(categories::update_category(req, slug[0], admin))
+    }),
+    Route::admin(Delete, "categories/{slug}", |req, slug, admin| {
+        Box::pin(categories::delete_category(req, slug[0], admin))
     }),
     Route::anyone(Get, "products/{id}/stock", |req, id| {
         Box::pin(stock::get_stock(req, id[0]))

@@ -4,8 +4,8 @@
 use serde::Serialize;
 use spinshop_kit::{ApiError, ApiResult};
 
-use super::Stock;
 use super::image::ProductImage;
+use super::{CategoryRef, Slug, Stock};
 
 pub const MAX_NAME_CHARS: usize = 200;
 pub const MAX_DESCRIPTION_CHARS: usize = 5000;
@@ -107,6 +107,8 @@ pub struct ProductFields<'a> {
     pub stock: Option<i64>,
     pub description: Option<&'a str>,
     pub currency: Option<&'a str>,
+    /// A category's slug; absent or null: none.
+    pub category: Option<&'a str>,
 }
 
 /// Every field of a product an admin sets: a new product, or a full replacement.
@@ -117,6 +119,7 @@ pub struct NewProduct {
     pub price: Price,
     pub currency: Currency,
     pub stock: Stock,
+    pub category: Option<Slug>,
 }
 
 impl NewProduct {
@@ -150,6 +153,10 @@ impl NewProduct {
                 .transpose()?
                 .unwrap_or_default(),
             stock: Stock::parse(stock)?,
+            category: fields
+                .category
+                .map(|raw| Slug::parse(raw, "category"))
+                .transpose()?,
         })
     }
 }
@@ -162,6 +169,8 @@ pub struct ProductFieldsPatch<'a> {
     pub price: Option<i64>,
     pub currency: Option<&'a str>,
     pub stock: Option<i64>,
+    /// `Some(None)`: take the product out of its category.
+    pub category: Option<Option<&'a str>>,
 }
 
 /// A validated partial update; `None` leaves a field as it is.
@@ -173,6 +182,8 @@ pub struct ProductPatch {
     pub price: Option<Price>,
     pub currency: Option<Currency>,
     pub stock: Option<Stock>,
+    /// `Some(None)` takes the product out of its category.
+    pub category: Option<Option<Slug>>,
 }
 
 impl ProductPatch {
@@ -184,10 +195,14 @@ impl ProductPatch {
             price: fields.price.map(Price::parse).transpose()?,
             currency: fields.currency.map(Currency::parse).transpose()?,
             stock: fields.stock.map(Stock::parse).transpose()?,
+            category: fields
+                .category
+                .map(|category| category.map(|raw| Slug::parse(raw, "category")).transpose())
+                .transpose()?,
         };
         if patch.is_empty() {
             return Err(ApiError::validation(
-                "nothing to update: send at least one of name, description, price, currency, stock",
+                "nothing to update: send at least one of name, description, price, currency, stock, category",
             ));
         }
         Ok(patch)
@@ -199,6 +214,7 @@ impl ProductPatch {
             && self.price.is_none()
             && self.currency.is_none()
             && self.stock.is_none()
+            && self.category.is_none()
     }
 }
 
@@ -215,6 +231,7 @@ pub struct Product {
     /// Not archived and `stock - reserved > 0` (computed by the database).
     pub available: bool,
     pub archived: bool,
+    pub category: Option<CategoryRef>,
     /// In the order the admin set, the first the one to show first.
     pub images: Vec<ProductImage>,
     pub created_at: String,

@@ -355,6 +355,15 @@ pub fn optional_id<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Option<
     Ok(Option::<Id>::deserialize(deserializer)?.map(|Id(id)| id))
 }
 
+/// A field that may be absent, `null` or a value, told apart: absent is `None`,
+/// `null` is `Some(None)` (e.g. a PATCH that clears it). Use with `#[serde(default,
+/// deserialize_with = "spinshop_kit::http::request::nullable")]`.
+pub fn nullable<'de, D: Deserializer<'de>, T: serde::Deserialize<'de>>(
+    deserializer: D,
+) -> Result<Option<Option<T>>, D::Error> {
+    <Option<T> as serde::Deserialize>::deserialize(deserializer).map(Some)
+}
+
 fn client_ip(client_addr: &str) -> Option<String> {
     let host = client_addr
         .rsplit_once(':')
