@@ -6,6 +6,13 @@ mod domain;
 mod handlers;
 mod store;
 
+/// The product list's query and its two statements, for the search benchmark
+/// (`tests/benches/catalog_search.rs`), which explains them as the service runs them.
+pub mod listing {
+    pub use crate::domain::{ListFilter, ListQuery, Sort};
+    pub use crate::store::{list_facets_sql, list_page_sql};
+}
+
 /// The name products goes by in service tokens, logs and health answers.
 pub const SERVICE: &str = "products";
 

@@ -325,46 +325,127 @@ pub async fn ensure_admin(
     Ok(created)
 }
 
-/// A few products to browse, added only to an empty catalog.
+/// The demo catalog's categories: slug, name, parent.
+const DEMO_CATEGORIES: &[(&str, &str, Option<&str>)] = &[
+    ("electronics", "Electronics", None),
+    ("audio", "Audio", Some("electronics")),
+    ("computers", "Computers", Some("electronics")),
+    ("accessories", "Accessories", None),
+    ("desk", "Desk", Some("accessories")),
+    ("cables-and-hubs", "Cables and hubs", Some("accessories")),
+];
+
+/// A few products to browse (name, description, price, stock, category), added
+/// with their categories only to an empty catalog.
+const DEMO_PRODUCTS: &[(&str, &str, i64, i64, &str)] = &[
+    (
+        "Mechanical keyboard",
+        "Tactile switches, full size.",
+        8999,
+        25,
+        "computers",
+    ),
+    (
+        "Wireless mouse",
+        "Two buttons and a wheel, 18 months on one battery.",
+        2999,
+        40,
+        "computers",
+    ),
+    (
+        "Wireless keyboard",
+        "Low-profile keys, pairs with three devices.",
+        5999,
+        20,
+        "computers",
+    ),
+    ("27\" monitor", "1440p, matte.", 27999, 8, "computers"),
+    (
+        "Noise-cancelling headphones",
+        "Over-ear, wireless, 30 hours.",
+        19999,
+        12,
+        "audio",
+    ),
+    (
+        "Wireless earbuds",
+        "In-ear, with a charging case.",
+        9999,
+        30,
+        "audio",
+    ),
+    (
+        "Bookshelf speakers",
+        "A pair, wired, for a desk or a shelf.",
+        14999,
+        6,
+        "audio",
+    ),
+    ("Laptop stand", "Aluminium, folds flat.", 4599, 15, "desk"),
+    (
+        "Mouse pad",
+        "Cloth, stitched edges, fits a mouse and a keyboard.",
+        1299,
+        50,
+        "desk",
+    ),
+    (
+        "Wireless charger",
+        "Charges a phone or earbuds laid on it.",
+        2499,
+        35,
+        "desk",
+    ),
+    (
+        "USB-C hub",
+        "Four ports, power pass-through.",
+        3499,
+        30,
+        "cables-and-hubs",
+    ),
+    (
+        "USB-C cable",
+        "Braided, 2 m, 100 W.",
+        1499,
+        60,
+        "cables-and-hubs",
+    ),
+];
+
+/// The demo catalog: its categories and products, added only to an empty catalog.
 pub async fn load_demo_catalog(database_url: &str) -> anyhow::Result<u64> {
-    const DEMO: &[(&str, &str, i64, i64)] = &[
-        (
-            "Mechanical keyboard",
-            "Tactile switches, full size.",
-            8999,
-            25,
-        ),
-        (
-            "Wireless mouse",
-            "Two buttons and a wheel, 18 months on one battery.",
-            2999,
-            40,
-        ),
-        ("USB-C hub", "Four ports, power pass-through.", 3499, 30),
-        ("27\" monitor", "1440p, matte.", 27999, 8),
-        ("Laptop stand", "Aluminium, folds flat.", 4599, 15),
-        (
-            "Noise-cancelling headphones",
-            "Over-ear, 30 hours.",
-            19999,
-            12,
-        ),
-    ];
     let pool = pool(database_url).await?;
     let mut tx = pool.begin().await?;
-    let empty: bool = sqlx::query_scalar("SELECT NOT EXISTS (SELECT 1 FROM catalog.products)")
-        .fetch_one(&mut *tx)
-        .await?;
+    let empty: bool = sqlx::query_scalar(
+        "SELECT NOT EXISTS (SELECT 1 FROM catalog.products) \
+         AND NOT EXISTS (SELECT 1 FROM catalog.categories)",
+    )
+    .fetch_one(&mut *tx)
+    .await?;
     let mut added = 0;
     if empty {
-        for (name, description, price, stock) in DEMO {
+        // Parents come before their children in the list.
+        for (slug, name, parent) in DEMO_CATEGORIES {
             sqlx::query(
-                "INSERT INTO catalog.products (name, description, price, stock) VALUES ($1, $2, $3, $4)",
+                "INSERT INTO catalog.categories (slug, name, parent_id) \
+                 VALUES ($1, $2, (SELECT id FROM catalog.categories WHERE slug = $3))",
+            )
+            .bind(slug)
+            .bind(name)
+            .bind(parent)
+            .execute(&mut *tx)
+            .await?;
+        }
+        for (name, description, price, stock, category) in DEMO_PRODUCTS {
+            sqlx::query(
+                "INSERT INTO catalog.products (name, description, price, stock, category_id) \
+                 VALUES ($1, $2, $3, $4, (SELECT id FROM catalog.categories WHERE slug = $5))",
             )
             .bind(name)
             .bind(description)
             .bind(price)
             .bind(stock)
+            .bind(category)
             .execute(&mut *tx)
             .await?;
             added += 1;
