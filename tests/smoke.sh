@@ -66,7 +66,7 @@ echo "  409 email_taken, 401, 404, 400 for NUL, 404 envelope for an unknown API 
 
 step "list and fetch the product, read its stock"
 call GET "/api/products/products?q=Keyboard%20$RUN"; expect 200
-jq -e "map(.id) | index($PRODUCT) != null" <<<"$BODY" >/dev/null || fail "product $PRODUCT not listed"
+jq -e ".items | map(.id) | index($PRODUCT) != null" <<<"$BODY" >/dev/null || fail "product $PRODUCT not listed"
 call GET "/api/products/products/$PRODUCT"; expect 200
 [ "$(jq -r .name <<<"$BODY")" = "Keyboard $RUN" ] || fail "fetch: $BODY"
 call GET "/api/products/products/$PRODUCT/stock"; expect 200

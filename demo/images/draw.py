@@ -84,10 +84,7 @@ def mouse():
     draw.line([(px(300), px(142)), (px(300), px(270))], fill=(22, 84, 70), width=px(5))
     draw.line([(px(202), px(270)), (px(398), px(270))], fill=(22, 84, 70), width=px(5))
     draw.rounded_rectangle(box(289, 185, 311, 235), radius=px(10), fill=ACCENT)
-    # Waves for "wireless".
-    for radius in (40, 70, 100):
-        draw.arc(box(420 - radius, 120 - radius, 420 + radius, 120 + radius), 200, 250,
-                 fill=BRAND, width=px(9))
+    waves(draw, 420, 120)
     finish(image, "wireless-mouse")
 
 
@@ -160,6 +157,102 @@ def headphones():
     finish(image, "noise-cancelling-headphones")
 
 
+def waves(draw, x, y, colour=BRAND):
+    """Radio waves, for the wireless things."""
+    for radius in (40, 70, 100):
+        draw.arc(box(x - radius, y - radius, x + radius, y + radius), 200, 250,
+                 fill=colour, width=px(9))
+
+
+def wireless_keyboard():
+    image = canvas((238, 242, 246), (214, 222, 230))
+    shadow(image, (80, 260, 520, 400))
+    draw = ImageDraw.Draw(image)
+    draw.rounded_rectangle(box(80, 250, 520, 390), radius=px(22), fill=(246, 247, 249))
+    for row in range(3):
+        for key in range(11):
+            x = 104 + key * 36
+            y = 268 + row * 36
+            draw.rounded_rectangle(box(x, y, x + 30, y + 28), radius=px(6), fill=(188, 196, 206))
+    draw.rounded_rectangle(box(190, 376, 410, 384), radius=px(4), fill=(188, 196, 206))
+    waves(draw, 470, 200)
+    finish(image, "wireless-keyboard")
+
+
+def earbuds():
+    image = canvas((236, 244, 240), (204, 226, 214))
+    shadow(image, (110, 290, 330, 450), offset=16)
+    draw = ImageDraw.Draw(image)
+    # The case, open.
+    draw.rounded_rectangle(box(110, 300, 330, 450), radius=px(60), fill=ACTION)
+    draw.rounded_rectangle(box(110, 230, 330, 320), radius=px(50), fill=(45, 138, 116))
+    draw.ellipse(box(205, 420, 235, 432), fill=ACCENT)
+    # Two buds beside it.
+    for x, y in ((390, 250), (440, 330)):
+        draw.ellipse(box(x - 45, y - 45, x + 45, y + 45), fill=PAPER)
+        draw.rounded_rectangle(box(x - 12, y + 20, x + 12, y + 110), radius=px(12), fill=PAPER)
+        draw.ellipse(box(x - 20, y - 20, x + 20, y + 20), fill=(188, 196, 206))
+    finish(image, "wireless-earbuds")
+
+
+def speakers():
+    image = canvas((246, 240, 232), (228, 214, 196))
+    draw = ImageDraw.Draw(image)
+    for x in (100, 330):
+        shadow(image, (x, 150, x + 170, 470), offset=14)
+        draw = ImageDraw.Draw(image)
+        draw.rounded_rectangle(box(x, 140, x + 170, 460), radius=px(16), fill=(168, 112, 70))
+        draw.rounded_rectangle(box(x + 12, 152, x + 158, 448), radius=px(10), fill=(186, 128, 84))
+        draw.ellipse(box(x + 55, 180, x + 115, 240), fill=INK)
+        draw.ellipse(box(x + 75, 200, x + 95, 220), fill=DARK)
+        draw.ellipse(box(x + 25, 280, x + 145, 400), fill=INK)
+        draw.ellipse(box(x + 60, 315, x + 110, 365), fill=DARK)
+    finish(image, "bookshelf-speakers")
+
+
+def mouse_pad():
+    image = canvas((238, 240, 250), (210, 214, 238))
+    shadow(image, (60, 220, 540, 420), offset=10)
+    draw = ImageDraw.Draw(image)
+    draw.rounded_rectangle(box(60, 210, 540, 410), radius=px(26), fill=ACCENT)
+    draw.rounded_rectangle(box(68, 218, 532, 402), radius=px(20), fill=BRAND)
+    # A mouse on it.
+    draw.ellipse(box(400, 250, 480, 370), fill=(228, 233, 239))
+    draw.line([(px(440), px(252)), (px(440), px(300))], fill=STEEL, width=px(4))
+    finish(image, "mouse-pad")
+
+
+def charger():
+    image = canvas((240, 236, 246), (220, 210, 232))
+    shadow(image, (130, 300, 470, 460), offset=12)
+    draw = ImageDraw.Draw(image)
+    draw.ellipse(box(130, 290, 470, 450), fill=DARK)
+    draw.ellipse(box(150, 300, 450, 430), fill=INK)
+    draw.ellipse(box(280, 420, 320, 440), fill=ACTION)
+    # A phone lying on it, and the charge.
+    draw.rounded_rectangle(box(215, 150, 385, 400), radius=px(26), fill=(40, 46, 58))
+    draw.rounded_rectangle(box(228, 168, 372, 382), radius=px(16), fill=BRAND)
+    draw.polygon([(px(310), px(200)), (px(270), px(285)), (px(300), px(285)), (px(285), px(350)),
+                  (px(335), px(255)), (px(302), px(255))], fill=ACCENT)
+    finish(image, "wireless-charger")
+
+
+def cable():
+    image = canvas((236, 243, 240), (206, 226, 216))
+    draw = ImageDraw.Draw(image)
+    # A coil of cable, and its two plugs.
+    for radius, width in ((150, 16), (118, 16), (86, 16)):
+        draw.ellipse(box(300 - radius, 300 - radius, 300 + radius, 300 + radius),
+                     outline=ACTION, width=px(width))
+    draw.line([(px(450), px(300)), (px(520), px(180))], fill=ACTION, width=px(16))
+    draw.line([(px(214), px(300)), (px(120), px(440))], fill=ACTION, width=px(16))
+    for x, y in ((520, 160), (110, 460)):
+        draw.rounded_rectangle(box(x - 26, y - 40, x + 26, y + 40), radius=px(12), fill=STEEL)
+        draw.rounded_rectangle(box(x - 14, y - 30, x + 14, y - 10), radius=px(6), fill=INK)
+    finish(image, "usb-c-cable")
+
+
 if __name__ == "__main__":
-    for draw_one in (keyboard, mouse, hub, monitor, stand, headphones):
+    for draw_one in (keyboard, mouse, hub, monitor, stand, headphones, wireless_keyboard, earbuds,
+                     speakers, mouse_pad, charger, cable):
         draw_one()

@@ -65,8 +65,8 @@ async function screenshot(page, name) {
 async function productNamed(name) {
   const response = await fetch(`${BASE}/api/products/products?q=${encodeURIComponent(name)}&limit=5`);
   assert.equal(response.status, 200);
-  const products = await response.json();
-  const product = products.find((candidate) => candidate.name === name);
+  const { items } = await response.json();
+  const product = items.find((candidate) => candidate.name === name);
   assert.ok(product, `the demo catalog has ${name}`);
   return product;
 }

@@ -6,6 +6,7 @@
 //! shares. They build as one test binary, so the test host is linked once.
 
 mod carts;
+mod catalog;
 mod edges;
 mod events;
 mod flow;

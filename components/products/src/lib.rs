@@ -9,6 +9,13 @@ mod store;
 /// The image rules, which `spinshop migrate --demo` shares for the demo catalog's pictures.
 pub use domain::image;
 
+/// The product list's query and its two statements, for the search benchmark
+/// (`tests/benches/catalog_search.rs`), which explains them as the service runs them.
+pub mod listing {
+    pub use crate::domain::{ListFilter, ListQuery, Sort};
+    pub use crate::store::{list_facets_sql, list_page_sql};
+}
+
 /// The name products goes by in service tokens, logs and health answers.
 pub const SERVICE: &str = "products";
 

@@ -193,20 +193,26 @@ async fn list_page(
     sort: Sort,
     paging: Paging,
 ) -> ApiResult<Vec<Product>> {
+    let mut params = filter.to_vec();
+    params.extend([paging.limit.into(), paging.offset.into()]);
+    db.query(&list_page_sql(sort), &params)
+        .await?
+        .map(decode_product)
+}
+
+/// The page's statement: the filter's parameters, then `$9` limit and `$10` offset.
+pub fn list_page_sql(sort: Sort) -> String {
     let order_by = match sort {
         Sort::Relevance => format!("{SEARCH_RANK} DESC, id DESC"),
         Sort::PriceAsc => "price, id".to_string(),
         Sort::PriceDesc => "price DESC, id DESC".to_string(),
         Sort::Newest => "created_at DESC, id DESC".to_string(),
     };
-    let sql = format!(
+    format!(
         "SELECT {PRODUCT_COLUMNS} FROM catalog.products \
          WHERE {SEARCH_MATCH} AND {STATE_MATCH} AND {CATEGORY_MATCH} AND {PRICE_MATCH} \
          ORDER BY {order_by} LIMIT $9 OFFSET $10"
-    );
-    let mut params = filter.to_vec();
-    params.extend([paging.limit.into(), paging.offset.into()]);
-    db.query(&sql, &params).await?.map(decode_product)
+    )
 }
 
 /// Statement two: over the products the search, availability and archive filters
@@ -214,23 +220,7 @@ async fn list_page(
 /// count per category ignoring the category filter and the count per price band
 /// ignoring the price filter (see `domain::facets`). One row per count.
 async fn list_facets(db: &Db, filter: &[Param]) -> ApiResult<(i64, Facets)> {
-    let sql = format!(
-        "WITH matched AS ( \
-           SELECT price, category_id, {CATEGORY_MATCH} AS in_category, {PRICE_MATCH} AS in_price \
-           FROM catalog.products WHERE {SEARCH_MATCH} AND {STATE_MATCH}) \
-         SELECT 'total' AS facet, NULL::text AS slug, NULL::text AS name, NULL::bigint AS band, \
-           count(*) FILTER (WHERE in_category AND in_price) AS count FROM matched \
-         UNION ALL \
-         SELECT 'category', c.slug, c.name, NULL, count(*) FROM matched m \
-           JOIN catalog.categories own ON own.id = m.category_id \
-           JOIN catalog.categories c ON c.id IN (own.id, own.parent_id) \
-           WHERE m.in_price GROUP BY c.slug, c.name \
-         UNION ALL \
-         SELECT 'price', NULL, NULL, width_bucket(m.price, {bands})::bigint, count(*) \
-           FROM matched m WHERE m.in_category GROUP BY 4",
-        bands = price_band_starts_sql()
-    );
-    let rows = db.query(&sql, filter).await?;
+    let rows = db.query(&list_facets_sql(), filter).await?;
     let (mut total, mut facets) = (0, Facets::default());
     for row in rows.iter() {
         let count: i64 = row.get("count")?;
@@ -251,6 +241,26 @@ async fn list_facets(db: &Db, filter: &[Param]) -> ApiResult<(i64, Facets)> {
         .sort_by(|a, b| b.count.cmp(&a.count).then_with(|| a.slug.cmp(&b.slug)));
     facets.price_bands.sort_by_key(|band| band.min);
     Ok((total, facets))
+}
+
+/// The facets' statement: the filter's parameters.
+pub fn list_facets_sql() -> String {
+    format!(
+        "WITH matched AS ( \
+           SELECT price, category_id, {CATEGORY_MATCH} AS in_category, {PRICE_MATCH} AS in_price \
+           FROM catalog.products WHERE {SEARCH_MATCH} AND {STATE_MATCH}) \
+         SELECT 'total' AS facet, NULL::text AS slug, NULL::text AS name, NULL::bigint AS band, \
+           count(*) FILTER (WHERE in_category AND in_price) AS count FROM matched \
+         UNION ALL \
+         SELECT 'category', c.slug, c.name, NULL, count(*) FROM matched m \
+           JOIN catalog.categories own ON own.id = m.category_id \
+           JOIN catalog.categories c ON c.id IN (own.id, own.parent_id) \
+           WHERE m.in_price GROUP BY c.slug, c.name \
+         UNION ALL \
+         SELECT 'price', NULL, NULL, width_bucket(m.price, {bands})::bigint, count(*) \
+           FROM matched m WHERE m.in_category GROUP BY 4",
+        bands = price_band_starts_sql()
+    )
 }
 
 pub async fn find_product(db: &Db, id: i64) -> ApiResult<Option<Product>> {

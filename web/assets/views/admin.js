@@ -13,8 +13,7 @@ export async function list(main, _params, query, context) {
     limit: PAGE_SIZE, offset: (page - 1) * PAGE_SIZE, include_archived: 'true',
   });
   if (q) search.set('q', q);
-  const { data: products, headers } = await api(`/api/products/products?${search}`);
-  const total = Number(headers.get('x-total-count') || products.length);
+  const { data: { items: products, total } } = await api(`/api/products/products?${search}`);
   const error = errorBox();
   const rerender = () => list(main, [], query, context);
 

@@ -14,8 +14,7 @@ export async function render(main, _params, query, context) {
   const search = new URLSearchParams({ limit: PAGE_SIZE, offset: (page - 1) * PAGE_SIZE });
   if (q) search.set('q', q);
   if (onlyAvailable) search.set('available', 'true');
-  const { data: products, headers } = await api(`/api/products/products?${search}`);
-  const total = Number(headers.get('x-total-count') || products.length);
+  const { data: { items: products, total } } = await api(`/api/products/products?${search}`);
 
   const hrefFor = (target, changes = {}) => {
     const next = new URLSearchParams();
