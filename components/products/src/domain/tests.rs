@@ -259,39 +259,6 @@ fn a_product_reads_as_the_view_siblings_take() {
     );
 }
 
-// Images --------------------------------------------------------------------------
-
-use super::image::{
-    ImageFormat, ImagePatch, ImagePatchFields, ImageUpload, MAX_IMAGE_BYTES, image_url, parse_alt,
-    parse_image_name,
-};
-
-const PNG: &[u8] = include_bytes!("../../../../tests/fixtures/images/4x3.png");
-const JPEG: &[u8] = include_bytes!("../../../../tests/fixtures/images/3x2.jpg");
-const WEBP: &[u8] = include_bytes!("../../../../tests/fixtures/images/5x4.webp");
-const GIF: &[u8] = include_bytes!("../../../../tests/fixtures/images/2x2.gif");
-const WIDE_PNG: &[u8] = include_bytes!("../../../../tests/fixtures/images/4097x1.png");
-
-#[test]
-fn png_jpeg_and_webp_files_are_read_by_their_content() {
-    for (bytes, format, width, height) in [
-        (PNG, ImageFormat::Png, 4, 3),
-        (JPEG, ImageFormat::Jpeg, 3, 2),
-        (WEBP, ImageFormat::WebP, 5, 4),
-    ] {
-        let upload = ImageUpload::parse(bytes.to_vec()).unwrap();
-        assert_eq!(
-            (upload.format, upload.width, upload.height),
-            (format, width, height)
-        );
-        assert_eq!(upload.sha256.len(), 64);
-        assert_eq!(upload.bytes, bytes);
-    }
-    // The same bytes, the same key.
-    assert_eq!(
-        ImageUpload::parse(PNG.to_vec()).unwrap().sha256,
-        ImageUpload::parse(PNG.to_vec()).unwrap().sha256
-
 #[test]
 fn slugs_are_lower_case_words_joined_by_hyphens() {
     for good in ["audio", "usb-c-hubs", "4k", "a", &"a".repeat(64)] {
@@ -339,78 +306,6 @@ fn new_categories_are_checked_field_by_field() {
 }
 
 #[test]
-fn other_files_are_415_whatever_they_are_called() {
-    for bytes in [GIF, b"hello, this is text".as_slice(), b"<svg></svg>"] {
-        let err = ImageUpload::parse(bytes.to_vec()).unwrap_err();
-        assert_eq!(err.status(), 415, "{err}");
-        assert_eq!(err.code(), "unsupported_media_type");
-    }
-    assert_eq!(ImageUpload::parse(Vec::new()).unwrap_err().status(), 400);
-}
-
-#[test]
-fn damaged_or_cut_off_files_are_422() {
-    for bytes in [PNG, JPEG, WEBP] {
-        for cut in [12, bytes.len() / 2, bytes.len() - 1] {
-            let err = ImageUpload::parse(bytes[..cut].to_vec()).unwrap_err();
-            assert_eq!(err.status(), 422, "{cut} of {} bytes: {err}", bytes.len());
-            assert!(err.to_string().contains("damaged or cut short"), "{err}");
-        }
-    }
-    // Zero padding after a JPEG's end is harmless; anything else after it is not.
-    let mut padded = JPEG.to_vec();
-    padded.extend([0, 0, 0]);
-    assert!(ImageUpload::parse(padded).is_ok());
-    let mut trailing = JPEG.to_vec();
-    trailing.extend(b"junk");
-    assert_eq!(ImageUpload::parse(trailing).unwrap_err().status(), 422);
-}
-
-#[test]
-fn dimensions_and_size_are_bounded() {
-    let err = ImageUpload::parse(WIDE_PNG.to_vec()).unwrap_err();
-    assert_eq!(err.status(), 422);
-    assert!(err.to_string().contains("4097×1"), "{err}");
-    let mut huge = PNG.to_vec();
-    huge.resize(MAX_IMAGE_BYTES + 1, 0);
-    assert_eq!(ImageUpload::parse(huge).unwrap_err().status(), 413);
-}
-
-#[test]
-fn alt_text_and_positions_are_checked() {
-    assert_eq!(parse_alt("  A keyboard ").unwrap(), "A keyboard");
-    assert_eq!(field_of(&parse_alt(&"x".repeat(301)).unwrap_err()), "alt");
-    let patch = |alt: Option<&str>, position: Option<i64>| {
-        ImagePatch::parse(ImagePatchFields { alt, position })
-    };
-    assert_eq!(patch(None, Some(99)).unwrap().position, Some(7));
-    assert_eq!(patch(None, Some(0)).unwrap().position, Some(0));
-    assert_eq!(field_of(&patch(None, Some(-1)).unwrap_err()), "position");
-    assert_eq!(patch(Some(""), None).unwrap().alt.as_deref(), Some(""));
-    assert_eq!(patch(None, None).unwrap_err().status(), 400);
-}
-
-#[test]
-fn image_urls_name_the_hash_and_read_back() {
-    let hash = "ab".repeat(32);
-    let url = image_url(&hash, ImageFormat::Jpeg);
-    assert_eq!(url, format!("/api/products/images/{hash}.jpg"));
-    let name = url.rsplit('/').next().unwrap();
-    assert_eq!(
-        parse_image_name(name),
-        Some((hash.as_str(), ImageFormat::Jpeg))
-    );
-    for odd in [
-        format!("{hash}.gif"),
-        format!("{hash}.jpeg"),
-        format!("{}.png", "AB".repeat(32)),
-        format!("{}.png", "ab".repeat(31)),
-        hash.clone(),
-        "../etc.png".to_string(),
-    ] {
-        assert_eq!(parse_image_name(&odd), None, "{odd}");
-    }
-
 fn a_category_patch_changes_something_and_never_parents_itself() {
     let audio = Slug::parse("audio", "slug").unwrap();
     let top = CategoryPatch::parse(&audio, None, Some(None)).unwrap();
@@ -503,4 +398,113 @@ fn products_name_their_category_by_slug() {
     })
     .unwrap();
     assert_eq!(out.category, Some(None));
+}
+
+// Images --------------------------------------------------------------------------
+
+use super::image::{
+    ImageFormat, ImagePatch, ImagePatchFields, ImageUpload, MAX_IMAGE_BYTES, image_url, parse_alt,
+    parse_image_name,
+};
+
+const PNG: &[u8] = include_bytes!("../../../../tests/fixtures/images/4x3.png");
+const JPEG: &[u8] = include_bytes!("../../../../tests/fixtures/images/3x2.jpg");
+const WEBP: &[u8] = include_bytes!("../../../../tests/fixtures/images/5x4.webp");
+const GIF: &[u8] = include_bytes!("../../../../tests/fixtures/images/2x2.gif");
+const WIDE_PNG: &[u8] = include_bytes!("../../../../tests/fixtures/images/4097x1.png");
+
+#[test]
+fn png_jpeg_and_webp_files_are_read_by_their_content() {
+    for (bytes, format, width, height) in [
+        (PNG, ImageFormat::Png, 4, 3),
+        (JPEG, ImageFormat::Jpeg, 3, 2),
+        (WEBP, ImageFormat::WebP, 5, 4),
+    ] {
+        let upload = ImageUpload::parse(bytes.to_vec()).unwrap();
+        assert_eq!(
+            (upload.format, upload.width, upload.height),
+            (format, width, height)
+        );
+        assert_eq!(upload.sha256.len(), 64);
+        assert_eq!(upload.bytes, bytes);
+    }
+    // The same bytes, the same key.
+    assert_eq!(
+        ImageUpload::parse(PNG.to_vec()).unwrap().sha256,
+        ImageUpload::parse(PNG.to_vec()).unwrap().sha256
+    );
+}
+
+#[test]
+fn other_files_are_415_whatever_they_are_called() {
+    for bytes in [GIF, b"hello, this is text".as_slice(), b"<svg></svg>"] {
+        let err = ImageUpload::parse(bytes.to_vec()).unwrap_err();
+        assert_eq!(err.status(), 415, "{err}");
+        assert_eq!(err.code(), "unsupported_media_type");
+    }
+    assert_eq!(ImageUpload::parse(Vec::new()).unwrap_err().status(), 400);
+}
+
+#[test]
+fn damaged_or_cut_off_files_are_422() {
+    for bytes in [PNG, JPEG, WEBP] {
+        for cut in [12, bytes.len() / 2, bytes.len() - 1] {
+            let err = ImageUpload::parse(bytes[..cut].to_vec()).unwrap_err();
+            assert_eq!(err.status(), 422, "{cut} of {} bytes: {err}", bytes.len());
+            assert!(err.to_string().contains("damaged or cut short"), "{err}");
+        }
+    }
+    // Zero padding after a JPEG's end is harmless; anything else after it is not.
+    let mut padded = JPEG.to_vec();
+    padded.extend([0, 0, 0]);
+    assert!(ImageUpload::parse(padded).is_ok());
+    let mut trailing = JPEG.to_vec();
+    trailing.extend(b"junk");
+    assert_eq!(ImageUpload::parse(trailing).unwrap_err().status(), 422);
+}
+
+#[test]
+fn dimensions_and_size_are_bounded() {
+    let err = ImageUpload::parse(WIDE_PNG.to_vec()).unwrap_err();
+    assert_eq!(err.status(), 422);
+    assert!(err.to_string().contains("4097×1"), "{err}");
+    let mut huge = PNG.to_vec();
+    huge.resize(MAX_IMAGE_BYTES + 1, 0);
+    assert_eq!(ImageUpload::parse(huge).unwrap_err().status(), 413);
+}
+
+#[test]
+fn alt_text_and_positions_are_checked() {
+    assert_eq!(parse_alt("  A keyboard ").unwrap(), "A keyboard");
+    assert_eq!(field_of(&parse_alt(&"x".repeat(301)).unwrap_err()), "alt");
+    let patch = |alt: Option<&str>, position: Option<i64>| {
+        ImagePatch::parse(ImagePatchFields { alt, position })
+    };
+    assert_eq!(patch(None, Some(99)).unwrap().position, Some(7));
+    assert_eq!(patch(None, Some(0)).unwrap().position, Some(0));
+    assert_eq!(field_of(&patch(None, Some(-1)).unwrap_err()), "position");
+    assert_eq!(patch(Some(""), None).unwrap().alt.as_deref(), Some(""));
+    assert_eq!(patch(None, None).unwrap_err().status(), 400);
+}
+
+#[test]
+fn image_urls_name_the_hash_and_read_back() {
+    let hash = "ab".repeat(32);
+    let url = image_url(&hash, ImageFormat::Jpeg);
+    assert_eq!(url, format!("/api/products/images/{hash}.jpg"));
+    let name = url.rsplit('/').next().unwrap();
+    assert_eq!(
+        parse_image_name(name),
+        Some((hash.as_str(), ImageFormat::Jpeg))
+    );
+    for odd in [
+        format!("{hash}.gif"),
+        format!("{hash}.jpeg"),
+        format!("{}.png", "AB".repeat(32)),
+        format!("{}.png", "ab".repeat(31)),
+        hash.clone(),
+        "../etc.png".to_string(),
+    ] {
+        assert_eq!(parse_image_name(&odd), None, "{odd}");
+    }
 }
