@@ -748,12 +748,13 @@ pub async fn update_image(
         let to = patch.position.map_or(from, |position| position.min(last));
         db.execute(
             "UPDATE catalog.product_images SET \
-               position = CASE WHEN id = $2 THEN $3 \
-                               WHEN $3 < $4 THEN position + 1 \
+               position = CASE WHEN id = $2 THEN $3::integer \
+                               WHEN $3::integer < $4::integer THEN position + 1 \
                                ELSE position - 1 END, \
                alt = CASE WHEN id = $2 THEN COALESCE($5::text, alt) ELSE alt END \
              WHERE product_id = $1 \
-               AND (id = $2 OR position BETWEEN LEAST($3, $4) AND GREATEST($3, $4))",
+               AND (id = $2 OR position BETWEEN LEAST($3::integer, $4::integer) \
+                                        AND GREATEST($3::integer, $4::integer))",
             &[
                 product_id.into(),
                 image_id.into(),
