@@ -263,7 +263,12 @@ test('a shopper browses a category, then searches with a sort and a facet', asyn
   assert.ok(!found.includes('Wireless mouse'), 'the mouse is left out');
   await page.getByLabel('Sort by').selectOption('price_asc');
   await page.waitForURL(/sort=price_asc/);
-  await page.locator('#sort').waitFor();
+  // The new order shows once the sorted page has arrived.
+  await page.waitForFunction(() => {
+    const shown = [...document.querySelectorAll('#products .price')]
+      .map((price) => Number(price.textContent.replace(/[^0-9]/g, '')));
+    return shown.length > 1 && shown.every((cents, i) => i === 0 || shown[i - 1] <= cents);
+  });
   const prices = await page.locator('#products .price').allInnerTexts();
   const cents = prices.map((text) => Number(text.replace(/[^0-9]/g, '')));
   assert.deepEqual(cents, [...cents].sort((a, b) => a - b), `cheapest first: ${prices}`);
@@ -300,14 +305,14 @@ test('an admin adds a product with its picture, adds another and reorders them, 
   await admin.getByLabel('Price').fill('39.00');
   await admin.getByLabel('Stock', { exact: true }).fill('7');
   await admin.getByLabel('Category').selectOption('desk');
-  await admin.getByLabel('Picture').setInputFiles(join(REPOSITORY, 'demo/images/laptop-stand.webp'));
+  await admin.getByLabel('Picture', { exact: true }).setInputFiles(join(REPOSITORY, 'demo/images/laptop-stand.webp'));
   await admin.getByLabel('Describe the picture').fill('A lamp bending over a desk');
   await admin.getByRole('button', { name: 'Create product' }).click();
   await admin.getByText(`${name} is in the shop.`).waitFor();
   await admin.getByRole('heading', { name: 'Pictures (1 of 8)' }).waitFor();
 
   // A second picture, then moved first.
-  await admin.locator('#image-upload').getByLabel('Picture').setInputFiles(join(REPOSITORY, 'tests/fixtures/images/4x3.png'));
+  await admin.locator('#image-upload').getByLabel('Picture', { exact: true }).setInputFiles(join(REPOSITORY, 'tests/fixtures/images/4x3.png'));
   await admin.locator('#image-upload').getByLabel('Describe the picture').fill('The lamp, lit');
   await admin.getByRole('button', { name: 'Upload picture' }).click();
   await admin.getByRole('heading', { name: 'Pictures (2 of 8)' }).waitFor();
@@ -316,7 +321,7 @@ test('an admin adds a product with its picture, adds another and reorders them, 
   await admin.locator('#image-list li').first().locator('input[value="The lamp, lit"]').waitFor();
 
   // A file that is no picture is refused with the API's words, and nothing changes.
-  await admin.locator('#image-upload').getByLabel('Picture').setInputFiles({
+  await admin.locator('#image-upload').getByLabel('Picture', { exact: true }).setInputFiles({
     name: 'photo.png', mimeType: 'image/png', buffer: Buffer.from('not a picture at all'),
   });
   await admin.getByRole('button', { name: 'Upload picture' }).click();
