@@ -64,6 +64,11 @@ async function openPage(viewport = { width: 1280, height: 900 }) {
 async function screenshot(page, name) {
   if (!SCREENSHOTS) return;
   mkdirSync(SCREENSHOTS, { recursive: true });
+  // The pictures on the screen have arrived (lazy ones further down are not asked for).
+  await page.waitForFunction(() => [...document.images].every((img) => {
+    const box = img.getBoundingClientRect();
+    return img.complete || box.bottom < 0 || box.top > window.innerHeight;
+  }));
   await page.screenshot({ path: join(SCREENSHOTS, `${name}.png`), fullPage: false });
 }
 

@@ -82,12 +82,12 @@ const ROUTES: &[Route] = &[
     Route::admin(
         Patch,
         "products/{id}/images/{image_id}",
-        |req, id, admin| Box::pin(images::update_image(req, id[0], id[1], admin)),
+        |req, ids, admin| Box::pin(images::update_image(req, ids, admin)),
     ),
     Route::admin(
         Delete,
         "products/{id}/images/{image_id}",
-        |req, id, admin| Box::pin(images::delete_image(req, id[0], id[1], admin)),
+        |req, ids, admin| Box::pin(images::delete_image(req, ids, admin)),
     ),
     // The storefront's pictures, named by their content hash.
     Route::anyone(Get, "images/{file}", |req, name| {

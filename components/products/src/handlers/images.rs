@@ -4,7 +4,7 @@
 use serde::Deserialize;
 use spinshop_kit::http::request::path_id;
 use spinshop_kit::http::response::CACHE_IMMUTABLE;
-use spinshop_kit::http::routes::Admin;
+use spinshop_kit::http::routes::{Admin, Params};
 use spinshop_kit::pg::db::Db;
 use spinshop_kit::{ApiError, ApiRequest, ApiResponse, ApiResult};
 
@@ -49,13 +49,8 @@ pub async fn upload_image(req: &ApiRequest, id: &str, _: Admin) -> ApiResult<Api
 /// `PATCH /products/{id}/images/{image_id}` (admin) `{alt?, position?}` -> 200 with
 /// the image. `position` 0 is first; a position past the last moves it last, and the
 /// images in between move by one.
-pub async fn update_image(
-    req: &ApiRequest,
-    id: &str,
-    image_id: &str,
-    _: Admin,
-) -> ApiResult<ApiResponse> {
-    let (id, image_id) = (parse_product_id(id)?, parse_image_id(image_id)?);
+pub async fn update_image(req: &ApiRequest, path: Params<'_>, _: Admin) -> ApiResult<ApiResponse> {
+    let (id, image_id) = image_path(path)?;
     let body: ImagePatchBody = req.json()?;
     let patch = ImagePatch::parse(ImagePatchFields {
         alt: body.alt.as_deref(),
@@ -69,13 +64,8 @@ pub async fn update_image(
 
 /// `DELETE /products/{id}/images/{image_id}` (admin) -> 204; the images after it
 /// move up. The file goes too once no product shows it.
-pub async fn delete_image(
-    req: &ApiRequest,
-    id: &str,
-    image_id: &str,
-    _: Admin,
-) -> ApiResult<ApiResponse> {
-    let (id, image_id) = (parse_product_id(id)?, parse_image_id(image_id)?);
+pub async fn delete_image(req: &ApiRequest, path: Params<'_>, _: Admin) -> ApiResult<ApiResponse> {
+    let (id, image_id) = image_path(path)?;
     if store::delete_image(&Db::connect(req).await?, id, image_id).await? {
         Ok(ApiResponse::no_content())
     } else {
@@ -105,11 +95,16 @@ pub async fn serve_image(req: &ApiRequest, name: &str) -> ApiResult<ApiResponse>
         .with_header("cache-control", CACHE_IMMUTABLE))
 }
 
-/// An image id taken from the path; anything that is not one names no image.
-fn parse_image_id(raw: &str) -> ApiResult<i64> {
-    path_id(raw, || {
-        ApiError::not_found(format!("no image with id {raw}"))
-    })
+/// The product and image ids of `products/{id}/images/{image_id}`; anything that is
+/// not an id names nothing (404).
+fn image_path(path: Params) -> ApiResult<(i64, i64)> {
+    let [id, image_id] = path else {
+        return Err(ApiError::internal("an image route without two ids"));
+    };
+    let image_id = path_id(image_id, || {
+        ApiError::not_found(format!("no image with id {image_id}"))
+    })?;
+    Ok((parse_product_id(id)?, image_id))
 }
 
 fn no_such_image(product_id: i64, image_id: i64) -> ApiError {
