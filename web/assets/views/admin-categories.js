@@ -28,8 +28,8 @@ export async function render(main, _params, _query, context) {
     clearError(error);
     try {
       await busy(form, work);
-      context.flash(message);
       await rerender();
+      context.flash(message);
     } catch (failure) {
       showError(error, failure);
     }
@@ -71,8 +71,9 @@ export async function render(main, _params, _query, context) {
 
   const slug = h('input', {
     type: 'text', name: 'slug', required: true, maxlength: 64, pattern: '[a-z0-9]+(-[a-z0-9]+)*', autofocus: true,
+    placeholder: 'usb-hubs',
   });
-  const name = h('input', { type: 'text', name: 'name', required: true, maxlength: 100 });
+  const name = h('input', { type: 'text', name: 'name', required: true, maxlength: 100, placeholder: 'USB hubs' });
   const parent = categorySelect(tree, '', { name: 'parent', none: 'Top level', topOnly: true });
   const create = h('form', { class: 'panel form', id: 'category-form' },
     h('h2', {}, 'New category'),

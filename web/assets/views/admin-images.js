@@ -45,8 +45,8 @@ export function imagesPanel(product, context, reload) {
     clearError(error);
     try {
       await busy(panel, work);
-      context.flash(message);
       await reload();
+      context.flash(message);
     } catch (failure) {
       showError(error, failure);
     }
