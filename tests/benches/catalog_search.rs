@@ -15,7 +15,7 @@
 
 use std::fmt::Write as _;
 
-use products::listing::{ListFilter, ListQuery, Sort, list_facets_sql, list_page_sql};
+use products::listing::{ListFilter, ListQuery, list_facets_sql, list_page_sql};
 use spinshop_cli::migrate;
 use spinshop_tests::{TestApp, workspace_root};
 use tokio_postgres::types::ToSql;

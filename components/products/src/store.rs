@@ -57,19 +57,38 @@ const RESERVATION_COLUMNS: &str = concat!(
 // `$4` availability, `$5` include archived, `$6` category slug, `$7`/`$8` lowest and
 // highest price; NULL (`$5`: false) where the query doesn't filter.
 
-/// Full-text match (`products_search_idx`), or a near match of the wanted words on
-/// the name (`products_name_trgm_idx`, `word_similarity` above pg_trgm's threshold,
-/// 0.6 by default) that contains none of the excluded words.
-const SEARCH_MATCH: &str = "($1::text IS NULL \
-     OR search @@ websearch_to_tsquery('english', $1::text) \
-     OR ($2::text OPERATOR(catalog.<%) name \
-         AND ($3::text IS NULL OR NOT search @@ websearch_to_tsquery('english', $3::text))))";
+/// No product the availability and archive filters keep matches the search's words:
+/// then near matches are looked for. Evaluated once per statement (an InitPlan).
+const NO_EXACT_MATCH: &str = "NOT EXISTS (SELECT 1 FROM catalog.products exact \
+     WHERE exact.search @@ websearch_to_tsquery('english', $1::text) \
+     AND ($4::boolean IS NULL OR exact.available = $4::boolean) \
+     AND ($5::boolean OR exact.archived_at IS NULL))";
+
+/// Full-text match (`products_search_idx`); or, when nothing matches so, a near
+/// match of the wanted words on the name (`products_name_trgm_idx`, pg_trgm's
+/// `word_similarity` of 0.6 or more) that holds none of the excluded words. The near
+/// matches are a subquery of their own, so they are looked up in the trigram index.
+fn search_match() -> String {
+    format!(
+        "($1::text IS NULL \
+         OR search @@ websearch_to_tsquery('english', $1::text) \
+         OR ({NO_EXACT_MATCH} \
+             AND id IN (SELECT near.id FROM catalog.products near \
+                        WHERE $2::text OPERATOR(catalog.<%) near.name) \
+             AND ($3::text IS NULL \
+                  OR NOT search @@ websearch_to_tsquery('english', $3::text))))"
+    )
+}
 
 /// How well a product matches the search: the full-text rank, where a word in the
-/// name weighs 1.0 and one in the description 0.4, plus how close the wanted words
-/// come to a part of the name (0 to 1).
-const SEARCH_RANK: &str = "ts_rank(search, websearch_to_tsquery('english', $1::text)) \
-     + coalesce(catalog.word_similarity($2::text, name), 0)";
+/// name weighs 1.0 and one in the description 0.4; for near matches, how close the
+/// wanted words come to a part of the name (0 to 1).
+fn search_rank() -> String {
+    format!(
+        "ts_rank(search, websearch_to_tsquery('english', $1::text)) \
+         + CASE WHEN {NO_EXACT_MATCH} THEN catalog.word_similarity($2::text, name) ELSE 0 END"
+    )
+}
 
 const STATE_MATCH: &str = "($4::boolean IS NULL OR available = $4::boolean) \
      AND ($5::boolean OR archived_at IS NULL)";
@@ -202,23 +221,27 @@ async fn list_page(
 
 /// The page's statement: the filter's parameters, then `$9` limit and `$10` offset.
 pub fn list_page_sql(sort: Sort) -> String {
+    // Qualified: a bare `created_at` would be the text column of the answer.
     let order_by = match sort {
-        Sort::Relevance => format!("{SEARCH_RANK} DESC, id DESC"),
-        Sort::PriceAsc => "price, id".to_string(),
-        Sort::PriceDesc => "price DESC, id DESC".to_string(),
-        Sort::Newest => "created_at DESC, id DESC".to_string(),
+        Sort::Relevance => format!("{} DESC, products.id DESC", search_rank()),
+        Sort::PriceAsc => "products.price, products.id".to_string(),
+        Sort::PriceDesc => "products.price DESC, products.id DESC".to_string(),
+        Sort::Newest => "products.created_at DESC, products.id DESC".to_string(),
     };
     format!(
         "SELECT {PRODUCT_COLUMNS} FROM catalog.products \
-         WHERE {SEARCH_MATCH} AND {STATE_MATCH} AND {CATEGORY_MATCH} AND {PRICE_MATCH} \
-         ORDER BY {order_by} LIMIT $9 OFFSET $10"
+         WHERE {search} AND {STATE_MATCH} AND {CATEGORY_MATCH} AND {PRICE_MATCH} \
+         ORDER BY {order_by} LIMIT $9 OFFSET $10",
+        search = search_match()
     )
 }
 
 /// Statement two: over the products the search, availability and archive filters
 /// match, the number that the category and price filters keep too (the total), the
 /// count per category ignoring the category filter and the count per price band
-/// ignoring the price filter (see `domain::facets`). One row per count.
+/// ignoring the price filter (see `domain::facets`). One row per count. The products
+/// are read once, into counts per category and band (`grouped`, a few dozen rows),
+/// which the three answers add up.
 async fn list_facets(db: &Db, filter: &[Param]) -> ApiResult<(i64, Facets)> {
     let rows = db.query(&list_facets_sql(), filter).await?;
     let (mut total, mut facets) = (0, Facets::default());
@@ -246,20 +269,25 @@ async fn list_facets(db: &Db, filter: &[Param]) -> ApiResult<(i64, Facets)> {
 /// The facets' statement: the filter's parameters.
 pub fn list_facets_sql() -> String {
     format!(
-        "WITH matched AS ( \
-           SELECT price, category_id, {CATEGORY_MATCH} AS in_category, {PRICE_MATCH} AS in_price \
-           FROM catalog.products WHERE {SEARCH_MATCH} AND {STATE_MATCH}) \
+        "WITH grouped AS ( \
+           SELECT category_id, width_bucket(price, {bands})::bigint AS band, \
+             count(*) FILTER (WHERE {CATEGORY_MATCH} AND {PRICE_MATCH}) AS kept, \
+             count(*) FILTER (WHERE {PRICE_MATCH}) AS in_price, \
+             count(*) FILTER (WHERE {CATEGORY_MATCH}) AS in_category \
+           FROM catalog.products WHERE {search} AND {STATE_MATCH} \
+           GROUP BY category_id, band) \
          SELECT 'total' AS facet, NULL::text AS slug, NULL::text AS name, NULL::bigint AS band, \
-           count(*) FILTER (WHERE in_category AND in_price) AS count FROM matched \
+           coalesce(sum(kept), 0)::bigint AS count FROM grouped \
          UNION ALL \
-         SELECT 'category', c.slug, c.name, NULL, count(*) FROM matched m \
-           JOIN catalog.categories own ON own.id = m.category_id \
+         SELECT 'category', c.slug, c.name, NULL, sum(g.in_price)::bigint FROM grouped g \
+           JOIN catalog.categories own ON own.id = g.category_id \
            JOIN catalog.categories c ON c.id IN (own.id, own.parent_id) \
-           WHERE m.in_price GROUP BY c.slug, c.name \
+           GROUP BY c.slug, c.name HAVING sum(g.in_price) > 0 \
          UNION ALL \
-         SELECT 'price', NULL, NULL, width_bucket(m.price, {bands})::bigint, count(*) \
-           FROM matched m WHERE m.in_category GROUP BY 4",
-        bands = price_band_starts_sql()
+         SELECT 'price', NULL, NULL, g.band, sum(g.in_category)::bigint FROM grouped g \
+           GROUP BY g.band HAVING sum(g.in_category) > 0",
+        bands = price_band_starts_sql(),
+        search = search_match()
     )
 }
 

@@ -5,6 +5,8 @@
 use serde::Serialize;
 use spinshop_kit::{ApiError, ApiResult};
 
+use super::product::trimmed_name;
+
 pub const MAX_SLUG_CHARS: usize = 64;
 pub const MAX_CATEGORY_NAME_CHARS: usize = 100;
 
@@ -50,14 +52,7 @@ pub struct CategoryName(String);
 
 impl CategoryName {
     pub fn parse(raw: &str) -> ApiResult<CategoryName> {
-        let name = raw.trim();
-        if name.is_empty() || name.chars().count() > MAX_CATEGORY_NAME_CHARS {
-            return Err(ApiError::invalid_field(
-                "name",
-                format!("name must be 1 to {MAX_CATEGORY_NAME_CHARS} characters"),
-            ));
-        }
-        Ok(CategoryName(name.to_string()))
+        trimmed_name(raw, MAX_CATEGORY_NAME_CHARS).map(CategoryName)
     }
 
     pub fn as_str(&self) -> &str {

@@ -110,7 +110,8 @@ impl Sort {
 }
 
 /// A search: the words as sent, in `websearch_to_tsquery` syntax (`"a phrase"`,
-/// `-word`, `or`), and what near matches on the name are looked for with.
+/// `-word`, `or`), and what near matches on the name are looked for with when
+/// nothing matches the words themselves.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Search {
     /// The query as sent (trimmed), for full-text search.

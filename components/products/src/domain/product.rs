@@ -20,19 +20,24 @@ pub struct Name(String);
 
 impl Name {
     pub fn parse(raw: &str) -> ApiResult<Name> {
-        let name = raw.trim();
-        if name.is_empty() || name.chars().count() > MAX_NAME_CHARS {
-            return Err(ApiError::invalid_field(
-                "name",
-                format!("name must be 1 to {MAX_NAME_CHARS} characters"),
-            ));
-        }
-        Ok(Name(name.to_string()))
+        trimmed_name(raw, MAX_NAME_CHARS).map(Name)
     }
 
     pub fn as_str(&self) -> &str {
         &self.0
     }
+}
+
+/// A `name` field (of a product, of a category): trimmed, 1 to `max` characters.
+pub(super) fn trimmed_name(raw: &str, max: usize) -> ApiResult<String> {
+    let name = raw.trim();
+    if name.is_empty() || name.chars().count() > max {
+        return Err(ApiError::invalid_field(
+            "name",
+            format!("name must be 1 to {max} characters"),
+        ));
+    }
+    Ok(name.to_string())
 }
 
 /// A description: trimmed, at most 5000 characters; blank means none.

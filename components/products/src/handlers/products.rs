@@ -79,8 +79,8 @@ struct ProductPage {
 }
 
 /// `GET /products?limit&offset&q&category&sort&min_price&max_price&available&include_archived`.
-/// `q` is a full-text search (`websearch_to_tsquery` syntax) that also finds near
-/// matches on the name; `category` a slug (a top-level one includes the categories
+/// `q` is a full-text search (`websearch_to_tsquery` syntax), or, when nothing
+/// matches its words, a search for names that come close; `category` a slug (a top-level one includes the categories
 /// under it); `min_price`/`max_price` cents, both included; `sort` relevance,
 /// price_asc, price_desc or newest (default: relevance with `q`, else newest);
 /// `available=true|false` keeps only products that can (or can't) be bought now.

@@ -400,6 +400,20 @@ mod tests {
     }
 
     #[test]
+    fn nullable_fields_tell_absent_from_null() {
+        #[derive(Debug, Deserialize)]
+        struct Patch {
+            #[serde(default, deserialize_with = "nullable")]
+            parent: Option<Option<String>>,
+        }
+        let read = |json: &str| serde_json::from_str::<Patch>(json).unwrap().parent;
+        assert_eq!(read("{}"), None);
+        assert_eq!(read(r#"{"parent": null}"#), Some(None));
+        assert_eq!(read(r#"{"parent": "audio"}"#), Some(Some("audio".into())));
+        assert!(serde_json::from_str::<Patch>(r#"{"parent": 1}"#).is_err());
+    }
+
+    #[test]
     fn client_ip_strips_the_port() {
         assert_eq!(client_ip("127.0.0.1:5123").as_deref(), Some("127.0.0.1"));
         assert_eq!(client_ip("[::1]:5123").as_deref(), Some("::1"));
