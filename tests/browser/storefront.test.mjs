@@ -1,7 +1,10 @@
 // The storefront as a person uses it, in headless Chromium (Debian's `chromium`, driven
 // by playwright-core): a shopper registers, searches, fills a cart, checks out, has a
 // card declined, pays, and sees the order paid (in the inbox too) and the stock gone
-// down; an admin changes a price and the shopper sees it. Every page must run under the
+// down; an admin changes a price and the shopper sees it. A shopper browses a
+// category and searches with a sort and a facet, seeing the products' pictures; an
+// admin adds a product with its picture, adds and reorders another and deletes one,
+// and the shopper sees them; an admin manages categories. Every page must run under the
 // shop's CSP without a console error. `./dev test` serves the app in spinshop's host and runs this with
 // BASE set; SCREENSHOTS=<dir> also saves the pictures docs/storefront.md shows.
 //
@@ -11,6 +14,7 @@ import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { chromium } from 'playwright-core';
 
 const BASE = process.env.BASE || 'http://127.0.0.1:3000';
@@ -20,6 +24,8 @@ const ADMIN_EMAIL = process.env.ADMIN_EMAIL || 'admin@spinshop.local';
 const ADMIN_PASSWORD = process.env.ADMIN_PASSWORD || 'change-me-admin';
 const DECLINED_CARD = '4000 0000 0000 0002';
 const GOOD_CARD = '4242 4242 4242 4242';
+/** The repository, for the picture files an admin uploads. */
+const REPOSITORY = fileURLToPath(new URL('../..', import.meta.url));
 
 let browser;
 
@@ -58,6 +64,11 @@ async function openPage(viewport = { width: 1280, height: 900 }) {
 async function screenshot(page, name) {
   if (!SCREENSHOTS) return;
   mkdirSync(SCREENSHOTS, { recursive: true });
+  // The pictures on the screen have arrived (lazy ones further down are not asked for).
+  await page.waitForFunction(() => [...document.images].every((img) => {
+    const box = img.getBoundingClientRect();
+    return img.complete || box.bottom < 0 || box.top > window.innerHeight;
+  }));
   await page.screenshot({ path: join(SCREENSHOTS, `${name}.png`), fullPage: false });
 }
 
@@ -65,8 +76,8 @@ async function screenshot(page, name) {
 async function productNamed(name) {
   const response = await fetch(`${BASE}/api/products/products?q=${encodeURIComponent(name)}&limit=5`);
   assert.equal(response.status, 200);
-  const products = await response.json();
-  const product = products.find((candidate) => candidate.name === name);
+  const items = await response.json();
+  const product = items.find((candidate) => candidate.name === name);
   assert.ok(product, `the demo catalog has ${name}`);
   return product;
 }
@@ -79,7 +90,8 @@ async function shown(page) {
 async function searchFor(page, words) {
   await page.fill('#search-q', words);
   await page.press('#search-q', 'Enter');
-  await page.waitForURL(new RegExp(`#/\\?q=${encodeURIComponent(words)}`));
+  await page.waitForURL((url) => url.hash.startsWith('#/?q=')
+    && new URLSearchParams(url.hash.split('?')[1]).get('q') === words);
   await page.getByRole('heading', { name: `Results for “${words}”` }).waitFor();
 }
 
@@ -109,8 +121,8 @@ test('a shopper buys two products, is declined once, pays, and an admin reprices
   await shopper.locator('#who', { hasText: 'Sam Shopper' }).waitFor();
 
   // Search, and add two products.
-  await searchFor(shopper, 'keyboard');
-  assert.equal(await shopper.locator('#products .card').count(), 1, 'one keyboard matches');
+  await searchFor(shopper, 'mechanical');
+  assert.equal(await shopper.locator('#products .card').count(), 1, 'one mechanical keyboard matches');
   await addFromGrid(shopper, keyboard.name);
   await searchFor(shopper, 'mouse');
   await addFromGrid(shopper, mouse.name);
@@ -199,6 +211,186 @@ test('a shopper buys two products, is declined once, pays, and an admin reprices
   assert.deepEqual(admin.problems, [], "the admin's pages logged errors");
 });
 
+/** Signs the demo admin in on a page of its own. */
+async function adminPage() {
+  const admin = await openPage();
+  await admin.goto('/#/login');
+  await admin.getByLabel('Email').fill(ADMIN_EMAIL);
+  await admin.getByLabel('Password').fill(ADMIN_PASSWORD);
+  await admin.getByRole('button', { name: 'Log in' }).click();
+  await admin.getByRole('link', { name: 'Admin', exact: true }).waitFor();
+  return admin;
+}
+
+/** The cards' product names, in the order shown. */
+async function cardNames(page) {
+  return page.locator('#products .card-title').allInnerTexts();
+}
+
+/** Every picture in the grid has its alt text, lazy loading and its size, and has loaded. */
+async function checkPictures(page) {
+  const pictures = page.locator('#products img.picture');
+  assert.ok(await pictures.count() > 0, 'the cards show pictures');
+  for (const picture of await pictures.all()) {
+    assert.ok((await picture.getAttribute('alt')).length > 0, 'a picture has alt text');
+    assert.equal(await picture.getAttribute('loading'), 'lazy');
+    assert.ok(Number(await picture.getAttribute('width')) > 0);
+    assert.ok(Number(await picture.getAttribute('height')) > 0);
+    await picture.scrollIntoViewIfNeeded();
+    await page.waitForFunction((img) => img.complete && img.naturalWidth > 0, await picture.elementHandle());
+  }
+}
+
+test('a shopper browses a category, then searches with a sort and a facet', async () => {
+  const page = await openPage();
+  await page.goto('/');
+  await page.locator('#products .card').first().waitFor();
+  await checkPictures(page);
+
+  // Browsing: a top-level category, then one under it.
+  const categories = page.getByRole('navigation', { name: 'Categories' });
+  await categories.getByRole('link', { name: /^Electronics/ }).click();
+  await page.getByRole('heading', { name: 'Electronics', exact: true }).waitFor();
+  await categories.getByRole('link', { name: /^Audio/ }).click();
+  await page.getByRole('heading', { name: 'Audio', exact: true }).waitFor();
+  assert.match(page.url(), /category=audio/);
+  const audio = await cardNames(page);
+  assert.deepEqual([...audio].sort(), ['Bookshelf speakers', 'Noise-cancelling headphones', 'Wireless earbuds']);
+  await checkPictures(page);
+  await screenshot(page, 'category');
+
+  // A search for wireless things that are no mouse, cheapest first.
+  await page.getByRole('link', { name: /^All$/ }).click();
+  await page.getByRole('heading', { name: 'Shop', exact: true }).waitFor();
+  await searchFor(page, 'wireless -mouse');
+  const found = await cardNames(page);
+  assert.ok(found.length >= 3, `found ${found}`);
+  assert.ok(!found.includes('Wireless mouse'), 'the mouse is left out');
+  await page.getByLabel('Sort by').selectOption('price_asc');
+  await page.waitForURL(/sort=price_asc/);
+  // The new order shows once the sorted page has arrived.
+  await page.waitForFunction(() => {
+    const shown = [...document.querySelectorAll('#products .price')]
+      .map((price) => Number(price.textContent.replace(/[^0-9]/g, '')));
+    return shown.length > 1 && shown.every((cents, i) => i === 0 || shown[i - 1] <= cents);
+  });
+  const prices = await page.locator('#products .price').allInnerTexts();
+  const cents = prices.map((text) => Number(text.replace(/[^0-9]/g, '')));
+  assert.deepEqual(cents, [...cents].sort((a, b) => a - b), `cheapest first: ${prices}`);
+
+  // A facet: the search's audio products only, with the count the facet promised.
+  const facet = page.locator('#facet-categories a', { hasText: 'Audio' });
+  const promised = Number(await facet.locator('.count').innerText());
+  await facet.click();
+  await page.waitForURL(/category=audio/);
+  await page.locator('#result-count', { hasText: promised === 1 ? '1 product' : `${promised} products` }).waitFor();
+  const narrowed = await cardNames(page);
+  assert.equal(narrowed.length, promised);
+  assert.ok(narrowed.every((name) => audio.includes(name)), `only audio: ${narrowed}`);
+  assert.match(page.url(), /q=wireless/, 'still the search');
+  assert.match(page.url(), /sort=price_asc/, 'still the sort');
+  await screenshot(page, 'search-facets');
+
+  // A price band narrows too, and a second click widens again.
+  const band = page.locator('#facet-prices a').first();
+  await band.click();
+  await page.waitForURL(/min_price=/);
+  await page.locator('#facet-prices a[aria-current]').click();
+  await page.waitForURL((url) => !url.hash.includes('min_price'));
+  assert.deepEqual(page.problems, []);
+});
+
+test('an admin adds a product with its picture, adds another and reorders them, and the shopper sees them', async () => {
+  const admin = await adminPage();
+  admin.on('dialog', (dialog) => dialog.accept());
+  await admin.getByRole('link', { name: 'Admin', exact: true }).click();
+  await admin.getByRole('link', { name: 'New product' }).click();
+  const name = `Desk lamp ${Date.now()}`;
+  await admin.getByLabel('Name').fill(name);
+  await admin.getByLabel('Price').fill('39.00');
+  await admin.getByLabel('Stock', { exact: true }).fill('7');
+  await admin.getByLabel('Category').selectOption('desk');
+  await admin.getByLabel('Picture', { exact: true }).setInputFiles(join(REPOSITORY, 'demo/images/laptop-stand.webp'));
+  await admin.getByLabel('Describe the picture').fill('A lamp bending over a desk');
+  await admin.getByRole('button', { name: 'Create product' }).click();
+  await admin.getByText(`${name} is in the shop.`).waitFor();
+  await admin.getByRole('heading', { name: 'Pictures (1 of 8)' }).waitFor();
+
+  // A second picture, then moved first.
+  await admin.locator('#image-upload').getByLabel('Picture', { exact: true }).setInputFiles(join(REPOSITORY, 'tests/fixtures/images/4x3.png'));
+  await admin.locator('#image-upload').getByLabel('Describe the picture').fill('The lamp, lit');
+  await admin.getByRole('button', { name: 'Upload picture' }).click();
+  await admin.getByRole('heading', { name: 'Pictures (2 of 8)' }).waitFor();
+  await admin.getByRole('button', { name: 'Move picture 2 up' }).click();
+  await admin.getByText('Picture 2 moved up.').waitFor();
+  await admin.locator('#image-list li').first().locator('input[value="The lamp, lit"]').waitFor();
+
+  // A file that is no picture is refused with the API's words, and nothing changes.
+  await admin.locator('#image-upload').getByLabel('Picture', { exact: true }).setInputFiles({
+    name: 'photo.png', mimeType: 'image/png', buffer: Buffer.from('not a picture at all'),
+  });
+  await admin.getByRole('button', { name: 'Upload picture' }).click();
+  await admin.locator('#product-images .error', { hasText: 'not a PNG, JPEG or WebP image' }).waitFor();
+  await admin.getByRole('heading', { name: 'Pictures (2 of 8)' }).waitFor();
+  await screenshot(admin, 'admin-pictures');
+
+  // The shopper finds it, pictures in the admin's order.
+  const product = await productNamed(name);
+  assert.equal(product.category.slug, 'desk');
+  assert.deepEqual(product.images.map((image) => image.alt), ['The lamp, lit', 'A lamp bending over a desk']);
+  const shopper = await openPage();
+  await shopper.goto('/');
+  await searchFor(shopper, name);
+  const card = shopper.locator('.card', { hasText: name });
+  const picture = card.locator('img.picture');
+  assert.equal(await picture.getAttribute('alt'), 'The lamp, lit');
+  assert.equal(await picture.getAttribute('src'), product.images[0].url);
+  await shopper.waitForFunction((img) => img.complete && img.naturalWidth > 0, await picture.elementHandle());
+  await card.getByRole('link', { name }).click();
+  await shopper.locator('#gallery .gallery-main img[alt="The lamp, lit"]').waitFor();
+  await shopper.getByRole('button', { name: 'Show picture 2 of 2' }).click();
+  await shopper.locator('#gallery .gallery-main img[alt="A lamp bending over a desk"]').waitFor();
+
+  // The admin deletes the first picture; the shopper's page shows the other.
+  await admin.getByRole('button', { name: 'Delete picture 1' }).click();
+  await admin.getByRole('heading', { name: 'Pictures (1 of 8)' }).waitFor();
+  await shopper.reload();
+  await shopper.locator('#gallery img[alt="A lamp bending over a desk"]').waitFor();
+  assert.equal((await productNamed(name)).images.length, 1);
+  assert.deepEqual(admin.problems, []);
+  assert.deepEqual(shopper.problems, []);
+});
+
+test('an admin manages categories, and one that holds products is not deleted', async () => {
+  const admin = await adminPage();
+  await admin.goto('/#/admin/categories');
+  await admin.locator('#admin-categories').waitFor();
+  const slug = `lamps-${Date.now()}`;
+  await admin.getByLabel('Slug').fill(slug);
+  await admin.getByLabel('Name', { exact: true }).fill('Lamps');
+  await admin.getByLabel('Under').selectOption('accessories');
+  await admin.getByRole('button', { name: 'Create category' }).click();
+  await admin.getByText('Lamps is created.').waitFor();
+  const row = admin.locator(`#admin-categories tr[data-slug="${slug}"]`);
+  await row.getByLabel('Name of Lamps').fill('Lights');
+  await row.getByLabel('Parent of Lamps').selectOption('electronics');
+  await row.getByRole('button', { name: 'Save' }).click();
+  await admin.getByText('Lights is saved.').waitFor();
+  const categories = await (await fetch(`${BASE}/api/products/categories`)).json();
+  const electronics = categories.find((category) => category.slug === 'electronics');
+  assert.ok(electronics.children.some((child) => child.slug === slug && child.name === 'Lights'));
+
+  // Audio holds products: the API's 409 is shown, and it stays.
+  admin.on('dialog', (dialog) => dialog.accept());
+  await admin.locator('#admin-categories tr[data-slug="audio"]').getByRole('button', { name: 'Delete Audio' }).click();
+  await admin.locator('.error', { hasText: /audio/i }).waitFor();
+  await admin.locator(`#admin-categories tr[data-slug="${slug}"]`).getByRole('button', { name: 'Delete Lights' }).click();
+  await admin.getByText('Lights is deleted.').waitFor();
+  assert.equal(await admin.locator('#admin-categories tr[data-slug="audio"]').count(), 1);
+  await screenshot(admin, 'admin-categories');
+  assert.deepEqual(admin.problems, []);
+});
+
 test('the API documentation renders under the CSP and serves its document', async () => {
   const page = await openPage();
   await page.goto('/docs');
@@ -237,7 +429,7 @@ test('the shop works on a phone-sized screen and from the keyboard', async () =>
 test('a search typed while the shop is still loading is kept, and its results win', async () => {
   const page = await openPage();
   // The whole catalogue answers slowly; a search answers at once.
-  await page.route('**/api/products/products?*', async (route) => {
+  await page.route('**/api/products/search?*', async (route) => {
     if (!new URL(route.request().url()).searchParams.has('q')) {
       await new Promise((resolve) => setTimeout(resolve, 1500));
     }

@@ -16,6 +16,17 @@ fn stock_path(id: i64) -> String {
     format!("{PRODUCTS}/{id}/stock")
 }
 
+/// The ids of a page of the product list, in its order.
+fn listed_ids(response: &Response) -> Vec<i64> {
+    response
+        .json()
+        .as_array()
+        .unwrap_or_else(|| panic!("a page of products: {}", response.text()))
+        .iter()
+        .map(|p| p["id"].as_i64().unwrap())
+        .collect()
+}
+
 async fn create(app: &TestApp, admin: &Session, body: Value) -> Response {
     app.post(PRODUCTS, &body, Some(&admin.access_token)).await
 }
@@ -187,7 +198,7 @@ async fn products_are_read_by_anyone_and_unknown_ids_are_404() {
 // Listing --------------------------------------------------------------------------------
 
 #[tokio::test]
-async fn the_list_is_paged_in_id_order_with_a_total() {
+async fn the_list_is_paged_newest_first_with_a_total() {
     let app = TestApp::spawn().await;
     let admin = app.admin().await;
     let mut ids = Vec::new();
@@ -201,25 +212,12 @@ async fn the_list_is_paged_in_id_order_with_a_total() {
     let all = app.get(PRODUCTS, None).await;
     assert_eq!(all.status, 200);
     assert_eq!(all.header("x-total-count"), Some("5"));
-    let listed: Vec<i64> = all
-        .json()
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|p| p["id"].as_i64().unwrap())
-        .collect();
-    assert_eq!(listed, ids);
+    ids.reverse();
+    assert_eq!(listed_ids(&all), ids);
 
     let page = app.get(&format!("{PRODUCTS}?limit=2&offset=2"), None).await;
     assert_eq!(page.header("x-total-count"), Some("5"));
-    let listed: Vec<i64> = page
-        .json()
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|p| p["id"].as_i64().unwrap())
-        .collect();
-    assert_eq!(listed, ids[2..4]);
+    assert_eq!(listed_ids(&page), ids[2..4]);
 
     let beyond = app.get(&format!("{PRODUCTS}?offset=50"), None).await;
     assert_eq!(beyond.json(), json!([]));
@@ -227,7 +225,7 @@ async fn the_list_is_paged_in_id_order_with_a_total() {
 }
 
 #[tokio::test]
-async fn the_list_searches_names_ignoring_case() {
+async fn the_list_finds_names_by_a_word_or_its_start_ignoring_case() {
     let app = TestApp::spawn().await;
     let admin = app.admin().await;
     let keyboard = app
@@ -236,16 +234,13 @@ async fn the_list_searches_names_ignoring_case() {
     app.create_product(&admin, "Mouse", 500, 1).await;
     let keycap = app.create_product(&admin, "KEYCAP set", 300, 1).await;
 
-    let response = app.get(&format!("{PRODUCTS}?q=key"), None).await;
+    let response = app
+        .get(&format!("{PRODUCTS}?q=key&sort=price_desc"), None)
+        .await;
     assert_eq!(response.header("x-total-count"), Some("2"));
-    let found: Vec<i64> = response
-        .json()
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|p| p["id"].as_i64().unwrap())
-        .collect();
-    assert_eq!(found, [keyboard, keycap]);
+    assert_eq!(listed_ids(&response), [keyboard, keycap]);
+    let word = app.get(&format!("{PRODUCTS}?q=KEYBOARD"), None).await;
+    assert_eq!(listed_ids(&word), [keyboard]);
 
     let wildcard = app.get(&format!("{PRODUCTS}?q=%25"), None).await;
     assert_eq!(
@@ -269,21 +264,15 @@ async fn the_list_filters_on_availability() {
         200
     );
 
-    let ids = |response: Response| -> Vec<i64> {
-        response
-            .json()
-            .as_array()
-            .unwrap()
-            .iter()
-            .map(|p| p["id"].as_i64().unwrap())
-            .collect()
-    };
     assert_eq!(
-        ids(app.get(&format!("{PRODUCTS}?available=true"), None).await),
+        listed_ids(&app.get(&format!("{PRODUCTS}?available=true"), None).await),
         [in_stock]
     );
     assert_eq!(
-        ids(app.get(&format!("{PRODUCTS}?available=false"), None).await),
+        listed_ids(
+            &app.get(&format!("{PRODUCTS}?available=false&sort=price_asc"), None)
+                .await
+        ),
         [empty, all_reserved]
     );
     let reserved_out = app.get(&product_path(all_reserved), None).await.json();
@@ -1109,6 +1098,6 @@ async fn admins_who_were_demoted_logged_out_or_deleted_can_no_longer_change_the_
     assert_eq!(deletion.status, 204, "{}", deletion.text());
     assert_eq!(create(deleted.access_token.clone()).await, 401);
 
-    let products = app.get("/api/products/products", None).await.json();
-    assert_eq!(products.as_array().map(Vec::len), Some(1), "{products}");
+    let products = app.get("/api/products/products", None).await;
+    assert_eq!(listed_ids(&products).len(), 1, "{}", products.text());
 }

@@ -207,7 +207,14 @@ async fn every_list_refuses_bad_paging_and_bad_filters_with_400() {
         (
             "/api/products/products",
             None,
-            &["available=yes", "include_archived=1"],
+            &[
+                "available=yes",
+                "include_archived=1",
+                "sort=cheapest",
+                "min_price=-1",
+                "max_price=ten",
+                "category=Not%20a%20slug",
+            ],
         ),
         ("/api/orders/orders", Some(&customer), &["user_id=abc"]),
         ("/api/payments/payments", Some(&customer), &["order_id=x"]),

@@ -14,21 +14,24 @@ export class ApiError extends Error {
 
 /**
  * `api('/api/carts/cart', { method: 'POST', body, auth: true, headers })` ->
- * { data, headers }. With `auth`, sends the access token (refreshed first when it
- * is about to expire, and once more if the API says it has expired).
+ * { data, headers }. `body` is sent as JSON; `file` (a File or Blob, e.g. an image to
+ * upload) is sent as it is, its bytes the whole body. With `auth`, sends the access
+ * token (refreshed first when it is about to expire, and once more if the API says it
+ * has expired).
  */
-export async function api(path, { method = 'GET', body, auth = false, headers = {} } = {}) {
+export async function api(path, { method = 'GET', body, file, auth = false, headers = {} } = {}) {
   if (auth && session.expiring()) await session.refresh();
-  let response = await send(path, method, body, auth, headers);
+  let response = await send(path, method, body, file, auth, headers);
   if (response.status === 401 && auth && session.current()) {
-    if (await session.refresh()) response = await send(path, method, body, auth, headers);
+    if (await session.refresh()) response = await send(path, method, body, file, auth, headers);
   }
   return read(response);
 }
 
-async function send(path, method, body, auth, extra) {
+async function send(path, method, body, file, auth, extra) {
   const headers = { accept: 'application/json', ...extra };
   if (body !== undefined) headers['content-type'] = 'application/json';
+  if (file !== undefined) headers['content-type'] = file.type || 'application/octet-stream';
   if (auth) {
     const current = session.current();
     if (!current) throw new ApiError(401, 'unauthorized', 'Please log in first.');
@@ -38,7 +41,7 @@ async function send(path, method, body, auth, extra) {
     return await fetch(path, {
       method,
       headers,
-      body: body === undefined ? undefined : JSON.stringify(body),
+      body: file !== undefined ? file : body === undefined ? undefined : JSON.stringify(body),
     });
   } catch {
     throw new ApiError(0, 'network', 'The shop could not be reached. Check your connection and try again.');

@@ -12,6 +12,7 @@ import * as cart from './views/cart.js';
 import * as orders from './views/orders.js';
 import * as notifications from './views/notifications.js';
 import * as admin from './views/admin.js';
+import * as adminCategories from './views/admin-categories.js';
 
 const routes = [
   [/^\/$/, catalog.render],
@@ -25,6 +26,7 @@ const routes = [
   [/^\/admin$/, admin.list, { admin: true }],
   [/^\/admin\/products\/new$/, admin.edit, { admin: true }],
   [/^\/admin\/products\/(\d+)$/, admin.edit, { admin: true }],
+  [/^\/admin\/categories$/, adminCategories.render, { admin: true }],
 ];
 
 const main = document.getElementById('main');
@@ -182,9 +184,13 @@ async function refreshCounts() {
 document.getElementById('search').addEventListener('submit', (event) => {
   event.preventDefault();
   const q = document.getElementById('search-q').value.trim();
-  const query = new URLSearchParams(location_().path === '/' ? location_().query : '');
-  query.delete('page');
-  if (q) query.set('q', q); else query.delete('q');
+  // A search keeps the other choices (a category, a sort, the facets), starts again on
+  // the first page, and comes first in the address.
+  const kept = new URLSearchParams(location_().path === '/' ? location_().query : '');
+  kept.delete('page');
+  kept.delete('q');
+  const query = new URLSearchParams(q ? { q } : {});
+  kept.forEach((value, name) => query.set(name, value));
   const text = query.toString();
   context.navigate(text ? `#/?${text}` : '#/');
 });

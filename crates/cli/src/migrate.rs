@@ -10,6 +10,7 @@ use sqlx::migrate::Migrator;
 use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
 use sqlx::{ConnectOptions, Connection, PgPool};
 
+use products::image::ImageUpload;
 use spinshop_host::manifest::Manifest;
 use users::credentials::{Email, PASSWORD_MIN_LENGTH, Password};
 
@@ -325,46 +326,196 @@ pub async fn ensure_admin(
     Ok(created)
 }
 
-/// A few products to browse, added only to an empty catalog.
+/// The demo catalog's categories: slug, name, parent.
+const DEMO_CATEGORIES: &[(&str, &str, Option<&str>)] = &[
+    ("electronics", "Electronics", None),
+    ("audio", "Audio", Some("electronics")),
+    ("computers", "Computers", Some("electronics")),
+    ("accessories", "Accessories", None),
+    ("desk", "Desk", Some("accessories")),
+    ("cables-and-hubs", "Cables and hubs", Some("accessories")),
+];
+
+/// One product of the demo catalog, in its category (a slug of `DEMO_CATEGORIES`),
+/// with its picture (drawn for spinshop: see `demo/images/README.md`).
+struct DemoProduct {
+    name: &'static str,
+    description: &'static str,
+    price: i64,
+    stock: i64,
+    category: &'static str,
+    picture: &'static [u8],
+    alt: &'static str,
+}
+
+const DEMO_PRODUCTS: &[DemoProduct] = &[
+    DemoProduct {
+        name: "Mechanical keyboard",
+        description: "Tactile switches, full size.",
+        price: 8999,
+        stock: 25,
+        category: "computers",
+        picture: include_bytes!("../../../demo/images/mechanical-keyboard.webp"),
+        alt: "A navy keyboard with white keys and two yellow ones",
+    },
+    DemoProduct {
+        name: "Wireless mouse",
+        description: "Two buttons and a wheel, 18 months on one battery.",
+        price: 2999,
+        stock: 40,
+        category: "computers",
+        picture: include_bytes!("../../../demo/images/wireless-mouse.webp"),
+        alt: "A green mouse with a yellow wheel, sending radio waves",
+    },
+    DemoProduct {
+        name: "Wireless keyboard",
+        description: "Low-profile keys, pairs with three devices.",
+        price: 5999,
+        stock: 20,
+        category: "computers",
+        picture: include_bytes!("../../../demo/images/wireless-keyboard.webp"),
+        alt: "A slim white keyboard with grey keys, sending radio waves",
+    },
+    DemoProduct {
+        name: "27\" monitor",
+        description: "1440p, matte.",
+        price: 27999,
+        stock: 8,
+        category: "computers",
+        picture: include_bytes!("../../../demo/images/27-monitor.webp"),
+        alt: "A monitor on a stand showing green hills under a yellow sun",
+    },
+    DemoProduct {
+        name: "Noise-cancelling headphones",
+        description: "Over-ear, wireless, 30 hours.",
+        price: 19999,
+        stock: 12,
+        category: "audio",
+        picture: include_bytes!("../../../demo/images/noise-cancelling-headphones.webp"),
+        alt: "Navy over-ear headphones",
+    },
+    DemoProduct {
+        name: "Wireless earbuds",
+        description: "In-ear, with a charging case.",
+        price: 9999,
+        stock: 30,
+        category: "audio",
+        picture: include_bytes!("../../../demo/images/wireless-earbuds.webp"),
+        alt: "Two white earbuds beside their open green case",
+    },
+    DemoProduct {
+        name: "Bookshelf speakers",
+        description: "A pair, wired, for a desk or a shelf.",
+        price: 14999,
+        stock: 6,
+        category: "audio",
+        picture: include_bytes!("../../../demo/images/bookshelf-speakers.webp"),
+        alt: "A pair of wooden speakers with dark cones",
+    },
+    DemoProduct {
+        name: "Laptop stand",
+        description: "Aluminium, folds flat.",
+        price: 4599,
+        stock: 15,
+        category: "desk",
+        picture: include_bytes!("../../../demo/images/laptop-stand.webp"),
+        alt: "An open laptop tilted up on a grey stand",
+    },
+    DemoProduct {
+        name: "Mouse pad",
+        description: "Cloth, stitched edges, fits a mouse and a keyboard.",
+        price: 1299,
+        stock: 50,
+        category: "desk",
+        picture: include_bytes!("../../../demo/images/mouse-pad.webp"),
+        alt: "A long navy mouse pad with a yellow stitched edge",
+    },
+    DemoProduct {
+        name: "Wireless charger",
+        description: "Charges a phone or earbuds laid on it.",
+        price: 2499,
+        stock: 35,
+        category: "desk",
+        picture: include_bytes!("../../../demo/images/wireless-charger.webp"),
+        alt: "A round charging pad with a phone lying on it",
+    },
+    DemoProduct {
+        name: "USB-C hub",
+        description: "Four ports, power pass-through.",
+        price: 3499,
+        stock: 30,
+        category: "cables-and-hubs",
+        picture: include_bytes!("../../../demo/images/usb-c-hub.webp"),
+        alt: "A grey hub with four ports and its cable",
+    },
+    DemoProduct {
+        name: "USB-C cable",
+        description: "Braided, 2 m, 100 W.",
+        price: 1499,
+        stock: 60,
+        category: "cables-and-hubs",
+        picture: include_bytes!("../../../demo/images/usb-c-cable.webp"),
+        alt: "A coiled green cable with a plug at each end",
+    },
+];
+
+/// The demo catalog: its categories and products, each product with its picture,
+/// added only to an empty catalog. The pictures pass the rules an admin's upload does
+/// (products' `image` module): their format, size and dimensions are read from their
+/// bytes, and they are stored once under their content hash.
 pub async fn load_demo_catalog(database_url: &str) -> anyhow::Result<u64> {
-    const DEMO: &[(&str, &str, i64, i64)] = &[
-        (
-            "Mechanical keyboard",
-            "Tactile switches, full size.",
-            8999,
-            25,
-        ),
-        (
-            "Wireless mouse",
-            "Two buttons and a wheel, 18 months on one battery.",
-            2999,
-            40,
-        ),
-        ("USB-C hub", "Four ports, power pass-through.", 3499, 30),
-        ("27\" monitor", "1440p, matte.", 27999, 8),
-        ("Laptop stand", "Aluminium, folds flat.", 4599, 15),
-        (
-            "Noise-cancelling headphones",
-            "Over-ear, 30 hours.",
-            19999,
-            12,
-        ),
-    ];
     let pool = pool(database_url).await?;
     let mut tx = pool.begin().await?;
-    let empty: bool = sqlx::query_scalar("SELECT NOT EXISTS (SELECT 1 FROM catalog.products)")
-        .fetch_one(&mut *tx)
-        .await?;
+    let empty: bool = sqlx::query_scalar(
+        "SELECT NOT EXISTS (SELECT 1 FROM catalog.products) \
+         AND NOT EXISTS (SELECT 1 FROM catalog.categories)",
+    )
+    .fetch_one(&mut *tx)
+    .await?;
     let mut added = 0;
     if empty {
-        for (name, description, price, stock) in DEMO {
+        // Parents come before their children in the list.
+        for (slug, name, parent) in DEMO_CATEGORIES {
             sqlx::query(
-                "INSERT INTO catalog.products (name, description, price, stock) VALUES ($1, $2, $3, $4)",
+                "INSERT INTO catalog.categories (slug, name, parent_id) \
+                 VALUES ($1, $2, (SELECT id FROM catalog.categories WHERE slug = $3))",
             )
+            .bind(slug)
             .bind(name)
-            .bind(description)
-            .bind(price)
-            .bind(stock)
+            .bind(parent)
+            .execute(&mut *tx)
+            .await?;
+        }
+        for product in DEMO_PRODUCTS {
+            let picture = ImageUpload::parse(product.picture.to_vec())
+                .map_err(|err| anyhow::anyhow!("the picture of {}: {err}", product.name))?;
+            let id: i64 = sqlx::query_scalar(
+                "INSERT INTO catalog.products (name, description, price, stock, category_id) \
+                 VALUES ($1, $2, $3, $4, (SELECT id FROM catalog.categories WHERE slug = $5)) \
+                 RETURNING id",
+            )
+            .bind(product.name)
+            .bind(product.description)
+            .bind(product.price)
+            .bind(product.stock)
+            .bind(product.category)
+            .fetch_one(&mut *tx)
+            .await?;
+            sqlx::query(
+                "WITH stored AS ( \
+                   INSERT INTO catalog.images (sha256, content_type, width, height, bytes) \
+                   VALUES ($2, $3, $4, $5, $6) \
+                   ON CONFLICT (sha256) DO UPDATE SET sha256 = EXCLUDED.sha256 RETURNING sha256) \
+                 INSERT INTO catalog.product_images (product_id, image_sha256, alt, position) \
+                 SELECT $1, sha256, $7, 0 FROM stored",
+            )
+            .bind(id)
+            .bind(&picture.sha256)
+            .bind(picture.format.content_type())
+            .bind(i32::try_from(picture.width)?)
+            .bind(i32::try_from(picture.height)?)
+            .bind(&picture.bytes)
+            .bind(product.alt)
             .execute(&mut *tx)
             .await?;
             added += 1;

@@ -1,8 +1,12 @@
-// For the shop's administrators: products (create, edit, archive) and their stock.
+// For the shop's administrators: products (create, edit, archive, their category),
+// their stock, and their pictures (admin-images.js); categories have a view of their
+// own (admin-categories.js).
 
 import { api } from '../api.js';
 import { h, show, money, errorBox, showError, clearError, field, busy, statusBadge } from '../dom.js';
 import { pager, pageOf } from './shared.js';
+import { imagesPanel, pictureFields, uploadImage } from './admin-images.js';
+import { categorySelect } from './admin-categories.js';
 
 const PAGE_SIZE = 20;
 
@@ -53,7 +57,8 @@ export async function list(main, _params, query, context) {
       },
     }, 'Archive');
     return h('tr', { dataset: { productId: product.id } },
-      h('th', { scope: 'row' }, h('a', { href: `#/admin/products/${product.id}` }, product.name)),
+      h('th', { scope: 'row' }, h('a', { href: `#/admin/products/${product.id}` }, product.name),
+        product.category ? h('span', { class: 'muted small' }, ` · ${product.category.name}`) : null),
       h('td', { class: 'num' }, money(product.price, product.currency)),
       h('td', {}, stockForm),
       h('td', { class: 'num' }, product.reserved),
@@ -78,7 +83,9 @@ export async function list(main, _params, query, context) {
   show(main,
     h('div', { class: 'order-head' },
       h('h1', {}, 'Products'),
-      h('a', { class: 'button', href: '#/admin/products/new' }, 'New product')),
+      h('div', { class: 'actions' },
+        h('a', { class: 'button button-quiet', href: '#/admin/categories' }, 'Categories'),
+        h('a', { class: 'button', href: '#/admin/products/new' }, 'New product'))),
     filterForm,
     error,
     h('div', { class: 'table-wrap' },
@@ -102,7 +109,12 @@ function cents(text) {
 }
 
 export async function edit(main, [id], _query, context) {
-  const existing = id ? (await api(`/api/products/products/${id}`)).data : null;
+  const [existing, { data: tree }] = await Promise.all([
+    id ? api(`/api/products/products/${id}`).then(({ data }) => data) : null,
+    api('/api/products/categories'),
+  ]);
+  const category = categorySelect(tree, existing?.category?.slug || '', { name: 'category', none: 'No category' });
+  const picture = existing ? null : pictureFields('new-picture');
   const name = h('input', {
     type: 'text', name: 'name', required: true, maxlength: 200, value: existing?.name || '', autofocus: true,
   });
@@ -124,7 +136,9 @@ export async function edit(main, [id], _query, context) {
       field('Price', price, 'In the currency\'s units, e.g. 19.99.'),
       field('Currency', currency, 'ISO 4217, e.g. USD.')),
     existing ? null : field('Stock', stock),
+    field('Category', category),
     field('Description', description),
+    picture ? picture.fields : null,
     h('div', { class: 'row' },
       h('button', { type: 'submit', class: 'button button-large' }, existing ? 'Save changes' : 'Create product'),
       h('a', { class: 'button button-quiet', href: '#/admin' }, 'Back')));
@@ -142,6 +156,7 @@ export async function edit(main, [id], _query, context) {
       price: amount,
       currency: currency.value,
       description: description.value.trim() ? description.value : null,
+      category: category.value || null,
     };
     try {
       if (existing) {
@@ -149,13 +164,33 @@ export async function edit(main, [id], _query, context) {
         context.flash(`${name.value} is saved.`);
       } else {
         body.stock = Number(stock.value);
-        await busy(form, () => api('/api/products/products', { method: 'POST', auth: true, body }));
-        context.flash(`${name.value} is in the shop.`);
+        const [file] = picture.file.files;
+        const { data: created } = await busy(form, () => api('/api/products/products', { method: 'POST', auth: true, body }));
+        // The product exists now: a picture that is refused leaves it without one, and
+        // its page (where pictures are managed) says why.
+        try {
+          if (file) await busy(form, () => uploadImage(created.id, file, picture.alt.value));
+          context.flash(`${name.value} is in the shop.`);
+        } catch (failure) {
+          context.flash(`${name.value} is in the shop, but its picture was refused: ${failure.message}`, 'error');
+        }
+        context.navigate(`#/admin/products/${created.id}`);
+        return;
       }
       context.navigate('#/admin');
     } catch (failure) {
       showError(error, failure);
     }
   });
-  show(main, h('div', { class: 'narrow' }, form));
+  // The pictures panel is drawn again from the product as stored after each change,
+  // leaving the form (and whatever is being typed in it) as it is.
+  let panel = null;
+  const reload = async () => {
+    const { data: fresh } = await api(`/api/products/products/${existing.id}`);
+    const next = imagesPanel(fresh, context, reload);
+    panel.replaceWith(next);
+    panel = next;
+  };
+  if (existing) panel = imagesPanel(existing, context, reload);
+  show(main, h('div', { class: 'narrow stack' }, form, panel));
 }

@@ -1,8 +1,9 @@
-// One product: its description, price and stock, and a quantity to add to the cart.
+// One product: its pictures, description, price and stock, and a quantity to add to
+// the cart.
 
 import { api } from '../api.js';
 import { h, show, money, errorBox, showError, clearError, field, busy } from '../dom.js';
-import { addToCart, unitsLeft } from './shared.js';
+import { addToCart, productPicture, unitsLeft } from './shared.js';
 
 export async function render(main, [id], _query, context) {
   const { data: product } = await api(`/api/products/products/${id}`);
@@ -26,9 +27,12 @@ export async function render(main, [id], _query, context) {
     }
   });
   show(main,
-    h('nav', { class: 'crumbs', 'aria-label': 'Breadcrumb' }, h('a', { href: '#/' }, '← All products')),
+    h('nav', { class: 'crumbs', 'aria-label': 'Breadcrumb' },
+      h('a', { href: '#/' }, '← All products'),
+      product.category ? [' · ', h('a', { href: `#/?category=${encodeURIComponent(product.category.slug)}` },
+        product.category.name)] : null),
     h('article', { class: 'product' },
-      h('div', { class: 'product-art', 'aria-hidden': 'true' }, product.name.slice(0, 1).toUpperCase()),
+      gallery(product),
       h('div', { class: 'product-body' },
         h('h1', {}, product.name),
         h('p', { class: 'price price-large', id: 'product-price' }, money(product.price, product.currency)),
@@ -38,4 +42,21 @@ export async function render(main, [id], _query, context) {
         product.description ? h('p', { class: 'description' }, product.description) : null,
         product.archived ? null : form,
         error)));
+}
+
+/** The product's pictures: the first one large, the others as thumbnails that take its place. */
+function gallery(product) {
+  const images = product.images || [];
+  const large = h('div', { class: 'gallery-main' }, productPicture(product, { eager: true }));
+  if (images.length < 2) return h('div', { class: 'gallery', id: 'gallery' }, large);
+  const thumbs = images.map((image, index) => h('button', {
+    type: 'button', class: 'thumb', 'aria-pressed': index === 0 ? 'true' : 'false',
+    'aria-label': `Show picture ${index + 1} of ${images.length}`,
+    onclick: (event) => {
+      show(large, productPicture(product, { image, eager: true }));
+      event.currentTarget.parentElement.querySelectorAll('.thumb')
+        .forEach((thumb) => thumb.setAttribute('aria-pressed', String(thumb === event.currentTarget)));
+    },
+  }, productPicture(product, { image })));
+  return h('div', { class: 'gallery', id: 'gallery' }, large, h('div', { class: 'thumbs' }, thumbs));
 }

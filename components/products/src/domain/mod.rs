@@ -2,12 +2,17 @@
 //! values that are valid by construction, and the catalog's aggregates as the API
 //! shows them. One file per aggregate.
 
+mod category;
+mod facets;
 mod filter;
+pub mod image;
 mod product;
 mod reservation;
 mod stock;
 
-pub use filter::ListFilter;
+pub use category::*;
+pub use facets::*;
+pub use filter::*;
 pub use product::*;
 pub use reservation::*;
 pub use stock::*;

@@ -4,7 +4,8 @@
 use serde::Serialize;
 use spinshop_kit::{ApiError, ApiResult};
 
-use super::Stock;
+use super::image::ProductImage;
+use super::{CategoryRef, Slug, Stock};
 
 pub const MAX_NAME_CHARS: usize = 200;
 pub const MAX_DESCRIPTION_CHARS: usize = 5000;
@@ -19,19 +20,24 @@ pub struct Name(String);
 
 impl Name {
     pub fn parse(raw: &str) -> ApiResult<Name> {
-        let name = raw.trim();
-        if name.is_empty() || name.chars().count() > MAX_NAME_CHARS {
-            return Err(ApiError::invalid_field(
-                "name",
-                format!("name must be 1 to {MAX_NAME_CHARS} characters"),
-            ));
-        }
-        Ok(Name(name.to_string()))
+        trimmed_name(raw, MAX_NAME_CHARS).map(Name)
     }
 
     pub fn as_str(&self) -> &str {
         &self.0
     }
+}
+
+/// A `name` field (of a product, of a category): trimmed, 1 to `max` characters.
+pub(super) fn trimmed_name(raw: &str, max: usize) -> ApiResult<String> {
+    let name = raw.trim();
+    if name.is_empty() || name.chars().count() > max {
+        return Err(ApiError::invalid_field(
+            "name",
+            format!("name must be 1 to {max} characters"),
+        ));
+    }
+    Ok(name.to_string())
 }
 
 /// A description: trimmed, at most 5000 characters; blank means none.
@@ -106,6 +112,8 @@ pub struct ProductFields<'a> {
     pub stock: Option<i64>,
     pub description: Option<&'a str>,
     pub currency: Option<&'a str>,
+    /// A category's slug; absent or null: none.
+    pub category: Option<&'a str>,
 }
 
 /// Every field of a product an admin sets: a new product, or a full replacement.
@@ -116,6 +124,7 @@ pub struct NewProduct {
     pub price: Price,
     pub currency: Currency,
     pub stock: Stock,
+    pub category: Option<Slug>,
 }
 
 impl NewProduct {
@@ -149,6 +158,10 @@ impl NewProduct {
                 .transpose()?
                 .unwrap_or_default(),
             stock: Stock::parse(stock)?,
+            category: fields
+                .category
+                .map(|raw| Slug::parse(raw, "category"))
+                .transpose()?,
         })
     }
 }
@@ -161,6 +174,8 @@ pub struct ProductFieldsPatch<'a> {
     pub price: Option<i64>,
     pub currency: Option<&'a str>,
     pub stock: Option<i64>,
+    /// `Some(None)`: take the product out of its category.
+    pub category: Option<Option<&'a str>>,
 }
 
 /// A validated partial update; `None` leaves a field as it is.
@@ -172,6 +187,8 @@ pub struct ProductPatch {
     pub price: Option<Price>,
     pub currency: Option<Currency>,
     pub stock: Option<Stock>,
+    /// `Some(None)` takes the product out of its category.
+    pub category: Option<Option<Slug>>,
 }
 
 impl ProductPatch {
@@ -183,10 +200,14 @@ impl ProductPatch {
             price: fields.price.map(Price::parse).transpose()?,
             currency: fields.currency.map(Currency::parse).transpose()?,
             stock: fields.stock.map(Stock::parse).transpose()?,
+            category: fields
+                .category
+                .map(|category| category.map(|raw| Slug::parse(raw, "category")).transpose())
+                .transpose()?,
         };
         if patch.is_empty() {
             return Err(ApiError::validation(
-                "nothing to update: send at least one of name, description, price, currency, stock",
+                "nothing to update: send at least one of name, description, price, currency, stock, category",
             ));
         }
         Ok(patch)
@@ -198,6 +219,7 @@ impl ProductPatch {
             && self.price.is_none()
             && self.currency.is_none()
             && self.stock.is_none()
+            && self.category.is_none()
     }
 }
 
@@ -214,6 +236,9 @@ pub struct Product {
     /// Not archived and `stock - reserved > 0` (computed by the database).
     pub available: bool,
     pub archived: bool,
+    pub category: Option<CategoryRef>,
+    /// In the order the admin set, the first the one to show first.
+    pub images: Vec<ProductImage>,
     pub created_at: String,
     pub updated_at: String,
 }

@@ -3,6 +3,8 @@
 //! (`lib.rs`): a handler for admins takes the `Admin` the check gives, one for
 //! sibling services the `Service`, and the check runs before the body is read.
 
+pub mod categories;
+pub mod images;
 pub mod internal;
 pub mod products;
 pub mod stock;

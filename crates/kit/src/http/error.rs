@@ -39,6 +39,10 @@ pub enum ApiError {
     },
     #[error("request body exceeds {limit} bytes")]
     PayloadTooLarge { limit: usize },
+    /// A 415: the body is not of a type the route takes (told by its content, e.g.
+    /// an upload that is no image of an accepted format).
+    #[error("{0}")]
+    UnsupportedMediaType(String),
     #[error("too many attempts, retry in {retry_after_seconds} s")]
     RateLimited { retry_after_seconds: u64 },
     /// A sibling's client error, passed on to our caller with its own status and envelope.
@@ -94,6 +98,7 @@ impl ApiError {
             ApiError::MethodNotAllowed { .. } => 405,
             ApiError::Conflict { .. } => 409,
             ApiError::PayloadTooLarge { .. } => 413,
+            ApiError::UnsupportedMediaType(_) => 415,
             ApiError::Unprocessable(_) => 422,
             ApiError::RateLimited { .. } => 429,
             ApiError::Internal(_) => 500,
@@ -111,6 +116,7 @@ impl ApiError {
             ApiError::MethodNotAllowed { .. } => "method_not_allowed",
             ApiError::Conflict { code, .. } | ApiError::PaymentRequired { code, .. } => code,
             ApiError::PayloadTooLarge { .. } => "payload_too_large",
+            ApiError::UnsupportedMediaType(_) => "unsupported_media_type",
             ApiError::RateLimited { .. } => "rate_limited",
             ApiError::Internal(_) => "internal",
             ApiError::Unavailable(_) => "unavailable",

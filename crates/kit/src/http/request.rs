@@ -13,7 +13,8 @@ use crate::http::strict::Strict;
 use crate::pg::outbox::Outbox;
 use crate::sdk::Incoming;
 
-/// Bodies larger than this are refused with 413.
+/// Bodies larger than this are refused with 413, unless a route takes more
+/// ([`Route::with_body_limit`](crate::http::routes::Route::with_body_limit)).
 pub const MAX_BODY_BYTES: usize = 1024 * 1024;
 
 pub struct ApiRequest {
@@ -24,6 +25,8 @@ pub struct ApiRequest {
     /// Header names are lower case.
     headers: Vec<(String, String)>,
     body: Vec<u8>,
+    /// The most body bytes the component takes (its largest route's limit).
+    body_limit: usize,
     /// The caller's `x-request-id`, or a fresh one.
     pub request_id: String,
     /// Where the service is mounted, e.g. `/api/users`.
@@ -43,6 +46,7 @@ impl ApiRequest {
             path_with_query,
             headers,
             body,
+            body_limit,
         } = incoming;
         let request_id = headers
             .iter()
@@ -51,12 +55,22 @@ impl ApiRequest {
             .filter(|id| is_acceptable_request_id(id))
             .map(str::to_string)
             .unwrap_or_else(|| uuid::Uuid::new_v4().to_string());
-        ApiRequest::build(method, &path_with_query, headers, body, request_id, prefix)
+        let limit = body_limit;
+        ApiRequest::build(
+            method,
+            &path_with_query,
+            headers,
+            body,
+            limit,
+            request_id,
+            prefix,
+        )
     }
 
     /// A request with nothing in it, for an answer to one that could not be read.
     pub(crate) fn empty() -> Self {
-        ApiRequest::build(Method::Get, "/", Vec::new(), Vec::new(), String::new(), "")
+        let (headers, body, id) = (Vec::new(), Vec::new(), String::new());
+        ApiRequest::build(Method::Get, "/", headers, body, MAX_BODY_BYTES, id, "")
     }
 
     /// A request built in code, for unit tests of routing and parsing.
@@ -67,6 +81,7 @@ impl ApiRequest {
             path_and_query,
             Vec::new(),
             body.to_vec(),
+            MAX_BODY_BYTES,
             id,
             prefix,
         )
@@ -77,6 +92,7 @@ impl ApiRequest {
         path_and_query: &str,
         headers: Vec<(String, String)>,
         body: Vec<u8>,
+        body_limit: usize,
         request_id: String,
         prefix: &'static str,
     ) -> Self {
@@ -91,6 +107,7 @@ impl ApiRequest {
                 .collect(),
             headers,
             body,
+            body_limit,
             request_id,
             prefix,
             recorded: Rc::default(),
@@ -148,6 +165,20 @@ impl ApiRequest {
         &self.body
     }
 
+    /// Whether the client's `If-None-Match` names one of `etags` (quoted, as sent in
+    /// `ETag`) or is `*`: then it already has the answer, and a 304 will do. Tags are
+    /// compared weakly, as RFC 9110 asks for `If-None-Match`.
+    pub fn if_none_match(&self, etags: &[&str]) -> bool {
+        self.header("if-none-match").is_some_and(|header| {
+            header.split(',').map(str::trim).any(|tag| {
+                tag == "*" || {
+                    let tag = tag.strip_prefix("W/").unwrap_or(tag);
+                    etags.contains(&tag)
+                }
+            })
+        })
+    }
+
     /// Parses a JSON body into `T`, naming the offending field in the error.
     pub fn json<T: DeserializeOwned>(&self) -> ApiResult<T> {
         if let Some(content_type) = self.header("content-type")
@@ -190,12 +221,16 @@ impl ApiRequest {
         }
     }
 
-    /// Refuses an oversized body before anything else looks at it.
+    /// Refuses a body larger than the component takes before anything else looks
+    /// at it (each route then holds it to its own limit).
     pub(crate) fn check_body_size(&self) -> ApiResult<()> {
-        if self.body.len() > MAX_BODY_BYTES {
-            return Err(ApiError::PayloadTooLarge {
-                limit: MAX_BODY_BYTES,
-            });
+        self.check_body_within(self.body_limit)
+    }
+
+    /// Refuses a body larger than `limit` bytes with 413.
+    pub(crate) fn check_body_within(&self, limit: usize) -> ApiResult<()> {
+        if self.body.len() > limit {
+            return Err(ApiError::PayloadTooLarge { limit });
         }
         Ok(())
     }
@@ -334,6 +369,15 @@ pub fn optional_id<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Option<
     Ok(Option::<Id>::deserialize(deserializer)?.map(|Id(id)| id))
 }
 
+/// A field that may be absent, `null` or a value, told apart: absent is `None`,
+/// `null` is `Some(None)` (e.g. a PATCH that clears it). Use with `#[serde(default,
+/// deserialize_with = "spinshop_kit::http::request::nullable")]`.
+pub fn nullable<'de, D: Deserializer<'de>, T: serde::Deserialize<'de>>(
+    deserializer: D,
+) -> Result<Option<Option<T>>, D::Error> {
+    <Option<T> as serde::Deserialize>::deserialize(deserializer).map(Some)
+}
+
 fn client_ip(client_addr: &str) -> Option<String> {
     let host = client_addr
         .rsplit_once(':')
@@ -367,6 +411,20 @@ mod tests {
     #[allow(dead_code)]
     struct Order {
         items: Vec<Item>,
+    }
+
+    #[test]
+    fn nullable_fields_tell_absent_from_null() {
+        #[derive(Debug, Deserialize)]
+        struct Patch {
+            #[serde(default, deserialize_with = "nullable")]
+            parent: Option<Option<String>>,
+        }
+        let read = |json: &str| serde_json::from_str::<Patch>(json).unwrap().parent;
+        assert_eq!(read("{}"), None);
+        assert_eq!(read(r#"{"parent": null}"#), Some(None));
+        assert_eq!(read(r#"{"parent": "audio"}"#), Some(Some("audio".into())));
+        assert!(serde_json::from_str::<Patch>(r#"{"parent": 1}"#).is_err());
     }
 
     #[test]
@@ -472,6 +530,19 @@ mod tests {
                 .to_string()
                 .starts_with("username:")
         );
+    }
+
+    #[test]
+    fn if_none_match_compares_weakly_and_takes_lists() {
+        let with = |header: &str| {
+            ApiRequest::new(Method::Get, "/x", b"", "").with_header("if-none-match", header)
+        };
+        assert!(with("\"a\"").if_none_match(&["\"a\""]));
+        assert!(with("W/\"a\"").if_none_match(&["\"a\""]));
+        assert!(with("\"x\", \"a-gzip\"").if_none_match(&["\"a\"", "\"a-gzip\""]));
+        assert!(with("*").if_none_match(&["\"a\""]));
+        assert!(!with("\"b\"").if_none_match(&["\"a\""]));
+        assert!(!ApiRequest::new(Method::Get, "/x", b"", "").if_none_match(&["\"a\""]));
     }
 
     #[test]

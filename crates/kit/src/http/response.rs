@@ -4,6 +4,10 @@ use serde::Serialize;
 
 use crate::http::error::{ApiError, ApiResult};
 
+/// `Cache-Control` for an answer whose URL names its content (a version, a content
+/// hash): kept for a year by browsers and caches, never asked for again.
+pub const CACHE_IMMUTABLE: &str = "public, max-age=31536000, immutable";
+
 #[derive(Debug)]
 pub struct ApiResponse {
     pub status: u16,
@@ -32,6 +36,26 @@ impl ApiResponse {
     /// A page of a list: the items as a JSON array, the total in `X-Total-Count`.
     pub fn page<T: Serialize>(items: &[T], total: i64) -> ApiResult<Self> {
         Ok(Self::json(200, &items)?.with_header("x-total-count", &total.to_string()))
+    }
+
+    /// A 200 with a body of any bytes (an image, a file), of `content_type`.
+    pub fn bytes(content_type: &str, body: Vec<u8>) -> Self {
+        ApiResponse {
+            status: 200,
+            headers: vec![("content-type".into(), content_type.into())],
+            body,
+        }
+    }
+
+    /// A 304: the client's copy, named in `If-None-Match`, is the current one. It
+    /// carries no body and no content type; the caller adds the validators and
+    /// caching headers a 200 would have had.
+    pub fn not_modified() -> Self {
+        ApiResponse {
+            status: 304,
+            headers: Vec::new(),
+            body: Vec::new(),
+        }
     }
 
     pub fn no_content() -> Self {

@@ -16,6 +16,10 @@
 //! check running first, before the body is read (so someone who may not call a
 //! route learns nothing from its validation errors).
 //!
+//! A route takes a body of up to [`MAX_BODY_BYTES`] (JSON), unless it says it takes
+//! more ([`Route::with_body_limit`], e.g. an image's bytes); a larger body answers 413
+//! before the caller is checked.
+//!
 //! A path pattern is segments below the service's prefix, `{name}` standing for any
 //! one segment (`products/{id}/stock`); the values stand in [`Params`] in order. The
 //! first route whose pattern matches the path decides: when no route with that
@@ -29,7 +33,7 @@ use std::pin::Pin;
 use crate::auth::{Caller, require_service};
 use crate::http::error::{ApiError, ApiResult};
 use crate::http::method::Method;
-use crate::http::request::ApiRequest;
+use crate::http::request::{ApiRequest, MAX_BODY_BYTES};
 use crate::http::response::ApiResponse;
 use crate::pg::outbox::{Outbox, flush_endpoint};
 
@@ -99,6 +103,8 @@ pub struct Route<C: 'static = Caller> {
     pub method: Method,
     pub path: &'static str,
     pub handler: Handler<C>,
+    /// The largest body the route takes, in bytes.
+    pub body_limit: usize,
 }
 
 impl<C: Principal> Route<C> {
@@ -107,6 +113,7 @@ impl<C: Principal> Route<C> {
             method,
             path,
             handler: Handler::Anyone(handler),
+            body_limit: MAX_BODY_BYTES,
         }
     }
 
@@ -115,6 +122,7 @@ impl<C: Principal> Route<C> {
             method,
             path,
             handler: Handler::SignedIn(handler),
+            body_limit: MAX_BODY_BYTES,
         }
     }
 
@@ -123,6 +131,7 @@ impl<C: Principal> Route<C> {
             method,
             path,
             handler: Handler::Admin(handler),
+            body_limit: MAX_BODY_BYTES,
         }
     }
 
@@ -135,6 +144,7 @@ impl<C: Principal> Route<C> {
             method,
             path,
             handler: Handler::Service(handler),
+            body_limit: MAX_BODY_BYTES,
         }
     }
 
@@ -146,7 +156,16 @@ impl<C: Principal> Route<C> {
             method: Method::Post,
             path: "internal/outbox/flush",
             handler: Handler::Flush(outbox),
+            body_limit: MAX_BODY_BYTES,
         }
+    }
+
+    /// The same route, taking bodies of up to `bytes` (say, an image's bytes) rather
+    /// than [`MAX_BODY_BYTES`]. The service's export must read that much: see
+    /// [`largest_body_limit`] and [`crate::export_service!`].
+    pub const fn with_body_limit(mut self, bytes: usize) -> Route<C> {
+        self.body_limit = bytes;
+        self
     }
 
     /// `GET healthz`, which every service has: 200 when its database answers, else
@@ -181,6 +200,20 @@ impl<C: Principal> Route<C> {
     }
 }
 
+/// The largest body any of `routes` takes, and never less than [`MAX_BODY_BYTES`]:
+/// what the service's export must read (`export_service!(.., max_body = ..)`).
+pub const fn largest_body_limit<C>(routes: &[Route<C>]) -> usize {
+    let mut largest = MAX_BODY_BYTES;
+    let mut index = 0;
+    while index < routes.len() {
+        if routes[index].body_limit > largest {
+            largest = routes[index].body_limit;
+        }
+        index += 1;
+    }
+    largest
+}
+
 /// Answers `req` from `routes` (see the module's documentation).
 pub async fn dispatch<C: Principal>(
     routes: &[Route<C>],
@@ -197,6 +230,7 @@ pub async fn dispatch<C: Principal>(
     let same_path = move || routes.iter().filter(move |route| route.path == path);
     match same_path().find(|route| route.method == req.method) {
         Some(route) => {
+            req.check_body_within(route.body_limit)?;
             let params = captures(route.path, &segments).unwrap_or_default();
             route.run(req, &params).await
         }
@@ -274,6 +308,27 @@ mod tests {
         assert!(matches!(err, ApiError::MethodNotAllowed { ref allow } if allow == "GET"));
         let err = answer(Method::Head, "/api/things/things").unwrap_err();
         assert!(matches!(err, ApiError::MethodNotAllowed { ref allow } if allow == "GET, POST"));
+    }
+
+    #[test]
+    fn each_route_holds_bodies_to_its_own_limit() {
+        const BIG: &[Route] = &[
+            Route::anyone(Method::Post, "small", echo),
+            Route::anyone(Method::Post, "big", echo).with_body_limit(2 * MAX_BODY_BYTES),
+        ];
+        assert_eq!(largest_body_limit(BIG), 2 * MAX_BODY_BYTES);
+        assert_eq!(largest_body_limit(ROUTES), MAX_BODY_BYTES);
+        let body = vec![b'x'; MAX_BODY_BYTES + 1];
+        let post = |path: &str| {
+            block_on(dispatch(
+                BIG,
+                &ApiRequest::new(Method::Post, path, &body, "/api/things"),
+            ))
+        };
+        let refused = post("/api/things/small").unwrap_err();
+        assert_eq!(refused.status(), 413);
+        assert!(matches!(refused, ApiError::PayloadTooLarge { limit } if limit == MAX_BODY_BYTES));
+        assert_eq!(post("/api/things/big").unwrap().status, 200);
     }
 
     #[test]

@@ -30,15 +30,28 @@ use crate::sdk::{self, Incoming};
 /// `route`, the service's route table, under `prefix`, where the service is mounted.
 /// Only built for wasm: a native build (for unit tests) can't link Spin's export names.
 ///
+/// Bodies of up to [`MAX_BODY_BYTES`](crate::http::request::MAX_BODY_BYTES) are read;
+/// a service with a route that takes more (see
+/// [`Route::with_body_limit`](crate::http::routes::Route::with_body_limit)) says how
+/// much its largest route takes, and each route still refuses more than its own limit:
+///
 /// ```ignore
 /// spinshop_kit::export_service!("/api/orders", route);
+/// spinshop_kit::export_service!("/api/products", route, max_body = largest_body_limit(ROUTES));
 /// ```
 #[macro_export]
 macro_rules! export_service {
     ($prefix:expr, $route:path) => {
+        $crate::export_service!(
+            $prefix,
+            $route,
+            max_body = $crate::http::request::MAX_BODY_BYTES
+        );
+    };
+    ($prefix:expr, $route:path, max_body = $max_body:expr) => {
         #[cfg(target_arch = "wasm32")]
         const _: () = {
-            $crate::__export_service_for_build!($prefix, $route);
+            $crate::__export_service_for_build!($prefix, $route, $max_body);
         };
     };
 }

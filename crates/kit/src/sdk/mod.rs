@@ -53,6 +53,9 @@ pub struct Incoming {
     /// Headers whose values are text; the rest are dropped.
     pub headers: Vec<(String, String)>,
     pub body: Vec<u8>,
+    /// The most body bytes the component takes; the body was read up to one byte
+    /// past it, so a larger one is seen to be too large without being read whole.
+    pub body_limit: usize,
 }
 
 /// Header values that are text, with lower-case names.

@@ -144,6 +144,7 @@ pub fn read_incoming(request: IncomingRequest, max_body: usize) -> Result<Incomi
         path_with_query,
         headers,
         body,
+        body_limit: max_body,
     })
 }
 
@@ -225,11 +226,12 @@ fn wasi_method_name(method: &WasiMethod) -> &str {
 }
 
 /// The component's export of `wasi:http/incoming-handler@0.2.0`, serving `$route`
-/// under `$prefix` (see [`crate::export_service!`]).
+/// under `$prefix`, taking bodies of up to `$max_body` bytes (see
+/// [`crate::export_service!`]).
 #[doc(hidden)]
 #[macro_export]
 macro_rules! __export_service_for_build {
-    ($prefix:expr, $route:path) => {
+    ($prefix:expr, $route:path, $max_body:expr) => {
         struct Service;
 
         impl $crate::sdk::wasi::exports::wasi::http::incoming_handler::Guest for Service {
@@ -238,7 +240,7 @@ macro_rules! __export_service_for_build {
                 response_out: $crate::sdk::wasi::http::types::ResponseOutparam,
             ) {
                 $crate::sdk::run(async move {
-                    let served = match $crate::sdk::read_incoming(request, $crate::http::request::MAX_BODY_BYTES) {
+                    let served = match $crate::sdk::read_incoming(request, $max_body) {
                         Ok(incoming) => $crate::http::service::serve(incoming, $prefix, $route).await,
                         Err(err) => $crate::http::service::unreadable($prefix, &err),
                     };

@@ -173,6 +173,7 @@ pub async fn read_incoming(request: Request, max_body: usize) -> Result<Incoming
         path_with_query,
         headers,
         body,
+        body_limit: max_body,
     })
 }
 
@@ -238,11 +239,11 @@ fn wasi_method_name(method: &WasiMethod) -> &str {
 }
 
 /// The component's export of `wasi:http/handler@0.3.0`, serving `$route` under
-/// `$prefix` (see [`crate::export_service!`]).
+/// `$prefix`, taking bodies of up to `$max_body` bytes (see [`crate::export_service!`]).
 #[doc(hidden)]
 #[macro_export]
 macro_rules! __export_service_for_build {
-    ($prefix:expr, $route:path) => {
+    ($prefix:expr, $route:path, $max_body:expr) => {
         struct Service;
 
         $crate::sdk::wasip3::http::service::export!(Service);
@@ -254,12 +255,7 @@ macro_rules! __export_service_for_build {
                 $crate::sdk::wasip3::http::types::Response,
                 $crate::sdk::wasip3::http::types::ErrorCode,
             > {
-                let served = match $crate::sdk::read_incoming(
-                    request,
-                    $crate::http::request::MAX_BODY_BYTES,
-                )
-                .await
-                {
+                let served = match $crate::sdk::read_incoming(request, $max_body).await {
                     Ok(incoming) => $crate::http::service::serve(incoming, $prefix, $route).await,
                     Err(err) => $crate::http::service::unreadable($prefix, &err),
                 };

@@ -1,0 +1,3 @@
+DROP TABLE catalog.product_images;
+DROP FUNCTION catalog.forget_unshown_image();
+DROP TABLE catalog.images;
