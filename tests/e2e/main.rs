@@ -11,6 +11,7 @@ mod events;
 mod flow;
 mod instances;
 mod load;
+mod mail;
 mod migrations;
 mod notifications;
 mod orders;
