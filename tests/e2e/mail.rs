@@ -142,13 +142,18 @@ async fn the_mail_api_gets_resends_request_and_a_refused_mail_is_sent_again() {
         .await;
     assert_eq!(delivered.status, 200, "{}", delivered.text());
 
-    receiver
-        .wait_for("two attempts", |got| got.len() >= 2)
-        .await;
-    let shown = &mailbox(&app, &admin, "ann@example.com").await[0];
-    assert_eq!(shown["status"], "failed", "{shown}");
-    assert!(shown["last_error"].as_str().unwrap().contains("500"));
+    // Tried right after notifications stored it: refused.
+    receiver.wait_for("a first attempt", |got| !got.is_empty()).await;
+    let shown = wait_for_status(&app, &admin, "ann@example.com", "failed").await;
+    assert!(shown["last_error"].as_str().unwrap().contains("500"), "{shown}");
+    assert!(shown["next_attempt_at"].is_string());
+    // Still refused at the next dispatch, after the backoff; then accepted.
+    tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+    dispatch(&app, &admin).await;
+    receiver.wait_for("a second attempt", |got| got.len() >= 2).await;
     receiver.answer(200);
+    tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+    dispatch(&app, &admin).await;
     receiver
         .wait_for("an accepted attempt", |got| {
             got.iter().any(|delivery| delivery.answered == 200)
@@ -165,15 +170,28 @@ async fn the_mail_api_gets_resends_request_and_a_refused_mail_is_sent_again() {
         // The same key each time: Resend sends a retried mail once.
         assert_eq!(request.header("idempotency-key"), sent["id"]);
     }
+    let shown = wait_for_status(&app, &admin, "ann@example.com", "sent").await;
+    assert!(shown["sent_at"].is_string());
+    assert_eq!(shown["attempts"].as_i64(), Some(requests.len() as i64));
+    assert_eq!(shown["last_error"], Value::Null);
+}
+
+async fn dispatch(app: &TestApp, admin: &Session) {
+    let dispatched = app
+        .post("/api/notifications/dispatch", &json!({}), admin.token())
+        .await;
+    assert_eq!(dispatched.status, 200, "{}", dispatched.text());
+}
+
+/// Waits up to 10 s for the newest mail to `to` to reach `status`; that mail.
+async fn wait_for_status(app: &TestApp, admin: &Session, to: &str, status: &str) -> Value {
     let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
     loop {
-        let shown = &mailbox(&app, &admin, "ann@example.com").await[0];
-        if shown["status"] == "sent" {
-            assert!(shown["sent_at"].is_string());
-            assert_eq!(shown["attempts"].as_i64(), Some(requests.len() as i64));
-            break;
+        let shown = mailbox(app, admin, to).await[0].clone();
+        if shown["status"] == status {
+            return shown;
         }
-        assert!(std::time::Instant::now() < deadline, "never sent: {shown}");
+        assert!(std::time::Instant::now() < deadline, "never {status}: {shown}");
         tokio::time::sleep(std::time::Duration::from_millis(50)).await;
     }
 }
