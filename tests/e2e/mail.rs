@@ -143,14 +143,21 @@ async fn the_mail_api_gets_resends_request_and_a_refused_mail_is_sent_again() {
     assert_eq!(delivered.status, 200, "{}", delivered.text());
 
     // Tried right after notifications stored it: refused.
-    receiver.wait_for("a first attempt", |got| !got.is_empty()).await;
+    receiver
+        .wait_for("a first attempt", |got| !got.is_empty())
+        .await;
     let shown = wait_for_status(&app, &admin, "ann@example.com", "failed").await;
-    assert!(shown["last_error"].as_str().unwrap().contains("500"), "{shown}");
+    assert!(
+        shown["last_error"].as_str().unwrap().contains("500"),
+        "{shown}"
+    );
     assert!(shown["next_attempt_at"].is_string());
     // Still refused at the next dispatch, after the backoff; then accepted.
     tokio::time::sleep(std::time::Duration::from_millis(200)).await;
     dispatch(&app, &admin).await;
-    receiver.wait_for("a second attempt", |got| got.len() >= 2).await;
+    receiver
+        .wait_for("a second attempt", |got| got.len() >= 2)
+        .await;
     receiver.answer(200);
     tokio::time::sleep(std::time::Duration::from_millis(300)).await;
     dispatch(&app, &admin).await;
@@ -191,7 +198,10 @@ async fn wait_for_status(app: &TestApp, admin: &Session, to: &str, status: &str)
         if shown["status"] == status {
             return shown;
         }
-        assert!(std::time::Instant::now() < deadline, "never {status}: {shown}");
+        assert!(
+            std::time::Instant::now() < deadline,
+            "never {status}: {shown}"
+        );
         tokio::time::sleep(std::time::Duration::from_millis(50)).await;
     }
 }

@@ -6,6 +6,7 @@
 
 use spinshop_kit::ApiResult;
 use spinshop_kit::config::{PerInstance, checked_secret, var};
+use spinshop_kit::mail::Shop;
 
 const NOTIFICATION_WEBHOOK_URL: &str = "notification_webhook_url";
 const WEBHOOK_SECRET: &str = "webhook_secret";
@@ -14,8 +15,6 @@ const MAIL_API_KEY: &str = "mail_api_key";
 const MAIL_PROVIDER: &str = "mail_provider";
 const MAIL_API_URL: &str = "mail_api_url";
 const MAIL_FROM: &str = "mail_from";
-const PUBLIC_URL: &str = "public_url";
-const SHOP_NAME: &str = "shop_name";
 
 pub struct Config {
     /// Where events are POSTed (`notification_webhook_url`); `None` when it is empty,
@@ -30,10 +29,8 @@ pub struct Config {
     /// The mail API mails are sent through; `None` when `mail_api_key` is empty, and
     /// then mails are kept in the local mailbox only.
     pub mail_api: Option<MailApi>,
-    /// The storefront's address, links in mails start with it (`public_url`).
-    pub public_url: String,
-    /// The shop's name, in every mail (`shop_name`).
-    pub shop_name: String,
+    /// The shop's name and address, in every mail.
+    pub shop: Shop,
 }
 
 /// Where and how mails are sent.
@@ -64,12 +61,7 @@ impl Config {
             webhook_secret: var(WEBHOOK_SECRET).await?,
             dispatch_key: var(DISPATCH_KEY).await?,
             mail_api: MailApi::load().await?,
-            public_url: var(PUBLIC_URL)
-                .await?
-                .trim()
-                .trim_end_matches('/')
-                .to_string(),
-            shop_name: var(SHOP_NAME).await?,
+            shop: Shop::load().await?,
         })
     }
 

@@ -179,6 +179,12 @@ const EVENT_STATES: &str = concat!(
        WHERE a.event_id = e.event_id AND a.status_code BETWEEN 200 AND 299) d ON true"
 );
 
+/// A text column of a delivery's state, shown only in the states it speaks of (the
+/// last error while a delivery waits, its time once it is done).
+fn shown_if(shown: bool, row: &Row, column: &str) -> ApiResult<Option<String>> {
+    if shown { row.get(column) } else { Ok(None) }
+}
+
 fn decode_event(row: &Row) -> ApiResult<EventView> {
     let status: String = row.get("status")?;
     let status = WebhookStatus::parse(&status)
@@ -199,21 +205,9 @@ fn decode_event(row: &Row) -> ApiResult<EventView> {
         webhook: WebhookState {
             status,
             attempts: row.get("attempts")?,
-            last_error: if waiting {
-                row.get("last_error")?
-            } else {
-                None
-            },
-            next_attempt_at: if waiting {
-                row.get("next_attempt_at")?
-            } else {
-                None
-            },
-            delivered_at: if status == WebhookStatus::Delivered {
-                row.get("delivered_at")?
-            } else {
-                None
-            },
+            last_error: shown_if(waiting, row, "last_error")?,
+            next_attempt_at: shown_if(waiting, row, "next_attempt_at")?,
+            delivered_at: shown_if(status == WebhookStatus::Delivered, row, "delivered_at")?,
         },
     })
 }
@@ -365,21 +359,9 @@ fn decode_mail(row: &Row) -> ApiResult<MailView> {
         source: row.get("source")?,
         status,
         attempts: row.get("attempts")?,
-        last_error: if waiting {
-            row.get("last_error")?
-        } else {
-            None
-        },
-        next_attempt_at: if waiting {
-            row.get("next_attempt_at")?
-        } else {
-            None
-        },
-        sent_at: if status == MailStatus::Sent {
-            row.get("delivered_at")?
-        } else {
-            None
-        },
+        last_error: shown_if(waiting, row, "last_error")?,
+        next_attempt_at: shown_if(waiting, row, "next_attempt_at")?,
+        sent_at: shown_if(status == MailStatus::Sent, row, "delivered_at")?,
     })
 }
 

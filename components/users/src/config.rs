@@ -4,7 +4,8 @@
 //! every handler and the session workflow read it.
 
 use spinshop_kit::ApiResult;
-use spinshop_kit::config::{JWT_SECRET, PerInstance, parsed_var, secret_var, var};
+use spinshop_kit::config::{JWT_SECRET, PerInstance, parsed_var, secret_var};
+use spinshop_kit::mail::Shop;
 
 use crate::domain::credentials::PASSWORD_MIN_LENGTH;
 
@@ -13,8 +14,6 @@ const REFRESH_TOKEN_TTL_SECONDS: &str = "refresh_token_ttl_seconds";
 const LOGIN_MAX_FAILURES: &str = "login_max_failures";
 const LOGIN_WINDOW_SECONDS: &str = "login_window_seconds";
 const PASSWORD_HASH_MS_PER_SECOND: &str = "password_hash_ms_per_second";
-const PUBLIC_URL: &str = "public_url";
-const SHOP_NAME: &str = "shop_name";
 const ACCOUNT_MAILS_PER_HOUR: &str = "account_mails_per_hour";
 
 pub struct Config {
@@ -27,10 +26,8 @@ pub struct Config {
     /// Milliseconds the whole shop may spend each second hashing passwords
     /// (register, login, password change); 0: no budget.
     pub password_hash_ms_per_second: u64,
-    /// The storefront's address, which the links in mails start with.
-    pub public_url: String,
-    /// The shop's name, in every mail.
-    pub shop_name: String,
+    /// The shop's name and address, in every mail.
+    pub shop: Shop,
     /// Reset and verification mails one account may ask for in an hour.
     pub account_mails_per_hour: i64,
 }
@@ -52,12 +49,7 @@ impl Config {
             login_max_failures: parsed_var(LOGIN_MAX_FAILURES).await?,
             login_window_seconds: parsed_var(LOGIN_WINDOW_SECONDS).await?,
             password_hash_ms_per_second: parsed_var(PASSWORD_HASH_MS_PER_SECOND).await?,
-            public_url: var(PUBLIC_URL)
-                .await?
-                .trim()
-                .trim_end_matches('/')
-                .to_string(),
-            shop_name: var(SHOP_NAME).await?,
+            shop: Shop::load().await?,
             account_mails_per_hour: parsed_var(ACCOUNT_MAILS_PER_HOUR).await?,
         })
     }

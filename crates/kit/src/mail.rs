@@ -3,7 +3,30 @@
 //! Every service that writes mails (users' links, notifications' order mails) writes
 //! them so, and whatever they put in is escaped in the HTML part.
 
+use crate::config;
 use crate::contracts::MailData;
+use crate::http::error::ApiResult;
+
+/// The shop as its mails name it: its name (`shop_name`), and the storefront's
+/// address the links in them start with (`public_url`).
+pub struct Shop {
+    pub name: String,
+    pub public_url: String,
+}
+
+impl Shop {
+    /// From the component's variables.
+    pub async fn load() -> ApiResult<Shop> {
+        Ok(Shop {
+            name: config::var("shop_name").await?,
+            public_url: config::var("public_url")
+                .await?
+                .trim()
+                .trim_end_matches('/')
+                .to_string(),
+        })
+    }
+}
 
 /// One part of a letter's body, in order.
 enum Block {

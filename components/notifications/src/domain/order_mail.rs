@@ -2,7 +2,7 @@
 //! and total, and a link to the order in the storefront.
 
 use spinshop_kit::contracts::{Event, MailData, OrderData, PaymentData, event_types};
-use spinshop_kit::mail::{Letter, money};
+use spinshop_kit::mail::{Letter, Shop, money};
 
 /// The order events a customer is mailed about, and the payment event that names
 /// an order (`payment.failed`: its mail shows that order).
@@ -27,14 +27,8 @@ pub fn order_of(event: &Event) -> Result<OrderData, Option<i64>> {
 }
 
 /// The mail to `to` about `event`, for `order` (its lines and total), linking to the
-/// order at `public_url`; `None` for an event no mail is written for.
-pub fn order_mail(
-    event: &Event,
-    order: &OrderData,
-    to: &str,
-    shop: &str,
-    public_url: &str,
-) -> Option<MailData> {
+/// order in the shop's storefront; `None` for an event no mail is written for.
+pub fn order_mail(event: &Event, order: &OrderData, to: &str, shop: &Shop) -> Option<MailData> {
     let id = order.id;
     let currency = order.currency.as_deref().unwrap_or("USD");
     let (subject, sentence) = match event.kind.as_str() {
@@ -83,10 +77,13 @@ pub fn order_mail(
         rows.push(("Total".into(), money(total, currency)));
     }
     Some(
-        Letter::new(shop, subject)
+        Letter::new(&shop.name, subject)
             .paragraph(sentence)
             .lines(rows)
-            .link("See your order", format!("{public_url}/#/orders/{id}"))
+            .link(
+                "See your order",
+                format!("{}/#/orders/{id}", shop.public_url),
+            )
             .to(to),
     )
 }

@@ -52,7 +52,7 @@ async fn write_order_mail(
         );
         return Ok(0);
     };
-    let Some(mail) = order_mail(event, &order, &to, &config.shop_name, &config.public_url) else {
+    let Some(mail) = order_mail(event, &order, &to, &config.shop) else {
         return Ok(0);
     };
     let written = store::insert_mail(db, &event.id, SERVICE, &mail, kept_locally).await?;

@@ -4,7 +4,7 @@
 
 use spinshop_kit::ApiError;
 use spinshop_kit::contracts::MailData;
-use spinshop_kit::mail::Letter;
+use spinshop_kit::mail::{Letter, Shop};
 
 /// What a link's token does.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -102,23 +102,23 @@ impl TokenRefusal {
 }
 
 /// The mail with a password-reset link.
-pub fn reset_mail(shop: &str, public_url: &str, to: &str, token: &str) -> MailData {
-    Letter::new(shop, "Reset your password")
+pub fn reset_mail(shop: &Shop, to: &str, token: &str) -> MailData {
+    Letter::new(&shop.name, "Reset your password")
         .paragraph("Someone asked to reset the password of your account. If it was you, set a new one within 30 minutes:")
-        .link("Set a new password", LinkPurpose::PasswordReset.link(public_url, token))
+        .link("Set a new password", LinkPurpose::PasswordReset.link(&shop.public_url, token))
         .paragraph("If it wasn't you, ignore this mail: your password stays as it is.")
         .to(to)
 }
 
 /// The mail with a link that verifies `to`.
-pub fn verify_mail(shop: &str, public_url: &str, to: &str, token: &str) -> MailData {
-    Letter::new(shop, "Verify your email address")
+pub fn verify_mail(shop: &Shop, to: &str, token: &str) -> MailData {
+    Letter::new(&shop.name, "Verify your email address")
         .paragraph(format!(
             "Please confirm that {to} is your address by following this link within 48 hours:"
         ))
         .link(
             "Verify my address",
-            LinkPurpose::VerifyEmail.link(public_url, token),
+            LinkPurpose::VerifyEmail.link(&shop.public_url, token),
         )
         .paragraph("If you didn't ask for this, ignore this mail.")
         .to(to)
@@ -134,11 +134,15 @@ mod tests {
             LinkPurpose::PasswordReset.link("http://127.0.0.1:3000", "abc"),
             "http://127.0.0.1:3000/#/reset?token=abc"
         );
-        let mail = reset_mail("spinshop", "https://shop.example", "a@b.c", "t0k");
+        let shop = Shop {
+            name: "spinshop".into(),
+            public_url: "https://shop.example".into(),
+        };
+        let mail = reset_mail(&shop, "a@b.c", "t0k");
         assert!(mail.text.contains("https://shop.example/#/reset?token=t0k"));
         assert!(mail.html.contains("https://shop.example/#/reset?token=t0k"));
         assert!(mail.subject.contains("spinshop"));
-        let mail = verify_mail("spinshop", "https://shop.example", "a@b.c", "t0k");
+        let mail = verify_mail(&shop, "a@b.c", "t0k");
         assert!(
             mail.text
                 .contains("https://shop.example/#/verify?token=t0k")

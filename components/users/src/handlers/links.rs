@@ -50,30 +50,13 @@ pub async fn request_password_reset(req: &ApiRequest) -> ApiResult<ApiResponse> 
     let config = Config::get().await?;
     let body: ResetBody = req.json()?;
     let email = Email::parse(&body.email)?;
-    let keys = [(
-        format!("reset:email:{}", email.as_str()),
-        config.account_mails_per_hour,
-    )]
-    .into_iter()
-    .chain(
-        req.client_ip()
-            .map(|ip| (format!("addr:{ip}"), config.address_mails_per_hour())),
-    )
-    .collect::<Vec<_>>();
     let db = Db::connect(req).await?;
-    check_mail_budget(&db, &keys).await?;
-    let keys: Vec<String> = keys.into_iter().map(|(key, _)| key).collect();
-    store::record_mail_request(&db, &keys).await?;
+    take_mail_budget(&db, req, config, format!("reset:email:{}", email.as_str())).await?;
 
     // The token and its mail are made whether or not they are sent.
     let token = new_token();
     let token_hash = hash_token(&token);
-    let mail = reset_mail(
-        &config.shop_name,
-        &config.public_url,
-        email.as_str(),
-        &token,
-    );
+    let mail = reset_mail(&config.shop, email.as_str(), &token);
     if let Some((user, _)) = store::find_credentials(&db, &email).await? {
         store::issue_link(
             &db,
@@ -159,20 +142,8 @@ pub async fn resend_verification(req: &ApiRequest, Me { user, .. }: Me) -> ApiRe
             ));
         }
     };
-    let keys = [(
-        format!("verify:user:{}", user.id),
-        config.account_mails_per_hour,
-    )]
-    .into_iter()
-    .chain(
-        req.client_ip()
-            .map(|ip| (format!("addr:{ip}"), config.address_mails_per_hour())),
-    )
-    .collect::<Vec<_>>();
     let db = Db::connect(req).await?;
-    check_mail_budget(&db, &keys).await?;
-    let keys: Vec<String> = keys.into_iter().map(|(key, _)| key).collect();
-    store::record_mail_request(&db, &keys).await?;
+    take_mail_budget(&db, req, config, format!("verify:user:{}", user.id)).await?;
     send_verification(&db, config, user.id, &to).await?;
     ApiResponse::json(202, &json!({"status": "sent", "to": to}))
 }
@@ -186,7 +157,7 @@ pub(super) async fn send_verification(
     to: &str,
 ) -> ApiResult<()> {
     let token = new_token();
-    let mail = verify_mail(&config.shop_name, &config.public_url, to, &token);
+    let mail = verify_mail(&config.shop, to, &token);
     store::issue_link(
         db,
         user_id,
@@ -198,9 +169,22 @@ pub(super) async fn send_verification(
     .await
 }
 
-/// 429 when any key has had its hour's mails.
-async fn check_mail_budget(db: &Db, keys: &[(String, i64)]) -> ApiResult<()> {
-    for (key, max) in keys {
+/// Counts a mail asked for against `key` (the address or account it is for, at most
+/// `account_mails_per_hour`) and against the client's address (four times as many);
+/// 429 when either has had its hour's mails, and then nothing is counted.
+async fn take_mail_budget(
+    db: &Db,
+    req: &ApiRequest,
+    config: &Config,
+    key: String,
+) -> ApiResult<()> {
+    let keys: Vec<(String, i64)> = std::iter::once((key, config.account_mails_per_hour))
+        .chain(
+            req.client_ip()
+                .map(|ip| (format!("addr:{ip}"), config.address_mails_per_hour())),
+        )
+        .collect();
+    for (key, max) in &keys {
         let (requests, retry_after) = store::recent_mail_requests(db, key).await?;
         if requests >= *max {
             return Err(ApiError::RateLimited {
@@ -208,5 +192,6 @@ async fn check_mail_budget(db: &Db, keys: &[(String, i64)]) -> ApiResult<()> {
             });
         }
     }
-    Ok(())
+    let keys: Vec<String> = keys.into_iter().map(|(key, _)| key).collect();
+    store::record_mail_request(db, &keys).await
 }
