@@ -1074,7 +1074,8 @@ async fn order_and_pay(app: &TestApp, session: &Session, product: i64, key: &str
 /// The mails users recorded in its outbox (reset and verification links): they leave
 /// with its events but are stored as mails, not events (see mail.rs).
 async fn recorded_mails(app: &TestApp) -> i64 {
-    app.count("users.outbox WHERE event->>'type' = 'mail'").await
+    app.count("users.outbox WHERE event->>'type' = 'mail'")
+        .await
 }
 
 /// Rows recorded in the producers' outboxes (events, and users' mails), and those of
@@ -1196,7 +1197,7 @@ async fn app_with_notifications_down(down: &Arc<std::sync::atomic::AtomicBool>) 
             .variable("outbox_retry_max_seconds", "1")
             .intercept(move |outbound| {
                 (down.load(Ordering::SeqCst)
-                    && outbound.url.ends_with("/api/notifications/internal/events"))
+                    && outbound.url.contains("/api/notifications/internal/"))
                 .then(spinshop_tests::unavailable_answer)
             })
     })

@@ -204,8 +204,12 @@ pub struct PaymentData {
 }
 
 impl Event {
-    /// The event's `data` as `T`; `T`'s default when the data doesn't read as one.
+    /// The event's `data` as `T`; `T`'s default when the data doesn't read as one
+    /// (or is not an object: serde would read a list as a struct's fields in turn).
     pub fn data_as<T: serde::de::DeserializeOwned + Default>(&self) -> T {
+        if !self.data.is_object() {
+            return T::default();
+        }
         T::deserialize(&self.data).unwrap_or_default()
     }
 }

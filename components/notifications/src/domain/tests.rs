@@ -186,14 +186,11 @@ fn an_order_mail_has_the_lines_the_total_and_a_link_to_the_order() {
     );
     assert!(mails_about(&placed.kind));
     let order = order_of(&placed).unwrap();
-    let mail = order_mail(
-        &placed,
-        &order,
-        "bob@example.com",
-        "spinshop",
-        "http://shop",
-    )
-    .unwrap();
+    let shop = spinshop_kit::mail::Shop {
+        name: "spinshop".into(),
+        public_url: "http://shop".into(),
+    };
+    let mail = order_mail(&placed, &order, "bob@example.com", &shop).unwrap();
     assert_eq!(mail.to, "bob@example.com");
     assert_eq!(mail.subject, "spinshop: Order #42 received");
     assert!(mail.text.contains("Mug x 2  19.98 EUR"));
@@ -211,14 +208,7 @@ fn an_order_mail_has_the_lines_the_total_and_a_link_to_the_order() {
         )
     };
     assert_eq!(order_of(&failed), Err(Some(42)));
-    let mail = order_mail(
-        &failed,
-        &order,
-        "bob@example.com",
-        "spinshop",
-        "http://shop",
-    )
-    .unwrap();
+    let mail = order_mail(&failed, &order, "bob@example.com", &shop).unwrap();
     assert!(mail.subject.contains("Payment for order #42 failed"));
     assert!(mail.text.contains("24.97 EUR was declined"));
     assert!(!mails_about("payment.succeeded") && !mails_about("user.registered"));
