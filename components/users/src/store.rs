@@ -404,23 +404,38 @@ pub async fn use_link(
     if let Some(row) = rows.first() {
         return Ok(Ok((row.get("user_id")?, row.get("email")?)));
     }
+    Ok(Err(link_state(db, purpose, token_hash)
+        .await?
+        .unwrap_or(TokenRefusal::Expired)))
+}
+
+/// Why a token can't be used now; `None` while it can (read only: the token stays
+/// live until [`use_link`] uses it).
+pub async fn link_state(
+    db: &Db,
+    purpose: LinkPurpose,
+    token_hash: &str,
+) -> ApiResult<Option<TokenRefusal>> {
     let rows = db
         .query(
-            "SELECT used_at IS NOT NULL AS used, superseded_at IS NOT NULL AS superseded \
+            "SELECT used_at IS NOT NULL AS used, superseded_at IS NOT NULL AS superseded, \
+               expires_at <= now() AS expired \
              FROM users.account_tokens WHERE token_hash = $1 AND purpose = $2",
             &[text(token_hash), text(purpose.as_str())],
         )
         .await?;
     let Some(row) = rows.first() else {
-        return Ok(Err(TokenRefusal::Invalid));
+        return Ok(Some(TokenRefusal::Invalid));
     };
-    Ok(Err(if row.get("used")? {
-        TokenRefusal::Used
+    Ok(if row.get("used")? {
+        Some(TokenRefusal::Used)
     } else if row.get("superseded")? {
-        TokenRefusal::Superseded
+        Some(TokenRefusal::Superseded)
+    } else if row.get("expired")? {
+        Some(TokenRefusal::Expired)
     } else {
-        TokenRefusal::Expired
-    }))
+        None
+    })
 }
 
 /// Ends every session of an account (after a password reset).

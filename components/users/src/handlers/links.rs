@@ -93,8 +93,14 @@ pub async fn confirm_password_reset(req: &ApiRequest) -> ApiResult<ApiResponse> 
         "new_password",
     )?;
     let token_hash = hash_token(body.token.trim());
-    // The hash comes first, with no connection held and no token taken: a password
-    // the hash budget can't take now leaves the link usable.
+    // A token that can't be used costs no password hash. The hash is made with no
+    // connection held and the token not yet taken: a hash the budget refuses now
+    // leaves the link usable.
+    let purpose = LinkPurpose::PasswordReset;
+    if let Some(refusal) = store::link_state(&Db::connect(req).await?, purpose, &token_hash).await?
+    {
+        return Err(refusal.error(purpose));
+    }
     let new_hash = within_hash_budget(config, || hash_password(new_password.as_str())).await??;
     let db = Db::connect(req).await?;
     db.transaction(async |db| {
