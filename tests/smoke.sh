@@ -133,4 +133,28 @@ call GET /api/carts/cart "" "$TOKEN"; expect 200
 [ "$(jq -r '.items | length' <<<"$BODY")" = 0 ] || fail "the cart was not emptied: $BODY"
 echo "  order $CART_ORDER placed from the cart"
 
+step "a forgotten password: the link mailed to the local mailbox"
+call POST /api/users/auth/password-reset "{\"email\":\"$EMAIL\"}"; expect 202
+KNOWN=$BODY
+call POST /api/users/auth/password-reset "{\"email\":\"nobody-$RUN@example.com\"}"; expect 202
+[ "$BODY" = "$KNOWN" ] || fail "the reset form tells addresses apart: $KNOWN / $BODY"
+call GET "/api/notifications/mail?to=$EMAIL" "" "$TOKEN"; expect 403
+LINK=""
+for _ in $(seq 50); do
+  call GET "/api/notifications/mail?to=$EMAIL" "" "$ADMIN"; expect 200
+  LINK=$(jq -r '[.[].text | capture("(?<link>https?://[^ \n]*/#/reset\\?token=[0-9a-z]+)").link][0] // empty' <<<"$BODY")
+  [ -n "$LINK" ] && break
+  sleep 0.2
+done
+[ -n "$LINK" ] || fail "no reset link reached $EMAIL: $BODY"
+echo "  $LINK"
+call POST /api/users/auth/password-reset/confirm "{\"token\":\"${LINK##*token=}\",\"new_password\":\"reset-password-2\"}"; expect 204
+call GET /api/users/users/me "" "$TOKEN"; expect 401
+call POST /api/users/auth/login "{\"email\":\"$EMAIL\",\"password\":\"secret-password\"}"; expect 401
+call POST /api/users/auth/login "{\"email\":\"$EMAIL\",\"password\":\"reset-password-2\"}"; expect 200
+[ "$(jq -r .user.email_verified <<<"$BODY")" = true ] || fail "after a reset: $BODY"
+call POST /api/users/auth/password-reset/confirm "{\"token\":\"${LINK##*token=}\",\"new_password\":\"reset-password-3\"}"; expect 400
+[ "$(jq -r .error.code <<<"$BODY")" = reset_token_used ] || fail "a used link: $BODY"
+echo "  the password was reset from the mailed link; the old sessions ended"
+
 echo "smoke: all passed"

@@ -457,3 +457,104 @@ test('an unknown page is a friendly 404 and an unknown API path the JSON envelop
   assert.equal((await api.json()).error.code, 'not_found');
   assert.deepEqual(page.problems, []);
 });
+
+/** The admin's bearer token, from the API. */
+async function adminToken() {
+  const response = await fetch(`${BASE}/api/users/auth/login`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ email: ADMIN_EMAIL, password: ADMIN_PASSWORD }),
+  });
+  assert.equal(response.status, 200);
+  return (await response.json()).access_token;
+}
+
+/** The newest link to the storefront's `view` mailed to `to`, read from the local
+ *  mailbox as the admin, once `count` such mails have arrived. */
+async function mailedLink(to, view, count = 1) {
+  const token = await adminToken();
+  for (let tries = 0; tries < 100; tries += 1) {
+    const response = await fetch(`${BASE}/api/notifications/mail?to=${encodeURIComponent(to)}`, {
+      headers: { authorization: `Bearer ${token}` },
+    });
+    assert.equal(response.status, 200);
+    const links = (await response.json())
+      .map((mail) => mail.text.match(new RegExp(`https?://\\S+/#/${view}\\?token=\\w+`)))
+      .filter((link) => link);
+    if (links.length >= count) return links[0][0];
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+  throw new Error(`no ${view} link reached ${to}`);
+}
+
+test('a shopper who forgot the password resets it from the login page and logs in', async () => {
+  const email = `forgetful-${Date.now()}@example.com`;
+  const registered = await fetch(`${BASE}/api/users/auth/register`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ email, password: 'first-password-1', name: 'Fran Forgetful' }),
+  });
+  assert.equal(registered.status, 201);
+
+  const page = await openPage();
+  await page.goto('/#/login');
+  await page.getByRole('link', { name: 'Forgot your password?' }).click();
+  await page.getByLabel('Email').fill(email);
+  await page.getByRole('button', { name: 'Send me a link' }).click();
+  await page.getByText(`If ${email} has an account, a link to reset its password is on its way.`).waitFor();
+  await screenshot(page, 'forgot-password');
+
+  // The link, as the mail carries it, opens the storefront's reset page.
+  const link = await mailedLink(email, 'reset');
+  assert.ok(link.startsWith(BASE), `${link} opens this shop`);
+  await page.goto(link);
+  await page.getByLabel('New password').fill('second-password-2');
+  await page.getByRole('button', { name: 'Set password' }).click();
+  await page.getByText('Your password is set. Log in with it.').waitFor();
+
+  await page.getByLabel('Email').fill(email);
+  await page.getByLabel('Password').fill('second-password-2');
+  await page.getByRole('button', { name: 'Log in' }).click();
+  await page.locator('#who', { hasText: 'Fran Forgetful' }).waitFor();
+  assert.deepEqual(page.problems, [], 'the pages logged errors');
+});
+
+test('the verification link verifies the address, and the admin reads the mailbox', async () => {
+  const email = `verifier-${Date.now()}@example.com`;
+  const registered = await fetch(`${BASE}/api/users/auth/register`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ email, password: 'first-password-1' }),
+  });
+  assert.equal(registered.status, 201);
+  const page = await openPage();
+  await page.goto('/#/login');
+  await page.getByLabel('Email').fill(email);
+  await page.getByLabel('Password').fill('first-password-1');
+  await page.getByRole('button', { name: 'Log in' }).click();
+  await page.locator('#who', { hasText: email }).waitFor();
+  // Not verified yet: the orders page says so, and sends the link again.
+  await page.goto('/#/orders');
+  await page.getByText(`Verify your email: we sent a link to ${email}.`).waitFor();
+  await page.getByRole('button', { name: 'Send the link again' }).click();
+  await page.getByText(`A new link is on its way to ${email}.`).waitFor();
+  await page.goto(await mailedLink(email, 'verify', 2));
+  await page.getByText(`${email} is verified. Thank you!`).waitFor();
+  await page.goto('/#/orders');
+  await page.getByRole('heading', { name: 'No orders yet' }).waitFor();
+  assert.equal(await page.getByText('Verify your email:').count(), 0);
+
+  const admin = await openPage();
+  await admin.goto('/#/login');
+  await admin.getByLabel('Email').fill(ADMIN_EMAIL);
+  await admin.getByLabel('Password').fill(ADMIN_PASSWORD);
+  await admin.getByRole('button', { name: 'Log in' }).click();
+  await admin.locator('#who').filter({ hasText: /./ }).waitFor();
+  await admin.goto(`/#/admin/mail?to=${encodeURIComponent(email)}`);
+  // Both links mailed to the address: at registration, and sent again.
+  await admin.locator('.mail h2', { hasText: 'spinshop: Verify your email address' }).nth(1).waitFor();
+  assert.equal(await admin.locator('.mail').count(), 2);
+  assert.ok((await admin.locator('.mail-link').first().getAttribute('href')).includes('/#/verify?token='));
+  assert.deepEqual(page.problems, [], 'the pages logged errors');
+  assert.deepEqual(admin.problems, [], "the admin's pages logged errors");
+});

@@ -13,6 +13,7 @@ mod flow;
 mod images;
 mod instances;
 mod load;
+mod mail;
 mod migrations;
 mod notifications;
 mod orders;

@@ -135,6 +135,13 @@ async fn internal_endpoints_refuse_every_caller_without_the_service_token() {
             "user_id": customer.user_id, "data": {},
         }]}),
     ));
+    calls.push((
+        "/api/notifications/internal/mail".into(),
+        json!({"mails": [{
+            "id": "6f1c0c5e-8a0e-4a57-9a3f-0d6a9e1b2c3e", "to": customer.email,
+            "subject": "s", "text": "t", "html": "h",
+        }]}),
+    ));
     for transition in ["paid", "payment-failed", "refunded"] {
         calls.push((
             format!("/api/orders/internal/orders/{id}/{transition}"),
@@ -175,6 +182,11 @@ async fn internal_endpoints_refuse_every_caller_without_the_service_token() {
             .await,
         0
     );
+    assert_eq!(
+        app.count("notify.mail WHERE mail_id = '6f1c0c5e-8a0e-4a57-9a3f-0d6a9e1b2c3e'")
+            .await,
+        0
+    );
     assert_eq!(app.count("catalog.reservations").await, 1);
     let order = app.order(&customer, &order["id"]).await;
     assert_eq!(order["status"], "pending");
@@ -202,7 +214,7 @@ async fn every_list_refuses_bad_paging_and_bad_filters_with_400() {
         "limit=ten",
         "offset=-1",
     ];
-    let lists: [(&str, Option<&Session>, &[&str]); 6] = [
+    let lists: [(&str, Option<&Session>, &[&str]); 7] = [
         ("/api/users/users", Some(&admin), &[]),
         (
             "/api/products/products",
@@ -224,6 +236,7 @@ async fn every_list_refuses_bad_paging_and_bad_filters_with_400() {
             &["unread=maybe", "user_id=abc"],
         ),
         ("/api/notifications/events", Some(&admin), &["status=lost"]),
+        ("/api/notifications/mail", Some(&admin), &[]),
     ];
     for (path, session, filters) in lists {
         let token = session.map(|session| session.access_token.as_str());

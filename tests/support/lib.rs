@@ -4,10 +4,12 @@
 //! spinshop's Spin-compatible test host, in-process, otherwise.
 //!
 //! [`request`] is how a test speaks to its app, [`shop`] the shop it starts from and
-//! the steps a customer takes, [`load`] many customers at once.
+//! the steps a customer takes, [`load`] many customers at once, [`receiver`] a server
+//! the app calls out to.
 
 pub mod build;
 pub mod load;
+pub mod receiver;
 pub mod request;
 pub mod shop;
 mod spin;

@@ -49,6 +49,14 @@ export function start(tokens) {
   changed();
 }
 
+/** Keeps the account as the API answered it now (e.g. once its email is verified). */
+export function updateUser(user) {
+  const session = current();
+  if (!session || session.user?.id !== user.id) return;
+  sessionStorage.setItem(KEY, JSON.stringify({ ...session, user }));
+  changed();
+}
+
 export function end() {
   sessionStorage.removeItem(KEY);
   clearTimeout(timer);

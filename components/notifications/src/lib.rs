@@ -1,16 +1,19 @@
 //! notifications: receives the events the other services publish (each stored once),
-//! fills every user's inbox, and POSTs each event, signed, to a webhook.
+//! fills every user's inbox, POSTs each event, signed, to a webhook, and sends the
+//! shop's mails through a mail API (or keeps them in a local mailbox).
 //! Mounted at `/api/notifications/...`; this file is the route table, with who may
 //! call each route.
 
 mod config;
 mod domain;
 mod handlers;
+mod mail;
+mod outgoing;
 mod siblings;
 mod store;
 mod webhook;
 
-use handlers::{dispatch, events, internal, notifications};
+use handlers::{dispatch, events, internal, mail as mailbox, notifications};
 use spinshop_kit::Method::{Get, Post};
 use spinshop_kit::http::routes::{self, Route};
 use spinshop_kit::{ApiRequest, ApiResponse, ApiResult};
@@ -47,6 +50,9 @@ const ROUTES: &[Route] = &[
     Route::admin(Get, "events/{id}/attempts", |req, id, admin| {
         Box::pin(events::list_attempts(req, id[0], admin))
     }),
+    Route::admin(Get, "mail", |req, _, admin| {
+        Box::pin(mailbox::list_mail(req, admin))
+    }),
     // A sibling, a scheduler with the dispatch key or an admin: the handler judges
     // whichever credential the request presents.
     Route::anyone(Get, "dispatch", |req, _| Box::pin(dispatch::dispatch(req))),
@@ -54,6 +60,10 @@ const ROUTES: &[Route] = &[
     // The services with an outbox deliver their events here.
     Route::service(Post, "internal/events", |req, _, producer| {
         Box::pin(internal::receive_events(req, producer))
+    }),
+    // The mails they write (a reset link), from the same outboxes.
+    Route::service(Post, "internal/mail", |req, _, producer| {
+        Box::pin(internal::receive_mail(req, producer))
     }),
 ];
 

@@ -1,13 +1,16 @@
 //! Every SQL statement of the notifications service, and row decoding. The webhook
-//! queue's own statements are kit's (`spinshop_kit::pg::outbox`), on `notify.outbox`.
+//! queue's own statements are kit's (`spinshop_kit::pg::outbox`), on `notify.outbox`;
+//! the mail queue's delivery statements are kit's too, on `notify.mail`.
 
 use serde_json::Value;
-use spinshop_kit::contracts::Event;
+use spinshop_kit::contracts::{Event, MailData, OrderData, UserData};
 use spinshop_kit::http::paging::{self, Paging};
 use spinshop_kit::pg::db::{Db, Row, text};
 use spinshop_kit::{ApiError, ApiResult, ts};
 
-use crate::domain::{Attempt, EventView, Notice, Notification, WebhookState, WebhookStatus};
+use crate::domain::{
+    Attempt, EventView, MailStatus, MailView, Notice, Notification, WebhookState, WebhookStatus,
+};
 
 const NOTIFICATION_COLUMNS: &str = concat!(
     "id, user_id, event_id::text AS event_id, type, title, message, data::text AS data, ",
@@ -176,6 +179,12 @@ const EVENT_STATES: &str = concat!(
        WHERE a.event_id = e.event_id AND a.status_code BETWEEN 200 AND 299) d ON true"
 );
 
+/// A text column of a delivery's state, shown only in the states it speaks of (the
+/// last error while a delivery waits, its time once it is done).
+fn shown_if(shown: bool, row: &Row, column: &str) -> ApiResult<Option<String>> {
+    if shown { row.get(column) } else { Ok(None) }
+}
+
 fn decode_event(row: &Row) -> ApiResult<EventView> {
     let status: String = row.get("status")?;
     let status = WebhookStatus::parse(&status)
@@ -196,21 +205,9 @@ fn decode_event(row: &Row) -> ApiResult<EventView> {
         webhook: WebhookState {
             status,
             attempts: row.get("attempts")?,
-            last_error: if waiting {
-                row.get("last_error")?
-            } else {
-                None
-            },
-            next_attempt_at: if waiting {
-                row.get("next_attempt_at")?
-            } else {
-                None
-            },
-            delivered_at: if status == WebhookStatus::Delivered {
-                row.get("delivered_at")?
-            } else {
-                None
-            },
+            last_error: shown_if(waiting, row, "last_error")?,
+            next_attempt_at: shown_if(waiting, row, "next_attempt_at")?,
+            delivered_at: shown_if(status == WebhookStatus::Delivered, row, "delivered_at")?,
         },
     })
 }
@@ -303,4 +300,120 @@ pub async fn record_attempts(db: &Db, attempts: &[NewAttempt]) -> ApiResult<()> 
         Ok(())
     })
     .await
+}
+
+// Mail -----------------------------------------------------------------------
+
+/// Stores a mail unless its id is already stored: `true` when it is new. A mail
+/// `kept_locally` is written delivered (to the local mailbox), so it is never sent.
+pub async fn insert_mail(
+    db: &Db,
+    id: &str,
+    source: &str,
+    mail: &MailData,
+    kept_locally: bool,
+) -> ApiResult<bool> {
+    let rows = db
+        .query(
+            "INSERT INTO notify.mail \
+               (mail_id, source, to_address, subject, text_body, html_body, kept_locally, \
+                delivered_at) \
+             VALUES ($1::text::uuid, $2, $3, $4, $5, $6, $7, CASE WHEN $7 THEN now() END) \
+             ON CONFLICT (mail_id) DO NOTHING RETURNING seq",
+            &[
+                text(id),
+                text(source),
+                text(mail.to.trim()),
+                text(&mail.subject),
+                text(&mail.text),
+                text(&mail.html),
+                kept_locally.into(),
+            ],
+        )
+        .await?;
+    Ok(!rows.is_empty())
+}
+
+const MAIL_COLUMNS: &str = concat!(
+    "mail_id::text AS id, to_address, subject, text_body, html_body, source, kept_locally, \
+     attempts::bigint AS attempts, last_error, delivered_at IS NOT NULL AS delivered, ",
+    ts!("created_at"),
+    " AS created_at, ",
+    ts!("next_attempt_at"),
+    " AS next_attempt_at, ",
+    ts!("delivered_at"),
+    " AS delivered_at"
+);
+
+fn decode_mail(row: &Row) -> ApiResult<MailView> {
+    let kept_locally: bool = row.get("kept_locally")?;
+    let status = MailStatus::of(kept_locally, row.get("delivered")?, row.get("attempts")?);
+    let waiting = matches!(status, MailStatus::Pending | MailStatus::Failed);
+    Ok(MailView {
+        id: row.get("id")?,
+        to: row.get("to_address")?,
+        subject: row.get("subject")?,
+        text: row.get("text_body")?,
+        html: row.get("html_body")?,
+        created_at: row.get("created_at")?,
+        source: row.get("source")?,
+        status,
+        attempts: row.get("attempts")?,
+        last_error: shown_if(waiting, row, "last_error")?,
+        next_attempt_at: shown_if(waiting, row, "next_attempt_at")?,
+        sent_at: shown_if(status == MailStatus::Sent, row, "delivered_at")?,
+    })
+}
+
+/// One page of the mails, newest first; `to` narrows to one address (compared
+/// without regard to case).
+pub async fn list_mail(
+    db: &Db,
+    to: Option<&str>,
+    paging: Paging,
+) -> ApiResult<(Vec<MailView>, i64)> {
+    paging::fetch_page(
+        db,
+        MAIL_COLUMNS,
+        "FROM notify.mail WHERE $1::text IS NULL OR lower(to_address) = lower($1::text)",
+        "seq DESC",
+        &[to.map(str::to_string).into()],
+        paging,
+        decode_mail,
+    )
+    .await
+}
+
+/// The address of `user_id` as its latest `user.*` event has it (registered, email
+/// changed, password changed): notifications learns addresses from the events it
+/// stores, and asks users nothing.
+pub async fn known_address(db: &Db, user_id: i64) -> ApiResult<Option<String>> {
+    let rows = db
+        .query(
+            "SELECT data::text AS data FROM notify.events \
+             WHERE aggregate_type = 'user' AND aggregate_id = $1 \
+             ORDER BY sequence DESC LIMIT 1",
+            &[user_id.into()],
+        )
+        .await?;
+    let Some(row) = rows.first() else {
+        return Ok(None);
+    };
+    let user: UserData = serde_json::from_value(json_column(&row, "data")?).unwrap_or_default();
+    Ok(Some(user.email).filter(|email| !email.trim().is_empty()))
+}
+
+/// The order `order_id` as its latest stored `order.*` event has it.
+pub async fn known_order(db: &Db, order_id: i64) -> ApiResult<Option<OrderData>> {
+    let rows = db
+        .query(
+            "SELECT data::text AS data FROM notify.events \
+             WHERE aggregate_type = 'order' AND aggregate_id = $1 \
+             ORDER BY sequence DESC LIMIT 1",
+            &[order_id.into()],
+        )
+        .await?;
+    rows.first()
+        .map(|row| Ok(serde_json::from_value(json_column(&row, "data")?).unwrap_or_default()))
+        .transpose()
 }

@@ -5,7 +5,7 @@
 //! Each claimed event is POSTed, its JSON byte for byte as queued, to
 //! `notification_webhook_url` with a signature (see [`crate::domain::signature`]);
 //! a 2xx answer delivers it, any other answer, or none within [`TIMEOUT`], is a
-//! failed attempt that the outbox retries with backoff. Every request made is
+//! failed attempt that the outbox retries with backoff (see [`crate::outgoing`]). Every request made is
 //! recorded in `notify.webhook_attempts`.
 
 use std::time::{Duration, Instant};
@@ -20,6 +20,7 @@ use spinshop_kit::pg::outbox::{Claimed, Delivery, Outbox};
 use crate::SERVICE;
 use crate::config::Config;
 use crate::domain::signature::sign;
+use crate::outgoing::{Sent, send_in_turn};
 use crate::store::{self, NewAttempt};
 
 /// The webhook queue: kit's outbox in the notify schema.
@@ -101,9 +102,8 @@ fn deliver<'a>(
     Box::pin(deliver_to_webhook(request, batch))
 }
 
-/// POSTs each claimed event, in order, and answers for each. Once the webhook can't
-/// be reached at all (refused, timed out), the rest of the batch is not sent: they
-/// fail without a request, and wait out the backoff.
+/// POSTs each claimed event, in order (see [`send_in_turn`]), answers for each, and
+/// records every request made.
 async fn deliver_to_webhook(request: &ApiRequest, batch: &[Claimed]) -> Vec<Result<(), String>> {
     let webhook = match Webhook::load().await {
         Ok(webhook) => webhook,
@@ -116,40 +116,24 @@ async fn deliver_to_webhook(request: &ApiRequest, batch: &[Claimed]) -> Vec<Resu
         }
     };
     let mut attempts = Vec::new();
-    let mut unreachable: Option<String> = None;
-    let mut outcomes = Vec::new();
-    for row in batch {
-        if let Some(reason) = &unreachable {
-            outcomes.push(Err(format!(
-                "not sent: the webhook was unreachable ({reason})"
-            )));
-            continue;
-        }
-        let head: Head = match serde_json::from_str(&row.json) {
-            Ok(head) => head,
-            Err(err) => {
-                outcomes.push(Err(format!("a queued event is not an event: {err}")));
-                continue;
-            }
-        };
+    let outcomes = send_in_turn("the webhook", batch, async |row: &Claimed| {
+        let head: Head = serde_json::from_str(&row.json)
+            .map_err(|err| format!("a queued event is not an event: {err}"))?;
         let attempt = webhook.post(&head, &row.json).await;
-        let outcome = match (&attempt.status_code, &attempt.error) {
-            (_, None) => Ok(()),
-            (Some(_), Some(error)) => Err(error.clone()),
-            (None, Some(error)) => {
-                unreachable = Some(error.clone());
-                Err(error.clone())
-            }
+        let sent = match (attempt.status_code, &attempt.error) {
+            (Some(status), _) => Sent::Answered(status),
+            (None, error) => Sent::Unreachable(error.clone().unwrap_or_default()),
         };
-        if let Err(error) = &outcome {
+        if let Some(error) = &attempt.error {
             eprintln!(
                 "{SERVICE} {}: webhook delivery of event {} failed: {error}",
                 request.request_id, head.id
             );
         }
         attempts.push(attempt);
-        outcomes.push(outcome);
-    }
+        Ok(sent)
+    })
+    .await;
     let recorded =
         async { store::record_attempts(&Db::connect(request).await?, &attempts).await }.await;
     if let Err(err) = recorded {

@@ -5,6 +5,7 @@
 
 use spinshop_kit::ApiResult;
 use spinshop_kit::config::{JWT_SECRET, PerInstance, parsed_var, secret_var};
+use spinshop_kit::mail::Shop;
 
 use crate::domain::credentials::PASSWORD_MIN_LENGTH;
 
@@ -13,6 +14,7 @@ const REFRESH_TOKEN_TTL_SECONDS: &str = "refresh_token_ttl_seconds";
 const LOGIN_MAX_FAILURES: &str = "login_max_failures";
 const LOGIN_WINDOW_SECONDS: &str = "login_window_seconds";
 const PASSWORD_HASH_MS_PER_SECOND: &str = "password_hash_ms_per_second";
+const ACCOUNT_MAILS_PER_HOUR: &str = "account_mails_per_hour";
 
 pub struct Config {
     pub jwt_secret: String,
@@ -24,6 +26,10 @@ pub struct Config {
     /// Milliseconds the whole shop may spend each second hashing passwords
     /// (register, login, password change); 0: no budget.
     pub password_hash_ms_per_second: u64,
+    /// The shop's name and address, in every mail.
+    pub shop: Shop,
+    /// Reset and verification mails one account may ask for in an hour.
+    pub account_mails_per_hour: i64,
 }
 
 static CONFIG: PerInstance<Config> = PerInstance::new();
@@ -43,6 +49,8 @@ impl Config {
             login_max_failures: parsed_var(LOGIN_MAX_FAILURES).await?,
             login_window_seconds: parsed_var(LOGIN_WINDOW_SECONDS).await?,
             password_hash_ms_per_second: parsed_var(PASSWORD_HASH_MS_PER_SECOND).await?,
+            shop: Shop::load().await?,
+            account_mails_per_hour: parsed_var(ACCOUNT_MAILS_PER_HOUR).await?,
         })
     }
 
@@ -50,5 +58,10 @@ impl Config {
     /// share an address, while an account is one person.
     pub fn address_max_failures(&self) -> i64 {
         self.login_max_failures * 4
+    }
+
+    /// Likewise for the mails one client address may ask for.
+    pub fn address_mails_per_hour(&self) -> i64 {
+        self.account_mails_per_hour * 4
     }
 }

@@ -16,7 +16,7 @@ pub use domain::credentials;
 /// The name users goes by in logs and health answers.
 pub const SERVICE: &str = "users";
 
-use handlers::{Me, accounts, auth};
+use handlers::{Me, accounts, auth, links};
 use spinshop_kit::Method::{Delete, Get, Patch, Post, Put};
 use spinshop_kit::http::routes::{Route, dispatch};
 use spinshop_kit::{ApiRequest, ApiResponse, ApiResult};
@@ -38,6 +38,18 @@ const ROUTES: &[Route<Me>] = &[
         Box::pin(auth::introspect(me))
     }),
     Route::anyone(Post, "auth/refresh", |req, _| Box::pin(auth::refresh(req))),
+    Route::anyone(Post, "auth/password-reset", |req, _| {
+        Box::pin(links::request_password_reset(req))
+    }),
+    Route::anyone(Post, "auth/password-reset/confirm", |req, _| {
+        Box::pin(links::confirm_password_reset(req))
+    }),
+    Route::anyone(Post, "auth/verify-email", |req, _| {
+        Box::pin(links::verify_email(req))
+    }),
+    Route::signed_in(Post, "auth/verify-email/resend", |req, _, me| {
+        Box::pin(links::resend_verification(req, me))
+    }),
     Route::anyone(Post, "auth/logout", |req, _| Box::pin(auth::logout(req))),
     Route::signed_in(Get, "users/me", |_, _, me| Box::pin(accounts::get_me(me))),
     Route::signed_in(Patch, "users/me", |req, _, me| {

@@ -8,7 +8,7 @@ use spinshop_kit::auth::issue_access_token;
 use spinshop_kit::pg::db::Db;
 
 use crate::config::Config;
-use crate::domain::{User, hash_refresh_token, new_refresh_token};
+use crate::domain::{User, hash_token, new_token};
 use crate::store;
 
 /// What a session hands its user: a short-lived access token and the refresh token
@@ -39,7 +39,7 @@ pub enum Rotation {
 
 /// Exchanges a refresh token for a new pair within its session.
 pub async fn rotate(db: &Db, config: &Config, refresh_token: &str) -> ApiResult<Rotation> {
-    let token_hash = hash_refresh_token(refresh_token);
+    let token_hash = hash_token(refresh_token);
     let Some((user_id, family_id)) = store::rotate_refresh_token(db, &token_hash).await? else {
         return match store::rotated_token_family(db, &token_hash).await? {
             Some(family_id) => {
@@ -59,19 +59,19 @@ pub async fn rotate(db: &Db, config: &Config, refresh_token: &str) -> ApiResult<
 
 /// Ends the session `refresh_token` belongs to; an unknown token changes nothing.
 pub async fn end(db: &Db, refresh_token: &str) -> ApiResult<()> {
-    if let Some(family) = store::family_of(db, &hash_refresh_token(refresh_token)).await? {
+    if let Some(family) = store::family_of(db, &hash_token(refresh_token)).await? {
         store::revoke_family(db, &family).await?;
     }
     Ok(())
 }
 
 async fn issue(db: &Db, config: &Config, user: User, family_id: &str) -> ApiResult<Tokens> {
-    let refresh_token = new_refresh_token();
+    let refresh_token = new_token();
     store::insert_refresh_token(
         db,
         user.id,
         family_id,
-        &hash_refresh_token(&refresh_token),
+        &hash_token(&refresh_token),
         config.refresh_token_ttl_seconds,
     )
     .await?;

@@ -3,14 +3,14 @@
 //! (`spinshop_kit::pg::outbox`).
 
 use spinshop_kit::auth::Role;
-use spinshop_kit::contracts::{UserData, event_types};
+use spinshop_kit::contracts::{MailData, UserData, event_types};
 use spinshop_kit::http::paging::{self, Paging};
 use spinshop_kit::pg::db::{Db, DbError, Param, Row, text};
 use spinshop_kit::pg::outbox::{self, NewEvent, Outbox};
 use spinshop_kit::{ApiError, ApiResult, ts};
 
 use crate::SERVICE;
-use crate::domain::{AccountChange, Email, User};
+use crate::domain::{AccountChange, Email, LinkPurpose, TokenRefusal, User};
 
 /// Where users' events wait until notifications has them.
 pub const OUTBOX: Outbox = Outbox::new("users", SERVICE, outbox::to_notifications);
@@ -38,7 +38,7 @@ async fn record_event(db: &Db, kind: &str, user: &User) -> ApiResult<()> {
 }
 
 const USER_COLUMNS: &str = concat!(
-    "id, email, name, role, ",
+    "id, email, name, role, email_verified, pending_email, ",
     ts!("created_at"),
     " AS created_at, ",
     ts!("updated_at"),
@@ -72,6 +72,8 @@ fn decode_user(row: &Row) -> ApiResult<User> {
         name: row.get("name")?,
         role: Role::parse(&role)
             .ok_or_else(|| ApiError::internal(format!("unknown role {role}")))?,
+        email_verified: row.get("email_verified")?,
+        pending_email: row.get("pending_email")?,
         created_at: row.get("created_at")?,
         updated_at: row.get("updated_at")?,
     })
@@ -152,6 +154,8 @@ pub async fn update_user(db: &Db, id: i64, change: &AccountChange) -> ApiResult<
         "UPDATE users.users SET \
            name = COALESCE($2, name), \
            email = COALESCE($3, email), \
+           email_verified = email_verified AND email = COALESCE($3, email), \
+           pending_email = CASE WHEN pending_email = $3 THEN NULL ELSE pending_email END, \
            role = COALESCE($4, role), \
            updated_at = now() \
          WHERE id = $1 AND NOT EXISTS \
@@ -340,4 +344,203 @@ pub async fn clear_failures(db: &Db, key: &str) -> ApiResult<()> {
     )
     .await?;
     Ok(())
+}
+
+// One-time links ----------------------------------------------------------------
+
+/// Issues a link's token for `user_id` and records its mail, in one transaction:
+/// the account's earlier unused tokens of the purpose are superseded, and the mail
+/// leaves through the outbox only if the token is stored. `email` is the address a
+/// verification token verifies.
+pub async fn issue_link(
+    db: &Db,
+    user_id: i64,
+    purpose: LinkPurpose,
+    token_hash: &str,
+    email: Option<&str>,
+    mail: &MailData,
+) -> ApiResult<()> {
+    db.transaction(async |db| {
+        db.execute(
+            "UPDATE users.account_tokens SET superseded_at = now() \
+             WHERE user_id = $1 AND purpose = $2 AND used_at IS NULL AND superseded_at IS NULL",
+            &[user_id.into(), text(purpose.as_str())],
+        )
+        .await?;
+        db.execute(
+            "INSERT INTO users.account_tokens (user_id, purpose, token_hash, email, expires_at) \
+             VALUES ($1, $2, $3, $4, now() + make_interval(secs => $5))",
+            &[
+                user_id.into(),
+                text(purpose.as_str()),
+                text(token_hash),
+                email.map(str::to_string).into(),
+                (purpose.ttl_seconds() as f64).into(),
+            ],
+        )
+        .await?;
+        OUTBOX.record_mail(db, user_id, mail).await
+    })
+    .await
+}
+
+/// A live token used: marks it used, in one conditional statement so a token is
+/// used once however many requests present it at once. Its account and the address
+/// it names; otherwise why it can't be used.
+pub async fn use_link(
+    db: &Db,
+    purpose: LinkPurpose,
+    token_hash: &str,
+) -> ApiResult<Result<(i64, Option<String>), TokenRefusal>> {
+    let rows = db
+        .query(
+            "UPDATE users.account_tokens SET used_at = now() \
+             WHERE token_hash = $1 AND purpose = $2 AND used_at IS NULL \
+               AND superseded_at IS NULL AND expires_at > now() \
+             RETURNING user_id, email",
+            &[text(token_hash), text(purpose.as_str())],
+        )
+        .await?;
+    if let Some(row) = rows.first() {
+        return Ok(Ok((row.get("user_id")?, row.get("email")?)));
+    }
+    Ok(Err(link_state(db, purpose, token_hash)
+        .await?
+        .unwrap_or(TokenRefusal::Expired)))
+}
+
+/// Why a token can't be used now; `None` while it can (read only: the token stays
+/// live until [`use_link`] uses it).
+pub async fn link_state(
+    db: &Db,
+    purpose: LinkPurpose,
+    token_hash: &str,
+) -> ApiResult<Option<TokenRefusal>> {
+    let rows = db
+        .query(
+            "SELECT used_at IS NOT NULL AS used, superseded_at IS NOT NULL AS superseded, \
+               expires_at <= now() AS expired \
+             FROM users.account_tokens WHERE token_hash = $1 AND purpose = $2",
+            &[text(token_hash), text(purpose.as_str())],
+        )
+        .await?;
+    let Some(row) = rows.first() else {
+        return Ok(Some(TokenRefusal::Invalid));
+    };
+    Ok(if row.get("used")? {
+        Some(TokenRefusal::Used)
+    } else if row.get("superseded")? {
+        Some(TokenRefusal::Superseded)
+    } else if row.get("expired")? {
+        Some(TokenRefusal::Expired)
+    } else {
+        None
+    })
+}
+
+/// Ends every session of an account (after a password reset).
+pub async fn revoke_all_sessions(db: &Db, user_id: i64) -> ApiResult<()> {
+    db.execute(
+        "UPDATE users.refresh_tokens SET revoked_at = now() \
+         WHERE user_id = $1 AND revoked_at IS NULL",
+        &[user_id.into()],
+    )
+    .await?;
+    Ok(())
+}
+
+// Mail requests ----------------------------------------------------------------
+
+/// Reset and verification mails asked for under `key` within the last hour, and
+/// the seconds until the oldest of them leaves it.
+pub async fn recent_mail_requests(db: &Db, key: &str) -> ApiResult<(i64, i64)> {
+    let rows = db
+        .query(
+            "SELECT count(*) AS requests, \
+               COALESCE(ceil(extract(epoch FROM \
+                 min(requested_at) + interval '1 hour' - now()))::bigint, 0) AS retry_after \
+             FROM users.mail_requests \
+             WHERE key = $1 AND requested_at > now() - interval '1 hour'",
+            &[text(key)],
+        )
+        .await?;
+    let row = rows
+        .first()
+        .ok_or_else(|| ApiError::internal("count returned no row"))?;
+    Ok((row.get("requests")?, row.get("retry_after")?))
+}
+
+/// Records a mail asked for under each of `keys`, and forgets those older than an hour.
+pub async fn record_mail_request(db: &Db, keys: &[String]) -> ApiResult<()> {
+    for key in keys {
+        db.execute(
+            "INSERT INTO users.mail_requests (key) VALUES ($1)",
+            &[text(key.as_str())],
+        )
+        .await?;
+    }
+    db.execute(
+        "DELETE FROM users.mail_requests WHERE requested_at < now() - interval '1 hour'",
+        &[],
+    )
+    .await?;
+    Ok(())
+}
+
+/// Marks the account's email verified (a reset link reached it).
+pub async fn mark_email_verified(db: &Db, user_id: i64) -> ApiResult<()> {
+    db.execute(
+        "UPDATE users.users SET email_verified = true WHERE id = $1 AND NOT email_verified",
+        &[user_id.into()],
+    )
+    .await?;
+    Ok(())
+}
+
+/// `email` followed its verification link: the account's email when it is the one
+/// waiting (recorded as `user.email_changed`), and verified. 409 `email_taken` when
+/// another account took the waiting address meanwhile.
+pub async fn verify_email(db: &Db, user_id: i64, email: &str) -> ApiResult<User> {
+    let sql = format!(
+        "UPDATE users.users SET \
+           email = CASE WHEN pending_email = $2 THEN $2 ELSE email END, \
+           pending_email = CASE WHEN pending_email = $2 THEN NULL ELSE pending_email END, \
+           email_verified = email_verified OR email = $2 OR pending_email = $2, \
+           updated_at = now() \
+         WHERE id = $1 AND NOT EXISTS \
+           (SELECT 1 FROM users.users other WHERE other.email = $2 AND other.id <> $1) \
+         RETURNING {USER_COLUMNS}"
+    );
+    let before = find_user(db, user_id).await?;
+    let user = one_user(db, &sql, &[user_id.into(), text(email)])
+        .await?
+        .ok_or_else(|| match before {
+            Some(_) => email_taken(),
+            None => ApiError::Unauthorized("account deleted".into()),
+        })?;
+    if before.is_some_and(|before| before.email != user.email) {
+        record_event(db, event_types::USER_EMAIL_CHANGED, &user).await?;
+    }
+    Ok(user)
+}
+
+/// Sets (or, with `None`, clears) the address waiting to be verified. 409
+/// `email_taken` when another account has it; `None` when there is no such account.
+pub async fn set_pending_email(
+    db: &Db,
+    user_id: i64,
+    pending: Option<&Email>,
+) -> ApiResult<Option<User>> {
+    let sql = format!(
+        "UPDATE users.users SET pending_email = $2, updated_at = now() \
+         WHERE id = $1 AND NOT EXISTS \
+           (SELECT 1 FROM users.users other WHERE other.email = $2 AND other.id <> $1) \
+         RETURNING {USER_COLUMNS}"
+    );
+    let pending = pending.map(|email| email.as_str().to_string());
+    match one_user(db, &sql, &[user_id.into(), pending.clone().into()]).await? {
+        Some(user) => Ok(Some(user)),
+        None if pending.is_some() && find_user(db, user_id).await?.is_some() => Err(email_taken()),
+        None => Ok(None),
+    }
 }

@@ -313,8 +313,8 @@ pub async fn ensure_admin(
     let hash = users::password::hash_password(password.as_str())?;
     let pool = pool(database_url).await?;
     let created = sqlx::query(
-        "INSERT INTO users.users (email, name, password_hash, role) \
-         VALUES ($1, 'Administrator', $2, 'admin') ON CONFLICT (email) DO NOTHING",
+        "INSERT INTO users.users (email, name, password_hash, role, email_verified) \
+         VALUES ($1, 'Administrator', $2, 'admin', true) ON CONFLICT (email) DO NOTHING",
     )
     .bind(email.as_str())
     .bind(&hash)

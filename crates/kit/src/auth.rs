@@ -80,6 +80,8 @@ struct ServiceClaims {
 pub struct Caller {
     pub user_id: i64,
     pub role: Role,
+    /// Whether the account's email is verified.
+    pub email_verified: bool,
 }
 
 impl Caller {
@@ -191,7 +193,11 @@ pub async fn introspect(service: &'static str, request: &ApiRequest) -> ApiResul
     let user_id = body["user_id"].as_i64();
     let role = body["role"].as_str().and_then(Role::parse);
     match (body["active"].as_bool(), user_id, role) {
-        (Some(true), Some(user_id), Some(role)) => Ok(Caller { user_id, role }),
+        (Some(true), Some(user_id), Some(role)) => Ok(Caller {
+            user_id,
+            role,
+            email_verified: body["email_verified"].as_bool().unwrap_or(false),
+        }),
         _ => Err(ApiError::Unauthorized("invalid or expired token".into())),
     }
 }

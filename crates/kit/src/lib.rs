@@ -8,6 +8,7 @@
 //! - [`pg`]: its Postgres side: connections and transactions ([`pg::db`]), and the
 //!   outbox events leave a service through;
 //! - [`contracts`]: what services send each other, typed once for both sides;
+//! - [`mail`]: writing a mail's plain-text and HTML parts;
 //! - tokens and introspection ([`auth`]), calls to siblings ([`client`]),
 //!   configuration from Spin variables ([`config`]), short waits ([`time`]), and the
 //!   one module that knows the Spin SDK ([`sdk`]).
@@ -19,6 +20,7 @@ pub mod contracts;
 pub mod digest;
 pub mod http;
 pub mod limits;
+pub mod mail;
 pub mod pg;
 pub mod sdk;
 pub mod time;

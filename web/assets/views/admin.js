@@ -1,9 +1,9 @@
 // For the shop's administrators: products (create, edit, archive, their category),
 // their stock, and their pictures (admin-images.js); categories have a view of their
-// own (admin-categories.js).
+// own (admin-categories.js); and the local mailbox.
 
 import { api } from '../api.js';
-import { h, show, money, errorBox, showError, clearError, field, busy, statusBadge } from '../dom.js';
+import { h, show, money, when, errorBox, showError, clearError, field, busy, statusBadge } from '../dom.js';
 import { pager, pageOf } from './shared.js';
 import { imagesPanel, pictureFields, uploadImage } from './admin-images.js';
 import { categorySelect } from './admin-categories.js';
@@ -85,6 +85,7 @@ export async function list(main, _params, query, context) {
       h('h1', {}, 'Products'),
       h('div', { class: 'actions' },
         h('a', { class: 'button button-quiet', href: '#/admin/categories' }, 'Categories'),
+        h('a', { class: 'button button-quiet', href: '#/admin/mail' }, 'Mailbox'),
         h('a', { class: 'button', href: '#/admin/products/new' }, 'New product'))),
     filterForm,
     error,
@@ -193,4 +194,41 @@ export async function edit(main, [id], _query, context) {
   };
   if (existing) panel = imagesPanel(existing, context, reload);
   show(main, h('div', { class: 'narrow stack' }, form, panel));
+}
+
+/** #/admin/mail: the local mailbox, every mail the shop wrote, newest first. With no
+ *  mail API configured this is where mails stay, so the links in them can be
+ *  followed from here. */
+export async function mailbox(main, _params, query, context) {
+  const page = pageOf(query);
+  const to = (query.get('to') || '').trim();
+  const search = new URLSearchParams({ limit: PAGE_SIZE, offset: (page - 1) * PAGE_SIZE });
+  if (to) search.set('to', to);
+  const { data: mails, headers } = await api(`/api/notifications/mail?${search}`, { auth: true });
+  const total = Number(headers.get('x-total-count') || mails.length);
+  const address = h('input', {
+    type: 'search', name: 'to', value: to, 'aria-label': 'Mails to', placeholder: 'Mails to (an address)',
+  });
+  const filterForm = h('form', { class: 'inline-form', role: 'search' }, address,
+    h('button', { type: 'submit', class: 'button button-quiet' }, 'Find'));
+  filterForm.addEventListener('submit', (event) => {
+    event.preventDefault();
+    const value = address.value.trim();
+    context.navigate(value ? `#/admin/mail?to=${encodeURIComponent(value)}` : '#/admin/mail');
+  });
+  const items = mails.map((mail) => {
+    const links = [...new Set(mail.text.match(/https?:\/\/\S+/g) || [])];
+    return h('article', { class: 'panel mail', dataset: { mailId: mail.id } },
+      h('h2', {}, mail.subject),
+      h('p', { class: 'muted' }, `To ${mail.to}, ${when(mail.created_at)} `, statusBadge(mail.status)),
+      h('pre', { class: 'mail-text' }, mail.text),
+      links.length ? h('p', {}, ...links.map((link) => h('a', { href: link, class: 'mail-link' }, link))) : null);
+  });
+  show(main,
+    h('div', { class: 'order-head' },
+      h('h1', {}, 'Mailbox'),
+      h('a', { class: 'button button-quiet', href: '#/admin' }, 'Products')),
+    filterForm,
+    mails.length ? items : h('p', { class: 'muted' }, 'No mail yet.'),
+    pager(total, page, PAGE_SIZE, (target) => `#/admin/mail?page=${target}${to ? `&to=${encodeURIComponent(to)}` : ''}`));
 }

@@ -3,22 +3,29 @@
 import { api, idempotencyKey } from '../api.js';
 import { h, show, money, when, statusBadge, errorBox, showError, clearError, field, busy } from '../dom.js';
 import { pager, pageOf } from './shared.js';
+import { verifyNotice } from './account.js';
 
 const PAGE_SIZE = 10;
 
-export async function list(main, _params, query) {
+export async function list(main, _params, query, context) {
   const page = pageOf(query);
   const search = new URLSearchParams({ limit: PAGE_SIZE, offset: (page - 1) * PAGE_SIZE });
-  const { data: orders, headers } = await api(`/api/orders/orders?${search}`, { auth: true });
+  const [{ data: orders, headers }, { data: me }] = await Promise.all([
+    api(`/api/orders/orders?${search}`, { auth: true }),
+    api('/api/users/users/me', { auth: true }),
+  ]);
   const total = Number(headers.get('x-total-count') || orders.length);
+  // Unverified customers hear of it where they follow their orders.
+  const notice = verifyNotice(me, context);
   if (!orders.length && page === 1) {
-    show(main, h('section', { class: 'empty' },
+    show(main, notice, h('section', { class: 'empty' },
       h('h1', {}, 'No orders yet'),
       h('p', {}, 'Your orders will be listed here.'),
       h('a', { class: 'button', href: '#/' }, 'Start shopping')));
     return;
   }
   show(main,
+    notice,
     h('h1', {}, 'Your orders'),
     h('div', { class: 'table-wrap' },
       h('table', { class: 'table', id: 'orders' },

@@ -4,6 +4,8 @@
 
 use spinshop_kit::contracts::event_types::*;
 use spinshop_kit::contracts::{Event, OrderData, PaymentData, UserData};
+/// Amounts in minor units, written with as many decimals as the currency has.
+pub use spinshop_kit::mail::money as format_money;
 
 /// The inbox text of an event.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -35,6 +37,13 @@ pub fn notice(event: &Event) -> Notice {
         USER_PASSWORD_CHANGED => Notice::new(
             "Password changed",
             "Your password was changed. If this wasn't you, reset it now.".to_string(),
+        ),
+        USER_EMAIL_CHANGED => Notice::new(
+            "Email changed",
+            format!(
+                "Your account's email is now {}.",
+                event.data_as::<UserData>().email
+            ),
         ),
         ORDER_CREATED => Notice::new(
             "Order placed",
@@ -94,38 +103,4 @@ fn text(value: Option<&str>) -> Option<&str> {
 /// An amount in minor units with its currency (default USD), as "19.98 USD".
 fn money(minor: i64, currency: Option<&str>) -> String {
     format_money(minor, text(currency).unwrap_or("USD"))
-}
-
-/// An amount in minor units, written with as many decimals as the currency has.
-pub fn format_money(minor: i64, currency: &str) -> String {
-    let decimals = minor_unit_digits(currency);
-    if decimals == 0 {
-        return format!("{minor} {currency}");
-    }
-    let scale = 10_i64.pow(decimals);
-    let sign = if minor < 0 { "-" } else { "" };
-    let (whole, part) = (
-        minor.unsigned_abs() / scale as u64,
-        minor.unsigned_abs() % scale as u64,
-    );
-    format!(
-        "{sign}{whole}.{part:0width$} {currency}",
-        width = decimals as usize
-    )
-}
-
-/// ISO 4217 minor-unit digits: 2 for most currencies.
-fn minor_unit_digits(currency: &str) -> u32 {
-    const NONE: &[&str] = &[
-        "BIF", "CLP", "DJF", "GNF", "ISK", "JPY", "KMF", "KRW", "PYG", "RWF", "UGX", "UYI", "VND",
-        "VUV", "XAF", "XOF", "XPF",
-    ];
-    const THREE: &[&str] = &["BHD", "IQD", "JOD", "KWD", "LYD", "OMR", "TND"];
-    if NONE.contains(&currency) {
-        0
-    } else if THREE.contains(&currency) {
-        3
-    } else {
-        2
-    }
 }

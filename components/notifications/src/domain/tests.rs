@@ -174,3 +174,42 @@ fn filters_accept_their_words_only() {
         400
     );
 }
+
+#[test]
+fn an_order_mail_has_the_lines_the_total_and_a_link_to_the_order() {
+    let placed = event(
+        "order.created",
+        42,
+        json!({"id": 42, "user_id": 7, "status": "pending", "currency": "EUR", "total": 2497,
+               "items": [{"product_id": 3, "name": "Mug", "qty": 2, "unit_price": 999, "line_total": 1998},
+                         {"product_id": 4, "name": "Tea <green>", "qty": 1, "unit_price": 499, "line_total": 499}]}),
+    );
+    assert!(mails_about(&placed.kind));
+    let order = order_of(&placed).unwrap();
+    let shop = spinshop_kit::mail::Shop {
+        name: "spinshop".into(),
+        public_url: "http://shop".into(),
+    };
+    let mail = order_mail(&placed, &order, "bob@example.com", &shop).unwrap();
+    assert_eq!(mail.to, "bob@example.com");
+    assert_eq!(mail.subject, "spinshop: Order #42 received");
+    assert!(mail.text.contains("Mug x 2  19.98 EUR"));
+    assert!(mail.text.contains("Tea <green> x 1  4.99 EUR"));
+    assert!(mail.text.contains("Total  24.97 EUR"));
+    assert!(mail.text.contains("http://shop/#/orders/42"));
+    assert!(mail.html.contains("Tea &lt;green&gt; x 1"));
+
+    let failed = Event {
+        aggregate_type: "payment".into(),
+        ..event(
+            "payment.failed",
+            9,
+            json!({"id": 9, "order_id": 42, "amount": 2497}),
+        )
+    };
+    assert_eq!(order_of(&failed), Err(Some(42)));
+    let mail = order_mail(&failed, &order, "bob@example.com", &shop).unwrap();
+    assert!(mail.subject.contains("Payment for order #42 failed"));
+    assert!(mail.text.contains("24.97 EUR was declined"));
+    assert!(!mails_about("payment.succeeded") && !mails_about("user.registered"));
+}

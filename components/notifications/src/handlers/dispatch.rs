@@ -1,6 +1,6 @@
 //! `POST /dispatch` (or `GET`): delivers what is due everywhere, for a scheduler or an
 //! admin. Each producer flushes its outbox to notifications, then notifications
-//! flushes its own webhook queue. A producer that can't be reached is reported, and
+//! flushes its own webhook queue and its mail queue. A producer that can't be reached is reported, and
 //! the others and the webhooks are flushed all the same. A scheduler that names a path
 //! and query and nothing more (Akamai Functions' cron jobs: no header, no method)
 //! sends the key as `?key=`, by GET or POST: a dispatch delivers each due event once,
@@ -17,6 +17,7 @@ use spinshop_kit::{ApiError, ApiRequest, ApiResponse, ApiResult};
 use crate::SERVICE;
 use crate::config::Config;
 use crate::domain::dispatch_key_matches;
+use crate::mail;
 use crate::siblings::{PRODUCERS, Producers};
 use crate::webhook::OUTBOX;
 
@@ -38,6 +39,7 @@ enum ProducerReport {
 struct DispatchReport {
     producers: BTreeMap<&'static str, ProducerReport>,
     webhooks: FlushReport,
+    mail: FlushReport,
 }
 
 pub async fn dispatch(req: &ApiRequest) -> ApiResult<ApiResponse> {
@@ -55,9 +57,11 @@ pub async fn dispatch(req: &ApiRequest) -> ApiResult<ApiResponse> {
         reports.insert(service, report);
     }
     let webhooks = OUTBOX.flush(req, Scope::Dispatch).await?;
+    let mail = mail::OUTBOX.flush(req, Scope::Dispatch).await?;
     ApiResponse::ok(&DispatchReport {
         producers: reports,
         webhooks,
+        mail,
     })
 }
 

@@ -5,4 +5,5 @@
 pub mod dispatch;
 pub mod events;
 pub mod internal;
+pub mod mail;
 pub mod notifications;

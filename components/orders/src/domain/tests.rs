@@ -215,14 +215,31 @@ fn statuses_round_trip_through_their_stored_and_json_names() {
 fn an_order_event_reads_back_as_the_data_notifications_reads() {
     let order = Order {
         total: 1998,
-        ..order_with(&[(3, 2)], None)
+        created_at: "2026-12-07T10:00:00.000000Z".into(),
+        updated_at: "2026-12-07T10:00:01.000000Z".into(),
+        ..order_with(&[(3, 2)], Some("1 Main St"))
     };
     let recorded = serde_json::to_value(&order).unwrap();
     assert_eq!(
         serde_json::from_value::<spinshop_kit::contracts::OrderData>(recorded).unwrap(),
         spinshop_kit::contracts::OrderData {
+            id: 1,
+            user_id: 1,
+            status: Some(OrderStatus::Pending),
+            items: vec![spinshop_kit::contracts::OrderLineData {
+                product_id: 3,
+                name: "x".into(),
+                qty: 2,
+                unit_price: 1,
+                line_total: 2,
+            }],
             total: Some(1998),
             currency: Some("USD".into()),
+            shipping_address: Some("1 Main St".into()),
+            notes: None,
+            payment_status: Some("unpaid".into()),
+            created_at: "2026-12-07T10:00:00.000000Z".into(),
+            updated_at: "2026-12-07T10:00:01.000000Z".into(),
         }
     );
 }

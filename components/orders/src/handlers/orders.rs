@@ -54,9 +54,26 @@ impl PlaceOrderBody {
 /// database or products gone), the placement outlives the request and a later
 /// placement takes it over and gives the stock back. So a failed placement leaves
 /// neither an order nor, for long, a reservation behind.
+/// With `orders_require_verified_email` set, a customer whose email is not verified
+/// may browse but not order: 403 `email_not_verified`. Admins are trusted.
+async fn check_may_order(caller: &Caller) -> ApiResult<()> {
+    if caller.email_verified
+        || caller.is_admin()
+        || !spinshop_kit::config::parsed_var::<bool>("orders_require_verified_email").await?
+    {
+        return Ok(());
+    }
+    Err(ApiError::Refused {
+        status: 403,
+        code: "email_not_verified",
+        message: "verify your email address before placing an order".into(),
+    })
+}
+
 pub async fn place_order(req: &ApiRequest, caller: Caller) -> ApiResult<ApiResponse> {
     let body: PlaceOrderBody = req.json()?;
     domain::check_user_id(body.user_id, caller.user_id)?;
+    check_may_order(&caller).await?;
     let request = body.into_request()?;
     let key = IdempotencyKey::from_request(req, invalid_idempotency_key)?;
 

@@ -90,15 +90,20 @@ fn a_payment_event_reads_back_as_the_data_notifications_reads() {
         status: PaymentStatus::Succeeded,
         method: "card".into(),
         card_last4: Some("4242".into()),
-        created_at: String::new(),
+        created_at: "2026-12-07T10:00:00.000000Z".into(),
     };
     let recorded = serde_json::to_value(&payment).unwrap();
     assert_eq!(
         serde_json::from_value::<spinshop_kit::contracts::PaymentData>(recorded).unwrap(),
         spinshop_kit::contracts::PaymentData {
+            id: 9,
             order_id: Some(42),
             amount: Some(1998),
             currency: Some("EUR".into()),
+            status: Some("succeeded".into()),
+            method: Some("card".into()),
+            card_last4: Some("4242".into()),
+            created_at: "2026-12-07T10:00:00.000000Z".into(),
         }
     );
 }

@@ -28,6 +28,10 @@ pub struct User {
     pub email: String,
     pub name: Option<String>,
     pub role: Role,
+    /// Whether its owner followed a verification link mailed to `email`.
+    pub email_verified: bool,
+    /// A new address waiting to be verified; `email` stays until it is.
+    pub pending_email: Option<String>,
     pub created_at: String,
     pub updated_at: String,
 }

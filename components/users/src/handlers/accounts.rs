@@ -8,6 +8,7 @@ use spinshop_kit::http::routes::Admin;
 use spinshop_kit::pg::db::Db;
 use spinshop_kit::{ApiError, ApiRequest, ApiResponse, ApiResult};
 
+use super::links::send_verification;
 use super::{Me, account_gone, no_such_user, parse_user_id, within_hash_budget};
 use crate::config::Config;
 use crate::domain::{AccountChange, Password};
@@ -42,13 +43,36 @@ pub async fn get_me(Me { user, .. }: Me) -> ApiResult<ApiResponse> {
     ApiResponse::ok(&user)
 }
 
+/// A new email waits in `pending_email` until its owner follows the link mailed to
+/// it; the account keeps its email until then. Asking for the current email again
+/// drops a waiting one.
 pub async fn update_me(req: &ApiRequest, Me { user, .. }: Me) -> ApiResult<ApiResponse> {
+    let config = Config::get().await?;
     let db = Db::connect(req).await?;
     let body: ProfilePatchBody = req.json()?;
-    let change = AccountChange::own(body.name.as_deref(), body.email.as_deref())?;
-    let updated = store::update_user(&db, user.id, &change)
-        .await?
-        .ok_or_else(account_gone)?;
+    let AccountChange { name, email, .. } =
+        AccountChange::own(body.name.as_deref(), body.email.as_deref())?;
+    let updated = db
+        .transaction(async |db| {
+            let name_only = AccountChange {
+                name: name.clone(),
+                ..AccountChange::default()
+            };
+            let mut updated = store::update_user(db, user.id, &name_only)
+                .await?
+                .ok_or_else(account_gone)?;
+            if let Some(email) = &email {
+                let pending = (email.as_str() != updated.email).then_some(email);
+                updated = store::set_pending_email(db, user.id, pending)
+                    .await?
+                    .ok_or_else(account_gone)?;
+                if let Some(pending) = pending {
+                    send_verification(db, config, user.id, pending.as_str()).await?;
+                }
+            }
+            Ok(updated)
+        })
+        .await?;
     ApiResponse::ok(&updated)
 }
 

@@ -6,6 +6,7 @@ use serde_json::json;
 use spinshop_kit::pg::db::Db;
 use spinshop_kit::{ApiError, ApiRequest, ApiResponse, ApiResult};
 
+use super::links::send_verification;
 use super::{Me, within_hash_budget};
 use crate::config::Config;
 use crate::domain::{Email, Password, User, parse_name};
@@ -71,6 +72,7 @@ pub async fn register(req: &ApiRequest) -> ApiResult<ApiResponse> {
     let tokens = db
         .transaction(async |db| {
             let user = store::insert_user(db, &email, name.as_deref(), &hash).await?;
+            send_verification(db, config, user.id, &user.email).await?;
             sessions::start(db, config, user).await
         })
         .await?;
@@ -158,6 +160,7 @@ pub async fn introspect(Me { user, claims }: Me) -> ApiResult<ApiResponse> {
         "user_id": user.id,
         "email": user.email,
         "role": user.role,
+        "email_verified": user.email_verified,
         "exp": claims.exp,
     }))
 }

@@ -5,6 +5,7 @@
 
 pub mod accounts;
 pub mod auth;
+pub mod links;
 
 use std::time::Instant;
 

@@ -37,6 +37,14 @@ pub enum ApiError {
         message: String,
         details: Option<Value>,
     },
+    /// A client error with a code of its own: a link's token that can't be used (400
+    /// `reset_token_used`), what an account may not do yet (403 `email_not_verified`).
+    #[error("{message}")]
+    Refused {
+        status: u16,
+        code: &'static str,
+        message: String,
+    },
     #[error("request body exceeds {limit} bytes")]
     PayloadTooLarge { limit: usize },
     /// A 415: the body is not of a type the route takes (told by its content, e.g.
@@ -103,7 +111,7 @@ impl ApiError {
             ApiError::RateLimited { .. } => 429,
             ApiError::Internal(_) => 500,
             ApiError::Unavailable(_) => 503,
-            ApiError::Relayed { status, .. } => *status,
+            ApiError::Relayed { status, .. } | ApiError::Refused { status, .. } => *status,
         }
     }
 
@@ -114,7 +122,9 @@ impl ApiError {
             ApiError::Forbidden(_) => "forbidden",
             ApiError::NotFound(_) => "not_found",
             ApiError::MethodNotAllowed { .. } => "method_not_allowed",
-            ApiError::Conflict { code, .. } | ApiError::PaymentRequired { code, .. } => code,
+            ApiError::Conflict { code, .. }
+            | ApiError::PaymentRequired { code, .. }
+            | ApiError::Refused { code, .. } => code,
             ApiError::PayloadTooLarge { .. } => "payload_too_large",
             ApiError::UnsupportedMediaType(_) => "unsupported_media_type",
             ApiError::RateLimited { .. } => "rate_limited",

@@ -1,7 +1,7 @@
 //! An incoming request, reduced to what handlers need: method, the path below the
 //! service's prefix, query, headers, body, and the request id.
 
-use std::cell::Cell;
+use std::cell::RefCell;
 use std::fmt;
 use std::rc::Rc;
 
@@ -31,11 +31,14 @@ pub struct ApiRequest {
     pub request_id: String,
     /// Where the service is mounted, e.g. `/api/users`.
     prefix: &'static str,
-    /// The outbox this request recorded events in, if any: they are delivered once
-    /// the response has gone. Its own, as everything here: an instance may serve
+    /// The outboxes this request recorded rows in: they are delivered once the
+    /// response has gone. Its own, as everything here: an instance may serve
     /// several requests at once.
-    recorded: Rc<Cell<Option<Outbox>>>,
+    recorded: Recorded,
 }
+
+/// The outboxes a request recorded rows in, each once.
+pub(crate) type Recorded = Rc<RefCell<Vec<Outbox>>>;
 
 impl ApiRequest {
     /// Builds the request from what Spin hands the component. Components route on
@@ -114,8 +117,8 @@ impl ApiRequest {
         }
     }
 
-    /// Where the request's database connections note the outbox it recorded in.
-    pub(crate) fn recorded_outbox(&self) -> Rc<Cell<Option<Outbox>>> {
+    /// Where the request's database connections note the outboxes it recorded in.
+    pub(crate) fn recorded_outbox(&self) -> Recorded {
         Rc::clone(&self.recorded)
     }
 

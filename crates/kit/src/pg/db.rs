@@ -43,7 +43,7 @@ use std::time::Duration;
 
 use crate::config;
 use crate::http::error::{ApiError, ApiResult};
-use crate::http::request::ApiRequest;
+use crate::http::request::{ApiRequest, Recorded};
 use crate::pg::outbox::Outbox;
 use crate::sdk::{self, Connection, DbValue, Decode, ParameterValue, PgError, QueryError, RowSet};
 use crate::time::Backoff;
@@ -208,8 +208,8 @@ pub struct Db {
     /// False once the session may be gone (lost, or a rollback failed): such a
     /// connection is not kept for another request.
     healthy: Cell<bool>,
-    /// The request's note of the outbox it recorded events in.
-    recorded: Rc<Cell<Option<Outbox>>>,
+    /// The request's note of the outboxes it recorded rows in.
+    recorded: Recorded,
 }
 
 impl Db {
@@ -279,10 +279,13 @@ impl Db {
         self.query("SELECT 1", &[]).await.is_ok()
     }
 
-    /// Notes that this request recorded events in `outbox`, to be delivered once the
+    /// Notes that this request recorded rows in `outbox`, to be delivered once the
     /// response has gone.
     pub(crate) fn note_recorded(&self, outbox: Outbox) {
-        self.recorded.set(Some(outbox));
+        let mut recorded = self.recorded.borrow_mut();
+        if !recorded.iter().any(|noted| noted.is(&outbox)) {
+            recorded.push(outbox);
+        }
     }
 
     /// Runs one statement. A write outside a transaction gets one of its own: its

@@ -14,16 +14,24 @@
 //! one aggregate leave in the order they happened: a row is claimed only once every
 //! earlier event of its aggregate is delivered. Every service's outbox table has the
 //! same shape (see the outbox migrations), so the SQL lives here once.
+//!
+//! The same delivery serves queues of other rows than events ([`Outbox::queue`]):
+//! notifications' mail table has the outbox's delivery columns and is flushed by this
+//! code to the mail API. A service's mail to be sent (a reset link) is recorded in
+//! its event outbox as a [`MAIL`] row ([`Outbox::record_mail`]), so it commits with
+//! what causes it, and [`to_notifications`] hands it to notifications' mail endpoint
+//! rather than to its events.
 
 use std::future::Future;
 use std::pin::Pin;
 use std::time::Duration;
 
+use serde::Deserialize;
 use serde_json::Value;
 
 use crate::client::{CallContext, Method, call};
 use crate::config;
-use crate::contracts::{Event, FlushReport};
+use crate::contracts::{Event, FlushReport, MAIL, Mail, MailBatch, MailData};
 use crate::http::error::{ApiError, ApiResult};
 use crate::http::request::ApiRequest;
 use crate::pg::db::{Db, Param, text};
@@ -105,14 +113,14 @@ impl Policy {
 /// [`crate::http::service`] does once the response has gone, so the client doesn't wait
 /// for the delivery. A failure is logged; the rows stay pending for the next flush.
 pub(crate) async fn flush_recorded(request: &ApiRequest) {
-    let Some(outbox) = request.recorded_outbox().take() else {
-        return;
-    };
-    if let Err(err) = outbox.flush(request, Scope::AfterResponse).await {
-        eprintln!(
-            "{} {}: delivering events after the response failed: {err}",
-            outbox.source, request.request_id
-        );
+    let recorded = request.recorded_outbox().take();
+    for outbox in recorded {
+        if let Err(err) = outbox.flush(request, Scope::AfterResponse).await {
+            eprintln!(
+                "{} {}: delivering {}.{} after the response failed: {err}",
+                outbox.source, request.request_id, outbox.schema, outbox.table
+            );
+        }
     }
 }
 
@@ -126,43 +134,88 @@ pub(crate) async fn flush_endpoint(
     crate::ApiResponse::ok(&outbox.flush(request, Scope::Dispatch).await?)
 }
 
-/// Delivers a batch to notifications' `POST /api/notifications/internal/events`, in
-/// one call: notifications stores the whole batch or none of it.
+/// Delivers a batch to notifications: its events to `POST
+/// /api/notifications/internal/events` and its [`MAIL`] rows to `POST
+/// /api/notifications/internal/mail`, one call each (notifications stores each call's
+/// rows all or none), so a mail never reaches the events, their inboxes or webhook.
 pub fn to_notifications<'a>(
     source: &'static str,
     request: &'a ApiRequest,
     batch: &'a [Claimed],
 ) -> Delivery<'a> {
     Box::pin(async move {
-        let outcome = deliver_batch(source, request, batch).await;
-        batch.iter().map(|_| outcome.clone()).collect()
+        let rows = batch
+            .iter()
+            .map(|row| serde_json::from_str::<Event>(&row.json))
+            .collect::<Result<Vec<Event>, _>>();
+        let rows = match rows {
+            Ok(rows) => rows,
+            Err(err) => {
+                let reason = format!("an outbox row is not an event: {err}");
+                return batch.iter().map(|_| Err(reason.clone())).collect();
+            }
+        };
+        let (mails, events): (Vec<&Event>, Vec<&Event>) =
+            rows.iter().partition(|event| event.kind == MAIL);
+        let events_outcome = if events.is_empty() {
+            Ok(())
+        } else {
+            let body = serde_json::json!({ "events": events });
+            post_to_notifications(source, request, "internal/events", &body).await
+        };
+        let mails_outcome = if mails.is_empty() {
+            Ok(())
+        } else {
+            match mail_batch(&mails) {
+                Ok(body) => post_to_notifications(source, request, "internal/mail", &body).await,
+                Err(reason) => Err(reason),
+            }
+        };
+        rows.iter()
+            .map(|row| match row.kind == MAIL {
+                true => mails_outcome.clone(),
+                false => events_outcome.clone(),
+            })
+            .collect()
     })
 }
 
-async fn deliver_batch(
+/// The mails recorded as [`MAIL`] rows, each with its row's id.
+fn mail_batch(rows: &[&Event]) -> Result<Value, String> {
+    let mails = rows
+        .iter()
+        .map(|row| {
+            let data = MailData::deserialize(&row.data)
+                .map_err(|err| format!("a mail row has no mail: {err}"))?;
+            Ok(Mail {
+                id: row.id.clone(),
+                data,
+            })
+        })
+        .collect::<Result<Vec<Mail>, String>>()?;
+    serde_json::to_value(MailBatch { mails }).map_err(|err| err.to_string())
+}
+
+async fn post_to_notifications(
     source: &'static str,
     request: &ApiRequest,
-    batch: &[Claimed],
+    path: &str,
+    body: &Value,
 ) -> Result<(), String> {
-    let events = batch
-        .iter()
-        .map(|row| serde_json::from_str(&row.json))
-        .collect::<Result<Vec<Value>, _>>()
-        .map_err(|err| format!("an outbox row is not JSON: {err}"))?;
     let context = CallContext::own(source, request);
     let reply = call(
         &context,
         "notifications",
         Method::Post,
-        "/api/notifications/internal/events",
-        Some(&serde_json::json!({ "events": events })),
+        &format!("/api/notifications/{path}"),
+        Some(body),
     )
     .await
     .map_err(|err| err.to_string())?;
     if reply.is_success() {
         Ok(())
     } else {
-        Err(format!("notifications answered {}", reply.status))
+        Err(format!("notifications answered {} to {path}", reply.status))
     }
 }
 
@@ -174,12 +227,17 @@ pub type Deliver = for<'a> fn(&'static str, &'a ApiRequest, &'a [Claimed]) -> De
 pub type Delivery<'a> = Pin<Box<dyn Future<Output = Vec<Result<(), String>>> + 'a>>;
 
 /// One service's outbox: the `outbox` and `outbox_sequences` tables of its schema,
-/// and where its events go.
+/// and where its events go; or another queue with the outbox's delivery columns.
 #[derive(Clone, Copy)]
 pub struct Outbox {
     schema: &'static str,
+    table: &'static str,
     source: &'static str,
     deliver: Deliver,
+    /// What a claim hands the deliverer of each row, as SQL over the row `o`.
+    payload: &'static str,
+    /// Whether rows leave in their aggregate's order (events do).
+    ordered: bool,
 }
 
 impl Outbox {
@@ -188,9 +246,62 @@ impl Outbox {
     pub const fn new(schema: &'static str, source: &'static str, deliver: Deliver) -> Outbox {
         Outbox {
             schema,
+            table: "outbox",
             source,
             deliver,
+            payload: "o.event::text",
+            ordered: true,
         }
+    }
+
+    /// A queue of other rows than events, in `schema.table`: it has the outbox's
+    /// `seq` and delivery columns (`attempts`, `next_attempt_at`, `leased_until`,
+    /// `last_error`, `delivered_at`), leaves in `seq` order with no aggregate order,
+    /// and hands `deliver` the text `payload` (SQL over the row `o`) makes of each
+    /// row. Only the delivery methods apply to it ([`Outbox::flush`]); its rows are
+    /// written by its service's own SQL.
+    pub const fn queue(
+        schema: &'static str,
+        table: &'static str,
+        payload: &'static str,
+        source: &'static str,
+        deliver: Deliver,
+    ) -> Outbox {
+        Outbox {
+            schema,
+            table,
+            source,
+            deliver,
+            payload,
+            ordered: false,
+        }
+    }
+
+    /// Whether `other` is this outbox (the same table).
+    pub(crate) fn is(&self, other: &Outbox) -> bool {
+        self.schema == other.schema && self.table == other.table
+    }
+
+    /// Notes, in `db`'s request, that rows written to this queue by the service's own
+    /// SQL are to be delivered once the response has gone.
+    pub fn note_written(&self, db: &Db) {
+        db.note_recorded(*self);
+    }
+
+    /// Records `mail` in the caller's transaction, as a [`MAIL`] row of
+    /// `user_id`'s: it is delivered to notifications' mail queue, never as an event.
+    pub async fn record_mail(&self, db: &Db, user_id: i64, mail: &MailData) -> ApiResult<()> {
+        self.record(
+            db,
+            NewEvent {
+                kind: MAIL,
+                aggregate_type: MAIL,
+                aggregate_id: user_id,
+                user_id: None,
+                data: serde_json::to_value(mail).map_err(anyhow::Error::from)?,
+            },
+        )
+        .await
     }
 
     /// Delivers what is due now (see `flush`), on behalf of `request`.
@@ -274,19 +385,29 @@ impl Outbox {
     /// Claims up to `BATCH` due rows, each the earliest undelivered event of its
     /// aggregate, oldest first.
     pub async fn claim(&self, db: &Db) -> ApiResult<Vec<Claimed>> {
-        let sql = format!(
-            "UPDATE {s}.outbox o SET leased_until = now() + make_interval(secs => $2::float8) \
-             WHERE o.seq IN ( \
-               SELECT c.seq FROM {s}.outbox c \
-               WHERE c.delivered_at IS NULL AND c.next_attempt_at <= now() \
-                 AND (c.leased_until IS NULL OR c.leased_until < now()) \
-                 AND NOT EXISTS ( \
-                   SELECT 1 FROM {s}.outbox p \
+        let in_order = if self.ordered {
+            format!(
+                "AND NOT EXISTS ( \
+                   SELECT 1 FROM {s}.{t} p \
                    WHERE p.aggregate_type = c.aggregate_type AND p.aggregate_id = c.aggregate_id \
-                     AND p.sequence < c.sequence AND p.delivered_at IS NULL) \
+                     AND p.sequence < c.sequence AND p.delivered_at IS NULL)",
+                s = self.schema,
+                t = self.table
+            )
+        } else {
+            String::new()
+        };
+        let sql = format!(
+            "UPDATE {s}.{t} o SET leased_until = now() + make_interval(secs => $2::float8) \
+             WHERE o.seq IN ( \
+               SELECT c.seq FROM {s}.{t} c \
+               WHERE c.delivered_at IS NULL AND c.next_attempt_at <= now() \
+                 AND (c.leased_until IS NULL OR c.leased_until < now()) {in_order} \
                ORDER BY c.seq LIMIT $1 FOR UPDATE SKIP LOCKED) \
-             RETURNING o.seq, o.event::text AS event, o.attempts::bigint AS attempts",
-            s = self.schema
+             RETURNING o.seq, {payload} AS event, o.attempts::bigint AS attempts",
+            s = self.schema,
+            t = self.table,
+            payload = self.payload
         );
         let rows = db
             .query(&sql, &[BATCH.into(), (LEASE_SECONDS as f64).into()])
@@ -307,9 +428,10 @@ impl Outbox {
             return Ok(());
         }
         let sql = format!(
-            "UPDATE {s}.outbox SET delivered_at = now(), leased_until = NULL, last_error = NULL, \
+            "UPDATE {s}.{t} SET delivered_at = now(), leased_until = NULL, last_error = NULL, \
              attempts = attempts + 1 WHERE seq = ANY($1)",
-            s = self.schema
+            s = self.schema,
+            t = self.table
         );
         db.execute(
             &sql,
@@ -331,9 +453,10 @@ impl Outbox {
     ) -> ApiResult<()> {
         let delay = retry_delay(row.attempts + 1, policy.retry_base, policy.retry_cap);
         let sql = format!(
-            "UPDATE {s}.outbox SET attempts = attempts + 1, last_error = $2, leased_until = NULL, \
+            "UPDATE {s}.{t} SET attempts = attempts + 1, last_error = $2, leased_until = NULL, \
              next_attempt_at = now() + make_interval(secs => $3::float8) WHERE seq = $1",
-            s = self.schema
+            s = self.schema,
+            t = self.table
         );
         let error: String = error.chars().take(500).collect();
         db.execute(
@@ -347,8 +470,9 @@ impl Outbox {
     /// Deletes delivered rows older than the retention; the sequence counters stay.
     pub(crate) async fn prune(&self, db: &Db, policy: &Policy) -> ApiResult<u64> {
         let sql = format!(
-            "DELETE FROM {s}.outbox WHERE delivered_at < now() - make_interval(hours => $1::int)",
-            s = self.schema
+            "DELETE FROM {s}.{t} WHERE delivered_at < now() - make_interval(hours => $1::int)",
+            s = self.schema,
+            t = self.table
         );
         let hours = i32::try_from(policy.retention_hours)
             .map_err(|_| ApiError::internal(format!("{OUTBOX_RETENTION_HOURS} out of range")))?;
@@ -358,8 +482,9 @@ impl Outbox {
     /// Rows not delivered yet.
     pub async fn pending(&self, db: &Db) -> ApiResult<u64> {
         let sql = format!(
-            "SELECT count(*) AS pending FROM {s}.outbox WHERE delivered_at IS NULL",
-            s = self.schema
+            "SELECT count(*) AS pending FROM {s}.{t} WHERE delivered_at IS NULL",
+            s = self.schema,
+            t = self.table
         );
         let pending: i64 = db
             .query(&sql, &[])
