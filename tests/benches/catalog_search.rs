@@ -35,6 +35,9 @@ const QUERIES: &[(&str, &str)] = &[
     ("misspelled", "q=wireles"),
     ("misspelled", "q=keybord"),
     ("short", "q=mous"),
+    ("two misspelled", "q=wireles%20keybord"),
+    ("misspelled -word", "q=keybord%20-wireless"),
+    ("like nothing", "q=zzzz"),
     ("category (top-level)", "category=electronics"),
     ("category + word", "category=audio&q=wireless"),
     ("price range", "min_price=1000&max_price=4999"),
@@ -75,8 +78,9 @@ fn decode(value: &str) -> String {
 }
 
 /// Fills the catalog up to `PRODUCTS`: names from a word, a kind and a number;
-/// descriptions from a few phrases; prices from 1.00 to 600.00; each kind in the
-/// demo category it belongs to; one product a minute back in time.
+/// descriptions from a few phrases and a maker's name of its own, so that a
+/// misspelling is corrected among some 10,000 words; prices from 1.00 to 600.00;
+/// each kind in the demo category it belongs to; one product a minute back in time.
 const FILL: &str = "
 WITH words AS (
   SELECT ARRAY['Wireless','Compact','Ergonomic','Portable','Mechanical','Silent',
@@ -92,7 +96,8 @@ WITH words AS (
 INSERT INTO catalog.products (name, description, price, stock, category_id, created_at)
 SELECT adjectives[1 + i % 12] || ' ' || kinds[1 + (i / 12) % 15] || ' ' || i,
        'A ' || lower(adjectives[1 + (i / 7) % 12]) || ' ' || kinds[1 + (i / 12) % 15] || ' '
-         || features[1 + i % 8] || ', and ' || features[1 + (i / 8) % 8] || '.',
+         || features[1 + i % 8] || ', and ' || features[1 + (i / 8) % 8] || '. Made by '
+         || initcap(translate(left(md5(i::text), 8), '0123456789', 'ghijklmnop')) || '.',
        100 + (i * 7919) % 59900,
        i % 40,
        (SELECT id FROM catalog.categories WHERE slug = kind_categories[1 + (i / 12) % 15]),

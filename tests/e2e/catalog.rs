@@ -1,6 +1,6 @@
 //! products' catalog: categories (who may change them, the two-level limit, what
 //! can't be deleted), products in categories, and the product list's search (ranked
-//! full-text with websearch syntax, near matches), sorting, price range and facets
+//! full-text with websearch syntax, misspelled words corrected), sorting, price range and facets
 //! (`GET /search`; `GET /products` takes the same query and answers the same
 //! products as a JSON array).
 
@@ -516,6 +516,72 @@ async fn a_short_or_misspelled_search_finds_near_matches() {
     assert_eq!(mice, [mouse, gaming]);
     assert_eq!(ids(&app, "q=ketle").await, [kettle]);
     assert_eq!(ids(&app, "q=zzzz").await, Vec::<i64>::new());
+    // A word cut short matches the words it begins; query syntax is only text.
+    assert_eq!(ids(&app, "q=ket").await, [kettle]);
+    assert_eq!(
+        ids(&app, "q=%26%7C%21%28%3A%2A%27%5C").await,
+        Vec::<i64>::new()
+    );
+
+    // Each word is corrected on its own, from the names and the descriptions, and
+    // excluded words stay excluded.
+    let keyboard = product(&app, &admin, "Wireless keyboard", "Quiet keys.", 4999, None).await;
+    let plain = product(&app, &admin, "Keyboard", "Many buttons.", 1999, None).await;
+    assert_eq!(ids(&app, "q=wireles%20keybord").await, [keyboard]);
+    assert_eq!(ids(&app, "q=keybord%20-wireless").await, [plain]);
+    let mut buttons = ids(&app, "q=buttns").await;
+    buttons.sort_unstable();
+    assert_eq!(buttons, [mouse, gaming, plain]);
+
+    // A renamed product's old words correct to nothing any more, its new ones do.
+    let renamed = app
+        .patch(
+            &format!("{PRODUCTS}/{kettle}"),
+            &json!({"name": "Teapot", "description": "Brews tea."}),
+            Some(&admin.access_token),
+        )
+        .await;
+    assert_eq!(renamed.status, 200, "{}", renamed.text());
+    assert_eq!(ids(&app, "q=ketle").await, Vec::<i64>::new());
+    assert_eq!(ids(&app, "q=teapo").await, [kettle]);
+}
+
+/// The catalog's words are counted as products are written; many written at once,
+/// sharing their words in different orders, are all written, and every word is
+/// counted once per product.
+#[tokio::test]
+async fn products_written_at_once_all_count_their_words() {
+    let app = TestApp::spawn().await;
+    let admin = app.admin().await;
+    let words = ["amber", "birch", "cedar", "delta", "ember"];
+    let writes = (0..24).map(|i| {
+        let mut name: Vec<&str> = words.to_vec();
+        name.rotate_left(i % words.len());
+        let body = json!({"name": name.join(" "), "description": "Oiled.", "price": 100,
+                          "stock": 1});
+        let (app, token) = (&app, admin.access_token.clone());
+        async move { app.post(PRODUCTS, &body, Some(&token)).await.status }
+    });
+    let statuses = futures::future::join_all(writes).await;
+    assert!(statuses.iter().all(|&status| status == 201), "{statuses:?}");
+
+    let counted = app
+        .db()
+        .await
+        .query(
+            "SELECT word, products FROM catalog.search_words \
+             WHERE word = ANY($1) OR word = 'oiled' ORDER BY word",
+            &[&words.to_vec()],
+        )
+        .await
+        .unwrap();
+    let counted: Vec<(String, i32)> = counted.iter().map(|r| (r.get(0), r.get(1))).collect();
+    let expected: Vec<(String, i32)> = ["amber", "birch", "cedar", "delta", "ember", "oiled"]
+        .into_iter()
+        .map(|word| (word.to_string(), 24))
+        .collect();
+    assert_eq!(counted, expected);
+    assert_eq!(list(&app, "q=cedarr").await["total"], 24);
 }
 
 #[tokio::test]

@@ -57,37 +57,51 @@ const RESERVATION_COLUMNS: &str = concat!(
 // `$4` availability, `$5` include archived, `$6` category slug, `$7`/`$8` lowest and
 // highest price; NULL (`$5`: false) where the query doesn't filter.
 
-/// No product the availability and archive filters keep matches the search's words:
-/// then near matches are looked for. Evaluated once per statement (an InitPlan).
-const NO_EXACT_MATCH: &str = "NOT EXISTS (SELECT 1 FROM catalog.products exact \
-     WHERE exact.search @@ websearch_to_tsquery('english', $1::text) \
-     AND ($4::boolean IS NULL OR exact.available = $4::boolean) \
-     AND ($5::boolean OR exact.archived_at IS NULL))";
+/// The search's wanted words (`$2`), each replaced by the word of the catalog most
+/// like it (`catalog.search_words`: pg_trgm's similarity of 0.4 or more, the more used
+/// word on a tie) or kept when none is, and each matching as the start of a word:
+/// `keybord mou` becomes `keyboard:* & mou:*`. Only letters and digits are kept of
+/// what was sent, so this is always a valid `to_tsquery` text (NULL when none is
+/// left).
+const CORRECTED_WORDS: &str = "(SELECT string_agg(coalesce( \
+         (SELECT w.word FROM catalog.search_words w \
+          WHERE w.word OPERATOR(catalog.%) typed \
+          AND catalog.similarity(w.word, typed) >= 0.4 \
+          ORDER BY catalog.similarity(w.word, typed) DESC, w.products DESC, w.word \
+          LIMIT 1), \
+         typed) || ':*', ' & ' ORDER BY position) \
+     FROM unnest(string_to_array( \
+            trim(regexp_replace(lower($2::text), '[^[:alnum:]]+', ' ', 'g')), ' ')) \
+          WITH ORDINALITY AS typed_words (typed, position))";
 
-/// Full-text match (`products_search_idx`); or, when nothing matches so, a near
-/// match of the wanted words on the name (`products_name_trgm_idx`, pg_trgm's
-/// `word_similarity` of 0.6 or more) that holds none of the excluded words. The near
-/// matches are a subquery of their own, so they are looked up in the trigram index.
-fn search_match() -> String {
+/// What a search looks for: its words as sent, when they match a product the
+/// availability and archive filters keep; otherwise the corrected words, with the
+/// excluded ones (`$3`) still excluded. Evaluated once per use in a statement (an
+/// InitPlan), so the match can use `products_search_idx`.
+fn search_query() -> String {
     format!(
-        "($1::text IS NULL \
-         OR search @@ websearch_to_tsquery('english', $1::text) \
-         OR ({NO_EXACT_MATCH} \
-             AND id IN (SELECT near.id FROM catalog.products near \
-                        WHERE $2::text OPERATOR(catalog.<%) near.name) \
-             AND ($3::text IS NULL \
-                  OR NOT search @@ websearch_to_tsquery('english', $3::text))))"
+        "(SELECT CASE \
+           WHEN EXISTS (SELECT 1 FROM catalog.products exact \
+                        WHERE exact.search @@ websearch_to_tsquery('english', $1::text) \
+                        AND ($4::boolean IS NULL OR exact.available = $4::boolean) \
+                        AND ($5::boolean OR exact.archived_at IS NULL)) \
+           THEN websearch_to_tsquery('english', $1::text) \
+           ELSE (SELECT CASE WHEN $3::text IS NULL THEN corrected \
+                        ELSE corrected && websearch_to_tsquery('english', $3::text) END \
+                 FROM to_tsquery('english', {CORRECTED_WORDS}) AS corrected) \
+         END)"
     )
 }
 
+/// Full-text match of the search (`products_search_idx`), or no search.
+fn search_match() -> String {
+    format!("($1::text IS NULL OR search @@ {})", search_query())
+}
+
 /// How well a product matches the search: the full-text rank, where a word in the
-/// name weighs 1.0 and one in the description 0.4; for near matches, how close the
-/// wanted words come to a part of the name (0 to 1).
+/// name weighs 1.0 and one in the description 0.4.
 fn search_rank() -> String {
-    format!(
-        "ts_rank(search, websearch_to_tsquery('english', $1::text)) \
-         + CASE WHEN {NO_EXACT_MATCH} THEN catalog.word_similarity($2::text, name) ELSE 0 END"
-    )
+    format!("ts_rank(search, {})", search_query())
 }
 
 const STATE_MATCH: &str = "($4::boolean IS NULL OR available = $4::boolean) \

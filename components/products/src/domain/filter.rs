@@ -110,17 +110,17 @@ impl Sort {
 }
 
 /// A search: the words as sent, in `websearch_to_tsquery` syntax (`"a phrase"`,
-/// `-word`, `or`), and what near matches on the name are looked for with when
-/// nothing matches the words themselves.
+/// `-word`, `or`), and the parts a corrected search is made of when nothing matches
+/// the words themselves (see `store::search_query`).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Search {
     /// The query as sent (trimmed), for full-text search.
     pub text: String,
-    /// The words the query asks for, quotes and operators removed, for near
-    /// matches on the name; `None` when it only excludes.
+    /// The words the query asks for, quotes and operators removed: the words
+    /// misspellings are corrected in; `None` when it only excludes.
     pub wanted: Option<String>,
-    /// The words and phrases it excludes, as a query that matches any of them: a
-    /// near match that contains one is still left out.
+    /// The words and phrases it excludes, each as `-"..."`: a corrected search
+    /// still leaves them out.
     pub excluded: Option<String>,
 }
 
@@ -140,7 +140,7 @@ impl Search {
         let (mut wanted, mut excluded) = (Vec::new(), Vec::new());
         for term in terms(text) {
             if term.excluded {
-                excluded.push(format!("\"{}\"", term.words));
+                excluded.push(format!("-\"{}\"", term.words));
             } else if !term.words.eq_ignore_ascii_case("or") {
                 wanted.push(term.words);
             }
@@ -149,7 +149,7 @@ impl Search {
         Ok(Some(Search {
             text: text.to_string(),
             wanted: joined(wanted, " "),
-            excluded: joined(excluded, " or "),
+            excluded: joined(excluded, " "),
         }))
     }
 }
@@ -225,11 +225,11 @@ mod tests {
         let s = search("  wireless -mouse ");
         assert_eq!(s.text, "wireless -mouse");
         assert_eq!(s.wanted.as_deref(), Some("wireless"));
-        assert_eq!(s.excluded.as_deref(), Some("\"mouse\""));
+        assert_eq!(s.excluded.as_deref(), Some("-\"mouse\""));
 
         let s = search("\"noise  cancelling\" headphones -\"in ear\" -cheap");
         assert_eq!(s.wanted.as_deref(), Some("noise cancelling headphones"));
-        assert_eq!(s.excluded.as_deref(), Some("\"in ear\" or \"cheap\""));
+        assert_eq!(s.excluded.as_deref(), Some("-\"in ear\" -\"cheap\""));
 
         let s = search("keyboard or mouse");
         assert_eq!(s.wanted.as_deref(), Some("keyboard mouse"));
@@ -243,7 +243,7 @@ mod tests {
 
         let s = search("a\"b - --c");
         assert_eq!(s.wanted.as_deref(), Some("ab"));
-        assert_eq!(s.excluded.as_deref(), Some("\"c\""));
+        assert_eq!(s.excluded.as_deref(), Some("-\"c\""));
     }
 
     #[test]
