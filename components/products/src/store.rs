@@ -74,13 +74,13 @@ const CORRECTED_WORDS: &str = "(SELECT string_agg(coalesce( \
             trim(regexp_replace(lower($2::text), '[^[:alnum:]]+', ' ', 'g')), ' ')) \
           WITH ORDINALITY AS typed_words (typed, position))";
 
-/// What a search looks for: its words as sent, when they match a product the
-/// availability and archive filters keep; otherwise the corrected words, with the
-/// excluded ones (`$3`) still excluded. Evaluated once per use in a statement (an
-/// InitPlan), so the match can use `products_search_idx`.
+/// What a search looks for, worked out once per statement (`WITH {search_query()}`):
+/// its words as sent, when they match a product the availability and archive filters
+/// keep; otherwise the corrected words, with the excluded ones (`$3`) still excluded.
+/// `SEARCH_MATCH` and `SEARCH_RANK` read it.
 fn search_query() -> String {
     format!(
-        "(SELECT CASE \
+        "search_query AS MATERIALIZED (SELECT CASE \
            WHEN EXISTS (SELECT 1 FROM catalog.products exact \
                         WHERE exact.search @@ websearch_to_tsquery('english', $1::text) \
                         AND ($4::boolean IS NULL OR exact.available = $4::boolean) \
@@ -89,20 +89,17 @@ fn search_query() -> String {
            ELSE (SELECT CASE WHEN $3::text IS NULL THEN corrected \
                         ELSE corrected && websearch_to_tsquery('english', $3::text) END \
                  FROM to_tsquery('english', {CORRECTED_WORDS}) AS corrected) \
-         END)"
+         END AS query)"
     )
 }
 
-/// Full-text match of the search (`products_search_idx`), or no search.
-fn search_match() -> String {
-    format!("($1::text IS NULL OR search @@ {})", search_query())
-}
+/// Full-text match of the search (`products_search_idx`), or no search. The query is
+/// a value to the planner (an InitPlan), which the index is searched for.
+const SEARCH_MATCH: &str = "($1::text IS NULL OR search @@ (SELECT query FROM search_query))";
 
 /// How well a product matches the search: the full-text rank, where a word in the
 /// name weighs 1.0 and one in the description 0.4.
-fn search_rank() -> String {
-    format!("ts_rank(search, {})", search_query())
-}
+const SEARCH_RANK: &str = "ts_rank(search, (SELECT query FROM search_query))";
 
 const STATE_MATCH: &str = "($4::boolean IS NULL OR available = $4::boolean) \
      AND ($5::boolean OR archived_at IS NULL)";
@@ -252,25 +249,27 @@ async fn list_page(
 pub fn list_page_sql(sort: Sort) -> String {
     // Qualified: a bare `created_at` would be the text column of the answer.
     let order_by = match sort {
-        Sort::Relevance => format!("{} DESC, products.id DESC", search_rank()),
+        Sort::Relevance => format!("{SEARCH_RANK} DESC, products.id DESC"),
         Sort::PriceAsc => "products.price, products.id".to_string(),
         Sort::PriceDesc => "products.price DESC, products.id DESC".to_string(),
         Sort::Newest => "products.created_at DESC, products.id DESC".to_string(),
     };
     format!(
-        "SELECT {PRODUCT_COLUMNS} FROM catalog.products \
-         WHERE {search} AND {STATE_MATCH} AND {CATEGORY_MATCH} AND {PRICE_MATCH} \
+        "WITH {search_query} \
+         SELECT {PRODUCT_COLUMNS} FROM catalog.products \
+         WHERE {SEARCH_MATCH} AND {STATE_MATCH} AND {CATEGORY_MATCH} AND {PRICE_MATCH} \
          ORDER BY {order_by} LIMIT $9 OFFSET $10",
-        search = search_match()
+        search_query = search_query()
     )
 }
 
 /// The list's total: the filter's parameters.
 fn list_total_sql() -> String {
     format!(
-        "SELECT count(*) AS total FROM catalog.products \
-         WHERE {search} AND {STATE_MATCH} AND {CATEGORY_MATCH} AND {PRICE_MATCH}",
-        search = search_match()
+        "WITH {search_query} \
+         SELECT count(*) AS total FROM catalog.products \
+         WHERE {SEARCH_MATCH} AND {STATE_MATCH} AND {CATEGORY_MATCH} AND {PRICE_MATCH}",
+        search_query = search_query()
     )
 }
 
@@ -307,12 +306,12 @@ async fn list_facets(db: &Db, filter: &[Param]) -> ApiResult<(i64, Facets)> {
 /// The facets' statement: the filter's parameters.
 pub fn list_facets_sql() -> String {
     format!(
-        "WITH grouped AS ( \
+        "WITH {search_query}, grouped AS ( \
            SELECT category_id, width_bucket(price, {bands})::bigint AS band, \
              count(*) FILTER (WHERE {CATEGORY_MATCH} AND {PRICE_MATCH}) AS kept, \
              count(*) FILTER (WHERE {PRICE_MATCH}) AS in_price, \
              count(*) FILTER (WHERE {CATEGORY_MATCH}) AS in_category \
-           FROM catalog.products WHERE {search} AND {STATE_MATCH} \
+           FROM catalog.products WHERE {SEARCH_MATCH} AND {STATE_MATCH} \
            GROUP BY category_id, band) \
          SELECT 'total' AS facet, NULL::text AS slug, NULL::text AS name, NULL::bigint AS band, \
            coalesce(sum(kept), 0)::bigint AS count FROM grouped \
@@ -324,8 +323,8 @@ pub fn list_facets_sql() -> String {
          UNION ALL \
          SELECT 'price', NULL, NULL, g.band, sum(g.in_category)::bigint FROM grouped g \
            GROUP BY g.band HAVING sum(g.in_category) > 0",
-        bands = price_band_starts_sql(),
-        search = search_match()
+        search_query = search_query(),
+        bands = price_band_starts_sql()
     )
 }
 
