@@ -74,10 +74,10 @@ const CORRECTED_WORDS: &str = "(SELECT string_agg(coalesce( \
             trim(regexp_replace(lower($2::text), '[^[:alnum:]]+', ' ', 'g')), ' ')) \
           WITH ORDINALITY AS typed_words (typed, position))";
 
-/// What a search looks for, worked out once per statement (`WITH {search_query()}`):
-/// its words as sent, when they match a product the availability and archive filters
-/// keep; otherwise the corrected words, with the excluded ones (`$3`) still excluded.
-/// `SEARCH_MATCH` and `SEARCH_RANK` read it.
+/// What a search looks for, worked out once per statement (a `WITH` query the
+/// statements of the list begin with): its words as sent, when they match a product
+/// the availability and archive filters keep; otherwise the corrected words, with the
+/// excluded ones (`$3`) still excluded. `SEARCH_MATCH` and `SEARCH_RANK` read it.
 fn search_query() -> String {
     format!(
         "search_query AS MATERIALIZED (SELECT CASE \
