@@ -79,6 +79,15 @@ async fn registration_validates_its_input() {
             json!({"email": "not-an-email", "password": "password-1"}),
             "email must be a valid email address",
         ),
+        (
+            json!({"email": "dave@\u{5}.example.com", "password": "password-1"}),
+            "email must be a valid email address",
+        ),
+        (
+            json!({"email": format!("{}dave@example.com", " ".repeat(240)),
+                   "password": "password-1"}),
+            "email must be a valid email address",
+        ),
         (json!({"password": "password-1"}), "missing field `email`"),
         (
             json!({"email": "dave@example.com", "password": "password-1", "role": "admin"}),

@@ -5,17 +5,20 @@ use spinshop_kit::ApiError;
 
 /// Passwords longer than this are refused: hashing cost must stay bounded.
 pub const MAX_PASSWORD_BYTES: usize = 1024;
-pub const MAX_EMAIL_LEN: usize = 254;
+/// The longest email address accepted, in characters as sent (white space around it
+/// included, so that `maxLength` in the API description is the whole rule).
+pub const MAX_EMAIL_CHARS: usize = 254;
 
-/// A syntactically valid email address, trimmed and lower-cased.
+/// A syntactically valid email address, trimmed and lower-cased: a local part and a
+/// domain with a dot inside it, and no white space or control characters.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Email(String);
 
 impl Email {
     pub fn parse(raw: &str) -> Result<Email, ApiError> {
         let email = raw.trim().to_lowercase();
-        let valid = email.len() <= MAX_EMAIL_LEN
-            && !email.chars().any(char::is_whitespace)
+        let valid = raw.chars().count() <= MAX_EMAIL_CHARS
+            && !email.chars().any(|c| c.is_whitespace() || c.is_control())
             && email.split_once('@').is_some_and(|(local, domain)| {
                 !local.is_empty()
                     && !domain.is_empty()
@@ -89,9 +92,20 @@ mod tests {
             "a b@c.com",
             "a@nodot",
             "a@.com",
+            "a@\u{5}.com",
+            "a\u{7f}@b.com",
         ] {
             assert!(Email::parse(bad).is_err(), "{bad:?} should be refused");
         }
+    }
+
+    #[test]
+    fn emails_are_at_most_254_characters_as_sent() {
+        let longest = format!("{}@example.com", "a".repeat(254 - 12));
+        assert!(Email::parse(&longest).is_ok());
+        assert!(Email::parse(&format!(" {longest}")).is_err());
+        let wide = format!("{}@example.com", "é".repeat(254 - 12));
+        assert!(Email::parse(&wide).is_ok(), "characters, not bytes");
     }
 
     #[test]
