@@ -528,6 +528,9 @@ async fn a_short_or_misspelled_search_finds_near_matches() {
     let keyboard = product(&app, &admin, "Wireless keyboard", "Quiet keys.", 4999, None).await;
     let plain = product(&app, &admin, "Keyboard", "Many buttons.", 1999, None).await;
     assert_eq!(ids(&app, "q=wireles%20keybord").await, [keyboard]);
+    // A word is also the start of longer ones, even where it matches as it is: the
+    // product with the word itself ("keys") first.
+    assert_eq!(ids(&app, "q=key").await, [keyboard, plain]);
     assert_eq!(ids(&app, "q=keybord%20-wireless").await, [plain]);
     let mut buttons = ids(&app, "q=buttns").await;
     buttons.sort_unstable();

@@ -57,39 +57,62 @@ const RESERVATION_COLUMNS: &str = concat!(
 // `$4` availability, `$5` include archived, `$6` category slug, `$7`/`$8` lowest and
 // highest price; NULL (`$5`: false) where the query doesn't filter.
 
-/// The search's wanted words (`$2`), each replaced by the word of the catalog most
-/// like it (`catalog.search_words`: pg_trgm's similarity of 0.4 or more, the more used
-/// word on a tie) or kept when none is, and each matching as the start of a word:
-/// `keybord mou` becomes `keyboard:* & mou:*`. Only letters and digits are kept of
-/// what was sent, so this is always a valid `to_tsquery` text (NULL when none is
-/// left).
-const CORRECTED_WORDS: &str = "(SELECT string_agg(coalesce( \
-         (SELECT w.word FROM catalog.search_words w \
-          WHERE w.word OPERATOR(catalog.%) typed \
-          AND catalog.similarity(w.word, typed) >= 0.4 \
-          ORDER BY catalog.similarity(w.word, typed) DESC, w.products DESC, w.word \
-          LIMIT 1), \
-         typed) || ':*', ' & ' ORDER BY position) \
-     FROM unnest(string_to_array( \
-            trim(regexp_replace(lower($2::text), '[^[:alnum:]]+', ' ', 'g')), ' ')) \
-          WITH ORDINALITY AS typed_words (typed, position))";
+/// The search's wanted words (`$2`) as a `to_tsquery` text, each word (`typed`) as
+/// `each` makes it and matching as the start of a word: `keyboard:* & mou:*`. Only
+/// letters and digits are kept of what was sent, so this is always a valid
+/// `to_tsquery` text (NULL when none is left).
+fn wanted_words(each: &str) -> String {
+    format!(
+        "(SELECT string_agg({each} || ':*', ' & ' ORDER BY position) \
+         FROM unnest(string_to_array( \
+                trim(regexp_replace(lower($2::text), '[^[:alnum:]]+', ' ', 'g')), ' ')) \
+              WITH ORDINALITY AS typed_words (typed, position))"
+    )
+}
+
+/// A word of the search (`typed`) replaced by the word of the catalog most like it
+/// (`catalog.search_words`: pg_trgm's similarity of 0.4 or more, the more used word on
+/// a tie), or kept when none is: "keybord" becomes "keyboard".
+const CLOSEST_WORD: &str = "coalesce( \
+     (SELECT w.word FROM catalog.search_words w \
+      WHERE w.word OPERATOR(catalog.%) typed AND catalog.similarity(w.word, typed) >= 0.4 \
+      ORDER BY catalog.similarity(w.word, typed) DESC, w.products DESC, w.word \
+      LIMIT 1), \
+     typed)";
+
+/// `query` without the search's excluded words (`$3`).
+fn excluding(query: &str) -> String {
+    format!(
+        "CASE WHEN $3::text IS NULL THEN {query} \
+         ELSE {query} && websearch_to_tsquery('english', $3::text) END"
+    )
+}
 
 /// What a search looks for, worked out once per statement (a `WITH` query the
-/// statements of the list begin with): its words as sent, when they match a product
-/// the availability and archive filters keep; otherwise the corrected words, with the
-/// excluded ones (`$3`) still excluded. `SEARCH_MATCH` and `SEARCH_RANK` read it.
+/// statements of the list begin with), read by `SEARCH_MATCH` and `SEARCH_RANK`:
+/// - as sent: the words in web search syntax, or, when it has no quoted phrase, each
+///   wanted word also as the start of a word (`key` finds keyboards);
+/// - when that matches no product the availability and archive filters keep: each
+///   wanted word replaced by the closest word of the catalog, as the start of a word,
+///   the excluded words still excluded.
 fn search_query() -> String {
+    let widened = excluding(&format!("to_tsquery('english', {})", wanted_words("typed")));
+    let corrected = excluding(&format!(
+        "to_tsquery('english', {})",
+        wanted_words(CLOSEST_WORD)
+    ));
     format!(
-        "search_query AS MATERIALIZED (SELECT CASE \
-           WHEN EXISTS (SELECT 1 FROM catalog.products exact \
-                        WHERE exact.search @@ websearch_to_tsquery('english', $1::text) \
-                        AND ($4::boolean IS NULL OR exact.available = $4::boolean) \
-                        AND ($5::boolean OR exact.archived_at IS NULL)) \
-           THEN websearch_to_tsquery('english', $1::text) \
-           ELSE (SELECT CASE WHEN $3::text IS NULL THEN corrected \
-                        ELSE corrected && websearch_to_tsquery('english', $3::text) END \
-                 FROM to_tsquery('english', {CORRECTED_WORDS}) AS corrected) \
-         END AS query)"
+        "search_query AS MATERIALIZED ( \
+           SELECT CASE \
+             WHEN EXISTS (SELECT 1 FROM catalog.products exact \
+                          WHERE exact.search @@ found.as_sent \
+                          AND ($4::boolean IS NULL OR exact.available = $4::boolean) \
+                          AND ($5::boolean OR exact.archived_at IS NULL)) \
+             THEN found.as_sent ELSE found.corrected END AS query \
+           FROM (SELECT CASE WHEN strpos($1::text, '\"') > 0 THEN sent \
+                        ELSE coalesce(sent || ({widened}), sent) END AS as_sent, \
+                        ({corrected}) AS corrected \
+                 FROM websearch_to_tsquery('english', $1::text) AS sent) found)"
     )
 }
 
@@ -98,8 +121,10 @@ fn search_query() -> String {
 const SEARCH_MATCH: &str = "($1::text IS NULL OR search @@ (SELECT query FROM search_query))";
 
 /// How well a product matches the search: the full-text rank, where a word in the
-/// name weighs 1.0 and one in the description 0.4.
-const SEARCH_RANK: &str = "ts_rank(search, (SELECT query FROM search_query))";
+/// name weighs 1.0 and one in the description 0.4, and a word as sent counts again
+/// over one it only begins.
+const SEARCH_RANK: &str = "ts_rank(search, (SELECT query FROM search_query)) \
+     + ts_rank(search, websearch_to_tsquery('english', $1::text))";
 
 const STATE_MATCH: &str = "($4::boolean IS NULL OR available = $4::boolean) \
      AND ($5::boolean OR archived_at IS NULL)";
