@@ -48,9 +48,9 @@ BEGIN
             INSERT INTO catalog.search_words AS w (word, products) VALUES (change.word, change.delta)
             ON CONFLICT (word) DO UPDATE SET products = w.products + excluded.products;
         ELSE
+            DELETE FROM catalog.search_words WHERE word = change.word AND products <= -change.delta;
             UPDATE catalog.search_words SET products = products + change.delta
             WHERE word = change.word AND products > -change.delta;
-            DELETE FROM catalog.search_words WHERE word = change.word AND products <= -change.delta;
         END IF;
     END LOOP;
     RETURN NULL;

@@ -568,23 +568,71 @@ async fn products_written_at_once_all_count_their_words() {
     let statuses = futures::future::join_all(writes).await;
     assert!(statuses.iter().all(|&status| status == 201), "{statuses:?}");
 
-    let counted = app
+    let all = ["amber", "birch", "cedar", "delta", "ember", "oiled"];
+    let expected = |counts: [i32; 6]| -> Vec<(String, i32)> {
+        all.iter().map(|w| w.to_string()).zip(counts).collect()
+    };
+    assert_eq!(counted_words(&app, &all).await, expected([24; 6]));
+
+    // A product deleted, and one renamed to a single word of the five: each word is
+    // counted as often as products still use it.
+    let listed = app.get(&format!("{PRODUCTS}?limit=2"), None).await.json();
+    let newest: Vec<i64> = listed
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| p["id"].as_i64().unwrap())
+        .collect();
+    let deleted = app
+        .delete(
+            &format!("{PRODUCTS}/{}", newest[0]),
+            Some(&admin.access_token),
+        )
+        .await;
+    assert_eq!(deleted.status, 204, "{}", deleted.text());
+    let renamed = app
+        .patch(
+            &format!("{PRODUCTS}/{}", newest[1]),
+            &json!({"name": "Amber"}),
+            Some(&admin.access_token),
+        )
+        .await;
+    assert_eq!(renamed.status, 200, "{}", renamed.text());
+    assert_eq!(
+        counted_words(&app, &all).await,
+        expected([23, 22, 22, 22, 22, 23])
+    );
+    assert_eq!(list(&app, "q=cedarr").await["total"], 22);
+
+    // A word's last two uses going one by one.
+    let lamp = product(&app, &admin, "Quartz lamp", "Warm.", 100, None).await;
+    let clock = product(&app, &admin, "Quartz clock", "Warm.", 100, None).await;
+    let quartz = [("quartz".to_string(), 2), ("warm".to_string(), 2)];
+    assert_eq!(counted_words(&app, &["quartz", "warm"]).await, quartz);
+    let erase = async |id: i64| {
+        let path = format!("{PRODUCTS}/{id}");
+        app.delete(&path, Some(&admin.access_token)).await
+    };
+    assert_eq!(erase(lamp).await.status, 204);
+    let quartz = [("quartz".to_string(), 1), ("warm".to_string(), 1)];
+    assert_eq!(counted_words(&app, &["quartz", "warm"]).await, quartz);
+    assert_eq!(ids(&app, "q=qartz").await, [clock]);
+    assert_eq!(erase(clock).await.status, 204);
+    assert_eq!(counted_words(&app, &["quartz", "warm"]).await, []);
+}
+
+/// How many products use each of `words` that some product uses, in word order.
+async fn counted_words(app: &TestApp, words: &[&str]) -> Vec<(String, i32)> {
+    let rows = app
         .db()
         .await
         .query(
-            "SELECT word, products FROM catalog.search_words \
-             WHERE word = ANY($1) OR word = 'oiled' ORDER BY word",
-            &[&words.to_vec()],
+            "SELECT word, products FROM catalog.search_words WHERE word = ANY($1) ORDER BY word",
+            &[&words],
         )
         .await
         .unwrap();
-    let counted: Vec<(String, i32)> = counted.iter().map(|r| (r.get(0), r.get(1))).collect();
-    let expected: Vec<(String, i32)> = ["amber", "birch", "cedar", "delta", "ember", "oiled"]
-        .into_iter()
-        .map(|word| (word.to_string(), 24))
-        .collect();
-    assert_eq!(counted, expected);
-    assert_eq!(list(&app, "q=cedarr").await["total"], 24);
+    rows.iter().map(|r| (r.get(0), r.get(1))).collect()
 }
 
 #[tokio::test]
