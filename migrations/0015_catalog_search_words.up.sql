@@ -11,7 +11,7 @@
 -- `products` is how many products use it; a word no product uses is deleted.
 CREATE TABLE catalog.search_words (
     word     TEXT PRIMARY KEY,
-    products INTEGER NOT NULL CONSTRAINT search_words_products_check CHECK (products > 0)
+    products INTEGER NOT NULL CONSTRAINT search_words_products_check CHECK (products >= 0)
 );
 -- Without GIN's pending list: words change only when products are written, and every
 -- search with a misspelling would otherwise read the list through until a vacuum.
@@ -26,9 +26,11 @@ LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$
     WHERE word ~ '^[[:alpha:]]{3,}$'
 $$;
 
--- Keeps the counts as products are added, renamed, redescribed and deleted. Each word
--- is counted in the words' order, so two products written at once that share words
--- wait for each other rather than deadlock.
+-- Keeps the counts as products are added, renamed, redescribed and deleted. Each count
+-- changes in one statement under its row's lock, so changes at once all count; a count
+-- that reaches 0 is deleted by the write that took it there. Words are counted in their
+-- order, so two products written at once that share words wait for each other rather
+-- than deadlock.
 CREATE FUNCTION catalog.count_search_words() RETURNS trigger
 LANGUAGE plpgsql AS $$
 DECLARE
@@ -48,9 +50,9 @@ BEGIN
             INSERT INTO catalog.search_words AS w (word, products) VALUES (change.word, change.delta)
             ON CONFLICT (word) DO UPDATE SET products = w.products + excluded.products;
         ELSE
-            DELETE FROM catalog.search_words WHERE word = change.word AND products <= -change.delta;
-            UPDATE catalog.search_words SET products = products + change.delta
-            WHERE word = change.word AND products > -change.delta;
+            UPDATE catalog.search_words SET products = greatest(products + change.delta, 0)
+            WHERE word = change.word;
+            DELETE FROM catalog.search_words WHERE word = change.word AND products <= 0;
         END IF;
     END LOOP;
     RETURN NULL;

@@ -619,6 +619,19 @@ async fn products_written_at_once_all_count_their_words() {
     assert_eq!(ids(&app, "q=qartz").await, [clock]);
     assert_eq!(erase(clock).await.status, 204);
     assert_eq!(counted_words(&app, &["quartz", "warm"]).await, []);
+
+    // Products sharing a word deleted at once: every use is taken off.
+    let mut garnets = Vec::new();
+    for i in 0..12 {
+        garnets.push(product(&app, &admin, &format!("Garnet {i}"), "Red.", 100, None).await);
+    }
+    let statuses = futures::future::join_all(garnets[..6].iter().map(|&id| erase(id))).await;
+    assert!(statuses.iter().all(|r| r.status == 204));
+    let garnet = [("garnet".to_string(), 6), ("red".to_string(), 6)];
+    assert_eq!(counted_words(&app, &["garnet", "red"]).await, garnet);
+    let statuses = futures::future::join_all(garnets[6..].iter().map(|&id| erase(id))).await;
+    assert!(statuses.iter().all(|r| r.status == 204));
+    assert_eq!(counted_words(&app, &["garnet", "red"]).await, []);
 }
 
 /// How many products use each of `words` that some product uses, in word order.
