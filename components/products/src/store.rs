@@ -90,8 +90,8 @@ fn excluding(query: &str) -> String {
 
 /// What a search looks for, worked out once per statement (a `WITH` query the
 /// statements of the list begin with), read by `SEARCH_MATCH` and `SEARCH_RANK`:
-/// - as sent: the words in web search syntax, or, when it has no quoted phrase, each
-///   wanted word also as the start of a word (`key` finds keyboards);
+/// - as sent: the words in web search syntax and, when it has no quoted phrase, each
+///   wanted word as the start of a word too (`key` finds keyboards);
 /// - when that matches no product the availability and archive filters keep: each
 ///   wanted word replaced by the closest word of the catalog, as the start of a word,
 ///   the excluded words still excluded.
